@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+/**
+ * `spotter-jobs <command>`. Exit codes: 0 success, 1 runtime failure, 2 bad command line,
+ * 78 bad configuration (the message names the variable, the value and the accepted form).
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { dlqList, dlqPurge, dlqReplay, statusCommand, triggerCommand, UsageError } from './cli/commands.js';
+import { variablesHelp } from './cli/help.js';
+import { serve } from './cli/serve.js';
+import { type Config, loadConfig } from './config.js';
+import { ConfigError } from './jobs/errors.js';
+import { isWorkQueue, WORK_QUEUES, type WorkQueue } from './jobs/registry.js';
+
+export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
+
+const out = (s: string) => process.stdout.write(`${s}\n`);
+let config: Config | undefined;
+const cfg = () => (config ??= loadConfig());
+
+function parseQueues(list: string): WorkQueue[] {
+  const names = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = names.filter((n) => !isWorkQueue(n));
+  if (names.length === 0 || bad.length > 0) {
+    throw new UsageError(`--queues "${list}": expected a comma-separated subset of ${WORK_QUEUES.join(',')}`);
+  }
+  return [...new Set(names)] as WorkQueue[];
+}
+
+function program(): Command {
+  const p = new Command('spotter-jobs')
+    .description('Recurring per-user background work for Spotter on BullMQ and Redis')
+    .showHelpAfterError()
+    .exitOverride();
+  p.command('producer')
+    .description('reconcile schedules, fan ticks out into per-user jobs, serve the HTTP surface')
+    .addHelpText('after', variablesHelp(['producer']))
+    .action(() => serve(cfg(), 'producer'));
+  p.command('worker')
+    .description('consume per-user jobs')
+    .option('--queues <list>', `comma-separated queues to consume (${WORK_QUEUES.join(',')})`, WORK_QUEUES.join(','))
+    .addHelpText('after', variablesHelp(['worker']))
+    .action((o: { queues: string }) => {
+      const queues = parseQueues(o.queues);
+      return serve(cfg(), 'worker', queues);
+    });
+  p.command('all')
+    .description('producer and worker in one process (small installs, development, npm start)')
+    .addHelpText('after', variablesHelp(['producer', 'worker']))
+    .action(() => serve(cfg(), 'all'));
+  p.command('status')
+    .description('schedules (interval, next run, last run and its result) and job counts per queue and state')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action((o) => statusCommand(cfg(), o, out));
+  p.command('trigger')
+    .description("run a schedule's fan-out now, or one user's job now or at a time")
+    .argument('<schedule>', 'sync, enrichment or write-back')
+    .option('--user <id>', 'only this user')
+    .option('--at <iso-8601>', 'run at this time instead of now')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action((schedule: string, o) => triggerCommand(cfg(), schedule, o, out));
+  const dlq = p
+    .command('dlq')
+    .description('inspect and act on the dead-letter queue')
+    .addHelpText('after', variablesHelp(['cli']));
+  dlq
+    .command('list')
+    .description('dead letters, newest first')
+    .option('--queue <q>', 'only from this source queue')
+    .option('--limit <n>', 'at most this many', '50')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action((o) => dlqList(cfg(), o, out));
+  dlq
+    .command('replay')
+    .description('put dead letters back on their source queue with fresh attempts')
+    .argument('[ids...]', 'dead-letter ids (from dlq list)')
+    .option('--all', 'every dead letter')
+    .option('--queue <q>', 'every dead letter from this source queue')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action((ids: string[], o) => dlqReplay(cfg(), ids, o, out));
+  dlq
+    .command('purge')
+    .description('delete dead letters')
+    .option('--queue <q>', 'only from this source queue')
+    .addOption(new Option('--older-than <duration>', 'only those dead-lettered longer ago than this Go duration (e.g. 168h)'))
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action((o) => dlqPurge(cfg(), o, out));
+  return p;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    process.exitCode = exitCodeFor(err);
+  }
+}
+
+function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) {
+    // Commander already printed the message (and help); help and version are successes.
+    return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (err instanceof ConfigError) {
+    process.stderr.write(`spotter-jobs: configuration error: ${err.message}\n`);
+    return EXIT.config;
+  }
+  if (err instanceof UsageError) {
+    process.stderr.write(`spotter-jobs: ${err.message}\n`);
+    return EXIT.usage;
+  }
+  process.stderr.write(`spotter-jobs: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT.failure;
+}
+
+await main(process.argv);

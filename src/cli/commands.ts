@@ -1,0 +1,135 @@
+/** `status`, `trigger` and `dlq`: short commands that read or act on Redis and exit. */
+import type { Config } from '../config.js';
+import { DURATION_FORM, formatDuration, parseDuration } from '../duration.js';
+import { Queues } from '../jobs/queues.js';
+import { isScheduleName, isWorkQueue, SCHEDULE_NAMES, WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
+import { createLogger } from '../logger.js';
+import { readStatus } from '../ops/status.js';
+import { trigger } from '../ops/trigger.js';
+import { assertReachable, failFastConnection } from '../redis.js';
+import { DeadLetters } from '../workers/dead-letter.js';
+import { table, when } from './print.js';
+
+/** A bad command line: exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Out = (s: string) => void;
+
+async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T>): Promise<T> {
+  await assertReachable(config.redisUrl);
+  const conn = failFastConnection(config.redisUrl, 'spotter-jobs:cli');
+  conn.on('error', () => {});
+  const queues = new Queues(conn, config, createLogger({ level: 'silent' }));
+  try {
+    return await fn(queues);
+  } finally {
+    await queues.close();
+    await conn.quit().catch(() => conn.disconnect());
+  }
+}
+
+function workQueueOpt(q: string | undefined): WorkQueue | undefined {
+  if (q === undefined) return undefined;
+  if (!isWorkQueue(q)) throw new UsageError(`unknown queue "${q}"; expected one of ${WORK_QUEUES.join(', ')}`);
+  return q;
+}
+
+export async function statusCommand(config: Config, opts: { json?: boolean }, out: Out): Promise<void> {
+  const s = await withQueues(config, async (q) => ({
+    ...(await readStatus(q, config)),
+    deadLetters: await new DeadLetters(q, config).count(),
+  }));
+  if (opts.json) return out(JSON.stringify(s, null, 2));
+  out('Schedules');
+  out(
+    table(
+      s.schedules.map((x) => ({
+        schedule: x.name,
+        queue: x.queue,
+        enabled: x.enabled ? 'yes' : 'no',
+        every: x.interval,
+        'next run': when(x.nextRun),
+        'last run': when(x.lastRun?.startedAt),
+        result: x.lastRun
+          ? `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors} in ${formatDuration(x.lastRun.durationMs)}`
+          : '-',
+      })),
+    ),
+  );
+  out('\nJobs');
+  out(table(Object.entries(s.queues).map(([queue, c]) => ({ queue, ...c }))));
+  out(`\nDead letters: ${s.deadLetters}`);
+}
+
+export async function triggerCommand(
+  config: Config,
+  schedule: string,
+  opts: { user?: string; at?: string; json?: boolean },
+  out: Out,
+): Promise<void> {
+  if (!isScheduleName(schedule)) throw new UsageError(`unknown schedule "${schedule}"; expected one of ${SCHEDULE_NAMES.join(', ')}`);
+  let at: Date | undefined;
+  if (opts.at !== undefined) {
+    at = new Date(opts.at);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at) || Number.isNaN(at.getTime()))
+      throw new UsageError(`--at "${opts.at}" is not an ISO-8601 time such as 2026-01-31T04:00:00Z`);
+  }
+  if (opts.user !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.user))
+    throw new UsageError(`--user "${opts.user}" is not a valid user id`);
+  const t = await withQueues(config, (q) => trigger(q, config, schedule, { userId: opts.user, at }));
+  if (opts.json) return out(JSON.stringify(t));
+  out(
+    t.kind === 'tick'
+      ? `queued a ${schedule} fan-out (tick ${t.jobId}) for ${t.runAt}; a running producer fans it out`
+      : `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
+  );
+}
+
+export async function dlqList(config: Config, opts: { queue?: string; limit?: string; json?: boolean }, out: Out): Promise<void> {
+  const queue = workQueueOpt(opts.queue);
+  const limit = opts.limit === undefined ? 50 : Number(opts.limit);
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${opts.limit}" is not a whole number ≥ 1`);
+  const items = await withQueues(config, (q) => new DeadLetters(q, config).list({ queue, limit }));
+  if (opts.json) return out(JSON.stringify(items, null, 2));
+  out(
+    table(
+      items.map((d) => ({
+        id: d.id,
+        queue: d.sourceQueue,
+        user: String((d.data as { userId?: unknown })?.userId ?? '-'),
+        attempts: d.attemptsMade,
+        failed: when(d.failedAt),
+        reason: d.failedReason.replace(/\s+/g, ' ').slice(0, 100),
+      })),
+    ),
+  );
+}
+
+export async function dlqReplay(
+  config: Config,
+  ids: string[],
+  opts: { all?: boolean; queue?: string; json?: boolean },
+  out: Out,
+): Promise<void> {
+  const queue = workQueueOpt(opts.queue);
+  const chosen = [ids.length > 0, Boolean(opts.all), queue !== undefined].filter(Boolean).length;
+  if (chosen !== 1) throw new UsageError('say which dead letters to replay: --all, --queue Q, or one or more ids');
+  const r = await withQueues(config, (q) => new DeadLetters(q, config).replay(ids.length > 0 ? { ids } : { all: opts.all, queue }));
+  if (opts.json) return out(JSON.stringify(r));
+  out(`replayed ${r.replayed.length} dead letter(s)${r.missing.length ? `; not found: ${r.missing.join(', ')}` : ''}`);
+  if (r.missing.length > 0 && r.replayed.length === 0) throw new UsageError('no such dead letter');
+}
+
+export async function dlqPurge(config: Config, opts: { queue?: string; olderThan?: string; json?: boolean }, out: Out): Promise<void> {
+  const queue = workQueueOpt(opts.queue);
+  let olderThanMs: number | undefined;
+  if (opts.olderThan !== undefined) {
+    olderThanMs = parseDuration(opts.olderThan);
+    if (olderThanMs === undefined) throw new UsageError(`--older-than "${opts.olderThan}" is not ${DURATION_FORM}`);
+  }
+  const n = await withQueues(config, (q) => new DeadLetters(q, config).purge({ queue, olderThanMs }));
+  if (opts.json) return out(JSON.stringify({ purged: n }));
+  out(`purged ${n} dead letter(s)`);
+}

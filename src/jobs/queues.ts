@@ -1,0 +1,72 @@
+/**
+ * BullMQ Queue handles for one process, built from the registry and the config: the only place
+ * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
+ */
+import { type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import { ALL_QUEUES, type QueueName, SCHEDULE_QUEUE, type WorkQueue } from './registry.js';
+
+/** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
+export const BACKOFF_TYPE = 'spotter';
+
+export function userJobOptions(config: Config, queue: WorkQueue): JobsOptions {
+  return {
+    attempts: config.queues[queue].attempts,
+    backoff: { type: BACKOFF_TYPE, delay: config.backoffMs },
+    removeOnComplete: { age: Math.ceil(config.retention.completedAgeMs / 1000), count: config.retention.completedCount },
+    removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000) },
+  };
+}
+
+export function tickJobOptions(config: Config): JobsOptions {
+  return {
+    // A tick whose user listing failed is retried a few times, quickly: the next tick is never far.
+    attempts: 3,
+    backoff: { type: 'exponential', delay: 5000 },
+    removeOnComplete: { age: Math.ceil(config.retention.completedAgeMs / 1000), count: 1000 },
+    removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000), count: 1000 },
+  };
+}
+
+export class Queues {
+  private readonly map = new Map<QueueName, Queue>();
+  constructor(
+    readonly conn: Redis,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  get prefix(): string {
+    return this.config.prefix;
+  }
+
+  get(name: QueueName): Queue {
+    let q = this.map.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix });
+      q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'queue error'));
+      this.map.set(name, q);
+    }
+    return q;
+  }
+
+  schedules(): Queue {
+    return this.get(SCHEDULE_QUEUE);
+  }
+
+  all(): Queue[] {
+    return ALL_QUEUES.map((n) => this.get(n));
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.map.values()].map((q) => q.close()));
+    this.map.clear();
+  }
+}
+
+/** The Redis key BullMQ uses for `queue`'s `suffix` (e.g. `failed`), for the few direct reads. */
+export function queueKey(prefix: string, queue: QueueName, suffix: string): string {
+  return `${prefix}:${queue}:${suffix}`;
+}

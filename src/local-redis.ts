@@ -1,0 +1,113 @@
+/**
+ * A private `redis-server` child process: what `npm start` uses when no Redis is configured or
+ * running, and what the tests use when no Docker engine answers. AOF on, so a restart keeps the data.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { answers } from './redis.js';
+
+export interface LocalRedisOptions {
+  port: number;
+  dir: string;
+  host?: string;
+  appendonly?: boolean;
+  /** Extra `--name value` arguments. */
+  args?: string[];
+}
+
+export class RedisBinaryMissingError extends Error {
+  override name = 'RedisBinaryMissingError';
+  constructor() {
+    super(
+      'No Redis is configured, nothing answers on 127.0.0.1:6379, and there is no redis-server binary to start one. ' +
+        'Install Redis (Debian/Ubuntu: apt-get install -y redis-server; macOS: brew install redis) or set REDIS_URL.',
+    );
+  }
+}
+
+export function hasRedisBinary(): boolean {
+  return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Asks the OS for a free TCP port on loopback. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+export class LocalRedis {
+  private child: ChildProcess | undefined;
+  readonly url: string;
+  constructor(readonly opts: LocalRedisOptions) {
+    this.url = `redis://${opts.host ?? '127.0.0.1'}:${opts.port}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the server and resolves once it answers PING. */
+  async start(timeoutMs = 10_000): Promise<void> {
+    if (!hasRedisBinary()) throw new RedisBinaryMissingError();
+    mkdirSync(this.opts.dir, { recursive: true });
+    const args = [
+      '--port',
+      String(this.opts.port),
+      '--bind',
+      this.opts.host ?? '127.0.0.1',
+      '--dir',
+      this.opts.dir,
+      '--save',
+      '',
+      '--appendonly',
+      this.opts.appendonly === false ? 'no' : 'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--protected-mode',
+      'yes',
+      ...(this.opts.args ?? []),
+    ];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited at start (${child.exitCode}): ${stderr.trim()}`);
+      if (await answers(this.url, 500)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGKILL');
+    throw new Error(`redis-server on port ${this.opts.port} did not answer within ${timeoutMs} ms`);
+  }
+
+  /** Sends `signal` and waits for the process to exit. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  /** SIGSTOP / SIGCONT: Redis stops answering but keeps its connections open. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * One JSON line per event (pino). Known secret values are scrubbed from every line just before it is
+ * written, so a secret that slips into an error message or a URL still never reaches the log.
+ */
+import { type Logger, pino } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  level?: string;
+  /** Literal values to replace with "[redacted]" wherever they appear. */
+  secrets?: readonly string[];
+  /** Where lines go; stdout by default. */
+  destination?: NodeJS.WritableStream;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const secrets = [...new Set(opts.secrets ?? [])].filter((s) => s.length > 0);
+  // Secrets are matched both raw and as JSON-escaped, the form they take inside a log line.
+  const needles = secrets.flatMap((s) => [s, JSON.stringify(s).slice(1, -1), encodeURIComponent(s)]);
+  const unique = [...new Set(needles)].sort((a, b) => b.length - a.length);
+  return pino(
+    {
+      level: opts.level ?? 'info',
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'password',
+          'secret',
+          'token',
+          'authorization',
+          '*.password',
+          '*.secret',
+          '*.token',
+          '*.authorization',
+          'req.headers.authorization',
+          'req.headers.cookie',
+          'res.headers["set-cookie"]',
+        ],
+        censor: '[redacted]',
+      },
+      hooks:
+        unique.length > 0
+          ? {
+              streamWrite(line: string) {
+                let out = line;
+                for (const n of unique) if (out.includes(n)) out = out.split(n).join('[redacted]');
+                return out;
+              },
+            }
+          : {},
+    },
+    opts.destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}

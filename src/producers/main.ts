@@ -1,0 +1,70 @@
+/**
+ * The producer role: reconciles the schedules, watches that they stay in Redis, and consumes ticks,
+ * fanning each out into per-user jobs. Fails fast when Redis is down at start.
+ */
+import { loadHandlers } from '../handlers/select.js';
+import { tickJobOptions } from '../jobs/queues.js';
+import { WORK_QUEUES } from '../jobs/registry.js';
+import type { Runtime } from '../runtime.js';
+import { scheduleDefinitions } from '../schedules/definitions.js';
+import { reconcileSchedules } from '../schedules/reconcile.js';
+import { ScheduleWatch } from '../schedules/watch.js';
+import { Retention } from '../workers/retention.js';
+import { TickConsumer } from './tick-consumer.js';
+
+export interface Producer {
+  ticks: TickConsumer;
+  reconcile(): Promise<unknown>;
+  /** True once the schedules have been reconciled at least once. */
+  reconciled(): boolean;
+}
+
+/** Cluster-wide limits live on the queue in Redis; set (or clear) them to match the config. */
+export async function applyGlobalLimits(rt: Runtime): Promise<void> {
+  for (const q of WORK_QUEUES) {
+    const n = rt.config.queues[q].globalConcurrency;
+    const queue = rt.queues.get(q);
+    if (n) await queue.setGlobalConcurrency(n);
+    else await queue.removeGlobalConcurrency();
+  }
+}
+
+export async function startProducer(rt: Runtime, opts: { retention?: boolean } = {}): Promise<Producer> {
+  const { config, log, conn, queues, lifecycle } = rt;
+  const handlers = await loadHandlers(config, { needsUsers: true, queues: [] });
+  const definitions = scheduleDefinitions(config);
+  let done = false;
+  const reconcile = async () => {
+    const r = await reconcileSchedules({
+      conn,
+      prefix: config.prefix,
+      queue: queues.schedules(),
+      definitions,
+      tickOptions: tickJobOptions(config),
+      log,
+    });
+    done = true;
+    return r;
+  };
+  await applyGlobalLimits(rt);
+  await reconcile();
+
+  const ticks = new TickConsumer({ conn, config, queues, handlers, log });
+  ticks.start();
+  lifecycle.add({ name: 'ticks', close: () => ticks.close(), abandon: () => ticks.abandon() });
+
+  const watch = new ScheduleWatch(queues.schedules(), definitions.filter((d) => d.enabled).length, reconcile, log);
+  watch.start();
+  lifecycle.add({ name: 'schedule-watch', close: () => watch.close() });
+
+  if (opts.retention !== false) {
+    const retention = new Retention(queues, rt.deadLetters, config, log);
+    retention.start();
+    lifecycle.add({ name: 'retention', close: () => retention.close() });
+  }
+  log.info(
+    { mode: handlers.mode, schedules: definitions.map((d) => ({ name: d.name, enabled: d.enabled, interval: d.intervalText })) },
+    'producer started',
+  );
+  return { ticks, reconcile, reconciled: () => done };
+}

@@ -1,0 +1,49 @@
+/**
+ * Each tick's result, kept in Redis so `status`, the API and metrics of any process can show the
+ * last run of every schedule. A short history is kept too, newest first.
+ */
+import type { Redis } from 'ioredis';
+import type { ScheduleName } from '../jobs/registry.js';
+
+export interface TickResult {
+  schedule: ScheduleName;
+  tickId: string;
+  manual: boolean;
+  scheduledFor: number;
+  startedAt: number;
+  finishedAt: number;
+  durationMs: number;
+  users: number;
+  added: number;
+  coalesced: number;
+  errors: number;
+  /** `ok`, or `failed` when the fan-out could not finish (the tick job is retried). */
+  result: 'ok' | 'failed';
+  error?: string;
+}
+
+const HISTORY = 50;
+
+export function tickKey(prefix: string, schedule: ScheduleName, what: 'last' | 'history'): string {
+  return `${prefix}:spotter-jobs:tick:${schedule}:${what}`;
+}
+
+export async function recordTick(conn: Redis, prefix: string, r: TickResult): Promise<void> {
+  const json = JSON.stringify(r);
+  await conn
+    .multi()
+    .set(tickKey(prefix, r.schedule, 'last'), json)
+    .lpush(tickKey(prefix, r.schedule, 'history'), json)
+    .ltrim(tickKey(prefix, r.schedule, 'history'), 0, HISTORY - 1)
+    .exec();
+}
+
+export async function lastTick(conn: Redis, prefix: string, schedule: ScheduleName): Promise<TickResult | undefined> {
+  const raw = await conn.get(tickKey(prefix, schedule, 'last'));
+  return raw ? (JSON.parse(raw) as TickResult) : undefined;
+}
+
+export async function tickHistory(conn: Redis, prefix: string, schedule: ScheduleName, limit = HISTORY): Promise<TickResult[]> {
+  const raw = await conn.lrange(tickKey(prefix, schedule, 'history'), 0, limit - 1);
+  return raw.map((r) => JSON.parse(r) as TickResult);
+}

@@ -1,0 +1,96 @@
+/**
+ * One BullMQ Worker per work queue, configured from the config: concurrency cap, rate limit, lock
+ * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
+ */
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Handlers } from '../handlers/types.js';
+import type { WorkQueue } from '../jobs/registry.js';
+import type { Logger } from '../logger.js';
+import type { DeadLetters } from './dead-letter.js';
+import { makeProcessor, type RetryDelay } from './run-handler.js';
+
+export interface ConsumerDeps {
+  conn: Redis;
+  config: Config;
+  handlers: Handlers;
+  deadLetters: DeadLetters;
+  log: Logger;
+}
+
+export class Consumers {
+  private readonly workers = new Map<WorkQueue, Worker>();
+  private leaving = false;
+  private readonly running = new Set<string>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly deps: ConsumerDeps,
+    readonly queues: readonly WorkQueue[],
+  ) {}
+
+  start(): void {
+    const { config, conn, log, deadLetters } = this.deps;
+    for (const queue of this.queues) {
+      const qc = config.queues[queue];
+      const worker = new Worker(
+        queue,
+        makeProcessor({
+          queue,
+          handler: this.deps.handlers.run[queue],
+          backoffMs: config.backoffMs,
+          log,
+          leaving: () => this.leaving,
+          running: this.running,
+        }),
+        {
+          connection: conn,
+          prefix: config.prefix,
+          concurrency: qc.concurrency,
+          limiter: qc.rateLimit ? { max: qc.rateLimit.max, duration: qc.rateLimit.durationMs } : undefined,
+          lockDuration: config.lockDurationMs,
+          stalledInterval: config.stalledIntervalMs,
+          maxStalledCount: config.maxStalledCount,
+          settings: {
+            backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? config.backoffMs,
+          },
+        },
+      );
+      worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
+      worker.on('failed', (job) => {
+        // finishedOn is set only when the job moved to `failed` for good (no retry left).
+        if (!job?.finishedOn) return;
+        deadLetters.record(queue, job).then(
+          (id) => log.info({ queue, jobId: job.id, deadLetter: id }, 'dead-lettered'),
+          (err: Error) => log.error({ queue, jobId: job.id, err: err.message }, 'could not record dead letter; the sweep will retry'),
+        );
+      });
+      worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or lost its lock); running it again'));
+      this.workers.set(queue, worker);
+    }
+  }
+
+  /** Job ids running in this process right now. */
+  runningJobIds(): string[] {
+    return [...this.running];
+  }
+
+  isRunning(): boolean {
+    return [...this.workers.values()].every((w) => w.isRunning());
+  }
+
+  /** Stops taking jobs and waits for the running ones; idempotent. */
+  close(): Promise<void> {
+    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => undefined);
+    return this.closing;
+  }
+
+  /** Past the deadline: abort every running handler and leave its job for another worker. */
+  abandon(): string[] {
+    const ids = this.runningJobIds();
+    this.leaving = true;
+    for (const w of this.workers.values()) w.cancelAllJobs('shutdown deadline reached');
+    return ids;
+  }
+}

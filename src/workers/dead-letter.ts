@@ -1,0 +1,194 @@
+/**
+ * The dead-letter queue: jobs that failed for good, kept in Redis with their history until replayed
+ * or purged. Entries are BullMQ jobs on a queue nothing consumes, so Bull Board shows them too.
+ *
+ * Invariant kept here: every job in a work queue's `failed` set has exactly one dead letter. The
+ * worker records it the moment the job fails (fast path) and `sweep` re-checks the `failed` sets,
+ * so a worker that dies between the two loses nothing. Ids are derived from the source job, so
+ * nothing is dead-lettered twice.
+ */
+import type { Job } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Queues } from '../jobs/queues.js';
+import { queueKey, userJobOptions } from '../jobs/queues.js';
+import {
+  DEAD_LETTER_QUEUE,
+  type DeadLetterData,
+  deadLetterId,
+  JOB_NAMES,
+  replayJobId,
+  WORK_QUEUES,
+  type WorkQueue,
+} from '../jobs/registry.js';
+
+const DLQ_STATES = ['waiting', 'prioritized', 'delayed'] as const;
+
+export interface DeadLetter extends DeadLetterData {
+  id: string;
+}
+
+export function toDeadLetter(queue: WorkQueue, job: Job, reason?: string): DeadLetterData {
+  return {
+    sourceQueue: queue,
+    sourceJobId: String(job.id),
+    name: job.name,
+    data: job.data,
+    attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
+    failedReason: reason ?? job.failedReason ?? 'unknown',
+    stacktrace: (job.stacktrace ?? []).slice(-5),
+    createdAt: job.timestamp,
+    firstAttemptAt: job.processedOn ?? null,
+    failedAt: job.finishedOn ?? Date.now(),
+    deadLetteredAt: Date.now(),
+    replays: (String(job.id).match(/__replay/g) ?? []).length,
+  };
+}
+
+export class DeadLetters {
+  constructor(
+    private readonly queues: Queues,
+    private readonly config: Config,
+  ) {}
+
+  private get dlq() {
+    return this.queues.get(DEAD_LETTER_QUEUE);
+  }
+
+  /** Records a finally-failed job; a second call for the same job is a no-op. Returns the entry id. */
+  async record(queue: WorkQueue, job: Job, reason?: string): Promise<string> {
+    const id = deadLetterId(queue, String(job.id));
+    await this.dlq.add(JOB_NAMES.deadLetter, toDeadLetter(queue, job, reason), {
+      jobId: id,
+      removeOnComplete: true,
+      removeOnFail: true,
+    });
+    return id;
+  }
+
+  /**
+   * Records every job that reached `failed` since `sinceMs` and has no dead letter yet. Returns how
+   * many it recorded, which is 0 unless a worker died at the wrong moment.
+   */
+  async sweep(sinceMs: number, queues: readonly WorkQueue[] = WORK_QUEUES): Promise<number> {
+    const conn = this.queues.conn;
+    let recorded = 0;
+    for (const q of queues) {
+      const ids = (await conn.zrangebyscore(queueKey(this.config.prefix, q, 'failed'), sinceMs, '+inf')) as string[];
+      for (let i = 0; i < ids.length; i += 500) {
+        const batch = ids.slice(i, i + 500);
+        const p = conn.pipeline();
+        for (const id of batch) p.exists(queueKey(this.config.prefix, DEAD_LETTER_QUEUE, deadLetterId(q, id)));
+        const res = (await p.exec()) ?? [];
+        for (const [j, [, exists]] of res.entries()) {
+          if (exists) continue;
+          const job = await this.queues.get(q).getJob(batch[j] as string);
+          if (job?.finishedOn) {
+            await this.record(q, job);
+            recorded++;
+          }
+        }
+      }
+    }
+    return recorded;
+  }
+
+  /** Newest first; `queue` filters by source queue. */
+  async list(opts: { queue?: WorkQueue; limit?: number } = {}): Promise<DeadLetter[]> {
+    const limit = opts.limit ?? 50;
+    const out: DeadLetter[] = [];
+    // Entries are read in pages so a large dead-letter queue is never loaded whole to show 50.
+    const page = 500;
+    for (let start = 0; out.length < limit; start += page) {
+      const jobs = await this.dlq.getJobs([...DLQ_STATES], start, start + page - 1, false);
+      if (jobs.length === 0) break;
+      for (const j of jobs) {
+        if (!j) continue;
+        const d = j.data as DeadLetterData;
+        if (opts.queue && d.sourceQueue !== opts.queue) continue;
+        out.push({ id: String(j.id), ...d });
+        if (out.length >= limit) break;
+      }
+      if (jobs.length < page) break;
+    }
+    return out;
+  }
+
+  async count(): Promise<number> {
+    const c = await this.dlq.getJobCounts(...DLQ_STATES);
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  async get(id: string): Promise<DeadLetter | undefined> {
+    const j = await this.dlq.getJob(id);
+    return j ? { id: String(j.id), ...(j.data as DeadLetterData) } : undefined;
+  }
+
+  /** Every entry matching `filter`, oldest first, in pages. */
+  private async *entries(filter: (d: DeadLetterData) => boolean): AsyncIterable<Job> {
+    const page = 500;
+    let start = 0;
+    for (;;) {
+      const jobs = await this.dlq.getJobs([...DLQ_STATES], start, start + page - 1, true);
+      if (jobs.length === 0) return;
+      let removedOrKept = 0;
+      for (const j of jobs) {
+        if (j && filter(j.data as DeadLetterData)) yield j;
+        else removedOrKept++;
+      }
+      // Entries yielded are usually removed by the caller, which shifts the ranges; only skip the kept ones.
+      start += removedOrKept;
+      if (jobs.length < page) return;
+    }
+  }
+
+  /**
+   * Puts dead letters back on their source queue with fresh attempts. Order matters for "nothing
+   * lost": the new job is added first (deterministic id, so a crash and a second replay add it once),
+   * then the failed original and the dead letter are removed.
+   */
+  async replay(sel: { ids?: string[]; queue?: WorkQueue; all?: boolean }): Promise<{ replayed: string[]; missing: string[] }> {
+    const replayed: string[] = [];
+    const missing: string[] = [];
+    const one = async (entry: Job) => {
+      const d = entry.data as DeadLetterData;
+      const newId = replayJobId(d.sourceJobId);
+      const source = this.queues.get(d.sourceQueue);
+      await source.add(d.name, d.data, { ...userJobOptions(this.config, d.sourceQueue), jobId: newId });
+      await removeQuietly(await source.getJob(d.sourceJobId));
+      await removeQuietly(entry);
+      replayed.push(newId);
+    };
+    if (sel.ids) {
+      for (const id of sel.ids) {
+        const entry = await this.dlq.getJob(id);
+        if (entry) await one(entry);
+        else missing.push(id);
+      }
+    } else if (sel.all || sel.queue) {
+      for await (const entry of this.entries((d) => !sel.queue || d.sourceQueue === sel.queue)) await one(entry);
+    }
+    return { replayed, missing };
+  }
+
+  /** Removes dead letters (and their failed originals, so the sweep does not bring them back). */
+  async purge(sel: { queue?: WorkQueue; olderThanMs?: number } = {}): Promise<number> {
+    const cutoff = sel.olderThanMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - sel.olderThanMs;
+    let n = 0;
+    for await (const entry of this.entries((d) => (!sel.queue || d.sourceQueue === sel.queue) && d.deadLetteredAt <= cutoff)) {
+      const d = entry.data as DeadLetterData;
+      await removeQuietly(await this.queues.get(d.sourceQueue).getJob(d.sourceJobId));
+      await removeQuietly(entry);
+      n++;
+    }
+    return n;
+  }
+}
+
+async function removeQuietly(job: Job | undefined): Promise<void> {
+  if (!job) return;
+  try {
+    await job.remove();
+  } catch {
+    // Already gone, or locked by a worker that is running it again: either way not ours to remove.
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * Enforces retention on a timer. BullMQ trims finished jobs only when another job finishes, so a
+ * queue that goes quiet would keep its old jobs forever; this sweeps by age regardless, and re-checks
+ * that every failed job has its dead letter.
+ */
+import type { Config } from '../config.js';
+import type { Queues } from '../jobs/queues.js';
+import { SCHEDULE_QUEUE, WORK_QUEUES } from '../jobs/registry.js';
+import type { Logger } from '../logger.js';
+import type { DeadLetters } from './dead-letter.js';
+
+/** Jobs removed per clean call; large backlogs are worked off over several rounds. */
+const CLEAN_BATCH = 5000;
+/** Overlap for the dead-letter sweep, so a job failing while a sweep runs is seen by the next one. */
+const SWEEP_OVERLAP_MS = 60_000;
+
+export class Retention {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private sweptUntil: number;
+
+  constructor(
+    private readonly queues: Queues,
+    private readonly deadLetters: DeadLetters,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    // The first sweep looks back over everything still retained in `failed`.
+    this.sweptUntil = Date.now() - config.retention.failedAgeMs;
+  }
+
+  start(): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.runOnce(), this.config.retention.intervalMs);
+    this.timer.unref();
+    void this.runOnce();
+  }
+
+  /** One round; concurrent calls share the round in flight. */
+  runOnce(): Promise<void> {
+    this.running ??= this.round().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async round(): Promise<void> {
+    const { completedAgeMs, failedAgeMs } = this.config.retention;
+    try {
+      let removed = 0;
+      for (const name of [...WORK_QUEUES, SCHEDULE_QUEUE] as const) {
+        const q = this.queues.get(name);
+        removed += (await q.clean(completedAgeMs, CLEAN_BATCH, 'completed')).length;
+        removed += (await q.clean(failedAgeMs, CLEAN_BATCH, 'failed')).length;
+      }
+      if (removed > 0) this.log.info({ removed }, 'retention: removed expired jobs');
+      const now = Date.now();
+      const recorded = await this.deadLetters.sweep(this.sweptUntil - SWEEP_OVERLAP_MS);
+      this.sweptUntil = now;
+      if (recorded > 0) this.log.warn({ recorded }, 'dead-letter sweep recorded failed jobs that had no dead letter');
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'retention round failed; will try again');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The thin adapter between BullMQ and business code: turns a Job into `(userId, ctx)`, validates the
+ * data, and lets `decide()` turn a thrown error into retry or dead-letter.
+ */
+import { type Job, type Processor, UnrecoverableError } from 'bullmq';
+import type { Handler, HandlerContext } from '../handlers/types.js';
+import { decide } from '../jobs/outcome.js';
+import { userJobData, type WorkQueue } from '../jobs/registry.js';
+import type { Logger } from '../logger.js';
+
+/** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
+export interface RetryDelay {
+  retryDelayMs?: number;
+}
+
+export interface RunHandlerDeps {
+  queue: WorkQueue;
+  handler: Handler;
+  backoffMs: number;
+  log: Logger;
+  /** True once shutdown passed its deadline: aborted jobs are then left for another worker. */
+  leaving: () => boolean;
+  /** Ids of the jobs this process is running, for the shutdown log. */
+  running: Set<string>;
+}
+
+export function makeProcessor(deps: RunHandlerDeps): Processor {
+  const { queue, handler, log } = deps;
+  return async (job: Job, _token?: string, signal?: AbortSignal) => {
+    const parsed = userJobData.safeParse(job.data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new UnrecoverableError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`);
+    }
+    const { userId, scheduledFor } = parsed.data;
+    // Coalescing: the job has started, so the user may now get one new waiting job from the next tick.
+    if (job.opts.deduplication?.id) await job.removeDeduplicationKey();
+
+    const attempt = job.attemptsMade + 1;
+    const jlog = log.child({ queue, jobId: job.id, userId, attempt });
+    const ctx: HandlerContext = {
+      jobId: String(job.id),
+      attempt,
+      queue,
+      scheduledFor,
+      signal: signal ?? new AbortController().signal,
+      log: jlog,
+      progress: (n) => job.updateProgress(n),
+    };
+    const started = Date.now();
+    jlog.debug('job started');
+    deps.running.add(ctx.jobId);
+    try {
+      const result = await handler(userId, ctx);
+      jlog.info({ durationMs: Date.now() - started }, 'job completed');
+      return result ?? null;
+    } catch (err) {
+      if (ctx.signal.aborted && deps.leaving()) {
+        // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
+        // worker runs it again (at-least-once), which is why handlers get a stable jobId.
+        return new Promise(() => {});
+      }
+      const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: deps.backoffMs });
+      const message = err instanceof Error ? err.message : String(err);
+      if (outcome.kind === 'dead-letter') {
+        jlog.error({ durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
+        const final = new UnrecoverableError(outcome.reason);
+        if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
+        throw final;
+      }
+      jlog.warn({ durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
+      const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
+      e.retryDelayMs = outcome.delayMs;
+      throw e;
+    } finally {
+      if (!deps.leaving()) deps.running.delete(ctx.jobId);
+    }
+  };
+}
