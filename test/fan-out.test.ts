@@ -1,0 +1,102 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { HandlerContext } from '../src/handlers/types.js';
+import { fanOut, spreadDelay } from '../src/producers/fan-out.js';
+import { Consumers } from '../src/workers/consumer.js';
+import { deferred, testHandlers } from './helpers/handlers.js';
+import { type Harness, harness } from './helpers/harness.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const open: Harness[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((h) => h.dispose()));
+});
+async function h(env: Record<string, string> = {}): Promise<Harness> {
+  const x = await harness(env);
+  open.push(x);
+  return x;
+}
+const users = (n: number, p = 'u') => Array.from({ length: n }, (_, i) => `${p}${i + 1}`);
+
+describe('fan-out', () => {
+  it('pages through all users and adds one job per user, in bulk', async () => {
+    const x = await h({ SPOTTER_JOBS_FANOUT_PAGE: '3' });
+    const pages: number[] = [];
+    const r = await fanOut(
+      { ...x, handlers: testHandlers(users(10)) },
+      { schedule: 'sync', tickId: 'repeat:sync:1000', scheduledFor: 1000, spreadMs: 0 },
+      async (p) => {
+        pages.push(p.users);
+      },
+    );
+    expect(r).toEqual({ users: 10, added: 10, coalesced: 0, errors: 0 });
+    expect(pages).toEqual([3, 6, 9, 10]);
+    expect(await x.queues.get('sync').getWaitingCount()).toBe(10);
+    const job = await x.queues.get('sync').getJob('repeat_sync_1000__u7');
+    expect(job?.data).toEqual({ userId: 'u7', scheduledFor: 1000, tick: 'repeat:sync:1000' });
+    expect(job?.opts.attempts).toBe(5);
+  });
+
+  it('redone for the same tick (a producer died half-way) adds no second job for any user', async () => {
+    const x = await h();
+    const deps = { ...x, handlers: testHandlers(users(50)) };
+    const tick = { schedule: 'enrichment' as const, tickId: 'repeat:enrichment:5', scheduledFor: 5, spreadMs: 0 };
+    await fanOut(deps, tick);
+    await fanOut(deps, tick);
+    expect(await x.queues.get('enrichment').getWaitingCount()).toBe(50);
+  });
+
+  it('coalesces a user whose previous job has not started, not one whose job is running', async () => {
+    const x = await h({ SPOTTER_JOBS_SYNC_CONCURRENCY: '1' });
+    const release = deferred();
+    const started: string[] = [];
+    const handlers = testHandlers(['a', 'b'], async (userId: string, _ctx: HandlerContext) => {
+      started.push(userId);
+      await release.promise;
+      return null;
+    });
+    const deps = { ...x, handlers };
+    const first = await fanOut(deps, { schedule: 'sync', tickId: 't1', scheduledFor: 1, spreadMs: 0 });
+    expect(first).toMatchObject({ added: 2, coalesced: 0 });
+    const consumers = new Consumers({ ...x, handlers }, ['sync']);
+    consumers.start();
+    try {
+      await waitFor('user a running', () => started.includes('a'));
+      const second = await fanOut(deps, { schedule: 'sync', tickId: 't2', scheduledFor: 2, spreadMs: 0 });
+      // a's job runs, so a gets a new one; b's job still waits, so b is coalesced.
+      expect(second).toMatchObject({ users: 2, added: 1, coalesced: 1 });
+      expect(await x.queues.get('sync').getJob('t2__a')).toBeTruthy();
+      expect(await x.queues.get('sync').getJob('t2__b')).toBeUndefined();
+    } finally {
+      release.resolve();
+      await consumers.close();
+    }
+  });
+
+  it('spreads jobs over the window by a stable per-user delay', async () => {
+    const x = await h();
+    const ids = users(20);
+    await fanOut({ ...x, handlers: testHandlers(ids) }, { schedule: 'write-back', tickId: 't', scheduledFor: 1, spreadMs: 60_000 });
+    const delayed = await x.queues.get('writeback').getDelayed(0, -1);
+    expect(delayed.length).toBeGreaterThan(15);
+    for (const j of delayed) {
+      expect(j.opts.delay).toBe(spreadDelay(j.data.userId, 60_000));
+      expect(j.opts.delay).toBeLessThan(60_000);
+    }
+    expect(spreadDelay('u1', 60_000)).toBe(spreadDelay('u1', 60_000));
+    expect(new Set(ids.map((u) => spreadDelay(u, 60_000))).size).toBeGreaterThan(15);
+  });
+
+  it('counts invalid user ids as errors instead of dropping them silently', async () => {
+    const x = await h();
+    const r = await fanOut(
+      { ...x, handlers: testHandlers(['ok1', 'bad id', '', 'ok2', 'x'.repeat(300)]) },
+      {
+        schedule: 'sync',
+        tickId: 't',
+        scheduledFor: 1,
+        spreadMs: 0,
+      },
+    );
+    expect(r).toEqual({ users: 5, added: 2, coalesced: 0, errors: 3 });
+  });
+});

@@ -1,0 +1,74 @@
+/** Per-test isolation on the shared Redis: a random key prefix, and removal of its keys afterwards. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { inject } from 'vitest';
+import { type Config, loadConfig } from '../../src/config.js';
+import { freePort, LocalRedis } from '../../src/local-redis.js';
+
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
+export function newPrefix(): string {
+  return `t${randomBytes(5).toString('hex')}`;
+}
+
+/** Environment for a test process or config: shared Redis, own prefix, quiet logs, fast retries. */
+export function testEnv(prefix: string, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: redisUrl(),
+    SPOTTER_JOBS_PREFIX: prefix,
+    SPOTTER_JOBS_LOG_LEVEL: 'warn',
+    SPOTTER_JOBS_BACKOFF: '50ms',
+    SPOTTER_JOBS_WORKER_HTTP_PORT: '0',
+    SPOTTER_JOBS_HTTP_PORT: '0',
+    ...extra,
+  };
+}
+
+export function testConfig(prefix: string, extra: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(prefix, extra));
+}
+
+export async function deletePrefix(conn: Redis, prefix: string): Promise<void> {
+  let cursor = '0';
+  do {
+    const [next, keys] = await conn.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await conn.unlink(...keys);
+  } while (cursor !== '0');
+}
+
+/** A connection for a test plus a cleanup that removes the prefix's keys and closes it. */
+export function testRedis(url = redisUrl()): Redis {
+  return new Redis(url, { maxRetriesPerRequest: null });
+}
+
+/** A redis-server of the test's own (with AOF), for tests that stop, pause or restart Redis. */
+export async function privateRedis(opts: { appendonly?: boolean; args?: string[] } = {}): Promise<{
+  redis: LocalRedis;
+  restart: () => Promise<void>;
+  dispose: () => Promise<void>;
+}> {
+  const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-redis-'));
+  const port = await freePort();
+  const make = () => new LocalRedis({ port, dir, appendonly: opts.appendonly ?? true, args: opts.args });
+  const holder = { redis: make() };
+  await holder.redis.start();
+  return {
+    get redis() {
+      return holder.redis;
+    },
+    restart: async () => {
+      holder.redis = make();
+      await holder.redis.start();
+    },
+    dispose: async () => {
+      await holder.redis.stop('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,171 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { httpHandlers, parseRetryAfter } from '../src/handlers/http.js';
+import type { HandlerContext } from '../src/handlers/types.js';
+import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
+import { createLogger } from '../src/logger.js';
+
+interface Seen {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+let server: Server;
+let base: string;
+const seen: Seen[] = [];
+let respond: (req: Seen, res: ServerResponse) => void = (_req, res) => res.end();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => {
+      body += d;
+    });
+    req.on('end', () => {
+      const s = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body };
+      seen.push(s);
+      respond(s, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
+  return {
+    jobId: 'repeat_sync_1__42',
+    attempt: 2,
+    queue: 'sync',
+    scheduledFor: Date.UTC(2026, 0, 1),
+    signal: new AbortController().signal,
+    log: createLogger({ level: 'silent' }),
+    progress: async () => {},
+    ...over,
+  };
+}
+
+const handlers = (secrets: string[] = ['current', 'previous'], timeoutMs = 2000) =>
+  httpHandlers({ url: base, secrets, timeoutMs: { sync: timeoutMs, enrichment: timeoutMs, writeback: timeoutMs } });
+
+describe('HTTP mode: the Spotter contract', () => {
+  it('POSTs the job with Idempotency-Key and a verifiable signature per secret', async () => {
+    seen.length = 0;
+    respond = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"synced":3}');
+    const result = await handlers().run.sync('42', ctx());
+    expect(result).toEqual({ synced: 3 });
+    const req = seen[0] as Seen;
+    expect(req.method).toBe('POST');
+    expect(req.url).toBe('/internal/jobs/sync');
+    expect(JSON.parse(req.body)).toEqual({
+      jobId: 'repeat_sync_1__42',
+      kind: 'sync',
+      userId: '42',
+      attempt: 2,
+      scheduledFor: '2026-01-01T00:00:00.000Z',
+    });
+    expect(req.headers['idempotency-key']).toBe('repeat_sync_1__42');
+    const sig = String(req.headers['x-spotter-signature']);
+    const t = /t=(\d+)/.exec(sig)?.[1] as string;
+    expect(Math.abs(Number(t) - Date.now() / 1000)).toBeLessThan(5);
+    const v1 = [...sig.matchAll(/v1=([0-9a-f]{64})/g)].map((m) => m[1]);
+    const expected = (secret: string) => createHmac('sha256', secret).update(`${t}.${req.body}`).digest('hex');
+    expect(v1).toEqual([expected('current'), expected('previous')]);
+  });
+
+  it('sends no signature header when no secret is set', async () => {
+    seen.length = 0;
+    respond = (_r, res) => res.writeHead(204).end();
+    expect(await handlers([]).run.writeback('7', ctx({ queue: 'writeback' }))).toBeNull();
+    expect(seen[0]?.headers['x-spotter-signature']).toBeUndefined();
+    expect(seen[0]?.url).toBe('/internal/jobs/writeback');
+  });
+
+  it('does not keep a 2xx body over 16 KB', async () => {
+    respond = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ big: 'x'.repeat(20_000) }));
+    expect(await handlers().run.sync('42', ctx())).toBeNull();
+  });
+
+  it.each([429, 503])('turns %i with Retry-After into a delayed retry', async (status) => {
+    respond = (_r, res) => res.writeHead(status, { 'retry-after': '12' }).end('slow down');
+    const err = await handlers()
+      .run.sync('42', ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetryAfterError);
+    expect((err as RetryAfterError).retryAfterMs).toBe(12_000);
+  });
+
+  it.each([400, 401, 404, 410, 422])('makes %i permanent', async (status) => {
+    respond = (_r, res) => res.writeHead(status).end('nope');
+    const err = await handlers()
+      .run.enrichment('42', ctx({ queue: 'enrichment' }))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toContain(String(status));
+  });
+
+  it.each([500, 502, 503])('retries %i (503 without Retry-After too)', async (status) => {
+    respond = (_r, res) => res.writeHead(status).end('down');
+    const err = await handlers()
+      .run.sync('42', ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(PermanentError);
+    expect(err).not.toBeInstanceOf(RetryAfterError);
+  });
+
+  it('times out a slow Spotter as a retryable error', async () => {
+    respond = (_r, res) => setTimeout(() => res.end(), 1500);
+    const err = await handlers(['s'], 200)
+      .run.sync('42', ctx())
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/timed out after 200 ms/);
+    expect(err).not.toBeInstanceOf(PermanentError);
+  });
+
+  it('treats a refused connection as retryable', async () => {
+    const h = httpHandlers({ url: 'http://127.0.0.1:1', secrets: [], timeoutMs: { sync: 1000, enrichment: 1000, writeback: 1000 } });
+    const err = await h.run.sync('42', ctx()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(err).not.toBeInstanceOf(PermanentError);
+  });
+
+  it('pages through users with cursor and limit', async () => {
+    seen.length = 0;
+    respond = (req, res) => {
+      const u = new URL(req.url, base);
+      const cursor = u.searchParams.get('cursor');
+      const page =
+        cursor === null
+          ? { users: [{ id: '1' }, { id: 2 }], nextCursor: 'c2' }
+          : cursor === 'c2'
+            ? { users: [{ id: '3' }], nextCursor: null }
+            : { users: [] };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
+    };
+    const pages: string[][] = [];
+    for await (const p of handlers().listUsers(2)) pages.push(p);
+    expect(pages).toEqual([['1', '2'], ['3']]);
+    expect(seen.map((s) => s.url)).toEqual(['/internal/jobs/users?limit=2', '/internal/jobs/users?cursor=c2&limit=2']);
+  });
+
+  it('fails a user listing with an unexpected body', async () => {
+    respond = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"people":[]}');
+    const it = handlers().listUsers(10)[Symbol.asyncIterator]();
+    await expect(it.next()).rejects.toThrow(/unexpected body/);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads seconds and HTTP dates', () => {
+    expect(parseRetryAfter('30')).toBe(30_000);
+    const now = Date.UTC(2026, 0, 1, 0, 0, 0);
+    expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});

@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
+import { backoffDelay, decide } from '../src/jobs/outcome.js';
+
+const base = { maxAttempts: 5, backoffMs: 1000 };
+
+describe('decide: the thrown error decides the job', () => {
+  it('retries an ordinary error with exponential backoff', () => {
+    expect(decide(new Error('x'), { ...base, attempt: 1, random: () => 0 })).toEqual({ kind: 'retry', delayMs: 500 });
+    expect(decide(new Error('x'), { ...base, attempt: 3, random: () => 1 })).toEqual({ kind: 'retry', delayMs: 4000 });
+  });
+
+  it('dead-letters a PermanentError at once, whatever the attempt', () => {
+    const o = decide(new PermanentError('account closed'), { ...base, attempt: 1 });
+    expect(o).toEqual({ kind: 'dead-letter', reason: 'permanent: account closed' });
+  });
+
+  it('recognises a PermanentError by name, for modules that cannot import the class', () => {
+    const e = Object.assign(new Error('gone'), { name: 'PermanentError' });
+    expect(decide(e, { ...base, attempt: 1 }).kind).toBe('dead-letter');
+  });
+
+  it('dead-letters when attempts are exhausted, saying so', () => {
+    const o = decide(new Error('timeout'), { ...base, attempt: 5 });
+    expect(o).toEqual({ kind: 'dead-letter', reason: 'attempts exhausted (5/5): timeout' });
+  });
+
+  it('retries after Retry-After when the error carries it', () => {
+    expect(decide(new RetryAfterError('429', 7000), { ...base, attempt: 2 })).toEqual({ kind: 'retry', delayMs: 7000 });
+  });
+
+  it('still dead-letters a Retry-After error on the last attempt', () => {
+    expect(decide(new RetryAfterError('429', 7000), { ...base, attempt: 5 }).kind).toBe('dead-letter');
+  });
+
+  it('handles non-Error throws', () => {
+    expect(decide('boom', { ...base, attempt: 5 })).toEqual({ kind: 'dead-letter', reason: 'attempts exhausted (5/5): boom' });
+  });
+});
+
+describe('backoffDelay', () => {
+  it('doubles per attempt and jitters within [half, full]', () => {
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      const full = 30_000 * 2 ** (attempt - 1);
+      for (let i = 0; i < 50; i++) {
+        const d = backoffDelay(attempt, 30_000);
+        expect(d).toBeGreaterThanOrEqual(full / 2);
+        expect(d).toBeLessThanOrEqual(full);
+      }
+    }
+  });
+
+  it('spreads retries: 100 delays for the same attempt are not all equal', () => {
+    const delays = new Set(Array.from({ length: 100 }, () => backoffDelay(2, 30_000)));
+    expect(delays.size).toBeGreaterThan(50);
+  });
+});
