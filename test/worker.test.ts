@@ -7,7 +7,7 @@ import { applyGlobalLimits } from '../src/producers/main.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { Retention } from '../src/workers/retention.js';
 import { testHandlers } from './helpers/handlers.js';
-import { type Harness, harness } from './helpers/harness.js';
+import { harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Array<{ dispose(): Promise<void> }> = [];
@@ -181,26 +181,24 @@ describe('workers, retries and dead letters', () => {
     const x = await harness();
     open.push(x);
     const fake = (queue: 'sync' | 'enrichment', id: string, deadLetteredAt: number) =>
-      x.queues
-        .get('dead-letter')
-        .add(
-          'dead-letter',
-          {
-            sourceQueue: queue,
-            sourceJobId: id,
-            name: 'user',
-            data: {},
-            attemptsMade: 1,
-            failedReason: 'x',
-            stacktrace: [],
-            createdAt: 1,
-            firstAttemptAt: 1,
-            failedAt: 1,
-            deadLetteredAt,
-            replays: 0,
-          },
-          { jobId: `${queue}__${id}` },
-        );
+      x.queues.get('dead-letter').add(
+        'dead-letter',
+        {
+          sourceQueue: queue,
+          sourceJobId: id,
+          name: 'user',
+          data: {},
+          attemptsMade: 1,
+          failedReason: 'x',
+          stacktrace: [],
+          createdAt: 1,
+          firstAttemptAt: 1,
+          failedAt: 1,
+          deadLetteredAt,
+          replays: 0,
+        },
+        { jobId: `${queue}__${id}` },
+      );
     const now = Date.now();
     await fake('sync', 'old', now - 3 * 3_600_000);
     await fake('sync', 'new', now);
