@@ -4,8 +4,7 @@
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { answers } from './redis.js';
+import { connect, createServer } from 'node:net';
 
 export interface LocalRedisOptions {
   port: number;
@@ -40,6 +39,21 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
       const addr = srv.address();
       srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
     });
+  });
+}
+
+/** True when the server replies to PING at all; a NOAUTH error counts, since it proves Redis is up. */
+function answersPing(host: string, port: number, timeoutMs = 500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = connect({ host, port });
+    const done = (ok: boolean) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('data', (d) => done(d[0] === 0x2b || d[0] === 0x2d));
+    sock.once('connect', () => sock.write('PING\r\n'));
   });
 }
 
@@ -86,7 +100,7 @@ export class LocalRedis {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (child.exitCode !== null) throw new Error(`redis-server exited at start (${child.exitCode}): ${stderr.trim()}`);
-      if (await answers(this.url, 500)) return;
+      if (await answersPing(this.opts.host ?? '127.0.0.1', this.opts.port)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGKILL');
