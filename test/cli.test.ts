@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort } from '../src/local-redis.js';
 import { PermanentError } from '../src/jobs/errors.js';
 import { userJobOptions } from '../src/jobs/queues.js';
+import { freePort } from '../src/local-redis.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -36,14 +36,18 @@ describe('the CLI, run as a user runs it', () => {
     expect(r.stderr).toContain('SPOTTER_SYNC_INTERVAL="every 5 minutes" is invalid; expected a Go duration');
   });
 
-  it.each([[['frobnicate']], [['status', '--bogus']], [['trigger']], [['trigger', 'nope']], [['worker', '--queues', 'sync,mail']], [['dlq', 'replay']]])(
-    'exits 2 on a bad command line: %j',
-    async (args) => {
-      const r = await runCli(args, testEnv('cli-unused'));
-      expect(r.code).toBe(2);
-      expect(r.stderr.length).toBeGreaterThan(0);
-    },
-  );
+  it.each([
+    [['frobnicate']],
+    [['status', '--bogus']],
+    [['trigger']],
+    [['trigger', 'nope']],
+    [['worker', '--queues', 'sync,mail']],
+    [['dlq', 'replay']],
+  ])('exits 2 on a bad command line: %j', async (args) => {
+    const r = await runCli(args, testEnv('cli-unused'));
+    expect(r.code).toBe(2);
+    expect(r.stderr.length).toBeGreaterThan(0);
+  });
 
   it('fails fast with exit 1 and a clear message when Redis is down', async () => {
     const port = await freePort();
@@ -110,7 +114,11 @@ describe('the CLI, run as a user runs it', () => {
     const env = testEnv(x.prefix);
     const list = await runCli(['dlq', 'list', '--queue', 'sync', '--json'], env);
     expect(list.code).toBe(0);
-    expect(JSON.parse(list.stdout).map((d: { id: string }) => d.id).sort()).toEqual(['sync__t__a', 'sync__t__b']);
+    expect(
+      JSON.parse(list.stdout)
+        .map((d: { id: string }) => d.id)
+        .sort(),
+    ).toEqual(['sync__t__a', 'sync__t__b']);
     const table = await runCli(['dlq', 'list'], env);
     expect(table.stdout).toContain('permanent: <b>bad</b> c');
     const one = await runCli(['dlq', 'replay', 'sync__t__a'], env);

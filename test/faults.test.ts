@@ -93,9 +93,13 @@ describe('shutdown', () => {
     expect(readLedger(s.ledger).some((e) => e.event === 'error' && e.jobId === slow && e.aborted === true)).toBe(true);
     // Left for another worker: it runs again after the lock lapses (at-least-once), same jobId.
     const w2 = s.start(['worker'], { FIXTURE_SLOW_MS: '50' });
-    await waitFor('job finished by the second worker', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === slow && e.pid === w2.pid), {
-      timeoutMs: 20_000,
-    });
+    await waitFor(
+      'job finished by the second worker',
+      () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === slow && e.pid === w2.pid),
+      {
+        timeoutMs: 20_000,
+      },
+    );
   });
 
   it('a second signal exits at once', async () => {
@@ -148,7 +152,9 @@ describe('Redis faults', () => {
     await new Promise((res) => setTimeout(res, 6000));
     await r.restart();
     const after = await s.trigger('after');
-    await waitFor('job after outage done', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === after), { timeoutMs: 30_000 });
+    await waitFor('job after outage done', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === after), {
+      timeoutMs: 30_000,
+    });
     expect(w.child.exitCode).toBeNull();
   });
 
@@ -178,10 +184,19 @@ describe('HTTP mode end to end, and secrets', () => {
         if (req.url?.startsWith('/internal/jobs/users')) {
           const cursor = new URL(req.url, 'http://x').searchParams.get('cursor');
           res.setHeader('content-type', 'application/json');
-          res.end(JSON.stringify(cursor ? { users: [{ id: 'h3' }], nextCursor: null } : { users: [{ id: 'h1' }, { id: 'gone' }], nextCursor: 'p2' }));
+          res.end(
+            JSON.stringify(
+              cursor ? { users: [{ id: 'h3' }], nextCursor: null } : { users: [{ id: 'h1' }, { id: 'gone' }], nextCursor: 'p2' },
+            ),
+          );
           return;
         }
-        posts.push({ url: req.url ?? '', body, sig: String(req.headers['x-spotter-signature']), key: String(req.headers['idempotency-key']) });
+        posts.push({
+          url: req.url ?? '',
+          body,
+          sig: String(req.headers['x-spotter-signature']),
+          key: String(req.headers['idempotency-key']),
+        });
         const user = JSON.parse(body).userId as string;
         // A 404 carrying a secret in its body: permanent, and the secret must not reach the log.
         if (user === 'gone') res.writeHead(404).end(`no user; token=${canaries.secret}`);
