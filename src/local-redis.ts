@@ -93,6 +93,10 @@ export class LocalRedis {
     ];
     const child = spawn('redis-server', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.child = child;
+    // A forced exit (second Ctrl-C) must not leave the server running behind us.
+    const onExit = () => child.kill('SIGTERM');
+    process.once('exit', onExit);
+    child.once('exit', () => process.removeListener('exit', onExit));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
       stderr += d.toString();
