@@ -51,6 +51,7 @@ export interface Config {
   http: {
     host: string;
     port: number;
+    workerHost: string;
     workerPort: number;
     boardUser: string;
     boardPassword: string | undefined;
@@ -162,6 +163,7 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_DEMO_FAILURE_RATE', default: '0.05', description: 'demo mode: share of handler runs that fail', roles: W },
   { name: 'SPOTTER_JOBS_HTTP_HOST', default: '127.0.0.1', description: 'producer HTTP address', roles: P },
   { name: 'SPOTTER_JOBS_HTTP_PORT', default: '3000', description: 'producer HTTP port', roles: P },
+  { name: 'SPOTTER_JOBS_WORKER_HTTP_HOST', default: '127.0.0.1', description: 'worker probes/metrics address (0.0.0.0 in containers)', roles: W },
   { name: 'SPOTTER_JOBS_WORKER_HTTP_PORT', default: '3001', description: 'worker probes/metrics port (0 disables)', roles: W },
   { name: 'SPOTTER_JOBS_BOARD_USER', default: 'admin', description: 'board/API basic-auth user', roles: P },
   { name: 'SPOTTER_JOBS_BOARD_PASSWORD', default: undefined, description: 'board/API password; unset: loopback only', roles: P },
@@ -364,6 +366,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     http: {
       host: read('SPOTTER_JOBS_HTTP_HOST', nonEmpty),
       port: read('SPOTTER_JOBS_HTTP_PORT', int(0, 65535)),
+      workerHost: read('SPOTTER_JOBS_WORKER_HTTP_HOST', nonEmpty),
       workerPort: read('SPOTTER_JOBS_WORKER_HTTP_PORT', int(0, 65535)),
       boardUser: read('SPOTTER_JOBS_BOARD_USER', nonEmpty),
       boardPassword: read('SPOTTER_JOBS_BOARD_PASSWORD', nonEmpty, true),

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from '../src/local-redis.js';
 import { FIXTURE, readLedger } from './helpers/ledger.js';
 import { deletePrefix, newPrefix, privateRedis, testEnv, testRedis } from './helpers/redis.js';
 import { type CliProcess, runCli, startCli } from './helpers/spawn-cli.js';
@@ -156,6 +157,32 @@ describe('Redis faults', () => {
       timeoutMs: 30_000,
     });
     expect(w.child.exitCode).toBeNull();
+  });
+
+  it("a worker's /readyz turns 503 while Redis does not answer, and back when it does", async () => {
+    const r = await privateRedis();
+    cleanups.push(async () => {
+      r.redis.resume();
+      await r.dispose();
+    });
+    const port = await freePort();
+    const s = scene({ SPOTTER_JOBS_WORKER_HTTP_PORT: String(port) }, r.redis.url);
+    const w = s.start(['worker']);
+    await w.waitForLog((l) => l.msg === 'worker started', 'worker started');
+    const ready = async () => (await fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(5000) })).status;
+    await waitFor('ready', async () => (await ready()) === 200);
+    const job = await s.trigger('m1');
+    await waitFor('job done', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === job));
+    // The ledger line is written inside the handler, just before the attempt is counted.
+    await waitFor('attempt counted in /metrics', async () =>
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('spotter_jobs_job_attempts_total{queue="sync",outcome="completed"} 1'),
+    );
+    r.redis.pause();
+    await waitFor('not ready while Redis is paused', async () => (await ready()) === 503, { timeoutMs: 10_000 });
+    r.redis.resume();
+    await waitFor('ready again', async () => (await ready()) === 200, { timeoutMs: 15_000 });
+    w.kill('SIGTERM');
+    expect((await w.exited).code).toBe(0);
   });
 
   it('warns at start-up when maxmemory-policy is not noeviction', async () => {

@@ -4,25 +4,58 @@ import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
 import { WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
-import { startProducer } from '../producers/main.js';
+import { type Producer, startProducer } from '../producers/main.js';
 import { answers, assertReachable } from '../redis.js';
-import { createRuntime, makeLogger } from '../runtime.js';
+import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
+import { createApp, createProbeApp } from '../web/app.js';
+import { type Readiness, type ReadinessReport, within } from '../web/health.js';
+import { createRegistry, JobMetrics, registerClusterMetrics } from '../web/metrics.js';
+import { assertSafeBinding, listen } from '../web/server.js';
+import type { Consumers } from '../workers/consumer.js';
 import { startWorker } from '../workers/main.js';
 
 export type Role = 'producer' | 'worker' | 'all';
 
+/** Ready means: not draining, Redis answering, and this role doing its work. */
+function readinessOf(rt: Runtime, parts: { producer?: Producer; consumers?: Consumers; expectProducer: boolean; expectConsumers: boolean }): Readiness {
+  return async (): Promise<ReadinessReport> => {
+    const checks: Record<string, string> = {};
+    let ready = true;
+    if (rt.lifecycle.draining) return { ready: false, checks: { lifecycle: 'draining' } };
+    try {
+      await within(1000, () => rt.conn.ping());
+      checks.redis = 'ok';
+    } catch (err) {
+      checks.redis = (err as Error).message;
+      ready = false;
+    }
+    if (parts.expectProducer) {
+      const ok = parts.producer?.reconciled() ?? false;
+      checks.schedules = ok ? 'reconciled' : 'not reconciled yet';
+      ready &&= ok;
+    }
+    if (parts.expectConsumers) {
+      const ok = (await parts.consumers?.consuming()) ?? false;
+      checks.consuming = ok ? 'ok' : 'not consuming';
+      ready &&= ok;
+    }
+    if (rt.evictionPolicy && rt.evictionPolicy !== 'noeviction') {
+      checks.evictionPolicy = `warning: maxmemory-policy is ${rt.evictionPolicy}, not noeviction`;
+    }
+    return { ready, checks };
+  };
+}
+
 export async function serve(config: Config, role: Role, queueNames: readonly WorkQueue[] = WORK_QUEUES): Promise<void> {
   const log = makeLogger(config).child({ role });
+  if (role !== 'worker') assertSafeBinding(config.http.host, config.http.boardPassword);
   let local: LocalRedis | undefined;
   if (role === 'all' && !config.redisUrlSet && !(await answers(config.redisUrl))) {
     // `npm start` on a bare machine: bring a private Redis, with AOF so data survives restarts.
     const u = new URL(config.redisUrl);
     local = new LocalRedis({ port: Number(u.port || 6379), host: u.hostname, dir: resolve('.data/redis') });
     await local.start();
-    log.info(
-      { redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid },
-      'no Redis was running: started a private redis-server (data in .data/redis)',
-    );
+    log.info({ redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid }, 'no Redis was running: started a private redis-server (data in .data/redis)');
   }
   if (role !== 'worker') {
     // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit.
@@ -31,16 +64,36 @@ export async function serve(config: Config, role: Role, queueNames: readonly Wor
   const rt = await createRuntime(config, role, log);
   if (local) {
     const l = local;
-    // Registered first, so it is closed last, after everything that talks to it.
     rt.lifecycle.add({ name: 'local-redis', close: () => l.stop() });
   }
   rt.lifecycle.installSignalHandlers();
   try {
-    if (role !== 'worker') await startProducer(rt, { retention: true });
-    if (role !== 'producer') await startWorker(rt, queueNames, { retention: role === 'worker' });
+    const registry = createRegistry();
+    const jobMetrics = role !== 'producer' ? new JobMetrics(registry) : undefined;
+    const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
+    const readiness = readinessOf(rt, parts);
+    // The HTTP server is registered before the consumers, so it closes after them: probes keep
+    // answering (503) while running jobs finish.
+    if (role !== 'worker') {
+      registerClusterMetrics(registry, rt.queues, config);
+      const app = createApp({ config, queues: rt.queues, deadLetters: rt.deadLetters, readiness, registry, log });
+      const http = await listen(app, config.http.host, config.http.port);
+      rt.lifecycle.add({ name: 'http', close: () => http.close() });
+      log.info({ url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' }, `board at ${http.url}/board`);
+    } else if (config.http.workerPort !== 0) {
+      const http = await listen(createProbeApp({ readiness, registry, log }), config.http.workerHost, config.http.workerPort);
+      rt.lifecycle.add({ name: 'http', close: () => http.close() });
+      log.info({ url: http.url }, `probes and metrics at ${http.url}`);
+    }
+    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true });
+    if (role !== 'producer') {
+      parts.consumers = await startWorker(rt, queueNames, {
+        retention: role === 'worker',
+        observe: jobMetrics ? (q, outcome, s) => jobMetrics.observe(q, outcome, s) : undefined,
+      });
+    }
   } catch (err) {
     await rt.lifecycle.shutdown();
-    await local?.stop();
     throw err;
   }
 }

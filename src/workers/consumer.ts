@@ -9,7 +9,7 @@ import type { Handlers } from '../handlers/types.js';
 import type { WorkQueue } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { DeadLetters } from './dead-letter.js';
-import { makeProcessor, type RetryDelay } from './run-handler.js';
+import { makeProcessor, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
 export interface ConsumerDeps {
   conn: Redis;
@@ -17,6 +17,7 @@ export interface ConsumerDeps {
   handlers: Handlers;
   deadLetters: DeadLetters;
   log: Logger;
+  observe?: RunHandlerDeps['observe'];
 }
 
 export class Consumers {
@@ -43,6 +44,7 @@ export class Consumers {
           log,
           leaving: () => this.leaving,
           running: this.running,
+          observe: this.deps.observe,
         }),
         {
           connection: conn,
@@ -76,8 +78,19 @@ export class Consumers {
     return [...this.running];
   }
 
-  isRunning(): boolean {
-    return [...this.workers.values()].every((w) => w.isRunning());
+  /**
+   * Ready means consuming: every worker running and its blocking connection up. A worker whose
+   * blocking connection is reconnecting is not taking jobs, whatever its process says.
+   */
+  async consuming(): Promise<boolean> {
+    if (this.closing || this.workers.size === 0) return false;
+    for (const w of this.workers.values()) {
+      if (!w.isRunning()) return false;
+      const backend = (w as unknown as { backend?: { blockingClient?: Promise<{ status?: string }> } }).backend;
+      const client = await Promise.race([backend?.blockingClient, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+      if (client?.status !== undefined && client.status !== 'ready') return false;
+    }
+    return true;
   }
 
   /** Stops taking jobs and waits for the running ones; idempotent. */

@@ -5,10 +5,14 @@
 import { loadHandlers } from '../handlers/select.js';
 import type { WorkQueue } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
-import { Consumers } from './consumer.js';
+import { type ConsumerDeps, Consumers } from './consumer.js';
 import { Retention } from './retention.js';
 
-export async function startWorker(rt: Runtime, queueNames: readonly WorkQueue[], opts: { retention?: boolean } = {}): Promise<Consumers> {
+export async function startWorker(
+  rt: Runtime,
+  queueNames: readonly WorkQueue[],
+  opts: { retention?: boolean; observe?: ConsumerDeps['observe'] } = {},
+): Promise<Consumers> {
   const { config, log, conn, lifecycle, deadLetters, queues } = rt;
   const handlers = await loadHandlers(config, { needsUsers: false, queues: queueNames });
   if (handlers.mode === 'demo') {
@@ -22,7 +26,7 @@ export async function startWorker(rt: Runtime, queueNames: readonly WorkQueue[],
     retention.start();
     lifecycle.add({ name: 'retention', close: () => retention.close() });
   }
-  const consumers = new Consumers({ conn, config, handlers, deadLetters, log }, queueNames);
+  const consumers = new Consumers({ conn, config, handlers, deadLetters, log, observe: opts.observe }, queueNames);
   consumers.start();
   lifecycle.add({ name: 'consumers', close: () => consumers.close(), abandon: () => consumers.abandon() });
   log.info(

@@ -22,6 +22,8 @@ export interface RunHandlerDeps {
   leaving: () => boolean;
   /** Ids of the jobs this process is running, for the shutdown log. */
   running: Set<string>;
+  /** Per-attempt outcome and duration, for the metrics. */
+  observe?: (queue: WorkQueue, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
@@ -29,6 +31,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
   return async (job: Job, _token?: string, signal?: AbortSignal) => {
     const parsed = userJobData.safeParse(job.data);
     if (!parsed.success) {
+      deps.observe?.(queue, 'dead_letter', 0);
       const issue = parsed.error.issues[0];
       throw new UnrecoverableError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`);
     }
@@ -52,6 +55,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     deps.running.add(ctx.jobId);
     try {
       const result = await handler(userId, ctx);
+      deps.observe?.(queue, 'completed', (Date.now() - started) / 1000);
       jlog.info({ durationMs: Date.now() - started }, 'job completed');
       return result ?? null;
     } catch (err) {
@@ -62,6 +66,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       }
       const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: deps.backoffMs });
       const message = err instanceof Error ? err.message : String(err);
+      deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', (Date.now() - started) / 1000);
       if (outcome.kind === 'dead-letter') {
         jlog.error({ durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
         const final = new UnrecoverableError(outcome.reason);

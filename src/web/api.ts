@@ -1,0 +1,81 @@
+/** The JSON API: the same operations as `status`, `trigger` and `dlq`, sharing their code. */
+import express, { type Request, type Response, Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../config.js';
+import { parseDuration } from '../duration.js';
+import { PermanentError } from '../jobs/errors.js';
+import type { Queues } from '../jobs/queues.js';
+import { isScheduleName, WORK_QUEUES } from '../jobs/registry.js';
+import { readStatus } from '../ops/status.js';
+import { trigger } from '../ops/trigger.js';
+import type { DeadLetters } from '../workers/dead-letter.js';
+
+const runBody = z.strictObject({ userId: z.string().min(1).max(200).optional(), at: z.iso.datetime({ offset: true }).optional() });
+const replayBody = z.union([
+  z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(10_000) }),
+  z.strictObject({ all: z.literal(true) }),
+  z.strictObject({ queue: z.enum(WORK_QUEUES) }),
+]);
+const listQuery = z.object({ queue: z.enum(WORK_QUEUES).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+const purgeQuery = z.object({ queue: z.enum(WORK_QUEUES).optional(), olderThan: z.string().optional() });
+
+function bad(res: Response, message: string): void {
+  res.status(400).json({ error: message });
+}
+
+function issue(err: z.ZodError): string {
+  const i = err.issues[0];
+  return i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid request';
+}
+
+export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }): Router {
+  const { config, queues, deadLetters } = deps;
+  const r = Router();
+  r.use(express.json({ limit: '64kb' }));
+
+  r.get('/schedules', async (_req, res) => {
+    res.json((await readStatus(queues, config)).schedules);
+  });
+
+  r.post('/schedules/:name/run', async (req: Request, res: Response) => {
+    const name = String(req.params.name);
+    if (!isScheduleName(name)) return res.status(404).json({ error: `unknown schedule "${name}"` });
+    const body = runBody.safeParse(req.body ?? {});
+    if (!body.success) return bad(res, issue(body.error));
+    try {
+      const t = await trigger(queues, config, name, { userId: body.data.userId, at: body.data.at ? new Date(body.data.at) : undefined });
+      res.status(202).json(t);
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
+  });
+
+  r.get('/dead-letter', async (req, res) => {
+    const q = listQuery.safeParse(req.query);
+    if (!q.success) return bad(res, issue(q.error));
+    res.json(await deadLetters.list({ queue: q.data.queue, limit: q.data.limit ?? 50 }));
+  });
+
+  r.post('/dead-letter/replay', async (req, res) => {
+    const body = replayBody.safeParse(req.body ?? {});
+    if (!body.success) return bad(res, 'expected {"ids":[…]}, {"all":true} or {"queue":"sync|enrichment|writeback"}');
+    res.json(await deadLetters.replay(body.data));
+  });
+
+  r.delete('/dead-letter', async (req, res) => {
+    const q = purgeQuery.safeParse(req.query);
+    if (!q.success) return bad(res, issue(q.error));
+    let olderThanMs: number | undefined;
+    if (q.data.olderThan !== undefined) {
+      olderThanMs = parseDuration(q.data.olderThan);
+      if (olderThanMs === undefined) return bad(res, 'olderThan: expected a Go duration such as 168h');
+    }
+    res.json({ purged: await deadLetters.purge({ queue: q.data.queue, olderThanMs }) });
+  });
+
+  r.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  return r;
+}

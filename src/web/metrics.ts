@@ -1,0 +1,108 @@
+/**
+ * Prometheus metrics. Cluster-wide values (job counts, dead letters, schedule times, last fan-out)
+ * are read from Redis at scrape time, so any producer answers for the whole cluster; per-process
+ * values (job durations and outcomes) are counted where the jobs run, on every worker's /metrics.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Queues } from '../jobs/queues.js';
+import { queueKey } from '../jobs/queues.js';
+import { ALL_QUEUES, DEAD_LETTER_QUEUE, SCHEDULE_NAMES, WORK_QUEUES } from '../jobs/registry.js';
+import { JOB_STATES } from '../ops/status.js';
+import { lastTick, type TickResult } from '../schedules/tick-record.js';
+
+export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
+
+/** Per-process job metrics, fed by the worker's handler adapter. */
+export class JobMetrics {
+  readonly duration: Histogram<'queue' | 'outcome'>;
+  readonly total: Counter<'queue' | 'outcome'>;
+  constructor(registry: Registry) {
+    this.duration = new Histogram({
+      name: 'spotter_jobs_job_duration_seconds',
+      help: 'Handler run time per attempt, by queue and outcome',
+      labelNames: ['queue', 'outcome'],
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
+      registers: [registry],
+    });
+    this.total = new Counter({
+      name: 'spotter_jobs_job_attempts_total',
+      help: 'Handler attempts finished by this process, by queue and outcome (completed, retry, dead_letter)',
+      labelNames: ['queue', 'outcome'],
+      registers: [registry],
+    });
+  }
+  observe(queue: string, outcome: JobOutcome, seconds: number): void {
+    this.duration.observe({ queue, outcome }, seconds);
+    this.total.inc({ queue, outcome });
+  }
+}
+
+export function registerClusterMetrics(registry: Registry, queues: Queues, config: Config): void {
+  new Gauge({
+    name: 'spotter_jobs_queue_jobs',
+    help: 'Jobs per queue and state, read from Redis at scrape time',
+    labelNames: ['queue', 'state'],
+    registers: [registry],
+    async collect() {
+      const counts = await Promise.all(ALL_QUEUES.map((q) => queues.get(q).getJobCounts(...JOB_STATES)));
+      this.reset();
+      ALL_QUEUES.forEach((queue, i) => {
+        for (const state of JOB_STATES) this.set({ queue, state }, counts[i]?.[state] ?? 0);
+      });
+    },
+  });
+  new Gauge({
+    name: 'spotter_jobs_dead_letters',
+    help: 'Dead letters waiting for replay or purge, by source queue',
+    labelNames: ['source_queue'],
+    registers: [registry],
+    async collect() {
+      // Dead-letter ids start with their source queue, so counting needs the ids only, not the jobs.
+      const ids = await queues.conn.lrange(queueKey(config.prefix, DEAD_LETTER_QUEUE, 'wait'), 0, -1);
+      this.reset();
+      for (const q of WORK_QUEUES) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
+    },
+  });
+  type PerSchedule = Partial<Record<(typeof SCHEDULE_NAMES)[number], number>>;
+  const scheduleGauge = (name: string, help: string, read: () => Promise<PerSchedule>) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['schedule'],
+      registers: [registry],
+      async collect() {
+        const values = await read();
+        this.reset();
+        for (const [schedule, v] of Object.entries(values)) if (v !== undefined) this.set({ schedule }, v);
+      },
+    });
+  const fromTicks = (pick: (t: TickResult) => number) => async () => {
+    const out: PerSchedule = {};
+    for (const s of SCHEDULE_NAMES) {
+      const t = await lastTick(queues.conn, config.prefix, s);
+      if (t) out[s] = pick(t);
+    }
+    return out;
+  };
+  scheduleGauge('spotter_jobs_schedule_next_run_timestamp_seconds', 'Next run of each schedule (unix seconds)', async () => {
+    const out: PerSchedule = {};
+    for (const x of await queues.schedules().getJobSchedulers(0, -1)) {
+      if (x.next && (SCHEDULE_NAMES as string[]).includes(x.key)) out[x.key as (typeof SCHEDULE_NAMES)[number]] = x.next / 1000;
+    }
+    return out;
+  });
+  scheduleGauge('spotter_jobs_schedule_last_run_timestamp_seconds', 'Start of the last tick of each schedule (unix seconds)', fromTicks((t) => t.startedAt / 1000));
+  scheduleGauge('spotter_jobs_schedule_last_run_success', '1 when the last tick fanned out completely, 0 when it failed', fromTicks((t) => (t.result === 'ok' ? 1 : 0)));
+  scheduleGauge('spotter_jobs_fanout_last_duration_seconds', 'Duration of the last fan-out', fromTicks((t) => t.durationMs / 1000));
+  scheduleGauge('spotter_jobs_fanout_last_users', 'Users seen by the last fan-out', fromTicks((t) => t.users));
+  scheduleGauge('spotter_jobs_fanout_last_jobs_added', 'Jobs added by the last fan-out', fromTicks((t) => t.added));
+  scheduleGauge('spotter_jobs_fanout_last_coalesced', 'Users coalesced by the last fan-out (previous job not started yet)', fromTicks((t) => t.coalesced));
+  scheduleGauge('spotter_jobs_fanout_last_errors', 'Errors in the last fan-out', fromTicks((t) => t.errors));
+}
+
+export function createRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'spotter_jobs_' });
+  return registry;
+}

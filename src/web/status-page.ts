@@ -1,0 +1,98 @@
+/**
+ * `/`: one server-rendered page with what a self-hoster asks first: each schedule's interval, next
+ * and last run and result, job counts per queue and state, dead letters with their common reasons.
+ * Plain HTML, every value escaped, no script.
+ */
+import type { Request, Response } from 'express';
+import type { Config } from '../config.js';
+import { formatDuration } from '../duration.js';
+import type { Queues } from '../jobs/queues.js';
+import { WORK_QUEUES } from '../jobs/registry.js';
+import { JOB_STATES, readStatus } from '../ops/status.js';
+import type { DeadLetters } from '../workers/dead-letter.js';
+import { BOARD_PATH } from './board.js';
+import { html, raw } from './html.js';
+
+/** Dead letters sampled per page view to find the common reasons; the counts above are exact. */
+const REASON_SAMPLE = 500;
+
+const when = (ms: number | null | undefined) => (ms ? new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z') : '–');
+const ago = (ms: number) => {
+  const d = Date.now() - ms;
+  return d >= 0 ? `${formatDuration(Math.round(d / 1000) * 1000)} ago` : `in ${formatDuration(Math.round(-d / 1000) * 1000)}`;
+};
+
+/** Groups failure reasons that differ only by ids and numbers. */
+function reasonKey(reason: string): string {
+  return reason
+    .replace(/\s+/g, ' ')
+    .replace(/\b[0-9a-f]{8,}\b/gi, '…')
+    .replace(/\d+/g, 'N')
+    .slice(0, 160);
+}
+
+const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:72rem}
+h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;vertical-align:top}
+th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
+.muted{color:#656d76}code{font-size:.9em}nav a{margin-right:1rem}`;
+
+export function statusPage(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }) {
+  return async (_req: Request, res: Response) => {
+    const { config, queues, deadLetters } = deps;
+    const [status, sample] = await Promise.all([readStatus(queues, config), deadLetters.list({ limit: REASON_SAMPLE })]);
+    const dlqTotal = await deadLetters.count();
+
+    const schedules = status.schedules.map((s) => {
+      const r = s.lastRun;
+      return html`<tr>
+        <td><b>${s.name}</b></td><td>${s.queue}</td><td>${s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
+        <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
+        <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
+        <td>${r ? html`<span class="${r.result === 'ok' ? 'ok' : 'bad'}">${r.result}</span>${r.error ? html` ${r.error}` : ''}` : '–'}</td>
+        <td class="n">${r?.users ?? '–'}</td><td class="n">${r?.added ?? '–'}</td><td class="n">${r?.coalesced ?? '–'}</td>
+        <td class="n">${r?.errors ?? '–'}</td><td class="n">${r ? formatDuration(r.durationMs) : '–'}</td>
+      </tr>`;
+    });
+
+    const counts = Object.entries(status.queues).map(
+      ([queue, c]) => html`<tr><td><a href="${`${BOARD_PATH}/queue/${encodeURIComponent(queue)}`}">${queue}</a></td>${JOB_STATES.map(
+        (st) => html`<td class="n">${c[st]}</td>`,
+      )}</tr>`,
+    );
+
+    const dead = WORK_QUEUES.map((q) => {
+      const mine = sample.filter((d) => d.sourceQueue === q);
+      const tally = new Map<string, { n: number; example: string }>();
+      for (const d of mine) {
+        const k = reasonKey(d.failedReason);
+        const t = tally.get(k) ?? { n: 0, example: d.failedReason };
+        t.n++;
+        tally.set(k, t);
+      }
+      const top = [...tally.values()].sort((a, b) => b.n - a.n).slice(0, 3);
+      return html`<tr><td>${q}</td><td class="n">${mine.length}</td><td>${
+        top.length ? html`<ul>${top.map((t) => html`<li>${t.n}× <code>${t.example.slice(0, 300)}</code></li>`)}</ul>` : '–'
+      }</td></tr>`;
+    });
+
+    const page = html`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="refresh" content="15"><title>spotter-jobs status</title><style>${raw(CSS)}</style></head>
+<body>
+<h1>spotter-jobs</h1>
+<nav><a href="${BOARD_PATH}">Bull Board</a><a href="${`${BOARD_PATH}/queue/dead-letter`}">Dead letters</a><a href="/metrics">Metrics</a></nav>
+<h2>Schedules</h2>
+<table><thead><tr><th>schedule</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
+<th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th></tr></thead><tbody>${schedules}</tbody></table>
+<h2>Jobs per queue and state</h2>
+<table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${counts}</tbody></table>
+<h2>Dead letters: ${dlqTotal}</h2>
+<table><thead><tr><th>source queue</th><th>entries${dlqTotal > REASON_SAMPLE ? ` (newest ${REASON_SAMPLE})` : ''}</th><th>most common reasons</th></tr></thead>
+<tbody>${dead}</tbody></table>
+<p class="muted">Generated ${new Date().toISOString()} · refreshes every 15 s</p>
+</body></html>`;
+    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'");
+    res.type('html').send(page.value);
+  };
+}
