@@ -163,7 +163,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_DEMO_FAILURE_RATE', default: '0.05', description: 'demo mode: share of handler runs that fail', roles: W },
   { name: 'SPOTTER_JOBS_HTTP_HOST', default: '127.0.0.1', description: 'producer HTTP address', roles: P },
   { name: 'SPOTTER_JOBS_HTTP_PORT', default: '3000', description: 'producer HTTP port', roles: P },
-  { name: 'SPOTTER_JOBS_WORKER_HTTP_HOST', default: '127.0.0.1', description: 'worker probes/metrics address (0.0.0.0 in containers)', roles: W },
+  {
+    name: 'SPOTTER_JOBS_WORKER_HTTP_HOST',
+    default: '127.0.0.1',
+    description: 'worker probes/metrics address (0.0.0.0 in containers)',
+    roles: W,
+  },
   { name: 'SPOTTER_JOBS_WORKER_HTTP_PORT', default: '3001', description: 'worker probes/metrics port (0 disables)', roles: W },
   { name: 'SPOTTER_JOBS_BOARD_USER', default: 'admin', description: 'board/API basic-auth user', roles: P },
   { name: 'SPOTTER_JOBS_BOARD_PASSWORD', default: undefined, description: 'board/API password; unset: loopback only', roles: P },

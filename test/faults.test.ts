@@ -175,7 +175,9 @@ describe('Redis faults', () => {
     await waitFor('job done', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === job));
     // The ledger line is written inside the handler, just before the attempt is counted.
     await waitFor('attempt counted in /metrics', async () =>
-      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes('spotter_jobs_job_attempts_total{queue="sync",outcome="completed"} 1'),
+      (await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).includes(
+        'spotter_jobs_job_attempts_total{queue="sync",outcome="completed"} 1',
+      ),
     );
     r.redis.pause();
     await waitFor('not ready while Redis is paused', async () => (await ready()) === 503, { timeoutMs: 10_000 });

@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { PermanentError } from '../src/jobs/errors.js';
 import { userJobOptions } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
-import { Consumers } from '../src/workers/consumer.js';
 import { constantTimeEqual } from '../src/web/security.js';
 import { isLoopback } from '../src/web/server.js';
-import { PermanentError } from '../src/jobs/errors.js';
+import { Consumers } from '../src/workers/consumer.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
@@ -40,7 +40,9 @@ async function deadLetter(x: Harness, queue: 'sync' | 'enrichment', userId: stri
   );
   consumers.start();
   const before = await x.deadLetters.count();
-  await x.queues.get(queue).add('user', { userId, scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, queue), jobId: `t__${userId}` });
+  await x.queues
+    .get(queue)
+    .add('user', { userId, scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, queue), jobId: `t__${userId}` });
   await waitFor('dead letter', async () => (await x.deadLetters.count()) === before + 1);
   await consumers.close();
 }
@@ -90,12 +92,20 @@ describe('cross-site writes', () => {
   ];
   it.each(writes)('%s %s with a foreign Origin is refused', async (method, path) => {
     const { req } = await setup();
-    const r = await req(path, { method, headers: { authorization: AUTH, origin: 'https://evil.example', 'content-type': 'application/json' }, body: '{}' });
+    const r = await req(path, {
+      method,
+      headers: { authorization: AUTH, origin: 'https://evil.example', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(r.status).toBe(403);
   });
   it.each(writes)('%s %s with Sec-Fetch-Site: cross-site is refused', async (method, path) => {
     const { req } = await setup();
-    const r = await req(path, { method, headers: { authorization: AUTH, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' }, body: '{}' });
+    const r = await req(path, {
+      method,
+      headers: { authorization: AUTH, 'sec-fetch-site': 'cross-site', 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(r.status).toBe(403);
   });
   it('a same-origin write goes through', async () => {
@@ -121,13 +131,13 @@ describe('JSON API', () => {
   it('lists schedules, runs one (tick or user), and validates input', async () => {
     const { x, req } = await setup();
     const h = { authorization: AUTH, 'content-type': 'application/json' };
-    const list = await (await req('/api/schedules', { headers: h })).json();
+    const list = (await (await req('/api/schedules', { headers: h })).json()) as Array<{ name: string }>;
     expect(list.map((s: { name: string }) => s.name)).toEqual(['sync', 'enrichment', 'write-back']);
     const tick = await req('/api/schedules/enrichment/run', { method: 'POST', headers: h, body: '{}' });
     expect(tick.status).toBe(202);
     expect(await tick.json()).toMatchObject({ kind: 'tick', queue: 'schedules' });
     const user = await req('/api/schedules/write-back/run', { method: 'POST', headers: h, body: JSON.stringify({ userId: '42' }) });
-    const u = await user.json();
+    const u = (await user.json()) as { jobId: string };
     expect(u).toMatchObject({ kind: 'user', queue: 'writeback' });
     expect((await x.queues.get('writeback').getJob(u.jobId))?.data.userId).toBe('42');
     expect((await req('/api/schedules/nope/run', { method: 'POST', headers: h, body: '{}' })).status).toBe(404);
@@ -142,7 +152,7 @@ describe('JSON API', () => {
     await deadLetter(x, 'sync', 'a', 'gone a');
     await deadLetter(x, 'sync', 'b', 'gone b');
     await deadLetter(x, 'enrichment', 'c', 'gone c');
-    const sync = await (await req('/api/dead-letter?queue=sync&limit=10', { headers: h })).json();
+    const sync = (await (await req('/api/dead-letter?queue=sync&limit=10', { headers: h })).json()) as Array<{ id: string }>;
     expect(sync.map((d: { id: string }) => d.id).sort()).toEqual(['sync__t__a', 'sync__t__b']);
     expect(sync[0]).toMatchObject({ sourceQueue: 'sync', attemptsMade: 1 });
     expect((await req('/api/dead-letter?queue=mail', { headers: h })).status).toBe(400);

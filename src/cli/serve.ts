@@ -17,7 +17,10 @@ import { startWorker } from '../workers/main.js';
 export type Role = 'producer' | 'worker' | 'all';
 
 /** Ready means: not draining, Redis answering, and this role doing its work. */
-function readinessOf(rt: Runtime, parts: { producer?: Producer; consumers?: Consumers; expectProducer: boolean; expectConsumers: boolean }): Readiness {
+function readinessOf(
+  rt: Runtime,
+  parts: { producer?: Producer; consumers?: Consumers; expectProducer: boolean; expectConsumers: boolean },
+): Readiness {
   return async (): Promise<ReadinessReport> => {
     const checks: Record<string, string> = {};
     let ready = true;
@@ -55,7 +58,10 @@ export async function serve(config: Config, role: Role, queueNames: readonly Wor
     const u = new URL(config.redisUrl);
     local = new LocalRedis({ port: Number(u.port || 6379), host: u.hostname, dir: resolve('.data/redis') });
     await local.start();
-    log.info({ redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid }, 'no Redis was running: started a private redis-server (data in .data/redis)');
+    log.info(
+      { redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid },
+      'no Redis was running: started a private redis-server (data in .data/redis)',
+    );
   }
   if (role !== 'worker') {
     // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit.
@@ -79,7 +85,10 @@ export async function serve(config: Config, role: Role, queueNames: readonly Wor
       const app = createApp({ config, queues: rt.queues, deadLetters: rt.deadLetters, readiness, registry, log });
       const http = await listen(app, config.http.host, config.http.port);
       rt.lifecycle.add({ name: 'http', close: () => http.close() });
-      log.info({ url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' }, `board at ${http.url}/board`);
+      log.info(
+        { url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' },
+        `board at ${http.url}/board`,
+      );
     } else if (config.http.workerPort !== 0) {
       const http = await listen(createProbeApp({ readiness, registry, log }), config.http.workerHost, config.http.workerPort);
       rt.lifecycle.add({ name: 'http', close: () => http.close() });

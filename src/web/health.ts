@@ -40,7 +40,10 @@ export function probeRoutes(readiness: Readiness, registry: Registry): Router {
       const body = await registry.metrics();
       res.type(registry.contentType).send(body);
     } catch (err) {
-      res.status(503).type('text/plain').send(`metrics unavailable: ${(err as Error).message}`);
+      res
+        .status(503)
+        .type('text/plain')
+        .send(`metrics unavailable: ${(err as Error).message}`);
     }
   });
   return r;

@@ -92,13 +92,41 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     }
     return out;
   });
-  scheduleGauge('spotter_jobs_schedule_last_run_timestamp_seconds', 'Start of the last tick of each schedule (unix seconds)', fromTicks((t) => t.startedAt / 1000));
-  scheduleGauge('spotter_jobs_schedule_last_run_success', '1 when the last tick fanned out completely, 0 when it failed', fromTicks((t) => (t.result === 'ok' ? 1 : 0)));
-  scheduleGauge('spotter_jobs_fanout_last_duration_seconds', 'Duration of the last fan-out', fromTicks((t) => t.durationMs / 1000));
-  scheduleGauge('spotter_jobs_fanout_last_users', 'Users seen by the last fan-out', fromTicks((t) => t.users));
-  scheduleGauge('spotter_jobs_fanout_last_jobs_added', 'Jobs added by the last fan-out', fromTicks((t) => t.added));
-  scheduleGauge('spotter_jobs_fanout_last_coalesced', 'Users coalesced by the last fan-out (previous job not started yet)', fromTicks((t) => t.coalesced));
-  scheduleGauge('spotter_jobs_fanout_last_errors', 'Errors in the last fan-out', fromTicks((t) => t.errors));
+  scheduleGauge(
+    'spotter_jobs_schedule_last_run_timestamp_seconds',
+    'Start of the last tick of each schedule (unix seconds)',
+    fromTicks((t) => t.startedAt / 1000),
+  );
+  scheduleGauge(
+    'spotter_jobs_schedule_last_run_success',
+    '1 when the last tick fanned out completely, 0 when it failed',
+    fromTicks((t) => (t.result === 'ok' ? 1 : 0)),
+  );
+  scheduleGauge(
+    'spotter_jobs_fanout_last_duration_seconds',
+    'Duration of the last fan-out',
+    fromTicks((t) => t.durationMs / 1000),
+  );
+  scheduleGauge(
+    'spotter_jobs_fanout_last_users',
+    'Users seen by the last fan-out',
+    fromTicks((t) => t.users),
+  );
+  scheduleGauge(
+    'spotter_jobs_fanout_last_jobs_added',
+    'Jobs added by the last fan-out',
+    fromTicks((t) => t.added),
+  );
+  scheduleGauge(
+    'spotter_jobs_fanout_last_coalesced',
+    'Users coalesced by the last fan-out (previous job not started yet)',
+    fromTicks((t) => t.coalesced),
+  );
+  scheduleGauge(
+    'spotter_jobs_fanout_last_errors',
+    'Errors in the last fan-out',
+    fromTicks((t) => t.errors),
+  );
 }
 
 export function createRegistry(): Registry {

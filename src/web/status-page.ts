@@ -56,9 +56,10 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
     });
 
     const counts = Object.entries(status.queues).map(
-      ([queue, c]) => html`<tr><td><a href="${`${BOARD_PATH}/queue/${encodeURIComponent(queue)}`}">${queue}</a></td>${JOB_STATES.map(
-        (st) => html`<td class="n">${c[st]}</td>`,
-      )}</tr>`,
+      ([queue, c]) =>
+        html`<tr><td><a href="${`${BOARD_PATH}/queue/${encodeURIComponent(queue)}`}">${queue}</a></td>${JOB_STATES.map(
+          (st) => html`<td class="n">${c[st]}</td>`,
+        )}</tr>`,
     );
 
     const dead = WORK_QUEUES.map((q) => {
@@ -92,7 +93,10 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 <tbody>${dead}</tbody></table>
 <p class="muted">Generated ${new Date().toISOString()} · refreshes every 15 s</p>
 </body></html>`;
-    res.setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'",
+    );
     res.type('html').send(page.value);
   };
 }
