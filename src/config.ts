@@ -36,6 +36,9 @@ export interface Config {
   redisUrl: string;
   /** False when REDIS_URL was not set and the local default is used (npm start may then start a private server). */
   redisUrlSet: boolean;
+  /** Sentinel addresses; when set, REDIS_URL supplies only credentials and database. */
+  redisSentinels: ReadonlyArray<{ host: string; port: number }> | undefined;
+  redisSentinelName: string;
   prefix: string;
   tz: string;
   schedules: Record<ScheduleName, ScheduleConfig>;
@@ -106,6 +109,13 @@ export const VARIABLES: readonly Variable[] = [
     description: 'Redis to use (redis:// or rediss://, credentials allowed)',
     roles: ALL,
   },
+  {
+    name: 'SPOTTER_JOBS_REDIS_SENTINELS',
+    default: undefined,
+    description: 'Sentinel addresses host:port,host:port (REDIS_URL then gives only credentials and db)',
+    roles: ALL,
+  },
+  { name: 'SPOTTER_JOBS_REDIS_SENTINEL_NAME', default: 'mymaster', description: 'master name Sentinel watches', roles: ALL },
   { name: 'SPOTTER_JOBS_PREFIX', default: 'spotter', description: 'key prefix; hash-tag it ({spotter}) for Redis Cluster', roles: ALL },
   { name: 'SPOTTER_JOBS_TZ', default: 'UTC', description: 'IANA time zone for cron schedules', roles: P },
   ...SCHEDULE_NAMES.flatMap((s): Variable[] => {
@@ -247,6 +257,25 @@ const httpUrl = str.refine((s) => {
   }
 }, 'an http:// or https:// URL');
 const nonEmpty = str.min(1, 'a non-empty string');
+const hostPorts = str.transform((s, ctx) => {
+  const out: { host: string; port: number }[] = [];
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
+    if (!m || Number(m[2]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
+      return z.NEVER;
+    }
+    out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
+    return z.NEVER;
+  }
+  return out;
+});
 const prefix = str.regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - and an optional {hash tag}, no colons');
 const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   message: 'one of fatal, error, warn, info, debug, trace, silent',
@@ -350,7 +379,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
 
   const config: Config = {
     redisUrl: read('REDIS_URL', redisUrl),
-    redisUrlSet: get('REDIS_URL') !== undefined,
+    redisUrlSet: get('REDIS_URL') !== undefined || get('SPOTTER_JOBS_REDIS_SENTINELS') !== undefined,
+    redisSentinels: read('SPOTTER_JOBS_REDIS_SENTINELS', hostPorts, true),
+    redisSentinelName: read('SPOTTER_JOBS_REDIS_SENTINEL_NAME', nonEmpty),
     prefix: read('SPOTTER_JOBS_PREFIX', prefix),
     tz: tzName,
     schedules,

@@ -1,67 +1,161 @@
 /**
  * Redis connections. Two factories, as BullMQ's production guide advises: commands issued on behalf
  * of a user request fail fast, while long-lived consumers wait and reconnect for as long as it takes.
+ * The target is a single server, a Redis Cluster (detected from the server itself) or a
+ * Sentinel-managed master (configured by SPOTTER_JOBS_REDIS_SENTINELS).
  */
-import { Redis, type RedisOptions } from 'ioredis';
-import { redactUrl } from './config.js';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { type Config, redactUrl } from './config.js';
+import { ConfigError } from './jobs/errors.js';
 import type { Logger } from './logger.js';
 
+export type RedisClient = Redis | Cluster;
+
+export interface RedisTarget {
+  url: string;
+  sentinels?: ReadonlyArray<{ host: string; port: number }>;
+  sentinelName?: string;
+  cluster: boolean;
+}
+
+export function targetOf(config: Config, cluster = false): RedisTarget {
+  return { url: config.redisUrl, sentinels: config.redisSentinels, sentinelName: config.redisSentinelName, cluster };
+}
+
+/** Credentials, database and TLS from REDIS_URL, for the connection kinds that do not take a URL. */
+function urlOptions(url: string): RedisOptions {
+  const u = new URL(url);
+  const db = Number(u.pathname.replace(/^\//, '') || 0);
+  return {
+    host: u.hostname,
+    port: Number(u.port || 6379),
+    username: u.username ? decodeURIComponent(u.username) : undefined,
+    password: u.password ? decodeURIComponent(u.password) : undefined,
+    db: Number.isFinite(db) ? db : 0,
+    tls: u.protocol === 'rediss:' ? {} : undefined,
+  };
+}
+
+function connect(target: RedisTarget, opts: RedisOptions): RedisClient {
+  if (target.sentinels && target.sentinels.length > 0) {
+    const { host: _h, port: _p, ...auth } = urlOptions(target.url);
+    return new Redis({
+      ...auth,
+      ...opts,
+      sentinels: [...target.sentinels],
+      name: target.sentinelName ?? 'mymaster',
+      // Follow a failover as soon as Sentinel announces it, and leave a master that was demoted.
+      failoverDetector: true,
+      reconnectOnError: (err) => (/READONLY|UNBLOCKED/.test(err.message) ? 2 : false),
+    });
+  }
+  if (target.cluster) {
+    const { host, port, ...auth } = urlOptions(target.url);
+    const { retryStrategy, ...rest } = opts;
+    return new Cluster([{ host: host as string, port: port as number }], {
+      redisOptions: { ...auth, ...rest },
+      clusterRetryStrategy: retryStrategy,
+      enableOfflineQueue: opts.enableOfflineQueue ?? true,
+    });
+  }
+  return new Redis(target.url, opts);
+}
+
 /** Connection for workers and the producer's consumers: retries forever, never gives up a command. */
-export function waitingConnection(url: string, name: string): Redis {
-  return new Redis(url, {
+export function waitingConnection(target: RedisTarget, name: string): RedisClient {
+  return connect(target, {
     connectionName: name,
     maxRetriesPerRequest: null,
     enableReadyCheck: true,
     // Reconnect quickly at first, then at most every 5 s: recovery time after an outage stays short
     // without hammering a Redis that is restarting.
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
-  } satisfies RedisOptions);
+  });
 }
 
 /** Connection for short-lived commands (CLI, API): errors at once instead of queueing while Redis is down. */
-export function failFastConnection(url: string, name: string): Redis {
-  return new Redis(url, {
+export function failFastConnection(target: RedisTarget, name: string): RedisClient {
+  return connect(target, {
     connectionName: name,
     maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
     connectTimeout: 3000,
     retryStrategy: (times) => (times > 2 ? null : 200),
-  } satisfies RedisOptions);
+  });
+}
+
+/** Runs `fn` with a deadline; the timer is cleared either way, so it never holds the process open. */
+export async function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      fn(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export class RedisUnavailableError extends Error {
   override name = 'RedisUnavailableError';
 }
 
+function where(target: RedisTarget): string {
+  return target.sentinels?.length
+    ? `Sentinel master "${target.sentinelName}" via ${target.sentinels.map((s) => `${s.host}:${s.port}`).join(',')}`
+    : `Redis at ${redactUrl(target.url)}`;
+}
+
 /**
- * Checks that Redis answers within `timeoutMs`; used by producers and the CLI at start-up so they fail
- * fast with a message naming the address (password masked) instead of hanging.
+ * Checks that Redis answers within `timeoutMs` and tells whether it is a cluster node. Producers and
+ * the CLI call it at start-up so they fail fast with a message naming the address (password masked).
  */
-export async function assertReachable(url: string, timeoutMs = 3000): Promise<void> {
-  const probe = new Redis(url, {
+export async function probe(target: Omit<RedisTarget, 'cluster'>, timeoutMs = 3000): Promise<{ cluster: boolean }> {
+  const t: RedisTarget = { ...target, cluster: false };
+  const client = connect(t, {
     lazyConnect: true,
     connectTimeout: timeoutMs,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
     enableOfflineQueue: false,
-  });
-  probe.on('error', () => {});
+  }) as Redis;
+  client.on('error', () => {});
   try {
-    await probe.connect();
-    await probe.ping();
+    await within(timeoutMs, () => client.connect());
+    const info = await within(timeoutMs, () => client.info('cluster'));
+    return { cluster: /cluster_enabled:1/.test(info) };
   } catch (err) {
-    throw new RedisUnavailableError(
-      `Redis at ${redactUrl(url)} is not reachable (${(err as Error).message}). Start Redis or set REDIS_URL.`,
-    );
+    throw new RedisUnavailableError(`${where(t)} is not reachable (${(err as Error).message}). Start Redis or set REDIS_URL.`);
   } finally {
-    probe.disconnect();
+    client.disconnect();
+  }
+}
+
+/** Like `probe`, but keeps trying until Redis answers: for workers, which wait rather than fail. */
+export async function probeUntilReachable(
+  target: Omit<RedisTarget, 'cluster'>,
+  log: Logger,
+  signal?: AbortSignal,
+): Promise<{ cluster: boolean }> {
+  let said = false;
+  for (;;) {
+    try {
+      return await probe(target);
+    } catch (err) {
+      if (signal?.aborted) throw err;
+      if (!said) log.warn({ err: (err as Error).message }, 'waiting for Redis');
+      said = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
   }
 }
 
 /** True when something answers PING at `url` within `timeoutMs`. */
 export async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
   try {
-    await assertReachable(url, timeoutMs);
+    await probe({ url }, timeoutMs);
     return true;
   } catch {
     return false;
@@ -69,12 +163,24 @@ export async function answers(url: string, timeoutMs = 1000): Promise<boolean> {
 }
 
 /**
+ * On Redis Cluster every key of a queue must hash to one slot, which BullMQ gets only from a
+ * hash-tagged prefix such as `{spotter}`. Refuse to start otherwise rather than fail on first use.
+ */
+export function assertClusterPrefix(cluster: boolean, prefix: string): void {
+  if (cluster && !/\{[^}]+\}/.test(prefix)) {
+    throw new ConfigError('SPOTTER_JOBS_PREFIX', prefix, 'a hash-tagged prefix such as {spotter} when Redis is a cluster');
+  }
+}
+
+/**
  * BullMQ keeps its data only if Redis never evicts keys; anything but `noeviction` can silently drop
  * jobs under memory pressure. Returns the policy so readiness can report it too.
  */
-export async function checkEvictionPolicy(conn: Redis, log: Logger): Promise<string | undefined> {
+export async function checkEvictionPolicy(conn: RedisClient, log: Logger): Promise<string | undefined> {
   try {
-    const res = (await conn.config('GET', 'maxmemory-policy')) as string[];
+    const node = conn instanceof Cluster ? conn.nodes('master')[0] : conn;
+    if (!node) return undefined;
+    const res = (await node.config('GET', 'maxmemory-policy')) as string[];
     const policy = res[1];
     if (policy && policy !== 'noeviction') {
       log.warn({ policy }, `Redis maxmemory-policy is "${policy}", not "noeviction": Redis may evict job data under memory pressure`);

@@ -2,18 +2,19 @@
  * What every long-running role shares: config, logger, one Redis connection for commands, the queue
  * handles, the dead-letter queue and the shutdown routine.
  */
-import type { Redis } from 'ioredis';
+
 import { type Config, secretsOf } from './config.js';
 import { Queues } from './jobs/queues.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
-import { checkEvictionPolicy, waitingConnection } from './redis.js';
+import type { RedisClient } from './redis.js';
+import { checkEvictionPolicy, type RedisTarget, targetOf, waitingConnection } from './redis.js';
 import { DeadLetters } from './workers/dead-letter.js';
 
 export interface Runtime {
   config: Config;
   log: Logger;
-  conn: Redis;
+  conn: RedisClient;
   queues: Queues;
   deadLetters: DeadLetters;
   lifecycle: Lifecycle;
@@ -25,8 +26,13 @@ export function makeLogger(config: Config): Logger {
   return createLogger({ level: config.logLevel, secrets: secretsOf(config) });
 }
 
-export async function createRuntime(config: Config, role: string, log: Logger = makeLogger(config)): Promise<Runtime> {
-  const conn = waitingConnection(config.redisUrl, `spotter-jobs:${role}`);
+export async function createRuntime(
+  config: Config,
+  role: string,
+  log: Logger = makeLogger(config),
+  target: RedisTarget = targetOf(config),
+): Promise<Runtime> {
+  const conn = waitingConnection(target, `spotter-jobs:${role}`);
   let lastError = '';
   conn.on('error', (err: Error) => {
     // ioredis repeats the same error on every reconnect attempt; log each distinct one once.
@@ -39,7 +45,12 @@ export async function createRuntime(config: Config, role: string, log: Logger = 
   });
   const queues = new Queues(conn, config, log);
   const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
-  lifecycle.add({ name: 'redis', close: async () => void (await conn.quit().catch(() => conn.disconnect())) });
+  lifecycle.add({
+    name: 'redis',
+    close: async () => {
+      await conn.quit().catch(() => conn.disconnect());
+    },
+  });
   lifecycle.add({ name: 'queues', close: () => queues.close() });
   const evictionPolicy = await checkEvictionPolicy(conn, log);
   return { config, log, conn, queues, deadLetters: new DeadLetters(queues, config), lifecycle, evictionPolicy };

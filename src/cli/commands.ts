@@ -6,7 +6,7 @@ import { isScheduleName, isWorkQueue, SCHEDULE_NAMES, WORK_QUEUES, type WorkQueu
 import { createLogger } from '../logger.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
-import { assertReachable, failFastConnection } from '../redis.js';
+import { failFastConnection, probe, targetOf } from '../redis.js';
 import { DeadLetters } from '../workers/dead-letter.js';
 import { table, when } from './print.js';
 
@@ -18,8 +18,8 @@ export class UsageError extends Error {
 type Out = (s: string) => void;
 
 async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T>): Promise<T> {
-  await assertReachable(config.redisUrl);
-  const conn = failFastConnection(config.redisUrl, 'spotter-jobs:cli');
+  const { cluster } = await probe(targetOf(config));
+  const conn = failFastConnection(targetOf(config, cluster), 'spotter-jobs:cli');
   conn.on('error', () => {});
   const queues = new Queues(conn, config, createLogger({ level: 'silent' }));
   try {

@@ -5,10 +5,10 @@ import { redactUrl } from '../config.js';
 import { WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
 import { type Producer, startProducer } from '../producers/main.js';
-import { answers, assertReachable } from '../redis.js';
+import { answers, assertClusterPrefix, probe, probeUntilReachable, targetOf, within } from '../redis.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
 import { createApp, createProbeApp } from '../web/app.js';
-import { type Readiness, type ReadinessReport, within } from '../web/health.js';
+import type { Readiness, ReadinessReport } from '../web/health.js';
 import { createRegistry, JobMetrics, registerClusterMetrics } from '../web/metrics.js';
 import { assertSafeBinding, listen } from '../web/server.js';
 import type { Consumers } from '../workers/consumer.js';
@@ -63,11 +63,12 @@ export async function serve(config: Config, role: Role, queueNames: readonly Wor
       'no Redis was running: started a private redis-server (data in .data/redis)',
     );
   }
-  if (role !== 'worker') {
-    // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit.
-    await assertReachable(config.redisUrl);
-  }
-  const rt = await createRuntime(config, role, log);
+  // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit. Workers
+  // wait for Redis instead, as they do for every outage after start-up.
+  const { cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config));
+  assertClusterPrefix(cluster, config.prefix);
+  if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
+  const rt = await createRuntime(config, role, log, targetOf(config, cluster));
   if (local) {
     const l = local;
     rt.lifecycle.add({ name: 'local-redis', close: () => l.stop() });

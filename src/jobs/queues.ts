@@ -3,9 +3,9 @@
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
 import { type JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import { ALL_QUEUES, type QueueName, SCHEDULE_QUEUE, type WorkQueue } from './registry.js';
 
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
@@ -33,7 +33,7 @@ export function tickJobOptions(config: Config): JobsOptions {
 export class Queues {
   private readonly map = new Map<QueueName, Queue>();
   constructor(
-    readonly conn: Redis,
+    readonly conn: RedisClient,
     private readonly config: Config,
     private readonly log: Logger,
   ) {}

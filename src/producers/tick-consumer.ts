@@ -4,18 +4,18 @@
  * after its lock lapses and redone without duplicates (job ids are per tick and user).
  */
 import { type Job, Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { Handlers } from '../handlers/types.js';
 import type { Queues } from '../jobs/queues.js';
 import { isScheduleName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import { recordTick, type TickResult } from '../schedules/tick-record.js';
 import { fanOut } from './fan-out.js';
 
 export interface TickConsumerDeps {
-  conn: Redis;
+  conn: RedisClient;
   config: Config;
   queues: Queues;
   handlers: Handlers;

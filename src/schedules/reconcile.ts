@@ -5,9 +5,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { JOB_NAMES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import type { ScheduleDefinition, TickTemplateData } from './definitions.js';
 
 const LOCK_TTL_MS = 15_000;
@@ -24,7 +24,7 @@ export function reconcileLockKey(prefix: string): string {
   return `${prefix}:spotter-jobs:reconcile-lock`;
 }
 
-async function withLock<T>(conn: Redis, key: string, fn: () => Promise<T>): Promise<T> {
+async function withLock<T>(conn: RedisClient, key: string, fn: () => Promise<T>): Promise<T> {
   const token = randomUUID();
   const deadline = Date.now() + LOCK_TTL_MS * 2;
   while ((await conn.set(key, token, 'PX', LOCK_TTL_MS, 'NX')) !== 'OK') {
@@ -39,7 +39,7 @@ async function withLock<T>(conn: Redis, key: string, fn: () => Promise<T>): Prom
 }
 
 export async function reconcileSchedules(opts: {
-  conn: Redis;
+  conn: RedisClient;
   prefix: string;
   queue: Queue;
   definitions: readonly ScheduleDefinition[];

@@ -2,8 +2,9 @@
  * Each tick's result, kept in Redis so `status`, the API and metrics of any process can show the
  * last run of every schedule. A short history is kept too, newest first.
  */
-import type { Redis } from 'ioredis';
+
 import type { ScheduleName } from '../jobs/registry.js';
+import type { RedisClient } from '../redis.js';
 
 export interface TickResult {
   schedule: ScheduleName;
@@ -28,7 +29,7 @@ export function tickKey(prefix: string, schedule: ScheduleName, what: 'last' | '
   return `${prefix}:spotter-jobs:tick:${schedule}:${what}`;
 }
 
-export async function recordTick(conn: Redis, prefix: string, r: TickResult): Promise<void> {
+export async function recordTick(conn: RedisClient, prefix: string, r: TickResult): Promise<void> {
   const json = JSON.stringify(r);
   await conn
     .multi()
@@ -38,12 +39,12 @@ export async function recordTick(conn: Redis, prefix: string, r: TickResult): Pr
     .exec();
 }
 
-export async function lastTick(conn: Redis, prefix: string, schedule: ScheduleName): Promise<TickResult | undefined> {
+export async function lastTick(conn: RedisClient, prefix: string, schedule: ScheduleName): Promise<TickResult | undefined> {
   const raw = await conn.get(tickKey(prefix, schedule, 'last'));
   return raw ? (JSON.parse(raw) as TickResult) : undefined;
 }
 
-export async function tickHistory(conn: Redis, prefix: string, schedule: ScheduleName, limit = HISTORY): Promise<TickResult[]> {
+export async function tickHistory(conn: RedisClient, prefix: string, schedule: ScheduleName, limit = HISTORY): Promise<TickResult[]> {
   const raw = await conn.lrange(tickKey(prefix, schedule, 'history'), 0, limit - 1);
   return raw.map((r) => JSON.parse(r) as TickResult);
 }

@@ -9,21 +9,6 @@ export interface ReadinessReport {
 
 export type Readiness = () => Promise<ReadinessReport>;
 
-/** Runs `fn` with a deadline, so a stuck Redis makes /readyz answer 503 quickly instead of hanging. */
-export async function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      fn(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function probeRoutes(readiness: Readiness, registry: Registry): Router {
   const r = Router();
   const live = (_req: unknown, res: import('express').Response) => {

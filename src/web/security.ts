@@ -18,7 +18,10 @@ export function basicAuth(user: string, password: string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
     // No password: the server listens on loopback only (enforced at listen), so whoever can reach it
     // is on this machine already.
-    if (password === undefined) return next();
+    if (password === undefined) {
+      next();
+      return;
+    }
     const header = req.headers.authorization ?? '';
     const m = /^Basic ([A-Za-z0-9+/=]+)$/i.exec(header);
     if (m) {
@@ -28,7 +31,10 @@ export function basicAuth(user: string, password: string | undefined) {
       const p = i >= 0 ? decoded.slice(i + 1) : '';
       // Both comparisons always run, so a wrong user costs as long as a wrong password.
       const ok = constantTimeEqual(u, user) && constantTimeEqual(p, password);
-      if (ok) return next();
+      if (ok) {
+        next();
+        return;
+      }
     }
     res.setHeader('WWW-Authenticate', 'Basic realm="spotter-jobs", charset="UTF-8"');
     res.status(401).type('text/plain').send('authentication required');
@@ -37,7 +43,10 @@ export function basicAuth(user: string, password: string | undefined) {
 
 /** 403 for state-changing requests that come from another site (CSRF), whatever their route. */
 export function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
-  if (SAFE_METHODS.has(req.method)) return next();
+  if (SAFE_METHODS.has(req.method)) {
+    next();
+    return;
+  }
   const site = req.headers['sec-fetch-site'];
   if (site === 'cross-site') {
     res.status(403).type('text/plain').send('cross-site request refused');
@@ -61,7 +70,10 @@ export function refuseCrossSite(req: Request, res: Response, next: NextFunction)
 
 /** In read-only mode no write reaches the board, whatever its UI offers. */
 export function refuseWrites(req: Request, res: Response, next: NextFunction): void {
-  if (SAFE_METHODS.has(req.method)) return next();
+  if (SAFE_METHODS.has(req.method)) {
+    next();
+    return;
+  }
   res.status(403).type('text/plain').send('the board is read-only (SPOTTER_JOBS_BOARD_READ_ONLY=true)');
 }
 

@@ -3,16 +3,16 @@
  * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
  */
 import { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
 import type { WorkQueue } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from './dead-letter.js';
 import { makeProcessor, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
 export interface ConsumerDeps {
-  conn: Redis;
+  conn: RedisClient;
   config: Config;
   handlers: Handlers;
   deadLetters: DeadLetters;

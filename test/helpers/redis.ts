@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { type Config, loadConfig } from '../../src/config.js';
 import { freePort, LocalRedis } from '../../src/local-redis.js';
@@ -33,13 +33,17 @@ export function testConfig(prefix: string, extra: Record<string, string> = {}): 
   return loadConfig(testEnv(prefix, extra));
 }
 
-export async function deletePrefix(conn: Redis, prefix: string): Promise<void> {
-  let cursor = '0';
-  do {
-    const [next, keys] = await conn.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await conn.unlink(...keys);
-  } while (cursor !== '0');
+export async function deletePrefix(conn: Redis | Cluster, prefix: string): Promise<void> {
+  // On a cluster every master holds a share of the keys (all of them, with a hash-tagged prefix, on one).
+  const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      for (const k of keys) await node.unlink(k);
+    } while (cursor !== '0');
+  }
 }
 
 /** A connection for a test plus a cleanup that removes the prefix's keys and closes it. */
