@@ -13,6 +13,9 @@ export interface LocalRedisOptions {
   appendonly?: boolean;
   /** Extra `--name value` arguments. */
   args?: string[];
+  /** A config file to start from (given first, as redis-server wants it), e.g. for Sentinel. */
+  configFile?: string;
+  sentinel?: boolean;
 }
 
 export class RedisBinaryMissingError extends Error {
@@ -73,6 +76,8 @@ export class LocalRedis {
     if (!hasRedisBinary()) throw new RedisBinaryMissingError();
     mkdirSync(this.opts.dir, { recursive: true });
     const args = [
+      ...(this.opts.configFile ? [this.opts.configFile] : []),
+      ...(this.opts.sentinel ? ['--sentinel'] : []),
       '--port',
       String(this.opts.port),
       '--bind',

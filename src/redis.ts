@@ -61,6 +61,15 @@ function connect(target: RedisTarget, opts: RedisOptions): RedisClient {
   return new Redis(target.url, opts);
 }
 
+/**
+ * Closes a connection for good: QUIT lets pending replies arrive, then disconnect() also drops the
+ * Sentinel subscriptions ioredis keeps for failover detection, which QUIT alone leaves open.
+ */
+export async function closeConnection(conn: RedisClient): Promise<void> {
+  await conn.quit().catch(() => undefined);
+  conn.disconnect();
+}
+
 /** Connection for workers and the producer's consumers: retries forever, never gives up a command. */
 export function waitingConnection(target: RedisTarget, name: string): RedisClient {
   return connect(target, {

@@ -8,7 +8,7 @@ import { Queues } from './jobs/queues.js';
 import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import type { RedisClient } from './redis.js';
-import { checkEvictionPolicy, type RedisTarget, targetOf, waitingConnection } from './redis.js';
+import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from './redis.js';
 import { DeadLetters } from './workers/dead-letter.js';
 
 export interface Runtime {
@@ -47,9 +47,7 @@ export async function createRuntime(
   const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
   lifecycle.add({
     name: 'redis',
-    close: async () => {
-      await conn.quit().catch(() => conn.disconnect());
-    },
+    close: () => closeConnection(conn),
   });
   lifecycle.add({ name: 'queues', close: () => queues.close() });
   const evictionPolicy = await checkEvictionPolicy(conn, log);

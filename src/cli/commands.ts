@@ -6,7 +6,7 @@ import { isScheduleName, isWorkQueue, SCHEDULE_NAMES, WORK_QUEUES, type WorkQueu
 import { createLogger } from '../logger.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
-import { failFastConnection, probe, targetOf } from '../redis.js';
+import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
 import { DeadLetters } from '../workers/dead-letter.js';
 import { table, when } from './print.js';
 
@@ -26,7 +26,7 @@ async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T>): Pro
     return await fn(queues);
   } finally {
     await queues.close();
-    await conn.quit().catch(() => conn.disconnect());
+    await closeConnection(conn);
   }
 }
 
