@@ -72,9 +72,7 @@ export async function startCluster(masters = 3): Promise<Topology & { url: strin
   };
 }
 
-export async function startSentinels(
-  name = 'mymaster',
-): Promise<
+export async function startSentinels(name = 'mymaster'): Promise<
   Topology & {
     master: LocalRedis;
     replica: LocalRedis;
@@ -127,7 +125,6 @@ export async function startSentinels(
     'sentinels see the replica',
     () => {
       const out = cli(sentinels[0]?.opts.port as number, 'sentinel', 'replicas', name);
-      if (process.env.DEBUG_TOPO) console.log(out);
       return out.includes(String(replica.opts.port));
     },
     { timeoutMs: 20_000, intervalMs: 1000 },
