@@ -62,10 +62,15 @@ describe('fan-out', () => {
     try {
       await waitFor('user a running', () => started.includes('a'));
       const second = await fanOut(deps, { schedule: 'sync', tickId: 't2', scheduledFor: 2, spreadMs: 0 });
-      // a's job runs, so a gets a new one; b's job still waits, so b is coalesced.
+      // a's job runs, so a gets a new one, kept until a's job finishes (never two of a's jobs at
+      // once); b's job still waits, so b is coalesced into it.
       expect(second).toMatchObject({ users: 2, added: 1, coalesced: 1 });
-      expect(await x.queues.get('sync').getJob('t2__a')).toBeTruthy();
+      expect(await x.queues.get('sync').getJob('t2__a')).toBeUndefined();
+      release.resolve();
+      await waitFor("a's kept job enqueued and run", () => started.filter((u) => u === 'a').length === 2);
       expect(await x.queues.get('sync').getJob('t2__b')).toBeUndefined();
+      await waitFor('all done', async () => (await x.queues.get('sync').getCompletedCount()) === 3);
+      expect(started.sort()).toEqual(['a', 'a', 'b']);
     } finally {
       release.resolve();
       await consumers.close();

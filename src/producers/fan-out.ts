@@ -7,7 +7,7 @@ import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
 import type { Queues } from '../jobs/queues.js';
-import { userJobOptions } from '../jobs/queues.js';
+import { queueKey, userJobOptions } from '../jobs/queues.js';
 import { coalesceId, JOB_NAMES, SCHEDULES, type ScheduleName, type UserJobData, userJobData, userJobId } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 
@@ -70,16 +70,28 @@ export async function fanOut(
           ...base,
           jobId: userJobId(tick.tickId, userId),
           ...(delay > 0 ? { delay } : {}),
-          deduplication: { id: coalesceId(queueName, userId) },
+          // Coalescing, done by BullMQ in the same Lua call as the add: while the user's previous job
+          // waits (or waits for a retry), this add is merged into it; while it runs, this one is kept
+          // and enqueued the moment it finishes. At most one waiting and one running per user, and
+          // never two of a user's jobs at once.
+          deduplication: { id: coalesceId(queueName, userId), keepLastIfActive: true },
         },
       });
     }
     if (jobs.length > 0) {
       const added = await queue.addBulk(jobs);
-      for (const [i, job] of added.entries()) {
-        // A coalesced add returns the user's job that is still waiting instead of a new one.
-        if (job.id === jobs[i]?.opts.jobId) p.added++;
-        else p.coalesced++;
+      // A merged add returns the id of the user's existing job instead of the new one. If that job is
+      // running, the new job was kept for later (added); otherwise it was coalesced into it.
+      const merged = added.filter((job, i) => job.id !== jobs[i]?.opts.jobId).map((job) => String(job.id));
+      p.added += added.length - merged.length;
+      if (merged.length > 0) {
+        const activeKey = queueKey(deps.config.prefix, queueName, 'active');
+        const pipe = deps.queues.conn.pipeline();
+        for (const id of merged) pipe.lpos(activeKey, id);
+        const res = (await pipe.exec()) ?? [];
+        const running = res.filter(([, pos]) => pos !== null && pos !== undefined).length;
+        p.added += running;
+        p.coalesced += merged.length - running;
       }
     }
     await onPage?.({ ...p });

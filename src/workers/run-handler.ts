@@ -36,27 +36,30 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       throw new UnrecoverableError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`);
     }
     const { userId, scheduledFor } = parsed.data;
-    // Coalescing: the job has started, so the user may now get one new waiting job from the next tick.
-    if (job.opts.deduplication?.id) await job.removeDeduplicationKey();
 
     const attempt = job.attemptsMade + 1;
-    const jlog = log.child({ queue, jobId: job.id, userId, attempt });
+    const scope = { queue, jobId: job.id, userId, attempt };
+    // A child logger costs more than the job itself on a no-op handler; build it only if the handler asks.
+    let child: Logger | undefined;
     const ctx: HandlerContext = {
       jobId: String(job.id),
       attempt,
       queue,
       scheduledFor,
       signal: signal ?? new AbortController().signal,
-      log: jlog,
+      get log() {
+        child ??= log.child(scope);
+        return child;
+      },
       progress: (n) => job.updateProgress(n),
     };
     const started = Date.now();
-    jlog.debug('job started');
+    if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
     deps.running.add(ctx.jobId);
     try {
       const result = await handler(userId, ctx);
       deps.observe?.(queue, 'completed', (Date.now() - started) / 1000);
-      jlog.info({ durationMs: Date.now() - started }, 'job completed');
+      log.info({ ...scope, durationMs: Date.now() - started }, 'job completed');
       return result ?? null;
     } catch (err) {
       if (ctx.signal.aborted && deps.leaving()) {
@@ -68,12 +71,12 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       const message = err instanceof Error ? err.message : String(err);
       deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', (Date.now() - started) / 1000);
       if (outcome.kind === 'dead-letter') {
-        jlog.error({ durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
+        log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
         const final = new UnrecoverableError(outcome.reason);
         if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
         throw final;
       }
-      jlog.warn({ durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
+      log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
       const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
       e.retryDelayMs = outcome.delayMs;
       throw e;

@@ -1,0 +1,489 @@
+/**
+ * `npm run bench [-- --quick]`: spotter-jobs side by side with plain BullMQ on the same Redis, in one
+ * run. Starts its own redis-server (once without persistence, once with AOF everysec), repeats every
+ * scenario, reports median/min/max and the ratio spotter-jobs / baseline, and writes
+ * bench/results/<date>.json, docs/benchmarks.md and the charts in docs/.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import { Queue, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
+import { loadConfig } from '../src/config.js';
+import { paginate } from '../src/handlers/types.js';
+import { Queues } from '../src/jobs/queues.js';
+import { freePort, LocalRedis } from '../src/local-redis.js';
+import { createLogger } from '../src/logger.js';
+import { fanOut } from '../src/producers/fan-out.js';
+import { JobMetrics } from '../src/web/metrics.js';
+import { Consumers } from '../src/workers/consumer.js';
+import { DeadLetters } from '../src/workers/dead-letter.js';
+import { type BenchResult, writeReport } from './report.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const QUICK = process.argv.includes('--quick');
+const REPS = QUICK ? 1 : 3;
+const NOOP = resolve(ROOT, 'bench/noop-handlers.mjs');
+const CLI = resolve(ROOT, 'dist/cli.js');
+const PLAIN_WORKER = resolve(ROOT, 'dist-bench/bench/plain-worker.js');
+
+const sizes = {
+  throughputJobs: QUICK ? 2_000 : 20_000,
+  concurrency: QUICK ? [10, 50] : [10, 50, 200],
+  fanout: QUICK ? [1_000, 10_000] : [1_000, 10_000, 100_000, 1_000_000],
+  drainUpTo: QUICK ? 10_000 : 100_000,
+  scaleJobs: QUICK ? 4_000 : 40_000,
+  processes: QUICK ? [1, 2] : [1, 2, 4],
+  longRunTicks: QUICK ? 5 : 40,
+  longRunUsers: QUICK ? 500 : 1_000,
+  inProcessJobs: QUICK ? 20_000 : 200_000,
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const now = () => performance.now();
+let seq = 0;
+const prefix = (kind: string) => `b${kind}${++seq}`;
+
+function stats(xs: number[]) {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)] as number, min: s[0] as number, max: s[s.length - 1] as number, runs: xs };
+}
+
+async function usedMemory(conn: Redis): Promise<number> {
+  const info = await conn.info('memory');
+  return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? 0);
+}
+
+async function flush(conn: Redis): Promise<void> {
+  await conn.flushall();
+  await sleep(50);
+}
+
+/** Job options both sides use: the service's defaults, with completed jobs kept so they can be counted. */
+function configFor(url: string, p: string, extra: Record<string, string> = {}) {
+  return loadConfig({
+    REDIS_URL: url,
+    SPOTTER_JOBS_PREFIX: p,
+    SPOTTER_JOBS_COMPLETED_KEEP: '100000000',
+    SPOTTER_JOBS_LOG_LEVEL: 'info',
+    ...extra,
+  });
+}
+
+const users = (n: number) => Array.from({ length: n }, (_, i) => `u${i}`);
+/** Info-level logging, serialized for real but written nowhere: its cost counts, its volume does not. */
+const silentLog = () =>
+  createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(_chunk, _enc, cb) {
+        cb();
+      },
+    }),
+  });
+
+async function waitDrained(conn: Redis, p: string, queue: string, n: number, timeoutMs = 600_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const done = await conn.zcard(`${p}:${queue}:completed`);
+    if (done >= n) return;
+    if (Date.now() > deadline) throw new Error(`${queue}: ${done}/${n} completed before the deadline`);
+    await sleep(10);
+  }
+}
+
+/** Adds `n` jobs the way each side does: spotter through its fan-out, the baseline with plain addBulk. */
+async function addJobs(side: 'spotter' | 'bullmq', conn: Redis, url: string, p: string, n: number): Promise<number> {
+  const t0 = now();
+  if (side === 'spotter') {
+    const config = configFor(url, p);
+    const queues = new Queues(conn, config, createLogger({ level: 'silent' }));
+    const ids = users(n);
+    await fanOut(
+      {
+        queues,
+        config,
+        log: createLogger({ level: 'silent' }),
+        handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never },
+      },
+      { schedule: 'sync', tickId: `repeat:sync:${Date.now()}`, scheduledFor: Date.now(), spreadMs: 0 },
+    );
+    await queues.close();
+  } else {
+    const q = new Queue('sync', { connection: conn, prefix: p });
+    const at = Date.now();
+    for (let i = 0; i < n; i += 1000) {
+      const chunk = [];
+      for (let j = i; j < Math.min(n, i + 1000); j++) {
+        chunk.push({
+          name: 'user',
+          data: { userId: `u${j}`, scheduledFor: at, tick: `repeat:sync:${at}` },
+          opts: {
+            attempts: 5,
+            backoff: { type: 'exponential', delay: 30_000 },
+            removeOnComplete: { age: 86_400, count: 100_000_000 },
+            removeOnFail: { age: 604_800 },
+          },
+        });
+      }
+      await q.addBulk(chunk);
+    }
+    await q.close();
+  }
+  return now() - t0;
+}
+
+/** Drains `n` pre-added jobs in this process; returns ms. */
+async function drainInProcess(
+  side: 'spotter' | 'bullmq',
+  conn: Redis,
+  url: string,
+  p: string,
+  n: number,
+  concurrency: number,
+): Promise<number> {
+  const q = new Queue('sync', { connection: conn, prefix: p });
+  await q.pause();
+  await addJobs(side, conn, url, p, n);
+  let close: () => Promise<void>;
+  if (side === 'spotter') {
+    const config = configFor(url, p, { SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency) });
+    const log = silentLog();
+    const queues = new Queues(conn, config, log);
+    const metrics = new JobMetrics(new Registry());
+    const consumers = new Consumers(
+      {
+        conn,
+        config,
+        log,
+        deadLetters: new DeadLetters(queues, config),
+        handlers: {
+          mode: 'module',
+          listUsers: () => paginate([], 1),
+          run: { sync: async () => null, enrichment: async () => null, writeback: async () => null },
+        },
+        observe: (qn, o, s) => metrics.observe(qn, o, s),
+      },
+      ['sync'],
+    );
+    consumers.start();
+    close = async () => {
+      await consumers.close();
+      await queues.close();
+    };
+  } else {
+    const w = new Worker('sync', async () => null, {
+      connection: conn,
+      prefix: p,
+      concurrency,
+      removeOnComplete: { age: 86_400, count: 100_000_000 },
+    });
+    w.on('error', () => {});
+    await w.waitUntilReady();
+    close = () => w.close();
+  }
+  const t0 = now();
+  await q.resume();
+  await waitDrained(conn, p, 'sync', n);
+  const ms = now() - t0;
+  await close();
+  await q.close();
+  return ms;
+}
+
+function startProcess(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
+  let buf = '';
+  const ready = new Promise<void>((res) => {
+    child.stdout?.on('data', (d: Buffer) => {
+      buf += d.toString();
+      if (buf.includes('ready') || buf.includes('worker started')) res();
+    });
+  });
+  const exited = new Promise<void>((res) => child.once('exit', () => res()));
+  return { child, ready, exited };
+}
+
+/** Drains `n` jobs with `k` worker processes of each side; returns ms from resume to the last completion. */
+async function drainProcesses(
+  side: 'spotter' | 'bullmq',
+  conn: Redis,
+  url: string,
+  p: string,
+  n: number,
+  k: number,
+  concurrency: number,
+): Promise<number> {
+  const q = new Queue('sync', { connection: conn, prefix: p });
+  await q.pause();
+  await addJobs(side, conn, url, p, n);
+  const procs = Array.from({ length: k }, () =>
+    side === 'spotter'
+      ? startProcess([CLI, 'worker', '--queues', 'sync'], {
+          REDIS_URL: url,
+          SPOTTER_JOBS_PREFIX: p,
+          SPOTTER_JOBS_HANDLERS: NOOP,
+          SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency),
+          SPOTTER_JOBS_WORKER_HTTP_PORT: '0',
+          SPOTTER_JOBS_COMPLETED_KEEP: '100000000',
+          SPOTTER_JOBS_LOG_LEVEL: 'info',
+        })
+      : startProcess([PLAIN_WORKER], { REDIS_URL: url, PREFIX: p, CONCURRENCY: String(concurrency) }),
+  );
+  await Promise.all(procs.map((x) => x.ready));
+  await sleep(200);
+  const t0 = now();
+  await q.resume();
+  await waitDrained(conn, p, 'sync', n);
+  const ms = now() - t0;
+  for (const x of procs) x.child.kill('SIGTERM');
+  await Promise.all(procs.map((x) => x.exited));
+  await q.close();
+  return ms;
+}
+
+/** The in-process ticker Spotter had: no Redis, a semaphore of `concurrency`, no-op work. */
+async function inProcessTicker(n: number, concurrency: number): Promise<number> {
+  const t0 = now();
+  let next = 0;
+  const run = async () => {
+    while (next < n) {
+      next++;
+      await Promise.resolve(null);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, run));
+  return now() - t0;
+}
+
+async function tickLag(url: string, conn: Redis): Promise<{ spotter: number[]; bullmq: number[] }> {
+  const out = { spotter: [] as number[], bullmq: [] as number[] };
+  const ticks = QUICK ? 3 : 8;
+  // spotter-jobs: a 1 s schedule, producer and worker in-process; lag = tick due → first user job started.
+  {
+    const p = prefix('lag');
+    const dir = mkdtempSync(join(tmpdir(), 'bench-lag-'));
+    const ledger = join(dir, 'starts');
+    const proc = startProcess([CLI, 'all'], {
+      REDIS_URL: url,
+      SPOTTER_JOBS_PREFIX: p,
+      SPOTTER_JOBS_HANDLERS: resolve(ROOT, 'bench/lag-handlers.mjs'),
+      BENCH_USERS: '100',
+      BENCH_LEDGER: ledger,
+      SPOTTER_SYNC_INTERVAL: '1s',
+      SPOTTER_METADATA_ENABLED: 'false',
+      SPOTTER_JOBS_WRITEBACK_ENABLED: 'false',
+      SPOTTER_JOBS_HTTP_PORT: '0',
+      SPOTTER_JOBS_LOG_LEVEL: 'warn',
+    });
+    const { readFileSync, existsSync } = await import('node:fs');
+    for (;;) {
+      const lines = existsSync(ledger) ? readFileSync(ledger, 'utf8').trim().split('\n').filter(Boolean) : [];
+      const firsts = new Map<string, number>();
+      for (const l of lines) {
+        const [scheduled, started] = l.split(' ').map(Number) as [number, number];
+        const key = String(scheduled);
+        if (!firsts.has(key) || (firsts.get(key) as number) > started - scheduled) firsts.set(key, started - scheduled);
+      }
+      if (firsts.size > ticks) {
+        out.spotter = [...firsts.values()].slice(1, ticks + 1);
+        break;
+      }
+      await sleep(200);
+    }
+    proc.child.kill('SIGTERM');
+    await proc.exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Plain BullMQ: a 1 s job scheduler and a worker; lag = due → the scheduler's job started.
+  {
+    const p = prefix('lagb');
+    const q = new Queue('tick', { connection: conn, prefix: p });
+    const lags: number[] = [];
+    const w = new Worker(
+      'tick',
+      async (job) => {
+        lags.push(Date.now() - (job.timestamp + (job.opts.delay ?? 0)));
+      },
+      { connection: conn, prefix: p },
+    );
+    await q.upsertJobScheduler('tick', { every: 1000 });
+    while (lags.length <= ticks) await sleep(100);
+    await w.close();
+    await q.close();
+    out.bullmq = lags.slice(1, ticks + 1);
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const date = new Date().toISOString();
+  const machine = {
+    cores: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+  };
+  const result: BenchResult = { date, quick: QUICK, reps: REPS, machine, redis: [], sizes };
+  for (const persistence of QUICK ? ['none'] : ['none', 'aof-everysec']) {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
+    const redis = new LocalRedis({ port: await freePort(), dir, appendonly: persistence !== 'none' });
+    await redis.start();
+    const conn = new Redis(redis.url, { maxRetriesPerRequest: null });
+    const version = /redis_version:(\S+)/.exec(await conn.info('server'))?.[1] ?? '?';
+    const r: BenchResult['redis'][number] = {
+      persistence,
+      version,
+      throughput: [],
+      fanout: [],
+      scale: [],
+      memory: undefined,
+      longRun: [],
+      tickLag: undefined,
+      inProcess: undefined,
+    };
+    result.redis.push(r);
+    const log = (s: string) => process.stderr.write(`[${persistence}] ${s}\n`);
+
+    for (const c of sizes.concurrency) {
+      const row = { concurrency: c, jobs: sizes.throughputJobs, spotter: [] as number[], bullmq: [] as number[] };
+      for (let i = 0; i < REPS; i++) {
+        for (const side of ['bullmq', 'spotter'] as const) {
+          await flush(conn);
+          const ms = await drainInProcess(side, conn, redis.url, prefix('t'), sizes.throughputJobs, c);
+          row[side].push(sizes.throughputJobs / (ms / 1000));
+        }
+      }
+      r.throughput.push({ concurrency: c, jobs: row.jobs, spotter: stats(row.spotter), bullmq: stats(row.bullmq) });
+      log(`throughput c=${c}: spotter ${stats(row.spotter).median.toFixed(0)}/s, bullmq ${stats(row.bullmq).median.toFixed(0)}/s`);
+    }
+
+    for (const n of sizes.fanout) {
+      const reps = n >= 1_000_000 ? Math.min(REPS, 3) : REPS;
+      const row = {
+        spotterMs: [] as number[],
+        bullmqMs: [] as number[],
+        spotterMem: [] as number[],
+        bullmqMem: [] as number[],
+        spotterDrain: [] as number[],
+        bullmqDrain: [] as number[],
+      };
+      for (let i = 0; i < reps; i++) {
+        for (const side of ['bullmq', 'spotter'] as const) {
+          await flush(conn);
+          const p = prefix('f');
+          const before = await usedMemory(conn);
+          const ms = await addJobs(side, conn, redis.url, p, n);
+          const mem = (await usedMemory(conn)) - before;
+          row[side === 'spotter' ? 'spotterMs' : 'bullmqMs'].push(ms);
+          row[side === 'spotter' ? 'spotterMem' : 'bullmqMem'].push(mem);
+          if (n <= sizes.drainUpTo) {
+            await flush(conn);
+            const drain = await drainProcesses(side, conn, redis.url, prefix('d'), n, 1, 50);
+            row[side === 'spotter' ? 'spotterDrain' : 'bullmqDrain'].push(drain);
+          }
+        }
+      }
+      r.fanout.push({
+        users: n,
+        spotterMs: stats(row.spotterMs),
+        bullmqMs: stats(row.bullmqMs),
+        spotterBytesPerJob: stats(row.spotterMem.map((m) => m / n)),
+        bullmqBytesPerJob: stats(row.bullmqMem.map((m) => m / n)),
+        spotterDrainMs: row.spotterDrain.length ? stats(row.spotterDrain) : undefined,
+        bullmqDrainMs: row.bullmqDrain.length ? stats(row.bullmqDrain) : undefined,
+      });
+      log(`fan-out ${n}: spotter ${stats(row.spotterMs).median.toFixed(0)} ms, bullmq ${stats(row.bullmqMs).median.toFixed(0)} ms`);
+    }
+    await flush(conn);
+
+    if (persistence === 'none') {
+      for (const k of sizes.processes) {
+        const row = { spotter: [] as number[], bullmq: [] as number[] };
+        for (let i = 0; i < REPS; i++) {
+          for (const side of ['bullmq', 'spotter'] as const) {
+            await flush(conn);
+            const ms = await drainProcesses(side, conn, redis.url, prefix('s'), sizes.scaleJobs, k, 50);
+            row[side].push(sizes.scaleJobs / (ms / 1000));
+          }
+        }
+        r.scale.push({ processes: k, jobs: sizes.scaleJobs, spotter: stats(row.spotter), bullmq: stats(row.bullmq) });
+        log(`scale ${k} processes: spotter ${stats(row.spotter).median.toFixed(0)}/s, bullmq ${stats(row.bullmq).median.toFixed(0)}/s`);
+      }
+
+      // Memory per retained completed job: drain 10,000 and compare with an empty Redis.
+      {
+        const mem: Record<'spotter' | 'bullmq', number> = { spotter: 0, bullmq: 0 };
+        for (const side of ['bullmq', 'spotter'] as const) {
+          await flush(conn);
+          const before = await usedMemory(conn);
+          await drainInProcess(side, conn, redis.url, prefix('m'), 10_000, 50);
+          mem[side] = ((await usedMemory(conn)) - before) / 10_000;
+        }
+        r.memory = { completedBytesPerJob: mem };
+      }
+
+      // A long run with the default retention (10,000 completed per queue): memory must level off.
+      {
+        await flush(conn);
+        const p = prefix('long');
+        const config = loadConfig({ REDIS_URL: redis.url, SPOTTER_JOBS_PREFIX: p, SPOTTER_JOBS_LOG_LEVEL: 'warn' });
+        const slog = silentLog();
+        const queues = new Queues(conn, config, slog);
+        const ids = users(sizes.longRunUsers);
+        const consumers = new Consumers(
+          {
+            conn,
+            config,
+            log: slog,
+            deadLetters: new DeadLetters(queues, config),
+            handlers: {
+              mode: 'module',
+              listUsers: () => paginate([], 1),
+              run: { sync: async () => null, enrichment: async () => null, writeback: async () => null },
+            },
+          },
+          ['sync'],
+        );
+        consumers.start();
+        for (let t = 1; t <= sizes.longRunTicks; t++) {
+          await fanOut(
+            { queues, config, log: slog, handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never } },
+            { schedule: 'sync', tickId: `repeat:sync:${t}`, scheduledFor: t, spreadMs: 0 },
+          );
+          for (;;) {
+            const c = await queues.get('sync').getJobCounts('waiting', 'active');
+            if ((c.waiting ?? 0) + (c.active ?? 0) === 0) break;
+            await sleep(20);
+          }
+          r.longRun.push({ tick: t, jobs: t * sizes.longRunUsers, usedMemory: await usedMemory(conn) });
+        }
+        await consumers.close();
+        await queues.close();
+        log(`long run: memory ${r.longRun.map((x) => Math.round(x.usedMemory / 2 ** 20)).join(' → ')} MiB`);
+      }
+
+      const lag = await tickLag(redis.url, conn);
+      r.tickLag = { spotter: stats(lag.spotter), bullmq: stats(lag.bullmq) };
+      log(`tick lag: spotter ${r.tickLag.spotter.median} ms, bullmq ${r.tickLag.bullmq.median} ms`);
+
+      const inproc: number[] = [];
+      for (let i = 0; i < REPS; i++) inproc.push(sizes.inProcessJobs / ((await inProcessTicker(sizes.inProcessJobs, 50)) / 1000));
+      r.inProcess = { jobs: sizes.inProcessJobs, perSecond: stats(inproc) };
+    }
+    conn.disconnect();
+    await redis.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const stamp = date.slice(0, 10);
+  mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
+  const file = resolve(ROOT, `bench/results/${stamp}${QUICK ? '-quick' : ''}.json`);
+  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  if (!QUICK) writeReport(result, ROOT);
+  process.stderr.write(`results: ${file}${QUICK ? '' : ', docs/benchmarks.md, docs/bench-*.svg'}\n`);
+}
+
+await main();
