@@ -5,7 +5,7 @@
  * bench/results/<date>.json, docs/benchmarks.md and the charts in docs/.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -113,27 +113,51 @@ async function addJobs(side: 'spotter' | 'bullmq', conn: Redis, url: string, p: 
     );
     await queues.close();
   } else {
-    const q = new Queue('sync', { connection: conn, prefix: p });
-    const at = Date.now();
-    for (let i = 0; i < n; i += 1000) {
-      const chunk = [];
-      for (let j = i; j < Math.min(n, i + 1000); j++) {
-        chunk.push({
-          name: 'user',
-          data: { userId: `u${j}`, scheduledFor: at, tick: `repeat:sync:${at}` },
-          opts: {
-            attempts: 5,
-            backoff: { type: 'exponential', delay: 30_000 },
-            removeOnComplete: { age: 86_400, count: 100_000_000 },
-            removeOnFail: { age: 604_800 },
-          },
-        });
-      }
-      await q.addBulk(chunk);
-    }
-    await q.close();
+    await plainAddBulk(conn, p, n, 'plain');
   }
   return now() - t0;
+}
+
+/**
+ * Where fan-out time goes: plain addBulk, then the same with per-tick job ids, then with coalescing
+ * (deduplication) too. spotter-jobs' fan-out is the last plus validation and progress.
+ */
+async function fanoutAblation(conn: Redis, n: number): Promise<Record<AddVariant, number>> {
+  const out: Record<AddVariant, number> = { plain: 0, ids: 0, idsAndCoalescing: 0 };
+  for (const variant of Object.keys(out) as AddVariant[]) {
+    await flush(conn);
+    const t0 = now();
+    await plainAddBulk(conn, prefix('abl'), n, variant);
+    out[variant] = now() - t0;
+  }
+  return out;
+}
+
+type AddVariant = 'plain' | 'ids' | 'idsAndCoalescing';
+
+/** Plain BullMQ `addBulk` in pages of 1,000, optionally with spotter-jobs' ids and coalescing. */
+async function plainAddBulk(conn: Redis, p: string, n: number, variant: AddVariant): Promise<void> {
+  const q = new Queue('sync', { connection: conn, prefix: p });
+  const at = Date.now();
+  for (let i = 0; i < n; i += 1000) {
+    const chunk = [];
+    for (let j = i; j < Math.min(n, i + 1000); j++) {
+      chunk.push({
+        name: 'user',
+        data: { userId: `u${j}`, scheduledFor: at, tick: `repeat:sync:${at}` },
+        opts: {
+          attempts: 5,
+          backoff: { type: 'exponential', delay: 30_000 },
+          removeOnComplete: { age: 86_400, count: 100_000_000 },
+          removeOnFail: { age: 604_800 },
+          ...(variant !== 'plain' ? { jobId: `repeat_sync_${at}__u${j}` } : {}),
+          ...(variant === 'idsAndCoalescing' ? { deduplication: { id: `sync:u${j}`, keepLastIfActive: true } } : {}),
+        },
+      });
+    }
+    await q.addBulk(chunk);
+  }
+  await q.close();
 }
 
 /** Drains `n` pre-added jobs in this process; returns ms. */
@@ -194,15 +218,38 @@ async function drainInProcess(
   return ms;
 }
 
-function startProcess(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
-  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'ignore'] });
-  let buf = '';
-  const ready = new Promise<void>((res) => {
-    child.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      if (buf.includes('ready') || buf.includes('worker started')) res();
-    });
+/**
+ * Starts a worker process. Its log goes to /dev/null, as a container's stdout costs the writer but not
+ * the benchmark; readiness is read from /readyz (spotter-jobs) or a "ready" line (plain BullMQ).
+ */
+function startProcess(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  readyzPort?: number,
+): { child: ChildProcess; ready: Promise<void>; exited: Promise<void> } {
+  const devNull = openSync('/dev/null', 'w');
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', readyzPort ? devNull : 'pipe', 'ignore'],
   });
+  closeSync(devNull);
+  const ready = readyzPort
+    ? (async () => {
+        for (;;) {
+          const ok = await fetch(`http://127.0.0.1:${readyzPort}/readyz`).then(
+            (r) => r.ok,
+            () => false,
+          );
+          if (ok) return;
+          await sleep(50);
+        }
+      })()
+    : new Promise<void>((res) => {
+        child.stdout?.once('data', () => {
+          child.stdout?.resume();
+          res();
+        });
+      });
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return { child, ready, exited };
 }
@@ -220,17 +267,22 @@ async function drainProcesses(
   const q = new Queue('sync', { connection: conn, prefix: p });
   await q.pause();
   await addJobs(side, conn, url, p, n);
-  const procs = Array.from({ length: k }, () =>
+  const ports = await Promise.all(Array.from({ length: k }, () => freePort()));
+  const procs = ports.map((port) =>
     side === 'spotter'
-      ? startProcess([CLI, 'worker', '--queues', 'sync'], {
-          REDIS_URL: url,
-          SPOTTER_JOBS_PREFIX: p,
-          SPOTTER_JOBS_HANDLERS: NOOP,
-          SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency),
-          SPOTTER_JOBS_WORKER_HTTP_PORT: '0',
-          SPOTTER_JOBS_COMPLETED_KEEP: '100000000',
-          SPOTTER_JOBS_LOG_LEVEL: 'info',
-        })
+      ? startProcess(
+          [CLI, 'worker', '--queues', 'sync'],
+          {
+            REDIS_URL: url,
+            SPOTTER_JOBS_PREFIX: p,
+            SPOTTER_JOBS_HANDLERS: NOOP,
+            SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency),
+            SPOTTER_JOBS_WORKER_HTTP_PORT: String(port),
+            SPOTTER_JOBS_COMPLETED_KEEP: '100000000',
+            SPOTTER_JOBS_LOG_LEVEL: 'info',
+          },
+          port,
+        )
       : startProcess([PLAIN_WORKER], { REDIS_URL: url, PREFIX: p, CONCURRENCY: String(concurrency) }),
   );
   await Promise.all(procs.map((x) => x.ready));
@@ -338,6 +390,7 @@ async function main(): Promise<void> {
       persistence,
       version,
       throughput: [],
+      ablation: [],
       fanout: [],
       scale: [],
       memory: undefined,
@@ -401,6 +454,16 @@ async function main(): Promise<void> {
     await flush(conn);
 
     if (persistence === 'none') {
+      for (const n of QUICK ? [10_000] : [10_000, 100_000]) {
+        const runs: Array<Record<string, number>> = [];
+        for (let i = 0; i < REPS; i++) runs.push(await fanoutAblation(conn, n));
+        const pick = (k: string) => stats(runs.map((x) => x[k] as number));
+        r.ablation.push({ users: n, plain: pick('plain'), ids: pick('ids'), idsAndCoalescing: pick('idsAndCoalescing') });
+        log(
+          `fan-out ablation ${n}: plain ${pick('plain').median.toFixed(0)} ms, +ids ${pick('ids').median.toFixed(0)} ms, +coalescing ${pick('idsAndCoalescing').median.toFixed(0)} ms`,
+        );
+      }
+
       for (const k of sizes.processes) {
         const row = { spotter: [] as number[], bullmq: [] as number[] };
         for (let i = 0; i < REPS; i++) {

@@ -27,6 +27,14 @@ export interface DeadLetter extends DeadLetterData {
   id: string;
 }
 
+/** BullMQ's words for a job whose worker kept dying under it, said so an operator sees why. */
+function explain(job: Job, reason: string): string {
+  if (/stalled more than allowable limit/.test(reason)) {
+    return `its worker died while running it ${job.stalledCounter ?? 'several'} time(s) (a job that crashes its worker?): ${reason}`;
+  }
+  return reason;
+}
+
 export function toDeadLetter(queue: WorkQueue, job: Job, reason?: string): DeadLetterData {
   return {
     sourceQueue: queue,
@@ -34,7 +42,7 @@ export function toDeadLetter(queue: WorkQueue, job: Job, reason?: string): DeadL
     name: job.name,
     data: job.data,
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
-    failedReason: reason ?? job.failedReason ?? 'unknown',
+    failedReason: explain(job, reason ?? job.failedReason ?? 'unknown'),
     stacktrace: (job.stacktrace ?? []).slice(-5),
     createdAt: job.timestamp,
     firstAttemptAt: job.processedOn ?? null,

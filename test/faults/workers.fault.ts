@@ -1,0 +1,127 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.js';
+import { range, report, Scene } from './scene.js';
+
+const scenes: Scene[] = [];
+afterEach(async () => {
+  for (const s of scenes.splice(0)) await s.dispose();
+});
+const scene = async (env: Record<string, string> = {}) => {
+  const s = await new Scene(env).start();
+  scenes.push(s);
+  return s;
+};
+
+describe('worker processes', () => {
+  it('SIGKILL a worker mid-job 5 times during 2,000 jobs, then restart it', async () => {
+    const s = await scene({ FIXTURE_WORK_MS: '40', SPOTTER_JOBS_SYNC_CONCURRENCY: '5' });
+    const ids = await s.add(range('k', 2000));
+    const steady = await s.worker();
+    let victim = await s.worker();
+    let inFlightAtKills = 0;
+    const recoveries: number[] = [];
+    for (let k = 0; k < 5; k++) {
+      const pid = victim.pid;
+      await waitFor('the victim running jobs', () => s.entries().filter((e) => e.pid === pid && e.event === 'start').length >= 20, {
+        timeoutMs: 30_000,
+      });
+      const before = s.entries();
+      const startedOnVictim = before.filter((e) => e.pid === pid && e.event === 'start').map((e) => e.jobId);
+      const finished = new Set(before.filter((e) => e.pid === pid && e.event !== 'start').map((e) => e.jobId));
+      victim.kill('SIGKILL');
+      const killedAt = Date.now();
+      await victim.exited;
+      inFlightAtKills += startedOnVictim.filter((id) => !finished.has(id)).length;
+      recoveries.push(await s.recoveredAfter(killedAt));
+      victim = await s.worker();
+    }
+    await s.settled(ids, 120_000);
+    const t = await s.tally(ids);
+    const recoveryMs = Math.max(...recoveries);
+    const bound = 2000 + 2 * 1000;
+    const passed = t.lost === 0 && t.duplicates <= inFlightAtKills && recoveryMs <= bound;
+    report({
+      fault: 'SIGKILL a worker mid-job, 5 times during 2,000 jobs, then restart it',
+      jobs: ids.length,
+      ...t,
+      recoveryMs,
+      criterion: `lost = 0; duplicates ≤ ${inFlightAtKills} in flight on the killed worker; recovery ≤ lock 2 s + 2 × stalled 1 s`,
+      passed,
+      note: 'recovery = kill → next completion by any worker',
+    });
+    expect(t.lost).toBe(0);
+    expect(t.duplicates).toBeLessThanOrEqual(inFlightAtKills);
+    expect(recoveryMs).toBeLessThanOrEqual(bound);
+    expect(steady.child.exitCode).toBeNull();
+  });
+
+  it('a job that kills its worker every time is dead-lettered after a bounded number of runs', async () => {
+    const s = await scene({ SPOTTER_JOBS_MAX_STALLED: '2' });
+    const [poison] = await s.add(['poison1']);
+    const ok = await s.add(range('fine', 20));
+    // A supervisor's job: restart the worker each time the poison takes it down.
+    let restarts = 0;
+    for (;;) {
+      const w = await s.worker();
+      const outcome = await Promise.race([
+        w.exited.then(() => 'died' as const),
+        s.deadLettered().then(async function poll(m): Promise<'dead'> {
+          if (m.has(poison as string)) return 'dead';
+          await new Promise((r) => setTimeout(r, 200));
+          return poll(await s.deadLettered());
+        }),
+      ]);
+      if (outcome === 'dead') break;
+      restarts++;
+      if (restarts > 10) break;
+    }
+    const dead = (await s.deadLettered()).get(poison as string);
+    await s.settled(ok);
+    const runs = s.entries().filter((e) => e.event === 'start' && e.jobId === poison).length;
+    const t = await s.tally(ok);
+    const passed = Boolean(dead) && runs <= 3 && /worker died/.test(dead?.failedReason ?? '') && t.lost === 0;
+    report({
+      fault: 'a poison job that kills its worker every time',
+      jobs: 21,
+      ...t,
+      criterion: 'dead-lettered after a bounded number of runs (SPOTTER_JOBS_MAX_STALLED + 1), with a reason that says so',
+      passed,
+      note: `poison ran ${runs}×; reason: "${dead?.failedReason.slice(0, 90)}"`,
+    });
+    expect(dead?.failedReason).toMatch(/worker died while running it/);
+    expect(runs).toBeLessThanOrEqual(3);
+    expect(t.lost).toBe(0);
+  });
+
+  it('SIGTERM with jobs in flight: all finish, exit 0 within the shutdown timeout', async () => {
+    const s = await scene({ FIXTURE_WORK_MS: '400', SPOTTER_JOBS_SYNC_CONCURRENCY: '10', SPOTTER_JOBS_SHUTDOWN_TIMEOUT: '10s' });
+    const ids = await s.add(range('t', 100));
+    const w = await s.worker();
+    await waitFor('10 running', () => s.entries().filter((e) => e.event === 'start').length >= 10);
+    const t0 = Date.now();
+    w.kill('SIGTERM');
+    const { code } = await w.exited;
+    const took = Date.now() - t0;
+    const runningAtStop = s
+      .entries()
+      .filter((e) => e.event === 'start' && e.t <= t0)
+      .map((e) => e.jobId);
+    const done = s.completed();
+    const allFinished = runningAtStop.every((id) => done.has(id));
+    await s.worker();
+    await s.settled(ids);
+    const t = await s.tally(ids);
+    const passed = code === 0 && took <= 10_000 && allFinished && t.lost === 0 && t.duplicates === 0;
+    report({
+      fault: 'SIGTERM with jobs in flight',
+      jobs: ids.length,
+      ...t,
+      criterion: 'all in-flight jobs finish, exit 0 within the shutdown timeout (10 s), 0 duplicates, 0 lost',
+      passed,
+      note: `exit ${code} after ${(took / 1000).toFixed(2)} s with ${runningAtStop.length} jobs running`,
+    });
+    expect(code).toBe(0);
+    expect(allFinished).toBe(true);
+    expect(t).toMatchObject({ lost: 0, duplicates: 0 });
+  });
+});
