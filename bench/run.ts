@@ -25,6 +25,12 @@ import { type BenchResult, writeReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const QUICK = process.argv.includes('--quick');
+/** `--only scale,fanout` runs just those scenarios (and writes no report), for working on one of them. */
+const ONLY = (() => {
+  const i = process.argv.indexOf('--only');
+  return i >= 0 ? new Set((process.argv[i + 1] ?? '').split(',')) : undefined;
+})();
+const want = (scenario: string) => !ONLY || ONLY.has(scenario);
 const REPS = QUICK ? 1 : 3;
 const NOOP = resolve(ROOT, 'bench/noop-handlers.mjs');
 const CLI = resolve(ROOT, 'dist/cli.js');
@@ -380,7 +386,7 @@ async function main(): Promise<void> {
     node: process.version,
   };
   const result: BenchResult = { date, quick: QUICK, reps: REPS, machine, redis: [], sizes };
-  for (const persistence of QUICK ? ['none'] : ['none', 'aof-everysec']) {
+  for (const persistence of QUICK || ONLY ? ['none'] : ['none', 'aof-everysec']) {
     const dir = mkdtempSync(join(tmpdir(), 'bench-redis-'));
     const redis = new LocalRedis({ port: await freePort(), dir, appendonly: persistence !== 'none' });
     await redis.start();
@@ -401,7 +407,7 @@ async function main(): Promise<void> {
     result.redis.push(r);
     const log = (s: string) => process.stderr.write(`[${persistence}] ${s}\n`);
 
-    for (const c of sizes.concurrency) {
+    for (const c of want('throughput') ? sizes.concurrency : []) {
       const row = { concurrency: c, jobs: sizes.throughputJobs, spotter: [] as number[], bullmq: [] as number[] };
       for (let i = 0; i < REPS; i++) {
         for (const side of ['bullmq', 'spotter'] as const) {
@@ -414,7 +420,7 @@ async function main(): Promise<void> {
       log(`throughput c=${c}: spotter ${stats(row.spotter).median.toFixed(0)}/s, bullmq ${stats(row.bullmq).median.toFixed(0)}/s`);
     }
 
-    for (const n of sizes.fanout) {
+    for (const n of want('fanout') ? sizes.fanout : []) {
       const reps = n >= 1_000_000 ? Math.min(REPS, 3) : REPS;
       const row = {
         spotterMs: [] as number[],
@@ -454,7 +460,7 @@ async function main(): Promise<void> {
     await flush(conn);
 
     if (persistence === 'none') {
-      for (const n of QUICK ? [10_000] : [10_000, 100_000]) {
+      for (const n of !want('ablation') ? [] : QUICK ? [10_000] : [10_000, 100_000]) {
         const runs: Array<Record<string, number>> = [];
         for (let i = 0; i < REPS; i++) runs.push(await fanoutAblation(conn, n));
         const pick = (k: string) => stats(runs.map((x) => x[k] as number));
@@ -464,7 +470,7 @@ async function main(): Promise<void> {
         );
       }
 
-      for (const k of sizes.processes) {
+      for (const k of want('scale') ? sizes.processes : []) {
         const row = { spotter: [] as number[], bullmq: [] as number[] };
         for (let i = 0; i < REPS; i++) {
           for (const side of ['bullmq', 'spotter'] as const) {
@@ -478,7 +484,7 @@ async function main(): Promise<void> {
       }
 
       // Memory per retained completed job: drain 10,000 and compare with an empty Redis.
-      {
+      if (want('memory')) {
         const mem: Record<'spotter' | 'bullmq', number> = { spotter: 0, bullmq: 0 };
         for (const side of ['bullmq', 'spotter'] as const) {
           await flush(conn);
@@ -490,7 +496,7 @@ async function main(): Promise<void> {
       }
 
       // A long run with the default retention (10,000 completed per queue): memory must level off.
-      {
+      if (want('longrun')) {
         await flush(conn);
         const p = prefix('long');
         const config = loadConfig({ REDIS_URL: redis.url, SPOTTER_JOBS_PREFIX: p, SPOTTER_JOBS_LOG_LEVEL: 'warn' });
@@ -529,13 +535,16 @@ async function main(): Promise<void> {
         log(`long run: memory ${r.longRun.map((x) => Math.round(x.usedMemory / 2 ** 20)).join(' → ')} MiB`);
       }
 
-      const lag = await tickLag(redis.url, conn);
-      r.tickLag = { spotter: stats(lag.spotter), bullmq: stats(lag.bullmq) };
-      log(`tick lag: spotter ${r.tickLag.spotter.median} ms, bullmq ${r.tickLag.bullmq.median} ms`);
-
-      const inproc: number[] = [];
-      for (let i = 0; i < REPS; i++) inproc.push(sizes.inProcessJobs / ((await inProcessTicker(sizes.inProcessJobs, 50)) / 1000));
-      r.inProcess = { jobs: sizes.inProcessJobs, perSecond: stats(inproc) };
+      if (want('lag')) {
+        const lag = await tickLag(redis.url, conn);
+        r.tickLag = { spotter: stats(lag.spotter), bullmq: stats(lag.bullmq) };
+        log(`tick lag: spotter ${r.tickLag.spotter.median} ms, bullmq ${r.tickLag.bullmq.median} ms`);
+      }
+      if (want('inprocess')) {
+        const inproc: number[] = [];
+        for (let i = 0; i < REPS; i++) inproc.push(sizes.inProcessJobs / ((await inProcessTicker(sizes.inProcessJobs, 50)) / 1000));
+        r.inProcess = { jobs: sizes.inProcessJobs, perSecond: stats(inproc) };
+      }
     }
     conn.disconnect();
     await redis.stop();
@@ -545,6 +554,7 @@ async function main(): Promise<void> {
   mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
   const file = resolve(ROOT, `bench/results/${stamp}${QUICK ? '-quick' : ''}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  if (ONLY) return;
   if (!QUICK) writeReport(result, ROOT);
   process.stderr.write(`results: ${file}${QUICK ? '' : ', docs/benchmarks.md, docs/bench-*.svg'}\n`);
 }
