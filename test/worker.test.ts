@@ -126,6 +126,21 @@ describe('workers, retries and dead letters', () => {
     expect(max).toBe(4);
   });
 
+  it('starts no more jobs per window than the rate limit allows', async () => {
+    const starts: number[] = [];
+    const { x, add } = await setup(
+      async () => {
+        starts.push(Date.now());
+        return null;
+      },
+      { SPOTTER_JOBS_SYNC_RATE_LIMIT: '2/1s', SPOTTER_JOBS_SYNC_CONCURRENCY: '10' },
+    );
+    await Promise.all(Array.from({ length: 6 }, (_, i) => add(`r${i}`)));
+    await waitFor('all done', async () => (await x.queues.get('sync').getCompletedCount()) === 6, { timeoutMs: 15_000 });
+    // Any three consecutive starts span at least one window.
+    for (let i = 2; i < starts.length; i++) expect((starts[i] as number) - (starts[i - 2] as number)).toBeGreaterThanOrEqual(950);
+  });
+
   it('sets and clears the cluster-wide concurrency cap on the queue', async () => {
     const x = await harness({ SPOTTER_JOBS_SYNC_GLOBAL_CONCURRENCY: '3' });
     open.push(x);
