@@ -3,55 +3,18 @@
  * a wrong eviction policy, and secrets that must never reach a log line.
  */
 import { createHmac } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { freePort } from '../src/local-redis.js';
-import { FIXTURE, readLedger } from './helpers/ledger.js';
-import { deletePrefix, newPrefix, privateRedis, testEnv, testRedis } from './helpers/redis.js';
-import { type CliProcess, runCli, startCli } from './helpers/spawn-cli.js';
+import { readLedger } from './helpers/ledger.js';
+import { useProcessScenes } from './helpers/process-scene.js';
+import { privateRedis } from './helpers/redis.js';
+import { runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 
-const procs: CliProcess[] = [];
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function scene(extra: Record<string, string> = {}, redisUrl?: string) {
-  const prefix = newPrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-fault-'));
-  const ledger = join(dir, 'ledger.jsonl');
-  const env = {
-    ...testEnv(prefix),
-    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
-    SPOTTER_JOBS_HANDLERS: FIXTURE,
-    FIXTURE_LEDGER: ledger,
-    SPOTTER_JOBS_LOG_LEVEL: 'info',
-    ...extra,
-  };
-  const conn = testRedis(env.REDIS_URL);
-  cleanups.push(async () => {
-    await deletePrefix(conn, prefix).catch(() => {});
-    conn.disconnect();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = (args: string[], more: Record<string, string> = {}) => {
-    const p = startCli(args, { ...env, ...more });
-    procs.push(p);
-    return p;
-  };
-  const trigger = async (user: string) => {
-    const r = await runCli(['trigger', 'sync', '--user', user, '--json'], env);
-    expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout).jobId as string;
-  };
-  return { prefix, env, ledger, conn, start, trigger };
-}
+const scene = useProcessScenes();
+const cleanups = { push: scene.onCleanup };
 
 const started = (ledger: string, jobId: string) => () => readLedger(ledger).some((e) => e.event === 'start' && e.jobId === jobId);
 

@@ -1,52 +1,23 @@
-/**
- * The deployed topology as local processes: producers and workers started separately from the CLI,
- * with the fixture handler module recording every execution in a ledger file.
- */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
-import { FIXTURE, readLedger } from './helpers/ledger.js';
-import { deletePrefix, newPrefix, testConfig, testEnv, testRedis } from './helpers/redis.js';
-import { type CliProcess, runCli, startCli } from './helpers/spawn-cli.js';
+import { readLedger } from './helpers/ledger.js';
+import { useProcessScenes } from './helpers/process-scene.js';
+import { testConfig } from './helpers/redis.js';
+import { runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 
-const procs: CliProcess[] = [];
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  await Promise.all(procs.splice(0).map((p) => p.stop()));
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-function scene(extra: Record<string, string> = {}) {
-  const prefix = newPrefix();
-  const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-proc-'));
-  const ledger = join(dir, 'ledger.jsonl');
-  const env = testEnv(prefix, {
-    SPOTTER_JOBS_HANDLERS: FIXTURE,
-    FIXTURE_LEDGER: ledger,
-    SPOTTER_JOBS_LOG_LEVEL: 'info',
+const baseScene = useProcessScenes();
+const cleanups = { push: baseScene.onCleanup };
+/** Only the sync schedule, hourly, unless a test says otherwise. */
+const scene = (extra: Record<string, string> = {}) =>
+  baseScene({
     SPOTTER_METADATA_ENABLED: 'false',
     SPOTTER_JOBS_WRITEBACK_ENABLED: 'false',
     SPOTTER_SYNC_INTERVAL: '1h',
     ...extra,
   });
-  const conn = testRedis();
-  cleanups.push(async () => {
-    await deletePrefix(conn, prefix);
-    conn.disconnect();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const start = (args: string[], more: Record<string, string> = {}) => {
-    const p = startCli(args, { ...env, ...more });
-    procs.push(p);
-    return p;
-  };
-  return { prefix, env, ledger, conn, start };
-}
 
 describe('producers and workers as separate processes', () => {
   it('two producers and two workers: exactly one job per user per tick, each worker within its cap', async () => {
