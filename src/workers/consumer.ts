@@ -23,7 +23,7 @@ export interface ConsumerDeps {
 export class Consumers {
   private readonly workers = new Map<WorkQueue, Worker>();
   private leaving = false;
-  private readonly running = new Set<string>();
+  private readonly running = new Map<string, AbortController | undefined>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -75,7 +75,7 @@ export class Consumers {
 
   /** Job ids running in this process right now. */
   runningJobIds(): string[] {
-    return [...this.running];
+    return [...this.running.keys()];
   }
 
   /**
@@ -103,7 +103,7 @@ export class Consumers {
   abandon(): string[] {
     const ids = this.runningJobIds();
     this.leaving = true;
-    for (const w of this.workers.values()) w.cancelAllJobs('shutdown deadline reached');
+    for (const c of this.running.values()) c?.abort(new Error('shutdown deadline reached'));
     return ids;
   }
 }

@@ -20,15 +20,19 @@ export interface RunHandlerDeps {
   log: Logger;
   /** True once shutdown passed its deadline: aborted jobs are then left for another worker. */
   leaving: () => boolean;
-  /** Ids of the jobs this process is running, for the shutdown log. */
-  running: Set<string>;
+  /**
+   * The jobs this process is running, by id, each with its abort controller once the handler has asked
+   * for `ctx.signal` (created on demand: most of the per-job cost of a no-op handler was this).
+   */
+  running: Map<string, AbortController | undefined>;
   /** Per-attempt outcome and duration, for the metrics. */
   observe?: (queue: WorkQueue, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
   const { queue, handler, log } = deps;
-  return async (job: Job, _token?: string, signal?: AbortSignal) => {
+  // One parameter only: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
+  return async (job: Job) => {
     const parsed = userJobData.safeParse(job.data);
     if (!parsed.success) {
       deps.observe?.(queue, 'dead_letter', 0);
@@ -41,12 +45,21 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const scope = { queue, jobId: job.id, userId, attempt };
     // A child logger costs more than the job itself on a no-op handler; build it only if the handler asks.
     let child: Logger | undefined;
+    const jobId = String(job.id);
     const ctx: HandlerContext = {
-      jobId: String(job.id),
+      jobId,
       attempt,
       queue,
       scheduledFor,
-      signal: signal ?? new AbortController().signal,
+      get signal() {
+        let c = deps.running.get(jobId);
+        if (!c) {
+          c = new AbortController();
+          if (deps.leaving()) c.abort(new Error('shutdown deadline reached'));
+          deps.running.set(jobId, c);
+        }
+        return c.signal;
+      },
       get log() {
         child ??= log.child(scope);
         return child;
@@ -55,14 +68,14 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     };
     const started = Date.now();
     if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
-    deps.running.add(ctx.jobId);
+    deps.running.set(jobId, undefined);
     try {
       const result = await handler(userId, ctx);
       deps.observe?.(queue, 'completed', (Date.now() - started) / 1000);
       log.info({ ...scope, durationMs: Date.now() - started }, 'job completed');
       return result ?? null;
     } catch (err) {
-      if (ctx.signal.aborted && deps.leaving()) {
+      if (deps.leaving()) {
         // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
         // worker runs it again (at-least-once), which is why handlers get a stable jobId.
         return new Promise(() => {});
@@ -81,7 +94,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       e.retryDelayMs = outcome.delayMs;
       throw e;
     } finally {
-      if (!deps.leaving()) deps.running.delete(ctx.jobId);
+      if (!deps.leaving()) deps.running.delete(jobId);
     }
   };
 }
