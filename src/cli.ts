@@ -14,6 +14,11 @@ import { isWorkQueue, WORK_QUEUES, type WorkQueue } from './jobs/registry.js';
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
 const out = (s: string) => process.stdout.write(`${s}\n`);
+// `spotter-jobs status | head` closes the pipe early: that is the reader's choice, not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 let config: Config | undefined;
 const cfg = () => (config ??= loadConfig());
 

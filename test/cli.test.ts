@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
 import { userJobOptions } from '../src/jobs/queues.js';
@@ -6,7 +7,7 @@ import { Consumers } from '../src/workers/consumer.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
-import { runCli } from './helpers/spawn-cli.js';
+import { CLI, runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Harness[] = [];
@@ -47,6 +48,23 @@ describe('the CLI, run as a user runs it', () => {
     const r = await runCli(args, testEnv('cli-unused'));
     expect(r.code).toBe(2);
     expect(r.stderr.length).toBeGreaterThan(0);
+  });
+
+  it('exits quietly when its reader closes the pipe early (status | head)', async () => {
+    const x = await harness();
+    open.push(x);
+    const child = spawn(process.execPath, [CLI, 'status'], {
+      env: { PATH: process.env.PATH ?? '', ...testEnv(x.prefix) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 
   it('fails fast with exit 1 and a clear message when Redis is down', async () => {
