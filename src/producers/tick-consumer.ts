@@ -105,10 +105,6 @@ export class TickConsumer {
     }
   }
 
-  isRunning(): boolean {
-    return this.worker?.isRunning() ?? false;
-  }
-
   close(): Promise<void> {
     this.closing ??= this.worker ? this.worker.close() : Promise.resolve();
     return this.closing;

@@ -126,11 +126,6 @@ export class DeadLetters {
     return Object.values(c).reduce((a, b) => a + b, 0);
   }
 
-  async get(id: string): Promise<DeadLetter | undefined> {
-    const j = await this.dlq.getJob(id);
-    return j ? { id: String(j.id), ...(j.data as DeadLetterData) } : undefined;
-  }
-
   /** Every entry matching `filter`, oldest first, in pages. */
   private async *entries(filter: (d: DeadLetterData) => boolean): AsyncIterable<Job> {
     const page = 500;
