@@ -14,13 +14,14 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { loadConfig } from '../src/config.js';
 import { paginate } from '../src/handlers/types.js';
+import type { KindConfig } from '../src/jobs/kinds.js';
 import { Queues } from '../src/jobs/queues.js';
 import { freePort, LocalRedis } from '../src/local-redis.js';
 import { createLogger } from '../src/logger.js';
 import { fanOut } from '../src/producers/fan-out.js';
+import { DeadLetters } from '../src/services/dead-letters.js';
 import { JobMetrics } from '../src/web/metrics.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { DeadLetters } from '../src/workers/dead-letter.js';
 import { type BenchResult, writeReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -115,7 +116,7 @@ async function addJobs(side: 'spotter' | 'bullmq', conn: Redis, url: string, p: 
         log: createLogger({ level: 'silent' }),
         handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never },
       },
-      { schedule: 'sync', tickId: `repeat:sync:${Date.now()}`, scheduledFor: Date.now(), spreadMs: 0 },
+      { kind: config.kinds.sync as KindConfig, tickId: `repeat:sync:${Date.now()}`, scheduledFor: Date.now(), spreadMs: 0 },
     );
     await queues.close();
   } else {
@@ -188,16 +189,17 @@ async function drainInProcess(
       {
         conn,
         config,
+        queues,
         log,
         deadLetters: new DeadLetters(queues, config),
         handlers: {
           mode: 'module',
           listUsers: () => paginate([], 1),
-          run: { sync: async () => null, enrichment: async () => null, writeback: async () => null },
+          run: { sync: async () => null },
         },
         observe: (qn, o, s) => metrics.observe(qn, o, s),
       },
-      ['sync'],
+      [config.kinds.sync as KindConfig],
     );
     consumers.start();
     close = async () => {
@@ -507,21 +509,22 @@ async function main(): Promise<void> {
           {
             conn,
             config,
+            queues,
             log: slog,
             deadLetters: new DeadLetters(queues, config),
             handlers: {
               mode: 'module',
               listUsers: () => paginate([], 1),
-              run: { sync: async () => null, enrichment: async () => null, writeback: async () => null },
+              run: { sync: async () => null },
             },
           },
-          ['sync'],
+          [config.kinds.sync as KindConfig],
         );
         consumers.start();
         for (let t = 1; t <= sizes.longRunTicks; t++) {
           await fanOut(
             { queues, config, log: slog, handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never } },
-            { schedule: 'sync', tickId: `repeat:sync:${t}`, scheduledFor: t, spreadMs: 0 },
+            { kind: config.kinds.sync as KindConfig, tickId: `repeat:sync:${t}`, scheduledFor: t, spreadMs: 0 },
           );
           for (;;) {
             const c = await queues.get('sync').getJobCounts('waiting', 'active');

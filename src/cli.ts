@@ -7,9 +7,10 @@ import { Command, CommanderError, Option } from 'commander';
 import { dlqList, dlqPurge, dlqReplay, statusCommand, triggerCommand, UsageError } from './cli/commands.js';
 import { variablesHelp } from './cli/help.js';
 import { serve } from './cli/serve.js';
-import { type Config, loadConfig } from './config.js';
+import { type Config, loadSettings } from './config.js';
 import { ConfigError } from './jobs/errors.js';
-import { isWorkQueue, WORK_QUEUES, type WorkQueue } from './jobs/registry.js';
+import type { KindConfig } from './jobs/kinds.js';
+import { kindByNameOrQueue, kindsOf } from './jobs/registry.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;
 
@@ -19,19 +20,30 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code === 'EPIPE') process.exit(0);
   throw err;
 });
-let config: Config | undefined;
-const cfg = () => (config ??= loadConfig());
+let config: Promise<Config> | undefined;
+/** Read once, on first use: the catalog may live in the handler module, which is imported then. */
+const cfg = () => (config ??= loadSettings());
 
-function parseQueues(list: string): WorkQueue[] {
-  const names = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const bad = names.filter((n) => !isWorkQueue(n));
-  if (names.length === 0 || bad.length > 0) {
-    throw new UsageError(`--queues "${list}": expected a comma-separated subset of ${WORK_QUEUES.join(',')}`);
+/** `--queues`: kinds by name or by queue name; empty means every kind of the catalog. */
+function parseQueues(c: Config, list: string | undefined): KindConfig[] {
+  if (list === undefined) return kindsOf(c);
+  const names = [
+    ...new Set(
+      list
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ];
+  const kinds = names.map((n) => kindByNameOrQueue(c, n));
+  if (names.length === 0 || kinds.some((k) => !k)) {
+    throw new UsageError(
+      `--queues "${list}": expected a comma-separated subset of ${kindsOf(c)
+        .map((k) => k.queue)
+        .join(',')}`,
+    );
   }
-  return [...new Set(names)] as WorkQueue[];
+  return kinds as KindConfig[];
 }
 
 function program(): Command {
@@ -42,32 +54,34 @@ function program(): Command {
   p.command('producer')
     .description('reconcile schedules, fan ticks out into per-user jobs, serve the HTTP surface')
     .addHelpText('after', variablesHelp(['producer']))
-    .action(() => serve(cfg(), 'producer'));
+    .action(async () => serve(await cfg(), 'producer'));
   p.command('worker')
     .description('consume per-user jobs')
-    .option('--queues <list>', `comma-separated queues to consume (${WORK_QUEUES.join(',')})`, WORK_QUEUES.join(','))
+    .option('--queues <list>', 'comma-separated kinds (or queues) to consume; default: every kind of the catalog')
     .addHelpText('after', variablesHelp(['worker']))
-    .action((o: { queues: string }) => {
-      const queues = parseQueues(o.queues);
-      return serve(cfg(), 'worker', queues);
+    .action(async (o: { queues?: string }) => {
+      const c = await cfg();
+      return serve(c, 'worker', parseQueues(c, o.queues));
     });
   p.command('all')
     .description('producer and worker in one process (small installs, development, npm start)')
     .addHelpText('after', variablesHelp(['producer', 'worker']))
-    .action(() => serve(cfg(), 'all'));
+    .action(async () => serve(await cfg(), 'all'));
   p.command('status')
     .description('schedules (interval, next run, last run and its result) and job counts per queue and state')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
-    .action((o) => statusCommand(cfg(), o, out));
+    .action(async (o) => statusCommand(await cfg(), o, out));
   p.command('trigger')
-    .description("run a schedule's fan-out now, or one user's job now or at a time")
-    .argument('<schedule>', 'sync, enrichment or write-back')
-    .option('--user <id>', 'only this user')
+    .description("run a kind now or at a time: a user kind's fan-out, one user's job, a global job or one item's job")
+    .argument('<kind>', 'a kind of the catalog (see status)')
+    .option('--user <id>', 'user kinds: only this user')
+    .option('--item <id>', 'item kinds: the item')
+    .option('--data <json>', "item kinds: the item's data, as JSON")
     .option('--at <iso-8601>', 'run at this time instead of now')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
-    .action((schedule: string, o) => triggerCommand(cfg(), schedule, o, out));
+    .action(async (kind: string, o) => triggerCommand(await cfg(), kind, o, out));
   const dlq = p
     .command('dlq')
     .description('inspect and act on the dead-letter queue')
@@ -79,7 +93,7 @@ function program(): Command {
     .option('--limit <n>', 'at most this many', '50')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
-    .action((o) => dlqList(cfg(), o, out));
+    .action(async (o) => dlqList(await cfg(), o, out));
   dlq
     .command('replay')
     .description('put dead letters back on their source queue with fresh attempts')
@@ -88,7 +102,7 @@ function program(): Command {
     .option('--queue <q>', 'every dead letter from this source queue')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
-    .action((ids: string[], o) => dlqReplay(cfg(), ids, o, out));
+    .action(async (ids: string[], o) => dlqReplay(await cfg(), ids, o, out));
   dlq
     .command('purge')
     .description('delete dead letters')
@@ -96,7 +110,7 @@ function program(): Command {
     .addOption(new Option('--older-than <duration>', 'only those dead-lettered longer ago than this Go duration (e.g. 168h)'))
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
-    .action((o) => dlqPurge(cfg(), o, out));
+    .action(async (o) => dlqPurge(await cfg(), o, out));
   return p;
 }
 

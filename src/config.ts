@@ -2,30 +2,12 @@
  * The environment, parsed once into a frozen, typed object. A bad value stops start-up with a
  * ConfigError naming the variable, the value and the accepted form; nothing falls back silently.
  */
-import { CronExpressionParser } from 'cron-parser';
-import { z } from 'zod';
-import { DURATION_FORM, parseDuration } from './duration.js';
+import type { z } from 'zod';
+import { bool, duration, hostPorts, httpUrl, int, level, nonEmpty, prefix, ratio, redisUrl, tz } from './config-fields.js';
+import { BUILTIN_KINDS } from './jobs/catalog.js';
+import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
 import { ConfigError } from './jobs/errors.js';
-import { SCHEDULE_NAMES, type ScheduleName, WORK_QUEUES, type WorkQueue } from './jobs/registry.js';
-
-export type Interval = { every: number; pattern?: undefined } | { pattern: string; every?: undefined };
-
-export interface ScheduleConfig {
-  enabled: boolean;
-  interval: Interval;
-  /** As written by the operator, for status output. */
-  intervalText: string;
-  offsetMs: number;
-  spreadMs: number;
-}
-
-export interface QueueConfig {
-  concurrency: number;
-  globalConcurrency: number | undefined;
-  rateLimit: { max: number; durationMs: number } | undefined;
-  attempts: number;
-  timeoutMs: number;
-}
+import { type Declarations, type KindConfig, kindConfig, kindVariable } from './jobs/kinds.js';
 
 export type HandlerMode =
   | { kind: 'http'; url: string; secrets: string[] }
@@ -41,9 +23,10 @@ export interface Config {
   redisSentinelName: string;
   prefix: string;
   tz: string;
-  schedules: Record<ScheduleName, ScheduleConfig>;
+  /** Every job kind of the catalog, in catalog order, by name. */
+  kinds: Readonly<Record<string, KindConfig>>;
   fanoutPage: number;
-  queues: Record<WorkQueue, QueueConfig>;
+  /** Default first retry delay; each kind may override it. */
   backoffMs: number;
   lockDurationMs: number;
   stalledIntervalMs: number;
@@ -76,31 +59,8 @@ const P = ['producer'] as const;
 const W = ['worker'] as const;
 const PW = ['producer', 'worker'] as const;
 
-const SCHEDULE_VARS: Record<ScheduleName, { interval: string; enabled: string; env: string; every: string; offset: string }> = {
-  sync: { interval: 'SPOTTER_SYNC_INTERVAL', enabled: 'SPOTTER_JOBS_SYNC_ENABLED', env: 'SYNC', every: '5m', offset: '0s' },
-  enrichment: {
-    interval: 'SPOTTER_METADATA_INTERVAL',
-    enabled: 'SPOTTER_METADATA_ENABLED',
-    env: 'ENRICHMENT',
-    every: '1h',
-    offset: '30s',
-  },
-  'write-back': {
-    interval: 'SPOTTER_PLAYLIST_SYNC_SYNC_INTERVAL',
-    enabled: 'SPOTTER_JOBS_WRITEBACK_ENABLED',
-    env: 'WRITEBACK',
-    every: '1h',
-    offset: '1m',
-  },
-};
-
-const QUEUE_DEFAULTS: Record<WorkQueue, { concurrency: number; timeout: string }> = {
-  sync: { concurrency: 10, timeout: '2m' },
-  enrichment: { concurrency: 5, timeout: '5m' },
-  writeback: { concurrency: 5, timeout: '2m' },
-};
-
-const qv = (q: WorkQueue, what: string) => `SPOTTER_JOBS_${q.toUpperCase()}_${what}`;
+const BUILTIN = builtinCatalog();
+const kv = (name: string, field: Parameters<typeof kindVariable>[2]) => kindVariable(name, BUILTIN_KINDS[name] ?? { scope: 'user' }, field);
 
 export const VARIABLES: readonly Variable[] = [
   {
@@ -118,27 +78,19 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_REDIS_SENTINEL_NAME', default: 'mymaster', description: 'master name Sentinel watches', roles: ALL },
   { name: 'SPOTTER_JOBS_PREFIX', default: 'spotter', description: 'key prefix; hash-tag it ({spotter}) for Redis Cluster', roles: ALL },
   { name: 'SPOTTER_JOBS_TZ', default: 'UTC', description: 'IANA time zone for cron schedules', roles: P },
-  ...SCHEDULE_NAMES.flatMap((s): Variable[] => {
-    const v = SCHEDULE_VARS[s];
-    return [
-      { name: v.interval, default: v.every, description: `${s} schedule: Go duration or 5/6-field cron`, roles: P },
-      { name: v.enabled, default: 'true', description: `${s} schedule enabled`, roles: P },
-      { name: `SPOTTER_JOBS_${v.env}_OFFSET`, default: v.offset, description: `${s} stagger within its interval`, roles: P },
-      { name: `SPOTTER_JOBS_${v.env}_SPREAD`, default: '0s', description: `spread ${s} per-user jobs over this window`, roles: P },
-    ];
-  }),
+  ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
+    { name: kv(k, 'schedule'), default: d.schedule, description: `${k} schedule: Go duration or 5/6-field cron`, roles: P },
+    { name: kv(k, 'enabled'), default: 'true', description: `${k} schedule enabled`, roles: P },
+    { name: kv(k, 'offset'), default: d.offset ?? '0s', description: `${k} stagger within its interval`, roles: P },
+    { name: kv(k, 'spread'), default: '0s', description: `spread ${k} per-user jobs over this window`, roles: P },
+  ]),
   { name: 'SPOTTER_JOBS_FANOUT_PAGE', default: '1000', description: 'users per page and per bulk add in a fan-out', roles: P },
-  ...WORK_QUEUES.flatMap((q): Variable[] => [
-    {
-      name: qv(q, 'CONCURRENCY'),
-      default: String(QUEUE_DEFAULTS[q].concurrency),
-      description: `${q} jobs at once per worker process`,
-      roles: W,
-    },
-    { name: qv(q, 'GLOBAL_CONCURRENCY'), default: undefined, description: `${q} jobs at once across all workers`, roles: PW },
-    { name: qv(q, 'RATE_LIMIT'), default: undefined, description: `${q} jobs started per window, <max>/<duration> (1/1s)`, roles: W },
-    { name: qv(q, 'ATTEMPTS'), default: undefined, description: `attempts for ${q} jobs (overrides SPOTTER_JOBS_ATTEMPTS)`, roles: PW },
-    { name: qv(q, 'TIMEOUT'), default: QUEUE_DEFAULTS[q].timeout, description: `HTTP handler timeout for ${q}`, roles: W },
+  ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
+    { name: kv(k, 'concurrency'), default: String(d.concurrency), description: `${k} jobs at once per worker process`, roles: W },
+    { name: kv(k, 'globalConcurrency'), default: undefined, description: `${k} jobs at once across all workers`, roles: PW },
+    { name: kv(k, 'rateLimit'), default: undefined, description: `${k} jobs started per window, <max>/<duration> (1/1s)`, roles: W },
+    { name: kv(k, 'attempts'), default: undefined, description: `attempts for ${k} jobs (overrides SPOTTER_JOBS_ATTEMPTS)`, roles: PW },
+    { name: kv(k, 'timeout'), default: d.timeout, description: `deadline of one ${k} attempt`, roles: W },
   ]),
   { name: 'SPOTTER_JOBS_ATTEMPTS', default: '5', description: 'attempts per job before it is dead-lettered', roles: PW },
   { name: 'SPOTTER_JOBS_BACKOFF', default: '30s', description: 'first retry delay; doubles each attempt, with jitter', roles: W },
@@ -164,11 +116,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_SECRET', default: undefined, description: 'HMAC secret signing requests to Spotter', roles: W },
   { name: 'SPOTTER_JOBS_SECRET_PREVIOUS', default: undefined, description: 'previous secret, also signed with during rotation', roles: W },
   {
-    name: 'SPOTTER_JOBS_HANDLERS',
+    name: HANDLERS_VAR,
     default: undefined,
-    description: 'path of a JS module with listUsers and per-queue handlers',
-    roles: PW,
+    description: 'path of a JS module with listUsers and handlers (and optionally more kinds as `jobs`)',
+    roles: ALL,
   },
+  { name: CATALOG_VAR, default: undefined, description: 'HTTP mode: YAML/JSON file declaring more job kinds', roles: ALL },
   { name: 'SPOTTER_JOBS_DEMO_USERS', default: '25', description: 'demo mode: number of simulated users', roles: PW },
   { name: 'SPOTTER_JOBS_DEMO_FAILURE_RATE', default: '0.05', description: 'demo mode: share of handler runs that fail', roles: W },
   { name: 'SPOTTER_JOBS_HTTP_HOST', default: '127.0.0.1', description: 'producer HTTP address', roles: P },
@@ -186,121 +139,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace', roles: ALL },
 ];
 
-// --- field parsers: each a zod schema over the raw string whose message is the accepted form ---
-
-const str = z.string();
-const duration = (opts: { min?: number } = {}) =>
-  str.transform((s, ctx) => {
-    const ms = parseDuration(s);
-    if (ms === undefined || ms < (opts.min ?? 0)) {
-      ctx.addIssue({ code: 'custom', message: opts.min ? `${DURATION_FORM}, at least ${opts.min}ms` : DURATION_FORM });
-      return z.NEVER;
-    }
-    return ms;
-  });
-const bool = str.transform((s, ctx) => {
-  const v = s.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off'].includes(v)) return false;
-  ctx.addIssue({ code: 'custom', message: 'true or false (also 1/0, yes/no, on/off)' });
-  return z.NEVER;
-});
-const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  str.transform((s, ctx) => {
-    const t = s.trim();
-    if (!/^\d+$/.test(t) || Number(t) < min || Number(t) > max) {
-      ctx.addIssue({ code: 'custom', message: `a whole number from ${min} to ${max}` });
-      return z.NEVER;
-    }
-    return Number(t);
-  });
-const rate = str.transform((s, ctx) => {
-  const m = /^(\d+)\/(.+)$/.exec(s.trim());
-  const max = m ? Number(m[1]) : 0;
-  const durationMs = m ? parseDuration(m[2] as string) : undefined;
-  if (!m || max < 1 || !durationMs) {
-    ctx.addIssue({ code: 'custom', message: '<max>/<duration>, such as 1/1s or 100/1m' });
-    return z.NEVER;
-  }
-  return { max, durationMs };
-});
-const ratio = str.transform((s, ctx) => {
-  const n = Number(s.trim());
-  if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
-    ctx.addIssue({ code: 'custom', message: 'a number from 0 to 1' });
-    return z.NEVER;
-  }
-  return n;
-});
-const tz = str.refine((s) => {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: s });
-    return true;
-  } catch {
-    return false;
-  }
-}, 'an IANA time zone such as UTC or Europe/Berlin');
-const redisUrl = str.refine((s) => {
-  try {
-    const u = new URL(s);
-    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
-  } catch {
-    return false;
-  }
-}, 'redis://[user:password@]host[:port][/db] or rediss://…');
-const httpUrl = str.refine((s) => {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
-}, 'an http:// or https:// URL');
-const nonEmpty = str.min(1, 'a non-empty string');
-const hostPorts = str.transform((s, ctx) => {
-  const out: { host: string; port: number }[] = [];
-  for (const part of s
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
-    if (!m || Number(m[2]) > 65535) {
-      ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
-      return z.NEVER;
-    }
-    out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) });
-  }
-  if (out.length === 0) {
-    ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
-    return z.NEVER;
-  }
-  return out;
-});
-const prefix = str.regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - and an optional {hash tag}, no colons');
-const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
-  message: 'one of fatal, error, warn, info, debug, trace, silent',
-});
-
-/** Interval: a Go duration (at least 1s) or a 5/6-field cron expression evaluated in `tzName`. */
-function parseInterval(variable: string, text: string, tzName: string): Interval {
-  const form = `${DURATION_FORM} (at least 1s), or a 5- or 6-field cron expression such as "*/5 * * * *"`;
-  const t = text.trim();
-  const fields = t.split(/\s+/);
-  if (fields.length === 5 || fields.length === 6) {
-    try {
-      CronExpressionParser.parse(t, { tz: tzName, strict: false });
-      return { pattern: t };
-    } catch {
-      throw new ConfigError(variable, text, form);
-    }
-  }
-  const ms = parseDuration(t);
-  if (ms === undefined || ms < 1000) throw new ConfigError(variable, text, form);
-  return { every: ms };
-}
-
-/** Reads `env` (process.env by default) into a frozen Config, or throws ConfigError. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Config> {
+/**
+ * Reads `env` (process.env by default) into a frozen Config, or throws ConfigError. `catalog` is the
+ * kinds' declarations (`loadSettings` reads them from the module or catalog file); by default the
+ * built-in three.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declarations = BUILTIN): Readonly<Config> {
   const get = (name: string): string | undefined => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v;
@@ -320,38 +164,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
   }
 
   const tzName = read('SPOTTER_JOBS_TZ', tz);
-  const schedules = {} as Record<ScheduleName, ScheduleConfig>;
-  for (const s of SCHEDULE_NAMES) {
-    const v = SCHEDULE_VARS[s];
-    const intervalText = (get(v.interval) ?? v.every).trim();
-    schedules[s] = {
-      enabled: read(v.enabled, bool),
-      interval: parseInterval(v.interval, intervalText, tzName),
-      intervalText,
-      offsetMs: read(`SPOTTER_JOBS_${v.env}_OFFSET`, duration()),
-      spreadMs: read(`SPOTTER_JOBS_${v.env}_SPREAD`, duration()),
-    };
-    const every = schedules[s].interval.every;
-    if (every !== undefined && schedules[s].offsetMs >= every) {
-      throw new ConfigError(
-        `SPOTTER_JOBS_${v.env}_OFFSET`,
-        get(`SPOTTER_JOBS_${v.env}_OFFSET`) ?? v.offset,
-        `a duration shorter than the interval (${intervalText})`,
-      );
-    }
-  }
-
-  const attempts = read('SPOTTER_JOBS_ATTEMPTS', int(1, 1000));
-  const queues = {} as Record<WorkQueue, QueueConfig>;
-  for (const q of WORK_QUEUES) {
-    queues[q] = {
-      concurrency: read(qv(q, 'CONCURRENCY'), int(1, 10_000)),
-      globalConcurrency: read(qv(q, 'GLOBAL_CONCURRENCY'), int(1, 100_000), true),
-      rateLimit: read(qv(q, 'RATE_LIMIT'), rate, true),
-      attempts: read(qv(q, 'ATTEMPTS'), int(1, 1000), true) ?? attempts,
-      timeoutMs: read(qv(q, 'TIMEOUT'), duration({ min: 1 })),
-    };
-  }
+  const retention = {
+    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', duration()),
+    completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
+    failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', duration()),
+    intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),
+  };
+  const backoffMs = read('SPOTTER_JOBS_BACKOFF', duration());
+  const fallbacks = {
+    tz: tzName,
+    attempts: read('SPOTTER_JOBS_ATTEMPTS', int(1, 1000)),
+    backoff: `${backoffMs}ms`,
+    completedRetention: `${retention.completedAgeMs}ms`,
+    completedKeep: String(retention.completedCount),
+    failedRetention: `${retention.failedAgeMs}ms`,
+  };
+  const kinds: Record<string, KindConfig> = {};
+  for (const [name, entry] of Object.entries(catalog)) kinds[name] = kindConfig(name, entry, get, fallbacks);
 
   const url = read('SPOTTER_URL', httpUrl, true);
   const modulePath = read('SPOTTER_JOBS_HANDLERS', nonEmpty, true);
@@ -384,19 +213,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     redisSentinelName: read('SPOTTER_JOBS_REDIS_SENTINEL_NAME', nonEmpty),
     prefix: read('SPOTTER_JOBS_PREFIX', prefix),
     tz: tzName,
-    schedules,
+    kinds,
     fanoutPage: read('SPOTTER_JOBS_FANOUT_PAGE', int(1, 100_000)),
-    queues,
-    backoffMs: read('SPOTTER_JOBS_BACKOFF', duration()),
+    backoffMs,
     lockDurationMs: read('SPOTTER_JOBS_LOCK_DURATION', duration({ min: 1000 })),
     stalledIntervalMs: read('SPOTTER_JOBS_STALLED_INTERVAL', duration({ min: 500 })),
     maxStalledCount: read('SPOTTER_JOBS_MAX_STALLED', int(0, 100)),
-    retention: {
-      completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', duration()),
-      completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
-      failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', duration()),
-      intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),
-    },
+    retention,
     shutdownTimeoutMs: read('SPOTTER_JOBS_SHUTDOWN_TIMEOUT', duration({ min: 100 })),
     handlers,
     http: {
@@ -411,6 +234,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Confi
     logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
   };
   return deepFreeze(config);
+}
+
+/** The configuration with the kinds the environment's module or catalog file declares. */
+export async function loadSettings(env: NodeJS.ProcessEnv = process.env): Promise<Readonly<Config>> {
+  return loadConfig(env, await loadCatalog(env));
 }
 
 function deepFreeze<T>(o: T): Readonly<T> {

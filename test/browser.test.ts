@@ -7,9 +7,8 @@ import { mkdirSync } from 'node:fs';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { userJobOptions } from '../src/jobs/queues.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { testHandlers } from './helpers/handlers.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 import { serveApp } from './helpers/web.js';
@@ -34,17 +33,13 @@ beforeAll(async () => {
         throw new PermanentError(`provider said ${PAYLOAD} for ${userId}`);
       }),
     },
-    ['sync'],
+    kinds(x.config, 'sync'),
   );
   consumers.start();
   const sync = x.queues.get('sync');
   // One job whose data is hostile (dead-lettered as invalid), one whose failure reason is.
-  await sync.add(
-    'user',
-    { userId: PAYLOAD, scheduledFor: 1, tick: PAYLOAD },
-    { ...userJobOptions(x.config, 'sync'), jobId: 'hostile-data' },
-  );
-  await sync.add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, 'sync'), jobId: 'hostile-reason' });
+  await sync.add('user', { userId: PAYLOAD, scheduledFor: 1, tick: PAYLOAD }, { ...optionsFor(x.config, 'sync'), jobId: 'hostile-data' });
+  await sync.add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: 'hostile-reason' });
   await waitFor('two dead letters', async () => (await x.deadLetters.count()) === 2);
   await consumers.close();
   browser = await chromium.launch({

@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { userJobOptions } from '../src/jobs/queues.js';
 import { freePort } from '../src/local-redis.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { testHandlers } from './helpers/handlers.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { CLI, runCli } from './helpers/spawn-cli.js';
@@ -117,7 +116,7 @@ describe('the CLI, run as a user runs it', () => {
           throw new PermanentError(`<b>bad</b> ${u}`);
         }),
       },
-      ['sync', 'enrichment'],
+      kinds(x.config, 'sync', 'enrichment'),
     );
     consumers.start();
     for (const [q, u] of [
@@ -125,7 +124,7 @@ describe('the CLI, run as a user runs it', () => {
       ['sync', 'b'],
       ['enrichment', 'c'],
     ] as const) {
-      await x.queues.get(q).add('user', { userId: u, scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, q), jobId: `t__${u}` });
+      await x.queues.get(q).add('user', { userId: u, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, q), jobId: `t__${u}` });
     }
     await waitFor('three dead letters', async () => (await x.deadLetters.count()) === 3);
     await consumers.close();

@@ -43,12 +43,14 @@ describe('loadConfig', () => {
     expect(c.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(c.redisUrlSet).toBe(false);
     expect(c.prefix).toBe('spotter');
-    expect(c.schedules.sync.interval).toEqual({ every: 300_000 });
-    expect(c.schedules.enrichment.interval).toEqual({ every: 3_600_000 });
-    expect(c.schedules['write-back'].interval).toEqual({ every: 3_600_000 });
-    expect([c.schedules.sync.offsetMs, c.schedules.enrichment.offsetMs, c.schedules['write-back'].offsetMs]).toEqual([0, 30_000, 60_000]);
-    expect([c.queues.sync.concurrency, c.queues.enrichment.concurrency, c.queues.writeback.concurrency]).toEqual([10, 5, 5]);
-    expect(c.queues.sync.attempts).toBe(5);
+    expect(c.kinds.sync?.schedule?.interval).toEqual({ every: 300_000 });
+    expect(c.kinds.enrichment?.schedule?.interval).toEqual({ every: 3_600_000 });
+    expect(c.kinds['write-back']?.schedule?.interval).toEqual({ every: 3_600_000 });
+    expect([c.kinds.sync?.schedule?.offsetMs, c.kinds.enrichment?.schedule?.offsetMs, c.kinds['write-back']?.schedule?.offsetMs]).toEqual([
+      0, 30_000, 60_000,
+    ]);
+    expect([c.kinds.sync?.concurrency, c.kinds.enrichment?.concurrency, c.kinds['write-back']?.concurrency]).toEqual([10, 5, 5]);
+    expect(c.kinds.sync?.attempts).toBe(5);
     expect(c.backoffMs).toBe(30_000);
     expect(c.lockDurationMs).toBe(30_000);
     expect(c.stalledIntervalMs).toBe(30_000);
@@ -66,10 +68,10 @@ describe('loadConfig', () => {
       SPOTTER_PLAYLIST_SYNC_SYNC_INTERVAL: '45m',
       SPOTTER_METADATA_ENABLED: 'false',
     });
-    expect(c.schedules.sync.interval).toEqual({ every: 120_000 });
-    expect(c.schedules.enrichment.interval).toEqual({ every: 5_400_000 });
-    expect(c.schedules.enrichment.enabled).toBe(false);
-    expect(c.schedules['write-back'].interval).toEqual({ every: 2_700_000 });
+    expect(c.kinds.sync?.schedule?.interval).toEqual({ every: 120_000 });
+    expect(c.kinds.enrichment?.schedule?.interval).toEqual({ every: 5_400_000 });
+    expect(c.kinds.enrichment?.schedule?.enabled).toBe(false);
+    expect(c.kinds['write-back']?.schedule?.interval).toEqual({ every: 2_700_000 });
   });
 
   it('accepts 5- and 6-field cron expressions, checked in SPOTTER_JOBS_TZ', () => {
@@ -78,8 +80,8 @@ describe('loadConfig', () => {
       SPOTTER_METADATA_INTERVAL: '0 0 3 * * *',
       SPOTTER_JOBS_TZ: 'Europe/Berlin',
     });
-    expect(c.schedules.sync.interval).toEqual({ pattern: '*/5 * * * *' });
-    expect(c.schedules.enrichment.interval).toEqual({ pattern: '0 0 3 * * *' });
+    expect(c.kinds.sync?.schedule?.interval).toEqual({ pattern: '*/5 * * * *' });
+    expect(c.kinds.enrichment?.schedule?.interval).toEqual({ pattern: '0 0 3 * * *' });
     expect(c.tz).toBe('Europe/Berlin');
   });
 
@@ -93,11 +95,11 @@ describe('loadConfig', () => {
       SPOTTER_JOBS_ATTEMPTS: '4',
       SPOTTER_JOBS_WRITEBACK_ATTEMPTS: '2',
     });
-    expect(c.schedules.sync.enabled).toBe(false);
-    expect(c.schedules['write-back'].enabled).toBe(true);
-    expect(c.queues.sync).toMatchObject({ concurrency: 3, globalConcurrency: 7, attempts: 4 });
-    expect(c.queues.enrichment.rateLimit).toEqual({ max: 1, durationMs: 1000 });
-    expect(c.queues.writeback.attempts).toBe(2);
+    expect(c.kinds.sync?.schedule?.enabled).toBe(false);
+    expect(c.kinds['write-back']?.schedule?.enabled).toBe(true);
+    expect(c.kinds.sync).toMatchObject({ concurrency: 3, globalConcurrency: 7, attempts: 4 });
+    expect(c.kinds.enrichment?.rateLimit).toEqual({ max: 1, durationMs: 1000 });
+    expect(c.kinds['write-back']?.attempts).toBe(2);
   });
 
   it('picks exactly one handler mode', () => {
@@ -113,7 +115,7 @@ describe('loadConfig', () => {
   it('is frozen', () => {
     const c = loadConfig({});
     expect(Object.isFrozen(c)).toBe(true);
-    expect(Object.isFrozen(c.queues.sync)).toBe(true);
+    expect(Object.isFrozen(c.kinds.sync)).toBe(true);
   });
 
   it.each([

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
+import type { KindConfig } from '../src/jobs/kinds.js';
 import { fanOut, spreadDelay } from '../src/producers/fan-out.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { deferred, testHandlers } from './helpers/handlers.js';
+import { deferred, kinds, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -23,7 +24,7 @@ describe('fan-out', () => {
     const pages: number[] = [];
     const r = await fanOut(
       { ...x, handlers: testHandlers(users(10)) },
-      { schedule: 'sync', tickId: 'repeat:sync:1000', scheduledFor: 1000, spreadMs: 0 },
+      { kind: x.config.kinds.sync as KindConfig, tickId: 'repeat:sync:1000', scheduledFor: 1000, spreadMs: 0 },
       async (p) => {
         pages.push(p.users);
       },
@@ -39,7 +40,7 @@ describe('fan-out', () => {
   it('redone for the same tick (a producer died half-way) adds no second job for any user', async () => {
     const x = await h();
     const deps = { ...x, handlers: testHandlers(users(50)) };
-    const tick = { schedule: 'enrichment' as const, tickId: 'repeat:enrichment:5', scheduledFor: 5, spreadMs: 0 };
+    const tick = { kind: x.config.kinds.enrichment as KindConfig, tickId: 'repeat:enrichment:5', scheduledFor: 5, spreadMs: 0 };
     await fanOut(deps, tick);
     await fanOut(deps, tick);
     expect(await x.queues.get('enrichment').getWaitingCount()).toBe(50);
@@ -55,13 +56,13 @@ describe('fan-out', () => {
       return null;
     });
     const deps = { ...x, handlers };
-    const first = await fanOut(deps, { schedule: 'sync', tickId: 't1', scheduledFor: 1, spreadMs: 0 });
+    const first = await fanOut(deps, { kind: x.config.kinds.sync as KindConfig, tickId: 't1', scheduledFor: 1, spreadMs: 0 });
     expect(first).toMatchObject({ added: 2, coalesced: 0 });
-    const consumers = new Consumers({ ...x, handlers }, ['sync']);
+    const consumers = new Consumers({ ...x, handlers }, kinds(x.config, 'sync'));
     consumers.start();
     try {
       await waitFor('user a running', () => started.includes('a'));
-      const second = await fanOut(deps, { schedule: 'sync', tickId: 't2', scheduledFor: 2, spreadMs: 0 });
+      const second = await fanOut(deps, { kind: x.config.kinds.sync as KindConfig, tickId: 't2', scheduledFor: 2, spreadMs: 0 });
       // a's job runs, so a gets a new one, kept until a's job finishes (never two of a's jobs at
       // once); b's job still waits, so b is coalesced into it.
       expect(second).toMatchObject({ users: 2, added: 1, coalesced: 1 });
@@ -80,7 +81,10 @@ describe('fan-out', () => {
   it('spreads jobs over the window by a stable per-user delay', async () => {
     const x = await h();
     const ids = users(20);
-    await fanOut({ ...x, handlers: testHandlers(ids) }, { schedule: 'write-back', tickId: 't', scheduledFor: 1, spreadMs: 60_000 });
+    await fanOut(
+      { ...x, handlers: testHandlers(ids) },
+      { kind: x.config.kinds['write-back'] as KindConfig, tickId: 't', scheduledFor: 1, spreadMs: 60_000 },
+    );
     const delayed = await x.queues.get('writeback').getDelayed(0, -1);
     expect(delayed.length).toBeGreaterThan(15);
     for (const j of delayed) {
@@ -96,7 +100,7 @@ describe('fan-out', () => {
     const r = await fanOut(
       { ...x, handlers: testHandlers(['ok1', 'bad id', '', 'ok2', 'x'.repeat(300)]) },
       {
-        schedule: 'sync',
+        kind: x.config.kinds.sync as KindConfig,
         tickId: 't',
         scheduledFor: 1,
         spreadMs: 0,

@@ -2,9 +2,11 @@ import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
 import { httpHandlers, parseRetryAfter } from '../src/handlers/http.js';
-import type { HandlerContext } from '../src/handlers/types.js';
+import type { HandlerContext, Handlers, UserHandler } from '../src/handlers/types.js';
 import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
+import { kindsOf } from '../src/jobs/registry.js';
 import { createLogger } from '../src/logger.js';
 
 interface Seen {
@@ -40,7 +42,10 @@ function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
   return {
     jobId: 'repeat_sync_1__42',
     attempt: 2,
+    kind: 'sync',
     queue: 'sync',
+    parent: undefined,
+    enqueue: async () => 'child',
     scheduledFor: Date.UTC(2026, 0, 1),
     signal: new AbortController().signal,
     log: createLogger({ level: 'silent' }),
@@ -49,8 +54,18 @@ function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
   };
 }
 
-const handlers = (secrets: string[] = ['current', 'previous'], timeoutMs = 2000) =>
-  httpHandlers({ url: base, secrets, timeoutMs: { sync: timeoutMs, enrichment: timeoutMs, writeback: timeoutMs } });
+function byQueue(h: Handlers) {
+  const u = (k: string) => h.run[k] as UserHandler;
+  return { listUsers: h.listUsers, run: { sync: u('sync'), enrichment: u('enrichment'), writeback: u('write-back') } };
+}
+
+const httpMode = (url: string, secrets: string[], timeoutMs: number) => {
+  const t = `${timeoutMs}ms`;
+  const c = loadConfig({ SPOTTER_JOBS_SYNC_TIMEOUT: t, SPOTTER_JOBS_ENRICHMENT_TIMEOUT: t, SPOTTER_JOBS_WRITEBACK_TIMEOUT: t });
+  return byQueue(httpHandlers({ url, secrets, kinds: kindsOf(c) }));
+};
+
+const handlers = (secrets: string[] = ['current', 'previous'], timeoutMs = 2000) => httpMode(base, secrets, timeoutMs);
 
 describe('HTTP mode: the Spotter contract', () => {
   it('POSTs the job with Idempotency-Key and a verifiable signature per secret', async () => {
@@ -128,7 +143,7 @@ describe('HTTP mode: the Spotter contract', () => {
   });
 
   it('treats a refused connection as retryable', async () => {
-    const h = httpHandlers({ url: 'http://127.0.0.1:1', secrets: [], timeoutMs: { sync: 1000, enrichment: 1000, writeback: 1000 } });
+    const h = httpMode('http://127.0.0.1:1', [], 1000);
     const err = await h.run.sync('42', ctx()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(err).not.toBeInstanceOf(PermanentError);

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { userJobOptions } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
 import { constantTimeEqual } from '../src/web/security.js';
 import { isLoopback } from '../src/web/server.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { testHandlers } from './helpers/handlers.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
@@ -36,13 +35,11 @@ async function deadLetter(x: Harness, queue: 'sync' | 'enrichment', userId: stri
         throw new PermanentError(reason);
       }),
     },
-    [queue],
+    kinds(x.config, queue),
   );
   consumers.start();
   const before = await x.deadLetters.count();
-  await x.queues
-    .get(queue)
-    .add('user', { userId, scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, queue), jobId: `t__${userId}` });
+  await x.queues.get(queue).add('user', { userId, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, queue), jobId: `t__${userId}` });
   await waitFor('dead letter', async () => (await x.deadLetters.count()) === before + 1);
   await consumers.close();
 }
@@ -223,8 +220,8 @@ describe('the status page', () => {
     await deadLetter(x, 'sync', 'x1', '<img src=x onerror="alert(1)"> token revoked');
     await deadLetter(x, 'sync', 'x2', '<img src=x onerror="alert(1)"> token revoked');
     const page = await (await req('/', { headers: { authorization: AUTH } })).text();
-    expect(page).toContain('<h2>Schedules</h2>');
-    expect(page).toMatch(/write-back<\/b><\/td><td>writeback<\/td><td>yes<\/td><td><code>1h<\/code>/);
+    expect(page).toContain('<h2>Kinds and schedules</h2>');
+    expect(page).toMatch(/write-back<\/b><\/td><td>user<\/td><td>writeback<\/td><td>yes<\/td><td><code>1h<\/code>/);
     expect(page).toContain('2× <code>permanent: &lt;img src=x onerror=&quot;alert(1)&quot;&gt; token revoked</code>');
     expect(page).not.toContain('<img');
     expect(page).toContain('href="/board/queue/dead-letter"');

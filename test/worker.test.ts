@@ -2,11 +2,10 @@ import { UnrecoverableError } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
-import { userJobOptions } from '../src/jobs/queues.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
+import { Retention } from '../src/services/retention.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { Retention } from '../src/workers/retention.js';
-import { testHandlers } from './helpers/handlers.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -18,11 +17,11 @@ afterEach(async () => {
 async function setup(run: Handler, env: Record<string, string> = {}) {
   const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '3', SPOTTER_JOBS_BACKOFF: '20ms', ...env });
   open.push(x);
-  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, ['sync']);
+  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));
   consumers.start();
   open.push({ dispose: () => consumers.close() });
   const add = (userId: unknown, jobId = `t__${String(userId)}`) =>
-    x.queues.get('sync').add('user', { userId, scheduledFor: 1, tick: 't' }, { ...userJobOptions(x.config, 'sync'), jobId });
+    x.queues.get('sync').add('user', { userId, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId });
   return { x, consumers, add };
 }
 

@@ -1,13 +1,14 @@
 /** `status`, `trigger` and `dlq`: short commands that read or act on Redis and exit. */
 import type { Config } from '../config.js';
 import { DURATION_FORM, formatDuration, parseDuration } from '../duration.js';
+import { InvalidJobError } from '../jobs/errors.js';
 import { Queues } from '../jobs/queues.js';
-import { isScheduleName, isWorkQueue, SCHEDULE_NAMES, WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
+import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { createLogger } from '../logger.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
-import { DeadLetters } from '../workers/dead-letter.js';
+import { DeadLetters } from '../services/dead-letters.js';
 import { table, when } from './print.js';
 
 /** A bad command line: exit code 2. */
@@ -30,10 +31,17 @@ async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T>): Pro
   }
 }
 
-function workQueueOpt(q: string | undefined): WorkQueue | undefined {
+/** `--queue`: a kind's queue, named by the queue or the kind. */
+function workQueueOpt(config: Config, q: string | undefined): string | undefined {
   if (q === undefined) return undefined;
-  if (!isWorkQueue(q)) throw new UsageError(`unknown queue "${q}"; expected one of ${WORK_QUEUES.join(', ')}`);
-  return q;
+  const kind = kindByNameOrQueue(config, q);
+  if (!kind)
+    throw new UsageError(
+      `unknown queue "${q}"; expected one of ${kindsOf(config)
+        .map((k) => k.queue)
+        .join(', ')}`,
+    );
+  return kind.queue;
 }
 
 export async function statusCommand(config: Config, opts: { json?: boolean }, out: Out): Promise<void> {
@@ -42,14 +50,15 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
     deadLetters: await new DeadLetters(q, config).count(),
   }));
   if (opts.json) return out(JSON.stringify(s, null, 2));
-  out('Schedules');
+  out('Kinds');
   out(
     table(
       s.schedules.map((x) => ({
-        schedule: x.name,
+        kind: x.name,
         queue: x.queue,
-        enabled: x.enabled ? 'yes' : 'no',
+        enabled: x.interval === '-' ? '-' : x.enabled ? 'yes' : 'no',
         every: x.interval,
+        scope: x.scope,
         'next run': when(x.nextRun),
         'last run': when(x.lastRun?.startedAt),
         result: x.lastRun
@@ -65,11 +74,17 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
 
 export async function triggerCommand(
   config: Config,
-  schedule: string,
-  opts: { user?: string; at?: string; json?: boolean },
+  name: string,
+  opts: { user?: string; item?: string; data?: string; at?: string; json?: boolean },
   out: Out,
 ): Promise<void> {
-  if (!isScheduleName(schedule)) throw new UsageError(`unknown schedule "${schedule}"; expected one of ${SCHEDULE_NAMES.join(', ')}`);
+  const kind = kindByNameOrQueue(config, name);
+  if (!kind)
+    throw new UsageError(
+      `unknown kind "${name}"; expected one of ${kindsOf(config)
+        .map((k) => k.name)
+        .join(', ')}`,
+    );
   let at: Date | undefined;
   if (opts.at !== undefined) {
     at = new Date(opts.at);
@@ -78,17 +93,33 @@ export async function triggerCommand(
   }
   if (opts.user !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.user))
     throw new UsageError(`--user "${opts.user}" is not a valid user id`);
-  const t = await withQueues(config, (q) => trigger(q, config, schedule, { userId: opts.user, at }));
+  if (opts.data !== undefined && opts.item === undefined) throw new UsageError('--data goes with --item');
+  let data: unknown;
+  if (opts.data !== undefined) {
+    try {
+      data = JSON.parse(opts.data);
+    } catch {
+      throw new UsageError(`--data is not JSON: ${opts.data.slice(0, 80)}`);
+    }
+  }
+  const item = opts.item !== undefined ? { id: opts.item, data: data ?? {} } : undefined;
+  const t = await withQueues(config, (q) => trigger(q, config, kind, { userId: opts.user, item, at })).catch((err: unknown) => {
+    // A subject the kind cannot take is the caller's mistake, not a failure of the service.
+    if (err instanceof InvalidJobError) throw new UsageError(err.message);
+    throw err;
+  });
   if (opts.json) return out(JSON.stringify(t));
-  out(
-    t.kind === 'tick'
-      ? `queued a ${schedule} fan-out (tick ${t.jobId}) for ${t.runAt}; a running producer fans it out`
-      : `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
-  );
+  const what = {
+    tick: `queued a ${kind.name} fan-out (tick ${t.jobId}) for ${t.runAt}; a running producer fans it out`,
+    user: `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
+    global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
+    item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
+  };
+  out(what[t.kind]);
 }
 
 export async function dlqList(config: Config, opts: { queue?: string; limit?: string; json?: boolean }, out: Out): Promise<void> {
-  const queue = workQueueOpt(opts.queue);
+  const queue = workQueueOpt(config, opts.queue);
   const limit = opts.limit === undefined ? 50 : Number(opts.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${opts.limit}" is not a whole number ≥ 1`);
   const items = await withQueues(config, (q) => new DeadLetters(q, config).list({ queue, limit }));
@@ -98,7 +129,7 @@ export async function dlqList(config: Config, opts: { queue?: string; limit?: st
       items.map((d) => ({
         id: d.id,
         queue: d.sourceQueue,
-        user: String((d.data as { userId?: unknown })?.userId ?? '-'),
+        user: String((d.data as { userId?: unknown; id?: unknown })?.userId ?? (d.data as { id?: unknown })?.id ?? '-'),
         attempts: d.attemptsMade,
         failed: when(d.failedAt),
         reason: d.failedReason.replace(/\s+/g, ' ').slice(0, 100),
@@ -113,7 +144,7 @@ export async function dlqReplay(
   opts: { all?: boolean; queue?: string; json?: boolean },
   out: Out,
 ): Promise<void> {
-  const queue = workQueueOpt(opts.queue);
+  const queue = workQueueOpt(config, opts.queue);
   const chosen = [ids.length > 0, Boolean(opts.all), queue !== undefined].filter(Boolean).length;
   if (chosen !== 1) throw new UsageError('say which dead letters to replay: --all, --queue Q, or one or more ids');
   const r = await withQueues(config, (q) => new DeadLetters(q, config).replay(ids.length > 0 ? { ids } : { all: opts.all, queue }));
@@ -123,7 +154,7 @@ export async function dlqReplay(
 }
 
 export async function dlqPurge(config: Config, opts: { queue?: string; olderThan?: string; json?: boolean }, out: Out): Promise<void> {
-  const queue = workQueueOpt(opts.queue);
+  const queue = workQueueOpt(config, opts.queue);
   let olderThanMs: number | undefined;
   if (opts.olderThan !== undefined) {
     olderThanMs = parseDuration(opts.olderThan);

@@ -2,7 +2,8 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
-import { WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
+import type { KindConfig } from '../jobs/kinds.js';
+import { kindsOf } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
 import { type Producer, startProducer } from '../producers/main.js';
 import { answers, assertClusterPrefix, probe, probeUntilReachable, targetOf, within } from '../redis.js';
@@ -49,7 +50,7 @@ function readinessOf(
   };
 }
 
-export async function serve(config: Config, role: Role, queueNames: readonly WorkQueue[] = WORK_QUEUES): Promise<void> {
+export async function serve(config: Config, role: Role, kinds: readonly KindConfig[] = kindsOf(config)): Promise<void> {
   const log = makeLogger(config).child({ role });
   if (role !== 'worker') assertSafeBinding(config.http.host, config.http.boardPassword);
   let local: LocalRedis | undefined;
@@ -97,7 +98,7 @@ export async function serve(config: Config, role: Role, queueNames: readonly Wor
     }
     if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true });
     if (role !== 'producer') {
-      parts.consumers = await startWorker(rt, queueNames, {
+      parts.consumers = await startWorker(rt, kinds, {
         retention: role === 'worker',
         observe: jobMetrics ? (q, outcome, s) => jobMetrics.observe(q, outcome, s) : undefined,
       });

@@ -3,14 +3,10 @@
  * shows the whole flow (ticks, jobs, retries, dead letters) with no Spotter at all.
  */
 import { PermanentError } from '../jobs/errors.js';
-import { WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
-import { type Handler, type Handlers, paginate } from './types.js';
+import type { KindConfig } from '../jobs/kinds.js';
+import { type AnyHandler, type HandlerContext, type Handlers, paginate } from './types.js';
 
-const LATENCY_MS: Record<WorkQueue, [number, number]> = {
-  sync: [150, 900],
-  enrichment: [300, 1500],
-  writeback: [100, 600],
-};
+const DEFAULT_LATENCY_MS: readonly [number, number] = [100, 500];
 
 export function demoUserIds(count: number): string[] {
   const width = String(count).length;
@@ -32,25 +28,33 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export function demoHandlers(opts: { users: number; failureRate: number; random?: () => number }): Handlers {
+export function demoHandlers(opts: { users: number; failureRate: number; kinds: readonly KindConfig[]; random?: () => number }): Handlers {
   const random = opts.random ?? Math.random;
-  const make =
-    (queue: WorkQueue): Handler =>
-    async (userId, ctx) => {
-      const [lo, hi] = LATENCY_MS[queue];
-      await sleep(lo + random() * (hi - lo), ctx.signal);
-      await ctx.progress(100);
-      if (random() < opts.failureRate) {
-        // One failure in five is the kind no retry can mend; the rest are passing provider trouble.
-        if (random() < 0.2) throw new PermanentError(`demo: provider rejected the token of ${userId}`);
-        throw new Error(`demo: provider timed out for ${userId}`);
-      }
-      return { queue, userId, items: Math.floor(random() * 50) };
-    };
+  const work = async (kind: KindConfig, who: string, ctx: HandlerContext) => {
+    const [lo, hi] = kind.demoLatencyMs ?? DEFAULT_LATENCY_MS;
+    await sleep(lo + random() * (hi - lo), ctx.signal);
+    await ctx.progress(100);
+    if (random() < opts.failureRate) {
+      // One failure in five is the kind no retry can mend; the rest are passing provider trouble.
+      if (random() < 0.2) throw new PermanentError(`demo: provider rejected the token of ${who}`);
+      throw new Error(`demo: provider timed out for ${who}`);
+    }
+    return { kind: kind.name, subject: who, items: Math.floor(random() * 50) };
+  };
+  const make = (kind: KindConfig): AnyHandler => {
+    switch (kind.scope) {
+      case 'user':
+        return (userId: string, ctx: HandlerContext) => work(kind, userId, ctx);
+      case 'global':
+        return (ctx: HandlerContext) => work(kind, kind.name, ctx);
+      case 'item':
+        return (item: { id: string }, ctx: HandlerContext) => work(kind, item.id, ctx);
+    }
+  };
   const ids = demoUserIds(opts.users);
   return {
     mode: 'demo',
     listUsers: (pageSize) => paginate(ids, pageSize),
-    run: Object.fromEntries(WORK_QUEUES.map((q) => [q, make(q)])) as Record<WorkQueue, Handler>,
+    run: Object.fromEntries(opts.kinds.map((k) => [k.name, make(k)])),
   };
 }

@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, RetryAfterError } from '../jobs/errors.js';
-import { WORK_QUEUES, type WorkQueue } from '../jobs/registry.js';
-import type { Handler, HandlerContext, Handlers } from './types.js';
+import type { KindConfig } from '../jobs/kinds.js';
+import type { AnyHandler, HandlerContext, Handlers, Subject } from './types.js';
 
 /** A 2xx body larger than this is not kept as the job's return value. */
 export const MAX_RESULT_BYTES = 16 * 1024;
@@ -57,62 +57,94 @@ async function readCapped(res: Response): Promise<string> {
 export interface HttpModeOptions {
   url: string;
   secrets: readonly string[];
-  timeoutMs: Record<WorkQueue, number>;
+  kinds: readonly KindConfig[];
 }
 
+/** A 2xx answer may chain work: `{"enqueue":[{"kind":"download","id":"t1","data":{…}}, {"kind":"enrichment","userId":"42"}]}`. */
+const chained = z.object({
+  enqueue: z
+    .array(
+      z.strictObject({
+        kind: z.string().min(1),
+        userId: z.string().optional(),
+        id: z.string().optional(),
+        data: z.unknown().optional(),
+        delay: z.number().int().nonnegative().optional(),
+      }),
+    )
+    .max(10_000),
+});
+
 export function httpHandlers(opts: HttpModeOptions): Handlers {
-  const make =
-    (queue: WorkQueue): Handler =>
-    async (userId: string, ctx: HandlerContext) => {
-      const body = JSON.stringify({
-        jobId: ctx.jobId,
-        kind: queue,
-        userId,
-        attempt: ctx.attempt,
-        scheduledFor: new Date(ctx.scheduledFor).toISOString(),
+  /** POSTs one attempt of a `kind` job; `who` is what the body says the job is for. */
+  const post = async (kind: KindConfig, who: Record<string, unknown>, ctx: HandlerContext): Promise<unknown> => {
+    const body = JSON.stringify({
+      jobId: ctx.jobId,
+      kind: kind.queue,
+      ...who,
+      attempt: ctx.attempt,
+      scheduledFor: new Date(ctx.scheduledFor).toISOString(),
+      ...(ctx.parent ? { parent: ctx.parent } : {}),
+    });
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      'idempotency-key': ctx.jobId,
+      'user-agent': 'spotter-jobs',
+    };
+    if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(body, opts.secrets);
+    const target = `${opts.url}/internal/jobs/${kind.queue}`;
+    let res: Response;
+    try {
+      res = await fetch(target, {
+        method: 'POST',
+        headers,
+        body,
+        redirect: 'error',
+        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(kind.timeoutMs)]),
       });
-      const headers: Record<string, string> = {
-        'content-type': 'application/json',
-        'idempotency-key': ctx.jobId,
-        'user-agent': 'spotter-jobs',
-      };
-      if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(body, opts.secrets);
-      const target = `${opts.url}/internal/jobs/${queue}`;
-      let res: Response;
+    } catch (err) {
+      const e = err as Error;
+      const why =
+        e.name === 'TimeoutError' ? `timed out after ${kind.timeoutMs} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
+      throw new Error(`POST ${target}: ${why}`);
+    }
+    const text = await readCapped(res);
+    if (res.ok) {
+      if (!text) return null;
+      let result: unknown;
       try {
-        res = await fetch(target, {
-          method: 'POST',
-          headers,
-          body,
-          redirect: 'error',
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs[queue])]),
-        });
-      } catch (err) {
-        const e = err as Error;
-        const why =
-          e.name === 'TimeoutError'
-            ? `timed out after ${opts.timeoutMs[queue]} ms`
-            : ((e.cause as Error | undefined)?.message ?? e.message);
-        throw new Error(`POST ${target}: ${why}`);
+        result = JSON.parse(text) as unknown;
+      } catch {
+        return null;
       }
-      const text = await readCapped(res);
-      if (res.ok) {
-        if (!text) return null;
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          return null;
+      const chain = chained.safeParse(result);
+      if (chain.success) {
+        for (const { kind: next, delay, ...subject } of chain.data.enqueue) {
+          await ctx.enqueue(next, subject as Subject, delay !== undefined ? { delay } : undefined);
         }
       }
-      const detail = `POST ${target} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
-      if (res.status === 429 || res.status === 503) {
-        const after = parseRetryAfter(res.headers.get('retry-after'));
-        if (after !== undefined) throw new RetryAfterError(detail, after);
-        throw new Error(detail);
-      }
-      if (res.status >= 400 && res.status < 500) throw new PermanentError(detail);
+      return result;
+    }
+    const detail = `POST ${target} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
+    if (res.status === 429 || res.status === 503) {
+      const after = parseRetryAfter(res.headers.get('retry-after'));
+      if (after !== undefined) throw new RetryAfterError(detail, after);
       throw new Error(detail);
-    };
+    }
+    if (res.status >= 400 && res.status < 500) throw new PermanentError(detail);
+    throw new Error(detail);
+  };
+
+  const make = (kind: KindConfig): AnyHandler => {
+    switch (kind.scope) {
+      case 'user':
+        return (userId: string, ctx: HandlerContext) => post(kind, { userId }, ctx);
+      case 'global':
+        return (ctx: HandlerContext) => post(kind, {}, ctx);
+      case 'item':
+        return (item: { id: string; data: unknown }, ctx: HandlerContext) => post(kind, { item }, ctx);
+    }
+  };
 
   async function* listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]> {
     let cursor: string | null | undefined;
@@ -139,6 +171,6 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
   return {
     mode: 'http',
     listUsers,
-    run: Object.fromEntries(WORK_QUEUES.map((q) => [q, make(q)])) as Record<WorkQueue, Handler>,
+    run: Object.fromEntries(opts.kinds.map((k) => [k.name, make(k)])),
   };
 }

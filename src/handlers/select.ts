@@ -1,27 +1,21 @@
 /** Picks the one active handler mode from the configuration. */
 import type { Config } from '../config.js';
-import type { WorkQueue } from '../jobs/registry.js';
+import type { KindConfig } from '../jobs/kinds.js';
+import { kindsOf } from '../jobs/registry.js';
 import { demoHandlers } from './demo.js';
 import { httpHandlers } from './http.js';
 import { moduleHandlers } from './module.js';
 import type { Handlers } from './types.js';
 
-export async function loadHandlers(config: Config, roles: { needsUsers: boolean; queues: readonly WorkQueue[] }): Promise<Handlers> {
+/** `kinds`: the kinds this process will consume, whose handlers must exist. */
+export async function loadHandlers(config: Config, roles: { needsUsers: boolean; kinds: readonly KindConfig[] }): Promise<Handlers> {
   const h = config.handlers;
   switch (h.kind) {
     case 'http':
-      return httpHandlers({
-        url: h.url,
-        secrets: h.secrets,
-        timeoutMs: {
-          sync: config.queues.sync.timeoutMs,
-          enrichment: config.queues.enrichment.timeoutMs,
-          writeback: config.queues.writeback.timeoutMs,
-        },
-      });
+      return httpHandlers({ url: h.url, secrets: h.secrets, kinds: kindsOf(config) });
     case 'module':
-      return moduleHandlers(h.path, roles);
+      return moduleHandlers(h.path, kindsOf(config), roles);
     case 'demo':
-      return demoHandlers(h);
+      return demoHandlers({ ...h, kinds: kindsOf(config) });
   }
 }

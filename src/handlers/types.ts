@@ -1,30 +1,57 @@
-/** What business code sees: a user id and a small context. Never a BullMQ Job. */
-import type { WorkQueue } from '../jobs/registry.js';
+/** What business code sees: a user id, an item or nothing, and a small context. Never a BullMQ Job. */
+import type { ParentRef } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+
+/** Who a job added with `ctx.enqueue` is for: a user (user kinds), an item (item kinds), nothing (global). */
+export type Subject = { userId: string } | { id: string; data?: unknown } | Record<string, never>;
+
+export interface EnqueueOptions {
+  /** Run it this many milliseconds from now. */
+  delay?: number;
+}
 
 export interface HandlerContext {
   /** Stable across retries and redeliveries: use it to make the work idempotent. */
   jobId: string;
   /** 1-based attempt number. */
   attempt: number;
-  queue: WorkQueue;
-  /** When the tick that produced this job was due (epoch ms). */
+  /** The job's kind, and its queue (the same but for Spotter's write-back/writeback). */
+  kind: string;
+  queue: string;
+  /** When the job was due: its tick's time, or when it was added (epoch ms). */
   scheduledFor: number;
+  /** The job that added this one, when another job did. */
+  parent: ParentRef | undefined;
   /** Fires when the worker shuts down past its deadline; stop and let another worker redo the job. */
   signal: AbortSignal;
   log: Logger;
   /** Reports progress (0..100), shown in Bull Board. */
   progress(n: number): Promise<void>;
+  /**
+   * Adds a job of `kind` for `subject`. Its id is derived from this job, the kind and the subject, so
+   * a retried or re-run handler adds each child once. Resolves with the child's job id.
+   */
+  enqueue(kind: string, subject?: Subject, opts?: EnqueueOptions): Promise<string>;
 }
 
-export type Handler = (userId: string, ctx: HandlerContext) => Promise<unknown>;
+/** A user kind's handler. */
+export type UserHandler = (userId: string, ctx: HandlerContext) => Promise<unknown>;
+/** A global kind's handler. */
+export type GlobalHandler = (ctx: HandlerContext) => Promise<unknown>;
+/** An item kind's handler. */
+export type ItemHandler = (item: { id: string; data: unknown }, ctx: HandlerContext) => Promise<unknown>;
+export type AnyHandler = UserHandler | GlobalHandler | ItemHandler;
 
-/** Where users come from and what a per-user job does; exactly one mode is active. */
+/** Backwards-compatible name of the user handler. */
+export type Handler = UserHandler;
+
+/** Where users come from and what each kind's job does; exactly one mode is active. */
 export interface Handlers {
   mode: 'http' | 'module' | 'demo';
   /** Pages of user ids, in a stable order. */
   listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]>;
-  run: Record<WorkQueue, Handler>;
+  /** By kind name; the worker calls each with the arguments of the kind's scope. */
+  run: Record<string, AnyHandler>;
 }
 
 /** Groups any (async) iterable of ids into pages. */

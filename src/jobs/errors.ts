@@ -8,6 +8,14 @@ export class PermanentError extends Error {
   override name = 'PermanentError';
 }
 
+/**
+ * The job itself is malformed: its data does not validate, or a handler tried to add a job that
+ * could never run (unknown kind, bad id, data too large). Never retried.
+ */
+export class InvalidJobError extends PermanentError {
+  override name = 'InvalidJobError';
+}
+
 /** The job should be retried after a given delay (429/503 with Retry-After). */
 export class RetryAfterError extends Error {
   override name = 'RetryAfterError';
@@ -35,8 +43,15 @@ export class ConfigError extends Error {
   }
 }
 
+/** Names that mean "never retry": ours, and BullMQ's own UnrecoverableError. */
+const PERMANENT_NAMES = new Set(['PermanentError', 'InvalidJobError', 'UnrecoverableError']);
+
 export function isPermanent(err: unknown): boolean {
-  return err instanceof PermanentError || (err instanceof Error && err.name === 'PermanentError');
+  return err instanceof PermanentError || (err instanceof Error && PERMANENT_NAMES.has(err.name));
+}
+
+export function isInvalidJob(err: unknown): boolean {
+  return err instanceof InvalidJobError || (err instanceof Error && err.name === 'InvalidJobError');
 }
 
 export function retryAfterOf(err: unknown): number | undefined {

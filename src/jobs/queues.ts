@@ -6,17 +6,19 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import { ALL_QUEUES, type QueueName, SCHEDULE_QUEUE, type WorkQueue } from './registry.js';
+import type { KindConfig } from './kinds.js';
+import { allQueues, SCHEDULE_QUEUE } from './registry.js';
 
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
 export const BACKOFF_TYPE = 'spotter';
 
-export function userJobOptions(config: Config, queue: WorkQueue): JobsOptions {
+/** Options of every job of `kind`: its attempts, backoff and retention. */
+export function jobOptions(kind: KindConfig): JobsOptions {
   return {
-    attempts: config.queues[queue].attempts,
-    backoff: { type: BACKOFF_TYPE, delay: config.backoffMs },
-    removeOnComplete: { age: Math.ceil(config.retention.completedAgeMs / 1000), count: config.retention.completedCount },
-    removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000) },
+    attempts: kind.attempts,
+    backoff: { type: BACKOFF_TYPE, delay: kind.backoffMs },
+    removeOnComplete: { age: Math.ceil(kind.retention.completedAgeMs / 1000), count: kind.retention.completedCount },
+    removeOnFail: { age: Math.ceil(kind.retention.failedAgeMs / 1000) },
   };
 }
 
@@ -31,7 +33,7 @@ export function tickJobOptions(config: Config): JobsOptions {
 }
 
 export class Queues {
-  private readonly map = new Map<QueueName, Queue>();
+  private readonly map = new Map<string, Queue>();
   constructor(
     readonly conn: RedisClient,
     private readonly config: Config,
@@ -42,7 +44,12 @@ export class Queues {
     return this.config.prefix;
   }
 
-  get(name: QueueName): Queue {
+  /** The configuration these handles were made for: it names the queues. */
+  get settings(): Config {
+    return this.config;
+  }
+
+  get(name: string): Queue {
     let q = this.map.get(name);
     if (!q) {
       q = new Queue(name, { connection: this.conn, prefix: this.config.prefix });
@@ -57,7 +64,7 @@ export class Queues {
   }
 
   all(): Queue[] {
-    return ALL_QUEUES.map((n) => this.get(n));
+    return allQueues(this.config).map((n) => this.get(n));
   }
 
   async close(): Promise<void> {
@@ -67,6 +74,6 @@ export class Queues {
 }
 
 /** The Redis key BullMQ uses for `queue`'s `suffix` (e.g. `failed`), for the few direct reads. */
-export function queueKey(prefix: string, queue: QueueName, suffix: string): string {
+export function queueKey(prefix: string, queue: string, suffix: string): string {
   return `${prefix}:${queue}:${suffix}`;
 }

@@ -1,67 +1,101 @@
 /**
- * The one registry of queues and job payloads. Every process, the CLI and the web layer import
- * queue names and payload shapes from here; no other file spells a queue name.
+ * The one registry of queues and job payloads. Queue names come from the catalog of kinds (one
+ * queue per kind) plus the service's own two; every process, the CLI and the web layer look them
+ * up here and spell none of them.
  */
 import { z } from 'zod';
+import type { Config } from '../config.js';
+import type { Scope } from './catalog.js';
+import type { KindConfig } from './kinds.js';
 
-/** Queues that carry one job per user per tick. */
-export const WORK_QUEUES = ['sync', 'enrichment', 'writeback'] as const;
-export type WorkQueue = (typeof WORK_QUEUES)[number];
-
-/** Schedules, as Spotter names them, and the queue each one fans out into. */
-export const SCHEDULES = {
-  sync: { queue: 'sync' },
-  enrichment: { queue: 'enrichment' },
-  'write-back': { queue: 'writeback' },
-} as const satisfies Record<string, { queue: WorkQueue }>;
-export type ScheduleName = keyof typeof SCHEDULES;
-export const SCHEDULE_NAMES = Object.keys(SCHEDULES) as ScheduleName[];
-
-/** Holds the three job schedulers; each tick is one job here, consumed by producers. */
+/** Holds one job scheduler per scheduled kind; each tick is one job here, consumed by producers. */
 export const SCHEDULE_QUEUE = 'schedules';
 /** Jobs that failed for good; nothing consumes it, so entries stay until replayed or purged. */
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
-export const ALL_QUEUES = [...WORK_QUEUES, SCHEDULE_QUEUE, DEAD_LETTER_QUEUE] as const;
-export type QueueName = (typeof ALL_QUEUES)[number];
+/** Every kind, in catalog order. */
+export function kindsOf(config: Config): KindConfig[] {
+  return Object.values(config.kinds);
+}
 
-export function isWorkQueue(name: string): name is WorkQueue {
-  return (WORK_QUEUES as readonly string[]).includes(name);
+/** The kinds that have a schedule (enabled or not). */
+export function scheduledKinds(config: Config): KindConfig[] {
+  return kindsOf(config).filter((k) => k.schedule !== undefined);
 }
-export function isScheduleName(name: string): name is ScheduleName {
-  return Object.hasOwn(SCHEDULES, name);
+
+/** The queues that carry work, one per kind. */
+export function workQueues(config: Config): string[] {
+  return kindsOf(config).map((k) => k.queue);
 }
+
+/** Every queue: the kinds', the schedule queue and the dead-letter queue. */
+export function allQueues(config: Config): string[] {
+  return [...workQueues(config), SCHEDULE_QUEUE, DEAD_LETTER_QUEUE];
+}
+
+export function kindByName(config: Config, name: string): KindConfig | undefined {
+  return Object.hasOwn(config.kinds, name) ? config.kinds[name] : undefined;
+}
+
+/** The kind whose queue is `queue`. */
+export function kindByQueue(config: Config, queue: string): KindConfig | undefined {
+  return kindsOf(config).find((k) => k.queue === queue);
+}
+
+/** A kind by its name or its queue's name (they differ only for Spotter's write-back). */
+export function kindByNameOrQueue(config: Config, name: string): KindConfig | undefined {
+  return kindByName(config, name) ?? kindByQueue(config, name);
+}
+
+/** Users and items share one id rule: an id is part of a job id, and shows in logs and URLs. */
+export const subjectId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9._@-]+$/, 'may hold letters, digits and . _ @ - only');
+
+/** The job that added this one with `ctx.enqueue`. */
+export const parentRef = z.strictObject({ kind: z.string().min(1).max(40), jobId: z.string().min(1).max(1000) });
+export type ParentRef = z.infer<typeof parentRef>;
+
+const common = {
+  /** When the job was due: its tick's time, or when it was added (epoch ms). */
+  scheduledFor: z.number().int().nonnegative(),
+  /** Id of the tick job, or `manual` for a job added by `trigger`; absent for jobs added by other jobs. */
+  tick: z.string().min(1).max(300).optional(),
+  parent: parentRef.optional(),
+};
 
 /**
- * A per-user job. Ids only: the worker looks up tokens itself, so a leaked Redis dump holds no
+ * Job data by scope. Ids only: the worker looks up tokens itself, so a leaked Redis dump holds no
  * credentials. Validated again on the worker side, because anything may have written to Redis.
  */
-export const userJobData = z.strictObject({
-  userId: z
-    .string()
-    .min(1)
-    .max(200)
-    .regex(/^[A-Za-z0-9._@-]+$/, 'userId may hold letters, digits and . _ @ - only'),
-  /** When the tick that produced this job was due (epoch ms). */
-  scheduledFor: z.number().int().nonnegative(),
-  /** Id of the tick job, or `manual` for a job added by `trigger --user`. */
-  tick: z.string().min(1).max(300),
-});
-export type UserJobData = z.infer<typeof userJobData>;
+export const JOB_DATA = {
+  user: z.strictObject({ userId: subjectId, ...common }),
+  global: z.strictObject({ ...common }),
+  item: z.strictObject({ id: subjectId, data: z.unknown(), ...common }),
+} as const satisfies Record<Scope, z.ZodType>;
 
-/** A schedule tick: the producer that takes it fans it out to every user. */
+export type UserJobData = z.infer<(typeof JOB_DATA)['user']>;
+export type GlobalJobData = z.infer<(typeof JOB_DATA)['global']>;
+export type ItemJobData = z.infer<(typeof JOB_DATA)['item']>;
+export type JobData = UserJobData | GlobalJobData | ItemJobData;
+
+/** A schedule tick: the producer that takes it fans it out (user kinds) or adds the one job (global). */
 export interface TickJobData {
-  schedule: ScheduleName;
+  schedule: string;
   /** Set for ticks added by `trigger` or the API rather than by the scheduler. */
   manual?: boolean;
 }
 
 /** What a dead letter keeps: enough to replay exactly and to understand without digging. */
 export interface DeadLetterData {
-  sourceQueue: WorkQueue;
+  sourceQueue: string;
   sourceJobId: string;
   name: string;
   data: unknown;
+  /** The job that added the failed one, when another job did. */
+  parent?: ParentRef;
   attemptsMade: number;
   failedReason: string;
   stacktrace: string[];
@@ -74,16 +108,18 @@ export interface DeadLetterData {
   replays: number;
 }
 
-/** Job names, one per queue kind, so Bull Board rows read well. */
+/** Job names, by scope, so Bull Board rows read well. */
 export const JOB_NAMES = {
   user: 'user',
+  global: 'run',
+  item: 'item',
   tick: 'tick',
   deadLetter: 'dead-letter',
 } as const;
 
 /*
  * Job ids. BullMQ refuses custom ids containing ':' (its own key separator), so ids are joined with
- * '__', which neither tick ids nor queue names contain: the first '__' always marks the boundary.
+ * '__', which neither tick ids nor kind names contain: the first '__' always marks the boundary.
  */
 
 /** The deterministic id of a user's job within one tick: adding it twice adds it once. */
@@ -91,18 +127,23 @@ export function userJobId(tickId: string, userId: string): string {
   return `${tickId.replaceAll(':', '_')}__${userId}`;
 }
 
-/** Id of a tick added by hand (`trigger`, the API), unique per schedule and millisecond. */
-export function manualTickId(schedule: ScheduleName, now: number): string {
-  return `manual_${schedule}_${now}`;
+/** The one job of a global kind's tick. */
+export function globalJobId(tickId: string): string {
+  return `${tickId.replaceAll(':', '_')}__run`;
+}
+
+/** Id of a tick added by hand (`trigger`, the API), unique per kind and millisecond. */
+export function manualTickId(kind: string, now: number): string {
+  return `manual_${kind}_${now}`;
 }
 
 /** Coalescing key: at most one not-yet-started job per queue and user. */
-export function coalesceId(queue: WorkQueue, userId: string): string {
+export function coalesceId(queue: string, userId: string): string {
   return `${queue}:${userId}`;
 }
 
 /** A dead letter's id is derived from its source job, so the same failure is recorded once. */
-export function deadLetterId(queue: WorkQueue, jobId: string): string {
+export function deadLetterId(queue: string, jobId: string): string {
   return `${queue}__${jobId}`;
 }
 

@@ -1,50 +1,59 @@
-/** Runs a schedule now (a manual tick the producers fan out) or one user's job now or at a time. */
+/**
+ * Runs a kind now or at a time: a manual tick the producers fan out (user kinds), one user's job
+ * (`--user`), the kind's one job (global kinds) or one item's job (item kinds).
+ */
 import type { Config } from '../config.js';
-import { PermanentError } from '../jobs/errors.js';
+import type { Subject } from '../handlers/types.js';
+import { addJob } from '../jobs/add-job.js';
+import { InvalidJobError } from '../jobs/errors.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { tickJobOptions, userJobOptions } from '../jobs/queues.js';
-import {
-  JOB_NAMES,
-  manualTickId,
-  SCHEDULES,
-  type ScheduleName,
-  type TickJobData,
-  type UserJobData,
-  userJobData,
-  userJobId,
-} from '../jobs/registry.js';
+import { tickJobOptions } from '../jobs/queues.js';
+import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
 
 export interface Triggered {
   queue: string;
   jobId: string;
   runAt: string;
-  kind: 'tick' | 'user';
+  kind: 'tick' | 'user' | 'global' | 'item';
 }
 
-export async function trigger(
-  queues: Queues,
-  config: Config,
-  schedule: ScheduleName,
-  opts: { userId?: string; at?: Date } = {},
-): Promise<Triggered> {
+export interface TriggerOptions {
+  userId?: string;
+  item?: { id: string; data?: unknown };
+  at?: Date;
+}
+
+export async function trigger(queues: Queues, config: Config, kind: KindConfig, opts: TriggerOptions = {}): Promise<Triggered> {
   const now = Date.now();
   const runAt = opts.at ? opts.at.getTime() : now;
   const delay = Math.max(0, runAt - now);
-  const tickId = manualTickId(schedule, now);
-  if (opts.userId !== undefined) {
-    if (!userJobData.shape.userId.safeParse(opts.userId).success) {
-      throw new PermanentError(`invalid user id ${JSON.stringify(opts.userId)}: letters, digits and . _ @ - only`);
+  const tickId = manualTickId(kind.name, now);
+  const done = (what: Triggered['kind'], queue: string, jobId: string): Triggered => ({
+    queue,
+    jobId,
+    runAt: new Date(runAt).toISOString(),
+    kind: what,
+  });
+  if (opts.userId !== undefined && kind.scope !== 'user')
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --user applies to user kinds only`);
+  if (opts.item !== undefined && kind.scope !== 'item')
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --item applies to item kinds only`);
+  const direct = async (subject: Subject | undefined, jobId: string) =>
+    addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay });
+  switch (kind.scope) {
+    case 'user': {
+      if (opts.userId === undefined) break;
+      return done('user', kind.queue, await direct({ userId: opts.userId }, userJobId(tickId, opts.userId)));
     }
-    const queue = SCHEDULES[schedule].queue;
-    const data: UserJobData = { userId: opts.userId, scheduledFor: runAt, tick: tickId };
-    const job = await queues.get(queue).add(JOB_NAMES.user, data, {
-      ...userJobOptions(config, queue),
-      jobId: userJobId(tickId, opts.userId),
-      delay,
-    });
-    return { queue, jobId: String(job.id), runAt: new Date(runAt).toISOString(), kind: 'user' };
+    case 'global':
+      return done('global', kind.queue, await direct(undefined, globalJobId(tickId)));
+    case 'item': {
+      if (!opts.item) throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID, and --data JSON)`);
+      return done('item', kind.queue, await direct(opts.item, userJobId(tickId, opts.item.id)));
+    }
   }
-  const data: TickJobData = { schedule, manual: true };
+  const data: TickJobData = { schedule: kind.name, manual: true };
   const job = await queues.schedules().add(JOB_NAMES.tick, data, { ...tickJobOptions(config), jobId: tickId, delay });
-  return { queue: queues.schedules().name, jobId: String(job.id), runAt: new Date(runAt).toISOString(), kind: 'tick' };
+  return done('tick', queues.schedules().name, String(job.id));
 }

@@ -6,9 +6,10 @@
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { queueKey, userJobOptions } from '../jobs/queues.js';
-import { coalesceId, JOB_NAMES, SCHEDULES, type ScheduleName, type UserJobData, userJobData, userJobId } from '../jobs/registry.js';
+import { jobOptions, queueKey } from '../jobs/queues.js';
+import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 
 export interface FanOutProgress {
@@ -19,13 +20,11 @@ export interface FanOutProgress {
 }
 
 export interface Tick {
-  schedule: ScheduleName;
+  kind: KindConfig;
   tickId: string;
   scheduledFor: number;
   spreadMs: number;
 }
-
-const userIdSchema = userJobData.shape.userId;
 
 /** FNV-1a: a cheap, stable hash, so a user's place in the spread window is the same every tick. */
 export function spreadDelay(userId: string, spreadMs: number): number {
@@ -44,20 +43,20 @@ export async function fanOut(
   onPage?: (p: FanOutProgress) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<FanOutProgress> {
-  const queueName = SCHEDULES[tick.schedule].queue;
+  const queueName = tick.kind.queue;
   const queue = deps.queues.get(queueName);
-  const base: JobsOptions = userJobOptions(deps.config, queueName);
+  const base: JobsOptions = jobOptions(tick.kind);
   const p: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
   for await (const page of deps.handlers.listUsers(deps.config.fanoutPage, signal)) {
     if (signal?.aborted) throw new Error('fan-out aborted');
     const jobs: { name: string; data: UserJobData; opts: JobsOptions }[] = [];
     for (const userId of page) {
       p.users++;
-      if (!userIdSchema.safeParse(userId).success) {
+      if (!subjectId.safeParse(userId).success) {
         // Counted and reported, never dropped silently; such an id could not be a job id anyway.
         p.errors++;
         deps.log.warn(
-          { schedule: tick.schedule, userId: String(userId).slice(0, 100) },
+          { schedule: tick.kind.name, userId: String(userId).slice(0, 100) },
           'user listing returned an invalid user id; skipped',
         );
         continue;

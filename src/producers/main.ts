@@ -4,12 +4,12 @@
  */
 import { loadHandlers } from '../handlers/select.js';
 import { tickJobOptions } from '../jobs/queues.js';
-import { WORK_QUEUES } from '../jobs/registry.js';
+import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
-import { Retention } from '../workers/retention.js';
+import { Retention } from '../services/retention.js';
 import { TickConsumer } from './tick-consumer.js';
 
 export interface Producer {
@@ -21,9 +21,9 @@ export interface Producer {
 
 /** Cluster-wide limits live on the queue in Redis; set (or clear) them to match the config. */
 export async function applyGlobalLimits(rt: Runtime): Promise<void> {
-  for (const q of WORK_QUEUES) {
-    const n = rt.config.queues[q].globalConcurrency;
-    const queue = rt.queues.get(q);
+  for (const kind of kindsOf(rt.config)) {
+    const n = kind.globalConcurrency;
+    const queue = rt.queues.get(kind.queue);
     if (n) await queue.setGlobalConcurrency(n);
     else await queue.removeGlobalConcurrency();
   }
@@ -31,7 +31,7 @@ export async function applyGlobalLimits(rt: Runtime): Promise<void> {
 
 export async function startProducer(rt: Runtime, opts: { retention?: boolean } = {}): Promise<Producer> {
   const { config, log, conn, queues, lifecycle } = rt;
-  const handlers = await loadHandlers(config, { needsUsers: true, queues: [] });
+  const handlers = await loadHandlers(config, { needsUsers: true, kinds: [] });
   const definitions = scheduleDefinitions(config);
   let done = false;
   const reconcile = async () => {

@@ -7,12 +7,14 @@ import { type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { Handlers } from '../handlers/types.js';
+import { addJob } from '../jobs/add-job.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { isScheduleName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
+import { globalJobId, kindByName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { recordTick, type TickResult } from '../schedules/tick-record.js';
-import { fanOut } from './fan-out.js';
+import { type FanOutProgress, fanOut } from './fan-out.js';
 
 export interface TickConsumerDeps {
   conn: RedisClient;
@@ -49,8 +51,9 @@ export class TickConsumer {
   async process(job: Job, signal?: AbortSignal): Promise<TickResult> {
     const { config, conn, log } = this.deps;
     const data = job.data as TickJobData;
-    if (!isScheduleName(data?.schedule)) throw new Error(`tick job ${job.id} names no known schedule`);
-    const schedule = data.schedule;
+    const kind = kindByName(config, String(data?.schedule));
+    if (!kind || kind.scope === 'item') throw new Error(`tick job ${job.id} names no known user or global kind`);
+    const schedule = kind.name;
     const tickId = String(job.id);
     const scheduledFor = job.timestamp + (job.opts.delay ?? 0);
     const startedAt = Date.now();
@@ -58,12 +61,15 @@ export class TickConsumer {
     tlog.info({ scheduledFor: new Date(scheduledFor).toISOString(), lagMs: startedAt - scheduledFor }, `tick ${schedule} started`);
     const base = { schedule, tickId, manual: Boolean(data.manual), scheduledFor, startedAt };
     try {
-      const p = await fanOut(
-        this.deps,
-        { schedule, tickId, scheduledFor, spreadMs: config.schedules[schedule].spreadMs },
-        (progress) => job.updateProgress(progress),
-        signal,
-      );
+      const p =
+        kind.scope === 'user'
+          ? await fanOut(
+              this.deps,
+              { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0 },
+              (progress) => job.updateProgress(progress),
+              signal,
+            )
+          : await this.runGlobal(kind, tickId, scheduledFor);
       const finishedAt = Date.now();
       const result: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result: 'ok' };
       await recordTick(conn, config.prefix, result);
@@ -90,6 +96,12 @@ export class TickConsumer {
       tlog.error({ err: message }, `tick ${schedule} failed`);
       throw err;
     }
+  }
+
+  /** A global kind's tick is its one job; the id is the tick's, so a tick redone adds it once. */
+  private async runGlobal(kind: KindConfig, tickId: string, scheduledFor: number): Promise<FanOutProgress> {
+    await addJob(this.deps.queues, { kind, subject: undefined, jobId: globalJobId(tickId), scheduledFor, tick: tickId });
+    return { users: 0, added: 1, coalesced: 0, errors: 0 };
   }
 
   private async logNextRun(schedule: string, tlog: Logger): Promise<void> {

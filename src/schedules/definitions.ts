@@ -4,11 +4,12 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
-import { SCHEDULE_NAMES, SCHEDULES, type ScheduleName, type TickJobData, type WorkQueue } from '../jobs/registry.js';
+import { scheduledKinds, type TickJobData } from '../jobs/registry.js';
 
 export interface ScheduleDefinition {
-  name: ScheduleName;
-  queue: WorkQueue;
+  /** The kind's name; the scheduler's key. */
+  name: string;
+  queue: string;
   enabled: boolean;
   repeat: { every: number; offset?: number } | { pattern: string; tz: string };
   intervalText: string;
@@ -23,14 +24,14 @@ export interface TickTemplateData extends TickJobData {
 }
 
 export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
-  return SCHEDULE_NAMES.map((name) => {
-    const s = config.schedules[name];
+  return scheduledKinds(config).map(({ name, queue, schedule }) => {
+    const s = schedule as NonNullable<typeof schedule>;
     // Offsets apply to interval schedules; a cron expression already says exactly when it runs.
     const repeat =
       s.interval.every !== undefined
         ? { every: s.interval.every, ...(s.offsetMs > 0 ? { offset: s.offsetMs } : {}) }
         : { pattern: s.interval.pattern, tz: config.tz };
     const spec = createHash('sha256').update(JSON.stringify(repeat)).digest('hex').slice(0, 16);
-    return { name, queue: SCHEDULES[name].queue, enabled: s.enabled, repeat, intervalText: s.intervalText, spreadMs: s.spreadMs, spec };
+    return { name, queue, enabled: s.enabled, repeat, intervalText: s.intervalText, spreadMs: s.spreadMs, spec };
   });
 }

@@ -3,11 +3,10 @@
  * last run of every schedule. A short history is kept too, newest first.
  */
 
-import type { ScheduleName } from '../jobs/registry.js';
 import type { RedisClient } from '../redis.js';
 
 export interface TickResult {
-  schedule: ScheduleName;
+  schedule: string;
   tickId: string;
   manual: boolean;
   scheduledFor: number;
@@ -25,7 +24,7 @@ export interface TickResult {
 
 const HISTORY = 50;
 
-export function tickKey(prefix: string, schedule: ScheduleName, what: 'last' | 'history'): string {
+export function tickKey(prefix: string, schedule: string, what: 'last' | 'history'): string {
   return `${prefix}:spotter-jobs:tick:${schedule}:${what}`;
 }
 
@@ -39,12 +38,12 @@ export async function recordTick(conn: RedisClient, prefix: string, r: TickResul
     .exec();
 }
 
-export async function lastTick(conn: RedisClient, prefix: string, schedule: ScheduleName): Promise<TickResult | undefined> {
+export async function lastTick(conn: RedisClient, prefix: string, schedule: string): Promise<TickResult | undefined> {
   const raw = await conn.get(tickKey(prefix, schedule, 'last'));
   return raw ? (JSON.parse(raw) as TickResult) : undefined;
 }
 
-export async function tickHistory(conn: RedisClient, prefix: string, schedule: ScheduleName, limit = HISTORY): Promise<TickResult[]> {
+export async function tickHistory(conn: RedisClient, prefix: string, schedule: string, limit = HISTORY): Promise<TickResult[]> {
   const raw = await conn.lrange(tickKey(prefix, schedule, 'history'), 0, limit - 1);
   return raw.map((r) => JSON.parse(r) as TickResult);
 }

@@ -5,19 +5,16 @@ import type { Config } from '../config.js';
 import { parseDuration } from '../duration.js';
 import { PermanentError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
-import { isScheduleName, WORK_QUEUES } from '../jobs/registry.js';
+import { kindByName, workQueues } from '../jobs/registry.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
-import type { DeadLetters } from '../workers/dead-letter.js';
+import type { DeadLetters } from '../services/dead-letters.js';
 
-const runBody = z.strictObject({ userId: z.string().min(1).max(200).optional(), at: z.iso.datetime({ offset: true }).optional() });
-const replayBody = z.union([
-  z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(10_000) }),
-  z.strictObject({ all: z.literal(true) }),
-  z.strictObject({ queue: z.enum(WORK_QUEUES) }),
-]);
-const listQuery = z.object({ queue: z.enum(WORK_QUEUES).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
-const purgeQuery = z.object({ queue: z.enum(WORK_QUEUES).optional(), olderThan: z.string().optional() });
+const runBody = z.strictObject({
+  userId: z.string().min(1).max(200).optional(),
+  item: z.strictObject({ id: z.string().min(1).max(200), data: z.unknown().optional() }).optional(),
+  at: z.iso.datetime({ offset: true }).optional(),
+});
 
 function bad(res: Response, message: string): void {
   res.status(400).json({ error: message });
@@ -30,6 +27,14 @@ function issue(err: z.ZodError): string {
 
 export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }): Router {
   const { config, queues, deadLetters } = deps;
+  const queueNames = workQueues(config) as [string, ...string[]];
+  const replayBody = z.union([
+    z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(10_000) }),
+    z.strictObject({ all: z.literal(true) }),
+    z.strictObject({ queue: z.enum(queueNames) }),
+  ]);
+  const listQuery = z.object({ queue: z.enum(queueNames).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+  const purgeQuery = z.object({ queue: z.enum(queueNames).optional(), olderThan: z.string().optional() });
   const r = Router();
   r.use(express.json({ limit: '64kb' }));
 
@@ -39,11 +44,13 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
 
   r.post('/schedules/:name/run', async (req: Request, res: Response) => {
     const name = String(req.params.name);
-    if (!isScheduleName(name)) return res.status(404).json({ error: `unknown schedule "${name}"` });
+    const kind = kindByName(config, name);
+    if (!kind) return res.status(404).json({ error: `unknown kind "${name}"` });
     const body = runBody.safeParse(req.body ?? {});
     if (!body.success) return bad(res, issue(body.error));
     try {
-      const t = await trigger(queues, config, name, { userId: body.data.userId, at: body.data.at ? new Date(body.data.at) : undefined });
+      const { userId, item, at } = body.data;
+      const t = await trigger(queues, config, kind, { userId, item, at: at ? new Date(at) : undefined });
       res.status(202).json(t);
     } catch (err) {
       if (err instanceof PermanentError) return bad(res, err.message);
@@ -59,7 +66,7 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
 
   r.post('/dead-letter/replay', async (req, res) => {
     const body = replayBody.safeParse(req.body ?? {});
-    if (!body.success) return bad(res, 'expected {"ids":[…]}, {"all":true} or {"queue":"sync|enrichment|writeback"}');
+    if (!body.success) return bad(res, `expected {"ids":[…]}, {"all":true} or {"queue":"${queueNames.join('|')}"}`);
     res.json(await deadLetters.replay(body.data));
   });
 

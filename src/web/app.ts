@@ -10,7 +10,7 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
-import type { DeadLetters } from '../workers/dead-letter.js';
+import type { DeadLetters } from '../services/dead-letters.js';
 import { apiRoutes } from './api.js';
 import { BOARD_PATH, boardRouter } from './board.js';
 import { probeRoutes, type Readiness } from './health.js';

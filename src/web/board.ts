@@ -4,10 +4,10 @@ import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Router } from 'express';
 import type { Queues } from '../jobs/queues.js';
-import { ALL_QUEUES, DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
+import { allQueues, DEAD_LETTER_QUEUE, kindByQueue, SCHEDULE_QUEUE } from '../jobs/registry.js';
 
 const DESCRIPTIONS: Record<string, string> = {
-  [SCHEDULE_QUEUE]: 'One job scheduler per schedule; each tick is fanned out into one job per user',
+  [SCHEDULE_QUEUE]: 'One job scheduler per scheduled kind; each tick becomes one job per user, or one job',
   [DEAD_LETTER_QUEUE]: 'Jobs that failed for good; replay or purge them with spotter-jobs dlq or the API',
 };
 
@@ -17,15 +17,15 @@ export function boardRouter(queues: Queues, opts: { readOnly: boolean }): Router
   const serverAdapter = new ExpressAdapter();
   serverAdapter.setBasePath(BOARD_PATH);
   createBullBoard({
-    queues: ALL_QUEUES.map(
-      (name) =>
-        new BullMQAdapter(queues.get(name), {
-          readOnlyMode: opts.readOnly,
-          description: DESCRIPTIONS[name] ?? `One job per user per tick of the ${name} schedule`,
-          // Dead letters are kept on purpose: retrying them in place would skip the replay bookkeeping.
-          allowRetries: name !== DEAD_LETTER_QUEUE,
-        }),
-    ),
+    queues: allQueues(queues.settings).map((name) => {
+      const kind = kindByQueue(queues.settings, name);
+      return new BullMQAdapter(queues.get(name), {
+        readOnlyMode: opts.readOnly,
+        description: DESCRIPTIONS[name] ?? `${kind?.name}: ${kind?.description} (${kind?.scope} kind)`,
+        // Dead letters are kept on purpose: retrying them in place would skip the replay bookkeeping.
+        allowRetries: name !== DEAD_LETTER_QUEUE,
+      });
+    }),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'spotter-jobs', miscLinks: [{ text: 'Status', url: '/' }] } },
   });

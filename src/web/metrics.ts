@@ -7,7 +7,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import { queueKey } from '../jobs/queues.js';
-import { ALL_QUEUES, DEAD_LETTER_QUEUE, SCHEDULE_NAMES, WORK_QUEUES } from '../jobs/registry.js';
+import { allQueues, DEAD_LETTER_QUEUE, scheduledKinds, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
@@ -53,9 +53,10 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     labelNames: ['queue', 'state'],
     registers: [registry],
     async collect() {
-      const counts = await Promise.all(ALL_QUEUES.map((q) => queues.get(q).getJobCounts(...JOB_STATES)));
+      const names = allQueues(config);
+      const counts = await Promise.all(names.map((q) => queues.get(q).getJobCounts(...JOB_STATES)));
       this.reset();
-      ALL_QUEUES.forEach((queue, i) => {
+      names.forEach((queue, i) => {
         for (const state of JOB_STATES) this.set({ queue, state }, counts[i]?.[state] ?? 0);
       });
     },
@@ -69,10 +70,11 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       // Dead-letter ids start with their source queue, so counting needs the ids only, not the jobs.
       const ids = await queues.conn.lrange(queueKey(config.prefix, DEAD_LETTER_QUEUE, 'wait'), 0, -1);
       this.reset();
-      for (const q of WORK_QUEUES) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
+      for (const q of workQueues(config)) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
     },
   });
-  type PerSchedule = Partial<Record<(typeof SCHEDULE_NAMES)[number], number>>;
+  type PerSchedule = Record<string, number>;
+  const scheduleNames = () => scheduledKinds(config).map((k) => k.name);
   const scheduleGauge = (name: string, help: string, read: () => Promise<PerSchedule>) =>
     new Gauge({
       name,
@@ -87,7 +89,7 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     });
   const fromTicks = (pick: (t: TickResult) => number) => async () => {
     const out: PerSchedule = {};
-    for (const s of SCHEDULE_NAMES) {
+    for (const s of scheduleNames()) {
       const t = await lastTick(queues.conn, config.prefix, s);
       if (t) out[s] = pick(t);
     }
@@ -96,7 +98,7 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
   scheduleGauge('spotter_jobs_schedule_next_run_timestamp_seconds', 'Next run of each schedule (unix seconds)', async () => {
     const out: PerSchedule = {};
     for (const x of await queues.schedules().getJobSchedulers(0, -1)) {
-      if (x.next && (SCHEDULE_NAMES as string[]).includes(x.key)) out[x.key as (typeof SCHEDULE_NAMES)[number]] = x.next / 1000;
+      if (x.next && scheduleNames().includes(x.key)) out[x.key] = x.next / 1000;
     }
     return out;
   });

@@ -7,9 +7,9 @@ import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { Queues } from '../jobs/queues.js';
-import { WORK_QUEUES } from '../jobs/registry.js';
+import { workQueues } from '../jobs/registry.js';
 import { JOB_STATES, readStatus } from '../ops/status.js';
-import type { DeadLetters } from '../workers/dead-letter.js';
+import type { DeadLetters } from '../services/dead-letters.js';
 import { BOARD_PATH } from './board.js';
 import { html, raw } from './html.js';
 
@@ -46,7 +46,7 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
     const schedules = status.schedules.map((s) => {
       const r = s.lastRun;
       return html`<tr>
-        <td><b>${s.name}</b></td><td>${s.queue}</td><td>${s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
+        <td><b>${s.name}</b></td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
         <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
         <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
         <td>${r ? html`<span class="${r.result === 'ok' ? 'ok' : 'bad'}">${r.result}</span>${r.error ? html` ${r.error}` : ''}` : '–'}</td>
@@ -62,7 +62,7 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
         )}</tr>`,
     );
 
-    const dead = WORK_QUEUES.map((q) => {
+    const dead = workQueues(config).map((q) => {
       const mine = sample.filter((d) => d.sourceQueue === q);
       const tally = new Map<string, { n: number; example: string }>();
       for (const d of mine) {
@@ -83,8 +83,8 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 <body>
 <h1>spotter-jobs</h1>
 <nav><a href="${BOARD_PATH}">Bull Board</a><a href="${`${BOARD_PATH}/queue/dead-letter`}">Dead letters</a><a href="/metrics">Metrics</a></nav>
-<h2>Schedules</h2>
-<table><thead><tr><th>schedule</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
+<h2>Kinds and schedules</h2>
+<table><thead><tr><th>kind</th><th>scope</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
 <th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th></tr></thead><tbody>${schedules}</tbody></table>
 <h2>Jobs per queue and state</h2>
 <table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${counts}</tbody></table>

@@ -5,15 +5,17 @@
 import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
-import type { WorkQueue } from '../jobs/registry.js';
+import type { KindConfig } from '../jobs/kinds.js';
+import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import type { DeadLetters } from './dead-letter.js';
+import type { DeadLetters } from '../services/dead-letters.js';
 import { makeProcessor, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
 export interface ConsumerDeps {
   conn: RedisClient;
   config: Config;
+  queues: Queues;
   handlers: Handlers;
   deadLetters: DeadLetters;
   log: Logger;
@@ -21,26 +23,28 @@ export interface ConsumerDeps {
 }
 
 export class Consumers {
-  private readonly workers = new Map<WorkQueue, Worker>();
+  private readonly workers = new Map<string, Worker>();
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: ConsumerDeps,
-    readonly queues: readonly WorkQueue[],
+    readonly kinds: readonly KindConfig[],
   ) {}
 
   start(): void {
     const { config, conn, log, deadLetters } = this.deps;
-    for (const queue of this.queues) {
-      const qc = config.queues[queue];
+    for (const kind of this.kinds) {
+      const { queue } = kind;
+      const handler = this.deps.handlers.run[kind.name];
+      if (!handler) throw new Error(`no handler for kind ${kind.name}`);
       const worker = new Worker(
         queue,
         makeProcessor({
-          queue,
-          handler: this.deps.handlers.run[queue],
-          backoffMs: config.backoffMs,
+          kind,
+          handler,
+          queues: this.deps.queues,
           log,
           leaving: () => this.leaving,
           running: this.running,
@@ -49,13 +53,13 @@ export class Consumers {
         {
           connection: conn,
           prefix: config.prefix,
-          concurrency: qc.concurrency,
-          limiter: qc.rateLimit ? { max: qc.rateLimit.max, duration: qc.rateLimit.durationMs } : undefined,
+          concurrency: kind.concurrency,
+          limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
           lockDuration: config.lockDurationMs,
           stalledInterval: config.stalledIntervalMs,
           maxStalledCount: config.maxStalledCount,
           settings: {
-            backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? config.backoffMs,
+            backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
           },
         },
       );

@@ -3,18 +3,18 @@
  * with backoff and records dead letters. Waits and reconnects when Redis is down.
  */
 import { loadHandlers } from '../handlers/select.js';
-import type { WorkQueue } from '../jobs/registry.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import type { Runtime } from '../runtime.js';
+import { Retention } from '../services/retention.js';
 import { type ConsumerDeps, Consumers } from './consumer.js';
-import { Retention } from './retention.js';
 
 export async function startWorker(
   rt: Runtime,
-  queueNames: readonly WorkQueue[],
+  kinds: readonly KindConfig[],
   opts: { retention?: boolean; observe?: ConsumerDeps['observe'] } = {},
 ): Promise<Consumers> {
   const { config, log, conn, lifecycle, deadLetters, queues } = rt;
-  const handlers = await loadHandlers(config, { needsUsers: false, queues: queueNames });
+  const handlers = await loadHandlers(config, { needsUsers: false, kinds });
   if (handlers.mode === 'demo') {
     log.info(
       { users: config.handlers.kind === 'demo' ? config.handlers.users : 0 },
@@ -26,11 +26,11 @@ export async function startWorker(
     retention.start();
     lifecycle.add({ name: 'retention', close: () => retention.close() });
   }
-  const consumers = new Consumers({ conn, config, handlers, deadLetters, log, observe: opts.observe }, queueNames);
+  const consumers = new Consumers({ conn, config, queues, handlers, deadLetters, log, observe: opts.observe }, kinds);
   consumers.start();
   lifecycle.add({ name: 'consumers', close: () => consumers.close(), abandon: () => consumers.abandon() });
   log.info(
-    { queues: queueNames.map((q) => ({ queue: q, concurrency: config.queues[q].concurrency, attempts: config.queues[q].attempts })) },
+    { kinds: kinds.map((k) => ({ kind: k.name, queue: k.queue, scope: k.scope, concurrency: k.concurrency, attempts: k.attempts })) },
     'worker started',
   );
   return consumers;

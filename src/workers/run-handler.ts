@@ -1,11 +1,16 @@
 /**
- * The thin adapter between BullMQ and business code: turns a Job into `(userId, ctx)`, validates the
- * data, and lets `decide()` turn a thrown error into retry or dead-letter.
+ * The thin adapter between BullMQ and business code: turns a Job into the handler's arguments for
+ * its kind's scope (`(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)`), validates the data, and lets
+ * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
  */
 import { type Job, type Processor, UnrecoverableError } from 'bullmq';
-import type { Handler, HandlerContext } from '../handlers/types.js';
+import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
+import { addJob, childJobId } from '../jobs/add-job.js';
+import { InvalidJobError } from '../jobs/errors.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
-import { userJobData, type WorkQueue } from '../jobs/registry.js';
+import type { Queues } from '../jobs/queues.js';
+import { JOB_DATA, type JobData, kindByName } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
@@ -14,9 +19,10 @@ export interface RetryDelay {
 }
 
 export interface RunHandlerDeps {
-  queue: WorkQueue;
-  handler: Handler;
-  backoffMs: number;
+  kind: KindConfig;
+  handler: AnyHandler;
+  /** For `ctx.enqueue`: the queue handles and, through them, the catalog. */
+  queues: Queues;
   log: Logger;
   /** True once shutdown passed its deadline: aborted jobs are then left for another worker. */
   leaving: () => boolean;
@@ -26,31 +32,68 @@ export interface RunHandlerDeps {
    */
   running: Map<string, AbortController | undefined>;
   /** Per-attempt outcome and duration, for the metrics. */
-  observe?: (queue: WorkQueue, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
+  observe?: (queue: string, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
+}
+
+type Call = (data: JobData, ctx: HandlerContext) => Promise<unknown>;
+
+/** One call shape per scope, chosen once per kind rather than per job. */
+function caller(kind: KindConfig, handler: AnyHandler): Call {
+  switch (kind.scope) {
+    case 'user':
+      return (d, ctx) => (handler as UserHandler)((d as { userId: string }).userId, ctx);
+    case 'global':
+      return (_d, ctx) => (handler as GlobalHandler)(ctx);
+    case 'item':
+      return (d, ctx) => (handler as ItemHandler)({ id: (d as { id: string }).id, data: (d as { data: unknown }).data }, ctx);
+  }
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
-  const { queue, handler, log } = deps;
+  const { kind, log, queues } = deps;
+  const queue = kind.queue;
+  const schema = JOB_DATA[kind.scope];
+  const call = caller(kind, deps.handler);
+  const config = queues.settings;
   // One parameter only: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
   return async (job: Job) => {
-    const parsed = userJobData.safeParse(job.data);
-    if (!parsed.success) {
-      deps.observe?.(queue, 'dead_letter', 0);
-      const issue = parsed.error.issues[0];
-      throw new UnrecoverableError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`);
-    }
-    const { userId, scheduledFor } = parsed.data;
-
     const attempt = job.attemptsMade + 1;
-    const scope = { queue, jobId: job.id, userId, attempt };
+    const jobId = String(job.id);
+    const parsed = schema.safeParse(job.data);
+    const data = parsed.success ? parsed.data : undefined;
+    const who = data && ('userId' in data ? { userId: data.userId } : 'id' in data ? { itemId: data.id } : {});
+    const scope = { queue, jobId: job.id, ...who, attempt };
+    const started = Date.now();
+    const fail = (err: unknown): never => {
+      const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
+      const message = err instanceof Error ? err.message : String(err);
+      const seconds = (Date.now() - started) / 1000;
+      deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
+      if (outcome.kind === 'dead-letter') {
+        log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
+        const final = new UnrecoverableError(outcome.reason);
+        if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
+        throw final;
+      }
+      log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
+      const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
+      e.retryDelayMs = outcome.delayMs;
+      throw e;
+    };
+    if (!data) {
+      const issue = parsed.error?.issues[0];
+      return fail(new InvalidJobError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`));
+    }
+
     // A child logger costs more than the job itself on a no-op handler; build it only if the handler asks.
     let child: Logger | undefined;
-    const jobId = String(job.id);
     const ctx: HandlerContext = {
       jobId,
       attempt,
+      kind: kind.name,
       queue,
-      scheduledFor,
+      scheduledFor: data.scheduledFor,
+      parent: data.parent,
       get signal() {
         let c = deps.running.get(jobId);
         if (!c) {
@@ -65,12 +108,27 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
         return child;
       },
       progress: (n) => job.updateProgress(n),
+      enqueue: async (name, subject, opts) => {
+        const target = kindByName(config, name);
+        if (!target) throw new InvalidJobError(`cannot add a job of kind "${name}": no such kind in the catalog`);
+        if (kind.followUps && !kind.followUps.includes(name)) {
+          throw new InvalidJobError(`cannot add a job of kind "${name}" from ${kind.name}: its followUps are ${kind.followUps.join(', ')}`);
+        }
+        return addJob(queues, {
+          kind: target,
+          subject,
+          jobId: childJobId(queue, jobId, target, subject),
+          scheduledFor: Date.now() + (opts?.delay ?? 0),
+          parent: { kind: kind.name, jobId },
+          delayMs: opts?.delay,
+          coalesce: true,
+        });
+      },
     };
-    const started = Date.now();
     if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
     deps.running.set(jobId, undefined);
     try {
-      const result = await handler(userId, ctx);
+      const result = await call(data, ctx);
       deps.observe?.(queue, 'completed', (Date.now() - started) / 1000);
       log.info({ ...scope, durationMs: Date.now() - started }, 'job completed');
       return result ?? null;
@@ -80,19 +138,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
         // worker runs it again (at-least-once), which is why handlers get a stable jobId.
         return new Promise(() => {});
       }
-      const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: deps.backoffMs });
-      const message = err instanceof Error ? err.message : String(err);
-      deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', (Date.now() - started) / 1000);
-      if (outcome.kind === 'dead-letter') {
-        log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
-        const final = new UnrecoverableError(outcome.reason);
-        if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
-        throw final;
-      }
-      log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
-      const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
-      e.retryDelayMs = outcome.delayMs;
-      throw e;
+      return fail(err);
     } finally {
       if (!deps.leaving()) deps.running.delete(jobId);
     }

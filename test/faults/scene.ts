@@ -8,9 +8,9 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
-import { userJobOptions } from '../../src/jobs/queues.js';
-import { DEAD_LETTER_QUEUE, type DeadLetterData, userJobId, type WorkQueue } from '../../src/jobs/registry.js';
+import { DEAD_LETTER_QUEUE, type DeadLetterData, userJobId } from '../../src/jobs/registry.js';
 import { freePort, LocalRedis } from '../../src/local-redis.js';
+import { optionsFor } from '../helpers/handlers.js';
 import { FIXTURE, type LedgerEntry, readLedger } from '../helpers/ledger.js';
 import { type CliProcess, startCli } from '../helpers/spawn-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -103,7 +103,7 @@ export class Scene {
   }
 
   /** Adds jobs from the test process; an id counts as acknowledged once addBulk resolved. */
-  async add(users: string[], queue: WorkQueue = 'sync'): Promise<string[]> {
+  async add(users: string[], queue = 'sync'): Promise<string[]> {
     const config = loadConfig(this.env());
     const q = new Queue(queue, { connection: this.conn, prefix: this.prefix });
     q.on('error', () => {});
@@ -113,7 +113,7 @@ export class Scene {
         const chunk = users.slice(i, i + 500).map((userId) => ({
           name: 'user',
           data: { userId, scheduledFor: Date.now(), tick: 'fault' },
-          opts: { ...userJobOptions(config, queue), jobId: userJobId('fault', userId) },
+          opts: { ...optionsFor(config, queue), jobId: userJobId('fault', userId) },
         }));
         await q.addBulk(chunk);
         for (const c of chunk) {

@@ -1,8 +1,27 @@
-/** In-process handlers for tests: a fixed user list and one function for every queue. */
+/** In-process handlers for tests: a fixed user list and one function for every kind. */
+import type { Config } from '../../src/config.js';
 import { type Handler, type Handlers, paginate } from '../../src/handlers/types.js';
+import { BUILTIN_KINDS } from '../../src/jobs/catalog.js';
+import type { KindConfig } from '../../src/jobs/kinds.js';
+import { jobOptions } from '../../src/jobs/queues.js';
+import { kindByNameOrQueue } from '../../src/jobs/registry.js';
 
 export function testHandlers(users: string[], run: Handler = async () => null): Handlers {
-  return { mode: 'module', listUsers: (n) => paginate(users, n), run: { sync: run, enrichment: run, writeback: run } };
+  return { mode: 'module', listUsers: (n) => paginate(users, n), run: Object.fromEntries(Object.keys(BUILTIN_KINDS).map((k) => [k, run])) };
+}
+
+/** Kinds of `config` by name or queue name. */
+export function kinds(config: Config, ...names: string[]): KindConfig[] {
+  return names.map((n) => {
+    const k = kindByNameOrQueue(config, n);
+    if (!k) throw new Error(`no kind ${n}`);
+    return k;
+  });
+}
+
+/** The job options of the kind whose queue (or name) is `queue`. */
+export function optionsFor(config: Config, queue: string) {
+  return jobOptions(kinds(config, queue)[0] as KindConfig);
 }
 
 /** A promise with its resolve exposed, for handlers that wait until the test lets them finish. */

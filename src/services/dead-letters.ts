@@ -10,16 +10,8 @@
 import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
-import { queueKey, userJobOptions } from '../jobs/queues.js';
-import {
-  DEAD_LETTER_QUEUE,
-  type DeadLetterData,
-  deadLetterId,
-  JOB_NAMES,
-  replayJobId,
-  WORK_QUEUES,
-  type WorkQueue,
-} from '../jobs/registry.js';
+import { jobOptions, queueKey } from '../jobs/queues.js';
+import { DEAD_LETTER_QUEUE, type DeadLetterData, deadLetterId, JOB_NAMES, kindByQueue, replayJobId, workQueues } from '../jobs/registry.js';
 
 const DLQ_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 
@@ -35,12 +27,14 @@ function explain(job: Job, reason: string): string {
   return reason;
 }
 
-export function toDeadLetter(queue: WorkQueue, job: Job, reason?: string): DeadLetterData {
+export function toDeadLetter(queue: string, job: Job, reason?: string): DeadLetterData {
+  const parent = (job.data as { parent?: DeadLetterData['parent'] } | undefined)?.parent;
   return {
     sourceQueue: queue,
     sourceJobId: String(job.id),
     name: job.name,
     data: job.data,
+    ...(parent ? { parent } : {}),
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
     failedReason: explain(job, reason ?? job.failedReason ?? 'unknown'),
     stacktrace: (job.stacktrace ?? []).slice(-5),
@@ -63,7 +57,7 @@ export class DeadLetters {
   }
 
   /** Records a finally-failed job; a second call for the same job is a no-op. Returns the entry id. */
-  async record(queue: WorkQueue, job: Job, reason?: string): Promise<string> {
+  async record(queue: string, job: Job, reason?: string): Promise<string> {
     const id = deadLetterId(queue, String(job.id));
     await this.dlq.add(JOB_NAMES.deadLetter, toDeadLetter(queue, job, reason), {
       jobId: id,
@@ -77,7 +71,7 @@ export class DeadLetters {
    * Records every job that reached `failed` since `sinceMs` and has no dead letter yet. Returns how
    * many it recorded, which is 0 unless a worker died at the wrong moment.
    */
-  async sweep(sinceMs: number, queues: readonly WorkQueue[] = WORK_QUEUES): Promise<number> {
+  async sweep(sinceMs: number, queues: readonly string[] = workQueues(this.config)): Promise<number> {
     const conn = this.queues.conn;
     let recorded = 0;
     for (const q of queues) {
@@ -101,7 +95,7 @@ export class DeadLetters {
   }
 
   /** Newest first; `queue` filters by source queue. */
-  async list(opts: { queue?: WorkQueue; limit?: number } = {}): Promise<DeadLetter[]> {
+  async list(opts: { queue?: string; limit?: number } = {}): Promise<DeadLetter[]> {
     const limit = opts.limit ?? 50;
     const out: DeadLetter[] = [];
     // Entries are read in pages so a large dead-letter queue is never loaded whole to show 50.
@@ -149,14 +143,17 @@ export class DeadLetters {
    * lost": the new job is added first (deterministic id, so a crash and a second replay add it once),
    * then the failed original and the dead letter are removed.
    */
-  async replay(sel: { ids?: string[]; queue?: WorkQueue; all?: boolean }): Promise<{ replayed: string[]; missing: string[] }> {
+  async replay(sel: { ids?: string[]; queue?: string; all?: boolean }): Promise<{ replayed: string[]; missing: string[] }> {
     const replayed: string[] = [];
     const missing: string[] = [];
     const one = async (entry: Job) => {
       const d = entry.data as DeadLetterData;
       const newId = replayJobId(d.sourceJobId);
+      const kind = kindByQueue(this.config, d.sourceQueue);
+      // A kind removed from the catalog since: its queue still exists, its jobs keep the defaults.
+      const opts = kind ? jobOptions(kind) : { attempts: 1 };
       const source = this.queues.get(d.sourceQueue);
-      await source.add(d.name, d.data, { ...userJobOptions(this.config, d.sourceQueue), jobId: newId });
+      await source.add(d.name, d.data, { ...opts, jobId: newId });
       await removeQuietly(await source.getJob(d.sourceJobId));
       await removeQuietly(entry);
       replayed.push(newId);
@@ -174,7 +171,7 @@ export class DeadLetters {
   }
 
   /** Removes dead letters (and their failed originals, so the sweep does not bring them back). */
-  async purge(sel: { queue?: WorkQueue; olderThanMs?: number } = {}): Promise<number> {
+  async purge(sel: { queue?: string; olderThanMs?: number } = {}): Promise<number> {
     const cutoff = sel.olderThanMs === undefined ? Number.POSITIVE_INFINITY : Date.now() - sel.olderThanMs;
     let n = 0;
     for await (const entry of this.entries((d) => (!sel.queue || d.sourceQueue === sel.queue) && d.deadLetteredAt <= cutoff)) {

@@ -5,9 +5,9 @@
  */
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
-import { SCHEDULE_QUEUE, WORK_QUEUES } from '../jobs/registry.js';
+import { kindsOf, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
-import type { DeadLetters } from './dead-letter.js';
+import type { DeadLetters } from './dead-letters.js';
 
 /** Jobs removed per clean call; large backlogs are worked off over several rounds. */
 const CLEAN_BATCH = 5000;
@@ -26,7 +26,7 @@ export class Retention {
     private readonly log: Logger,
   ) {
     // The first sweep looks back over everything still retained in `failed`.
-    this.sweptUntil = Date.now() - config.retention.failedAgeMs;
+    this.sweptUntil = Date.now() - Math.max(config.retention.failedAgeMs, ...kindsOf(config).map((k) => k.retention.failedAgeMs));
   }
 
   start(): void {
@@ -48,10 +48,14 @@ export class Retention {
     const { completedAgeMs, failedAgeMs } = this.config.retention;
     try {
       let removed = 0;
-      for (const name of [...WORK_QUEUES, SCHEDULE_QUEUE] as const) {
-        const q = this.queues.get(name);
-        removed += (await q.clean(completedAgeMs, CLEAN_BATCH, 'completed')).length;
-        removed += (await q.clean(failedAgeMs, CLEAN_BATCH, 'failed')).length;
+      const targets = [
+        ...kindsOf(this.config).map((k) => ({ queue: k.queue, ...k.retention })),
+        { queue: SCHEDULE_QUEUE, completedAgeMs, failedAgeMs },
+      ];
+      for (const t of targets) {
+        const q = this.queues.get(t.queue);
+        removed += (await q.clean(t.completedAgeMs, CLEAN_BATCH, 'completed')).length;
+        removed += (await q.clean(t.failedAgeMs, CLEAN_BATCH, 'failed')).length;
       }
       if (removed > 0) this.log.info({ removed }, 'retention: removed expired jobs');
       const now = Date.now();

@@ -1,0 +1,121 @@
+/**
+ * Field parsers for the configuration: each a zod schema over the raw string whose message is the
+ * accepted form, so every error names the variable, the value and what would have been right.
+ */
+import { CronExpressionParser } from 'cron-parser';
+import { z } from 'zod';
+import { DURATION_FORM, parseDuration } from './duration.js';
+import { ConfigError } from './jobs/errors.js';
+
+export type Interval = { every: number; pattern?: undefined } | { pattern: string; every?: undefined };
+
+export const str = z.string();
+export const duration = (opts: { min?: number } = {}) =>
+  str.transform((s, ctx) => {
+    const ms = parseDuration(s);
+    if (ms === undefined || ms < (opts.min ?? 0)) {
+      ctx.addIssue({ code: 'custom', message: opts.min ? `${DURATION_FORM}, at least ${opts.min}ms` : DURATION_FORM });
+      return z.NEVER;
+    }
+    return ms;
+  });
+export const bool = str.transform((s, ctx) => {
+  const v = s.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  ctx.addIssue({ code: 'custom', message: 'true or false (also 1/0, yes/no, on/off)' });
+  return z.NEVER;
+});
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER) =>
+  str.transform((s, ctx) => {
+    const t = s.trim();
+    if (!/^\d+$/.test(t) || Number(t) < min || Number(t) > max) {
+      ctx.addIssue({ code: 'custom', message: `a whole number from ${min} to ${max}` });
+      return z.NEVER;
+    }
+    return Number(t);
+  });
+export const rate = str.transform((s, ctx) => {
+  const m = /^(\d+)\/(.+)$/.exec(s.trim());
+  const max = m ? Number(m[1]) : 0;
+  const durationMs = m ? parseDuration(m[2] as string) : undefined;
+  if (!m || max < 1 || !durationMs) {
+    ctx.addIssue({ code: 'custom', message: '<max>/<duration>, such as 1/1s or 100/1m' });
+    return z.NEVER;
+  }
+  return { max, durationMs };
+});
+export const ratio = str.transform((s, ctx) => {
+  const n = Number(s.trim());
+  if (s.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) {
+    ctx.addIssue({ code: 'custom', message: 'a number from 0 to 1' });
+    return z.NEVER;
+  }
+  return n;
+});
+export const tz = str.refine((s) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: s });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'an IANA time zone such as UTC or Europe/Berlin');
+export const redisUrl = str.refine((s) => {
+  try {
+    const u = new URL(s);
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+  } catch {
+    return false;
+  }
+}, 'redis://[user:password@]host[:port][/db] or rediss://…');
+export const httpUrl = str.refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'an http:// or https:// URL');
+export const nonEmpty = str.min(1, 'a non-empty string');
+export const hostPorts = str.transform((s, ctx) => {
+  const out: { host: string; port: number }[] = [];
+  for (const part of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const m = /^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
+    if (!m || Number(m[2]) > 65535) {
+      ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
+      return z.NEVER;
+    }
+    out.push({ host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) });
+  }
+  if (out.length === 0) {
+    ctx.addIssue({ code: 'custom', message: 'comma-separated host:port pairs such as sentinel-1:26379,sentinel-2:26379' });
+    return z.NEVER;
+  }
+  return out;
+});
+export const prefix = str.regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - and an optional {hash tag}, no colons');
+export const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+  message: 'one of fatal, error, warn, info, debug, trace, silent',
+});
+
+/** Interval: a Go duration (at least 1s) or a 5/6-field cron expression evaluated in `tzName`. */
+export function parseInterval(variable: string, text: string, tzName: string): Interval {
+  const form = `${DURATION_FORM} (at least 1s), or a 5- or 6-field cron expression such as "*/5 * * * *"`;
+  const t = text.trim();
+  const fields = t.split(/\s+/);
+  if (fields.length === 5 || fields.length === 6) {
+    try {
+      CronExpressionParser.parse(t, { tz: tzName, strict: false });
+      return { pattern: t };
+    } catch {
+      throw new ConfigError(variable, text, form);
+    }
+  }
+  const ms = parseDuration(t);
+  if (ms === undefined || ms < 1000) throw new ConfigError(variable, text, form);
+  return { every: ms };
+}

@@ -1,0 +1,112 @@
+/**
+ * Adding one job of a kind, for whoever adds it outside a fan-out: `ctx.enqueue` in a handler (and
+ * HTTP mode's `{"enqueue":[…]}` answers), `trigger` and the API. The subject is checked against the
+ * kind's scope, an item's data against the size cap and the kind's schema, so a bad job is refused
+ * where it is added, with a clear error, instead of failing later in a worker.
+ */
+import { createHash } from 'node:crypto';
+import type { JobsOptions } from 'bullmq';
+import type { Subject } from '../handlers/types.js';
+import { InvalidJobError } from './errors.js';
+import type { KindConfig } from './kinds.js';
+import { jobOptions, type Queues } from './queues.js';
+import { coalesceId, JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
+
+/** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
+export const MAX_ITEM_DATA_BYTES = 16 * 1024;
+/** Longest delay a timer can honour (2^31 - 1 ms, about 24.8 days). */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+export interface AddJob {
+  kind: KindConfig;
+  subject: Subject | undefined;
+  jobId: string;
+  scheduledFor: number;
+  tick?: string;
+  parent?: ParentRef;
+  delayMs?: number;
+  /** User kinds: merge into the user's job that has not started yet (as fan-out does). */
+  coalesce?: boolean;
+}
+
+/** Checks `subject` against the kind's scope and schema; returns the job's data, or throws InvalidJobError. */
+export function jobData(
+  kind: KindConfig,
+  subject: Subject | undefined,
+  rest: { scheduledFor: number; tick?: string; parent?: ParentRef },
+): JobData {
+  const s = (subject ?? {}) as Record<string, unknown>;
+  const base = {
+    scheduledFor: rest.scheduledFor,
+    ...(rest.tick ? { tick: rest.tick } : {}),
+    ...(rest.parent ? { parent: rest.parent } : {}),
+  };
+  const refuse = (why: string): never => {
+    throw new InvalidJobError(`cannot add a ${kind.name} job: ${why}`);
+  };
+  const checkId = (field: 'userId' | 'id') => {
+    const r = subjectId.safeParse(s[field]);
+    if (!r.success) refuse(`${field} ${JSON.stringify(s[field])?.slice(0, 80) ?? 'missing'} ${r.error.issues[0]?.message}`);
+    return r.data as string;
+  };
+  const only = (allowed: string[]) => {
+    const extra = Object.keys(s).filter((k) => !allowed.includes(k));
+    if (extra.length > 0)
+      refuse(
+        `a ${kind.scope} kind takes ${allowed.length ? allowed.map((a) => `"${a}"`).join(' and ') : 'no subject'}, not "${extra.join('", "')}"`,
+      );
+  };
+  switch (kind.scope) {
+    case 'user':
+      only(['userId']);
+      return { userId: checkId('userId'), ...base };
+    case 'global':
+      only([]);
+      return base;
+    case 'item': {
+      only(['id', 'data']);
+      const id = checkId('id');
+      const data = s.data === undefined ? null : s.data;
+      let json: string;
+      try {
+        json = JSON.stringify(data);
+      } catch (err) {
+        return refuse(`data of item ${id} is not JSON (${(err as Error).message})`);
+      }
+      const bytes = Buffer.byteLength(json);
+      if (bytes > MAX_ITEM_DATA_BYTES) refuse(`data of item ${id} is ${bytes} bytes as JSON; at most ${MAX_ITEM_DATA_BYTES}`);
+      const problem = kind.checkData?.(JSON.parse(json));
+      if (problem) refuse(`data of item ${id} does not match the schema: ${problem}`);
+      return { id, data: JSON.parse(json) as unknown, ...base };
+    }
+  }
+}
+
+/** The name each scope's jobs carry on the board. */
+export function jobNameOf(kind: KindConfig): string {
+  return JOB_NAMES[kind.scope];
+}
+
+/** Adds the job; resolves with the id BullMQ kept (a coalesced add returns the user's waiting job). */
+export async function addJob(queues: Queues, a: AddJob): Promise<string> {
+  const { kind } = a;
+  const data = jobData(kind, a.subject, a);
+  if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0 || a.delayMs > MAX_DELAY_MS)) {
+    throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
+  }
+  const opts: JobsOptions = { ...jobOptions(kind), jobId: a.jobId, ...(a.delayMs ? { delay: Math.round(a.delayMs) } : {}) };
+  if (a.coalesce && 'userId' in data) opts.deduplication = { id: coalesceId(kind.queue, data.userId), keepLastIfActive: true };
+  const job = await queues.get(kind.queue).add(jobNameOf(kind), data, opts);
+  return String(job.id);
+}
+
+/**
+ * A child's id: its kind and subject, and a digest of the parent job, so the same parent adds the
+ * same child once however often it runs, and ids stay short along a long chain.
+ */
+export function childJobId(parentQueue: string, parentJobId: string, kind: KindConfig, subject: Subject | undefined): string {
+  const s = (subject ?? {}) as { userId?: string; id?: string };
+  const who = s.userId ?? s.id ?? 'run';
+  const digest = createHash('sha256').update(`${parentQueue}\0${parentJobId}`).digest('base64url').slice(0, 16).replaceAll('_', '.');
+  return `${kind.name}__${who}__${digest}`;
+}

@@ -1,0 +1,109 @@
+/**
+ * Where the kinds come from: the built-in catalog, plus the `jobs` a handler module exports
+ * (module mode) or the kinds a catalog file declares (`SPOTTER_JOBS_CATALOG`, HTTP mode).
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { BUILTIN_KINDS, type BuiltinKind } from './catalog.js';
+import { ConfigError } from './errors.js';
+import { checkDeclarations, type Declarations } from './kinds.js';
+
+export const HANDLERS_VAR = 'SPOTTER_JOBS_HANDLERS';
+export const CATALOG_VAR = 'SPOTTER_JOBS_CATALOG';
+
+export type ModuleExports = Record<string, unknown>;
+
+const cache = new Map<string, Promise<ModuleExports>>();
+
+/** Imports a handler module once per process; its default export's fields count as named exports. */
+export function importHandlerModule(path: string): Promise<ModuleExports> {
+  const href = pathToFileURL(resolve(path)).href;
+  let p = cache.get(href);
+  if (!p) {
+    p = import(href).then(
+      (mod: ModuleExports) => (mod.default && typeof mod.default === 'object' ? { ...(mod.default as object), ...mod } : mod),
+      (err: Error) => {
+        cache.delete(href);
+        throw new ConfigError(HANDLERS_VAR, path, `a loadable JS module (${err.message})`);
+      },
+    );
+    cache.set(href, p);
+  }
+  return p;
+}
+
+function builtins(only?: (name: string, decl: BuiltinKind) => boolean): Declarations {
+  const out: Declarations = {};
+  for (const [name, decl] of Object.entries(BUILTIN_KINDS)) if (!only || only(name, decl)) out[name] = { decl, source: undefined };
+  return out;
+}
+
+function addDeclared(into: Declarations, jobs: unknown, source: string, needRun: boolean): void {
+  if (jobs === null || typeof jobs !== 'object' || Array.isArray(jobs)) {
+    throw new ConfigError(source, typeof jobs, 'an object mapping kind names to their declarations');
+  }
+  for (const [name, decl] of Object.entries(jobs as Record<string, BuiltinKind>)) {
+    if (Object.hasOwn(into, name)) {
+      throw new ConfigError(`${source}: kind "${name}"`, name, 'a name not already in the catalog (duplicate kind)');
+    }
+    if (needRun && typeof (decl as { run?: unknown } | null)?.run !== 'function') {
+      throw new ConfigError(
+        `${source}: kind "${name}" field "run"`,
+        String((decl as { run?: unknown } | null)?.run),
+        'the handler function',
+      );
+    }
+    into[name] = { decl, source };
+  }
+}
+
+/** The built-in catalog alone: demo mode, and tests that need no module. */
+export function builtinCatalog(): Declarations {
+  return builtins();
+}
+
+/**
+ * Reads the catalog the environment points at. A module that exports `jobs` owns its catalog: the
+ * Spotter kinds are in it only if it also exports their functions (`sync`, `enrichment`, `writeback`).
+ */
+export async function loadCatalog(env: NodeJS.ProcessEnv = process.env): Promise<Declarations> {
+  const get = (n: string) => (env[n]?.trim() ? env[n] : undefined);
+  const modulePath = get(HANDLERS_VAR);
+  const catalogPath = get(CATALOG_VAR);
+  let out: Declarations;
+  if (modulePath) {
+    if (catalogPath)
+      throw new ConfigError(CATALOG_VAR, catalogPath, `unset in module mode (${HANDLERS_VAR}): the module exports its kinds as "jobs"`);
+    const mod = await importHandlerModule(modulePath);
+    if (mod.jobs === undefined) return checked(builtins());
+    out = builtins((name, decl) => typeof mod[decl.queue ?? name] === 'function');
+    addDeclared(out, mod.jobs, `${HANDLERS_VAR} jobs`, true);
+  } else if (catalogPath) {
+    if (!get('SPOTTER_URL'))
+      throw new ConfigError(CATALOG_VAR, catalogPath, 'set only with SPOTTER_URL (HTTP mode); in module mode export "jobs"');
+    let doc: unknown;
+    try {
+      doc = parseYaml(readFileSync(catalogPath, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(CATALOG_VAR, catalogPath, `a readable YAML or JSON file (${(err as Error).message.split('\n')[0]})`);
+    }
+    const jobs = (doc as { jobs?: unknown } | null)?.jobs;
+    if (jobs === undefined) throw new ConfigError(CATALOG_VAR, catalogPath, 'a file with a top-level "jobs" object of kinds');
+    out = builtins();
+    addDeclared(out, jobs, CATALOG_VAR, false);
+    for (const [name, { decl }] of Object.entries(out)) {
+      if (decl.run !== undefined)
+        throw new ConfigError(`${CATALOG_VAR}: kind "${name}" field "run"`, String(decl.run), 'no run: Spotter does the work in HTTP mode');
+    }
+  } else {
+    out = builtins();
+  }
+  return checked(out);
+}
+
+function checked(d: Declarations): Declarations {
+  checkDeclarations(d);
+  return d;
+}

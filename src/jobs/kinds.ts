@@ -1,0 +1,260 @@
+/**
+ * Turns the catalog's declarations into each kind's settings: the declaration gives the defaults, an
+ * environment variable `SPOTTER_JOBS_<KIND>_<FIELD>` overrides any of them, and every value goes
+ * through the same parsers as the rest of the configuration. A bad catalog stops start-up naming
+ * the kind and the field.
+ */
+import { z } from 'zod';
+import { bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
+import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
+import { ConfigError } from './errors.js';
+
+export interface ScheduleConfig {
+  enabled: boolean;
+  interval: Interval;
+  /** As written by the operator, for status output. */
+  intervalText: string;
+  offsetMs: number;
+  spreadMs: number;
+}
+
+export interface KindConfig {
+  name: string;
+  scope: Scope;
+  queue: string;
+  description: string;
+  builtin: boolean;
+  /** Upper-case stem of this kind's `SPOTTER_JOBS_<STEM>_…` variables. */
+  envStem: string;
+  /** Absent for kinds that run only when added (by another job, `trigger` or the API). */
+  schedule: ScheduleConfig | undefined;
+  concurrency: number;
+  globalConcurrency: number | undefined;
+  rateLimit: { max: number; durationMs: number } | undefined;
+  attempts: number;
+  backoffMs: number;
+  timeoutMs: number;
+  retention: { completedAgeMs: number; completedCount: number; failedAgeMs: number };
+  /** Kinds its handler may add; undefined: any. */
+  followUps: readonly string[] | undefined;
+  /** Item kinds with a schema: returns what is wrong with an item's data, or undefined. */
+  checkData: ((data: unknown) => string | undefined) | undefined;
+  demoLatencyMs: readonly [number, number] | undefined;
+}
+
+/** Declarations by kind name, each with where it came from (for error messages). */
+export type Declarations = Record<string, { decl: BuiltinKind; source: string | undefined }>;
+
+/** Global values a kind falls back to when neither its declaration nor its variables say. */
+export interface KindFallbacks {
+  tz: string;
+  attempts: number;
+  backoff: string;
+  completedRetention: string;
+  completedKeep: string;
+  failedRetention: string;
+}
+
+/** Per-kind variables as `[field, suffix]`; the schedule and enabled names may be Spotter's own. */
+export const KIND_FIELDS = [
+  ['schedule', 'SCHEDULE'],
+  ['enabled', 'ENABLED'],
+  ['offset', 'OFFSET'],
+  ['spread', 'SPREAD'],
+  ['concurrency', 'CONCURRENCY'],
+  ['globalConcurrency', 'GLOBAL_CONCURRENCY'],
+  ['rateLimit', 'RATE_LIMIT'],
+  ['attempts', 'ATTEMPTS'],
+  ['backoff', 'BACKOFF'],
+  ['timeout', 'TIMEOUT'],
+  ['completedRetention', 'COMPLETED_RETENTION'],
+  ['completedKeep', 'COMPLETED_KEEP'],
+  ['failedRetention', 'FAILED_RETENTION'],
+] as const;
+export type KindField = (typeof KIND_FIELDS)[number][0];
+
+/** The variable that sets `field` of kind `name`. */
+export function kindVariable(name: string, decl: BuiltinKind, field: KindField): string {
+  if (field === 'schedule' && decl.scheduleVar) return decl.scheduleVar;
+  if (field === 'enabled' && decl.enabledVar) return decl.enabledVar;
+  const suffix = KIND_FIELDS.find(([f]) => f === field)?.[1] as string;
+  return `SPOTTER_JOBS_${envStemOf(name, decl)}_${suffix}`;
+}
+
+const KNOWN_FIELDS = new Set<string>([...KIND_FIELDS.map(([f]) => f), 'scope', 'schema', 'followUps', 'description', 'run']);
+const BUILTIN_ONLY = new Set(['queue', 'envStem', 'scheduleVar', 'enabledVar', 'demoLatencyMs']);
+
+/** Checks the declarations as a whole: names, scopes, fields and follow-ups. */
+export function checkDeclarations(all: Declarations): void {
+  const queues = new Map<string, string>();
+  const stems = new Map<string, string>();
+  for (const [name, { decl, source }] of Object.entries(all)) {
+    const where = (field: string) => `${source ?? 'built-in catalog'}: kind "${name}" field "${field}"`;
+    if (!KIND_NAME.test(name)) {
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        'a kind name of a-z, 0-9 and -, starting with a letter, at most 40 characters',
+      );
+    }
+    if (decl === null || typeof decl !== 'object') throw new ConfigError(where('scope'), String(decl), 'an object with at least a scope');
+    if (source) {
+      for (const field of Object.keys(decl)) {
+        if (!KNOWN_FIELDS.has(field) || BUILTIN_ONLY.has(field)) {
+          throw new ConfigError(
+            where(field),
+            String((decl as unknown as Record<string, unknown>)[field]),
+            `a known field (${[...KNOWN_FIELDS].join(', ')})`,
+          );
+        }
+      }
+    }
+    if (!(SCOPES as readonly string[]).includes(decl.scope)) throw new ConfigError(where('scope'), String(decl.scope), SCOPES.join(', '));
+    if (decl.scope === 'item' && decl.schedule !== undefined) {
+      throw new ConfigError(
+        where('schedule'),
+        String(decl.schedule),
+        'no schedule: item kinds are added by other jobs, trigger or the API',
+      );
+    }
+    if (decl.schema !== undefined && decl.scope !== 'item') {
+      throw new ConfigError(where('schema'), '(a schema)', 'no schema: only item kinds carry data');
+    }
+    const queue = decl.queue ?? name;
+    if ((RESERVED_QUEUES as readonly string[]).includes(queue)) {
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        `a name other than ${RESERVED_QUEUES.join(' and ')} (the service's own queues)`,
+      );
+    }
+    const other = queues.get(queue);
+    if (other)
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        `a queue of its own ("${queue}" is taken by kind "${other}")`,
+      );
+    queues.set(queue, name);
+    const stem = envStemOf(name, decl);
+    const clash = stems.get(stem);
+    if (clash)
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        `variables of its own (SPOTTER_JOBS_${stem}_… belong to kind "${clash}")`,
+      );
+    stems.set(stem, name);
+    if (decl.followUps !== undefined) {
+      if (!Array.isArray(decl.followUps)) throw new ConfigError(where('followUps'), String(decl.followUps), 'a list of kind names');
+      for (const f of decl.followUps) {
+        if (!Object.hasOwn(all, f))
+          throw new ConfigError(where('followUps'), String(f), `a kind in the catalog (${Object.keys(all).join(', ')})`);
+      }
+    }
+  }
+}
+
+/** Compiles a kind's schema into a checker: a Standard Schema (zod, valibot, …) or a JSON Schema. */
+function compileSchema(schema: unknown, where: string): KindConfig['checkData'] {
+  if (schema === undefined) return undefined;
+  const std = (schema as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];
+  if (std && typeof std.validate === 'function') {
+    const validate = std.validate as (
+      v: unknown,
+    ) => { issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }> } | Promise<unknown>;
+    return (data) => {
+      const r = validate(data);
+      if (r instanceof Promise) return 'the schema validates asynchronously; only synchronous schemas are supported';
+      const i = r.issues?.[0];
+      return i
+        ? `${(i.path ?? []).map((p) => (typeof p === 'object' && p ? (p as { key: unknown }).key : p)).join('.') || 'data'}: ${i.message}`
+        : undefined;
+    };
+  }
+  let zs: z.ZodType;
+  try {
+    zs = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  } catch (err) {
+    throw new ConfigError(where, JSON.stringify(schema)?.slice(0, 200), `a JSON Schema or a Standard Schema (${(err as Error).message})`);
+  }
+  return (data) => {
+    const r = zs.safeParse(data);
+    if (r.success) return undefined;
+    const i = r.error.issues[0];
+    return `${i?.path.join('.') || 'data'}: ${i?.message ?? 'does not match the schema'}`;
+  };
+}
+
+/** One kind's settings: environment over declaration over fallback, every value parsed. */
+export function kindConfig(
+  name: string,
+  entry: Declarations[string],
+  env: (name: string) => string | undefined,
+  fb: KindFallbacks,
+): KindConfig {
+  const { decl, source } = entry;
+  const read = <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined): T | undefined => {
+    const variable = kindVariable(name, decl, field);
+    const fromEnv = env(variable);
+    const declared = (decl as unknown as Record<string, unknown>)[field];
+    const raw = fromEnv ?? (declared === undefined ? fallback : String(declared));
+    if (raw === undefined) return undefined;
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    const label = fromEnv !== undefined || source === undefined ? variable : `${source}: kind "${name}" field "${field}"`;
+    throw new ConfigError(label, raw, r.error.issues[0]?.message ?? 'a valid value');
+  };
+  const must = <T>(v: T | undefined): T => v as T;
+
+  const scheduleText = read('schedule', z.string(), undefined)?.trim();
+  let schedule: ScheduleConfig | undefined;
+  if (scheduleText !== undefined) {
+    if (decl.scope === 'item') {
+      throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
+    }
+    const variable =
+      env(kindVariable(name, decl, 'schedule')) !== undefined || !source
+        ? kindVariable(name, decl, 'schedule')
+        : `${source}: kind "${name}" field "schedule"`;
+    const interval = parseInterval(variable, scheduleText, fb.tz);
+    const offsetMs = must(read('offset', duration(), '0s'));
+    if (interval.every !== undefined && offsetMs >= interval.every) {
+      throw new ConfigError(
+        kindVariable(name, decl, 'offset'),
+        env(kindVariable(name, decl, 'offset')) ?? String(decl.offset ?? `${offsetMs}ms`),
+        `a duration shorter than the interval (${scheduleText})`,
+      );
+    }
+    schedule = {
+      enabled: must(read('enabled', bool, 'true')),
+      interval,
+      intervalText: scheduleText,
+      offsetMs,
+      spreadMs: must(read('spread', duration(), '0s')),
+    };
+  }
+  return {
+    name,
+    scope: decl.scope,
+    queue: decl.queue ?? name,
+    description: decl.description ?? `${decl.scope} job ${name}`,
+    builtin: source === undefined,
+    envStem: envStemOf(name, decl),
+    schedule,
+    concurrency: must(read('concurrency', int(1, 10_000), decl.scope === 'global' ? '1' : '5')),
+    globalConcurrency: read('globalConcurrency', int(1, 100_000), undefined),
+    rateLimit: read('rateLimit', rate, undefined),
+    attempts: must(read('attempts', int(1, 1000), String(fb.attempts))),
+    backoffMs: must(read('backoff', duration(), fb.backoff)),
+    timeoutMs: must(read('timeout', duration({ min: 1 }), '2m')),
+    retention: {
+      completedAgeMs: must(read('completedRetention', duration(), fb.completedRetention)),
+      completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
+      failedAgeMs: must(read('failedRetention', duration(), fb.failedRetention)),
+    },
+    followUps: decl.followUps ? [...decl.followUps] : undefined,
+    checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
+    demoLatencyMs: decl.demoLatencyMs,
+  };
+}
