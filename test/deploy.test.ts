@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig, VARIABLES } from '../src/config.js';
 import { parseDuration } from '../src/duration.js';
+import { BUILTIN_KINDS } from '../src/jobs/catalog.js';
 import { runCli } from './helpers/spawn-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -199,5 +200,19 @@ describe('Kubernetes manifests', () => {
     const secret = parse(readFileSync(resolve(dir, 'secret.example.yaml'), 'utf8')) as { stringData: Record<string, string> };
     for (const v of Object.values(secret.stringData)) expect(v).toMatch(/^<.+>$/);
     expect(parse(readFileSync(resolve(dir, 'kustomization.yaml'), 'utf8')).resources).not.toContain('secret.example.yaml');
+  });
+});
+
+describe('deployment files follow the catalog', () => {
+  const files = ['docker-compose.yml', ...readdirSync(resolve(ROOT, 'deploy/kubernetes')).map((f) => `deploy/kubernetes/${f}`)];
+  const kindNames = Object.entries(BUILTIN_KINDS).flatMap(([name, k]) => [name, k.queue ?? name]);
+  const pattern = new RegExp(`\\b(${kindNames.join('|')})\\b`);
+
+  it.each(files)('%s names no job kind, so a new kind needs no edit there', (file) => {
+    const text = read(file)
+      .split('\n')
+      .filter((l) => !l.trim().startsWith('#'))
+      .join('\n');
+    expect(text).not.toMatch(pattern);
   });
 });

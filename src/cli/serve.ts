@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
+import { loadHandlers } from '../handlers/select.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { kindsOf } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
@@ -53,6 +54,9 @@ function readinessOf(
 export async function serve(config: Config, role: Role, kinds: readonly KindConfig[] = kindsOf(config)): Promise<void> {
   const log = makeLogger(config).child({ role });
   if (role !== 'worker') assertSafeBinding(config.http.host, config.http.boardPassword);
+  // Handlers first: a kind this process would consume without a handler is a configuration error,
+  // said before anything waits for Redis.
+  const handlers = await loadHandlers(config, { needsUsers: role !== 'worker', kinds: role === 'producer' ? [] : kinds });
   let local: LocalRedis | undefined;
   if (role === 'all' && !config.redisUrlSet && !(await answers(config.redisUrl))) {
     // `npm start` on a bare machine: bring a private Redis, with AOF so data survives restarts.
@@ -96,9 +100,10 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
       rt.lifecycle.add({ name: 'http', close: () => http.close() });
       log.info({ url: http.url }, `probes and metrics at ${http.url}`);
     }
-    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true });
+    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers });
     if (role !== 'producer') {
       parts.consumers = await startWorker(rt, kinds, {
+        handlers,
         retention: role === 'worker',
         observe: jobMetrics ? (q, outcome, s) => jobMetrics.observe(q, outcome, s) : undefined,
       });

@@ -3,6 +3,7 @@
  * fanning each out into per-user jobs. Fails fast when Redis is down at start.
  */
 import { loadHandlers } from '../handlers/select.js';
+import type { Handlers } from '../handlers/types.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
@@ -29,9 +30,9 @@ export async function applyGlobalLimits(rt: Runtime): Promise<void> {
   }
 }
 
-export async function startProducer(rt: Runtime, opts: { retention?: boolean } = {}): Promise<Producer> {
+export async function startProducer(rt: Runtime, opts: { retention?: boolean; handlers?: Handlers } = {}): Promise<Producer> {
   const { config, log, conn, queues, lifecycle } = rt;
-  const handlers = await loadHandlers(config, { needsUsers: true, kinds: [] });
+  const handlers = opts.handlers ?? (await loadHandlers(config, { needsUsers: true, kinds: [] }));
   const definitions = scheduleDefinitions(config);
   let done = false;
   const reconcile = async () => {

@@ -3,6 +3,7 @@
  * with backoff and records dead letters. Waits and reconnects when Redis is down.
  */
 import { loadHandlers } from '../handlers/select.js';
+import type { Handlers } from '../handlers/types.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import type { Runtime } from '../runtime.js';
 import { Retention } from '../services/retention.js';
@@ -11,10 +12,10 @@ import { type ConsumerDeps, Consumers } from './consumer.js';
 export async function startWorker(
   rt: Runtime,
   kinds: readonly KindConfig[],
-  opts: { retention?: boolean; observe?: ConsumerDeps['observe'] } = {},
+  opts: { retention?: boolean; observe?: ConsumerDeps['observe']; handlers?: Handlers } = {},
 ): Promise<Consumers> {
   const { config, log, conn, lifecycle, deadLetters, queues } = rt;
-  const handlers = await loadHandlers(config, { needsUsers: false, kinds });
+  const handlers = opts.handlers ?? (await loadHandlers(config, { needsUsers: false, kinds }));
   if (handlers.mode === 'demo') {
     log.info(
       { users: config.handlers.kind === 'demo' ? config.handlers.users : 0 },
