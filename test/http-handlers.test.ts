@@ -1,13 +1,24 @@
 import { createHmac } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { httpHandlers, parseRetryAfter } from '../src/handlers/http.js';
+import { loadHandlers } from '../src/handlers/select.js';
 import type { HandlerContext, Handlers, UserHandler } from '../src/handlers/types.js';
+import { loadCatalog } from '../src/jobs/catalog-source.js';
 import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
+import type { KindConfig } from '../src/jobs/kinds.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { createLogger } from '../src/logger.js';
+import { trigger } from '../src/ops/trigger.js';
+import { Consumers } from '../src/workers/consumer.js';
+import { harness } from './helpers/harness.js';
+import { newPrefix } from './helpers/redis.js';
+import { waitFor } from './helpers/wait-for.js';
 
 interface Seen {
   method: string;
@@ -182,5 +193,43 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:01:00 GMT', now)).toBe(60_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(null)).toBeUndefined();
+  });
+});
+
+describe('HTTP mode: kinds from a catalog file, chained by the answer', () => {
+  it('POSTs a global and an item kind to /internal/jobs/{kind}, and adds what a 2xx answer enqueues', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-http-catalog-'));
+    const file = join(dir, 'catalog.yaml');
+    writeFileSync(file, 'jobs:\n  cleanup:\n    scope: global\n    schedule: "0 0 * * *"\n    followUps: [tag]\n  tag:\n    scope: item\n');
+    const env = { SPOTTER_URL: base, SPOTTER_JOBS_CATALOG: file };
+    const prefix = newPrefix();
+    const x = await harness(env, { prefix, catalog: await loadCatalog(env) });
+    try {
+      seen.length = 0;
+      respond = (r, res) => {
+        const body = r.url.endsWith('/cleanup') ? { enqueue: [{ kind: 'tag', id: 'track-1', data: { path: '/m/1.flac' } }] } : { ok: true };
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      };
+      const kinds = kindsOf(x.config).filter((k) => k.name === 'cleanup' || k.name === 'tag');
+      const handlers = await loadHandlers(x.config, { needsUsers: false, kinds });
+      const consumers = new Consumers({ ...x, handlers }, kinds);
+      consumers.start();
+      x.lifecycle.add({ name: 'consumers', close: () => consumers.close() });
+      const t = await trigger(x.queues, x.config, x.config.kinds.cleanup as KindConfig);
+      await waitFor('the chained item was posted', () => seen.find((s) => s.url === '/internal/jobs/tag'));
+      const cleanup = JSON.parse((seen.find((s) => s.url === '/internal/jobs/cleanup') as Seen).body);
+      expect(cleanup).toMatchObject({ jobId: t.jobId, kind: 'cleanup', attempt: 1 });
+      expect(cleanup.userId).toBeUndefined();
+      const tag = JSON.parse((seen.find((s) => s.url === '/internal/jobs/tag') as Seen).body);
+      expect(tag).toMatchObject({
+        kind: 'tag',
+        item: { id: 'track-1', data: { path: '/m/1.flac' } },
+        parent: { kind: 'cleanup', jobId: t.jobId },
+      });
+      await waitFor('both completed', async () => (await x.queues.get('tag').getCompletedCount()) === 1);
+    } finally {
+      await x.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -34,14 +34,20 @@ describe('a module that adds a global and an item kind', () => {
     const worker = s.start(['worker']);
     await Promise.all(producers.map((p) => p.waitForLog((l) => l.msg === 'producer started', 'producer started')));
     await worker.waitForLog((l) => l.msg === 'worker started', 'worker started');
-    await waitFor('five cleanups and their tags', () => {
-      const l = entries(s.ledger);
-      return l.filter((e) => e.kind === 'cleanup').length >= 5 && l.filter((e) => e.kind === 'tag').length >= 5;
-    }, { timeoutMs: 30_000 });
+    await waitFor(
+      'five cleanups and their tags',
+      () => {
+        const l = entries(s.ledger);
+        return l.filter((e) => e.kind === 'cleanup').length >= 5 && l.filter((e) => e.kind === 'tag').length >= 5;
+      },
+      { timeoutMs: 30_000 },
+    );
 
     const status = await runCli(['status', '--json'], s.env);
     expect(status.code, status.stderr).toBe(0);
-    const st = JSON.parse(status.stdout) as { schedules: Array<{ name: string; scope: string; interval: string; lastRun: { result: string; added: number } | null }> };
+    const st = JSON.parse(status.stdout) as {
+      schedules: Array<{ name: string; scope: string; interval: string; lastRun: { result: string; added: number } | null }>;
+    };
     expect(st.schedules.map((k) => [k.name, k.scope])).toEqual([
       ['sync', 'user'],
       ['enrichment', 'user'],
@@ -60,7 +66,10 @@ describe('a module that adds a global and an item kind', () => {
     const ticks = new Map<number, number>();
     for (const c of cleanups) ticks.set(c.scheduledFor as number, (ticks.get(c.scheduledFor as number) ?? 0) + 1);
     // Exactly once per tick, whichever of the three producers took it.
-    expect([...ticks.values()].every((n) => n === 1), JSON.stringify([...ticks])).toBe(true);
+    expect(
+      [...ticks.values()].every((n) => n === 1),
+      JSON.stringify([...ticks]),
+    ).toBe(true);
     const tags = l.filter((e) => e.kind === 'tag');
     expect(new Set(tags.map((t) => t.itemId)).size).toBe(tags.length);
     for (const t of tags) expect(cleanups.map((c) => c.jobId)).toContain(t.parent?.jobId);
@@ -98,7 +107,10 @@ describe('an item pipeline: download -> index -> tag -> organize, per item', () 
     await Promise.all([a, b].map((w) => w.waitForLog((l) => l.msg === 'worker started', 'worker started')));
     const t = await runCli(['trigger', 'start'], s.env);
     expect(t.code, t.stderr).toBe(0);
-    await waitFor('a quarter of the downloads', () => entries(s.ledger).filter((e) => e.kind === 'download' && e.event === 'end').length >= 50);
+    await waitFor(
+      'a quarter of the downloads',
+      () => entries(s.ledger).filter((e) => e.kind === 'download' && e.event === 'end').length >= 50,
+    );
     a.kill('SIGKILL');
     await a.exited;
     const killedAt = Date.now();
@@ -126,7 +138,8 @@ describe('an item pipeline: download -> index -> tag -> organize, per item', () 
     }
     // At-least-once: only what the killed worker had in flight may have run twice (its concurrency sum is 10).
     const starts = new Map<string, number>();
-    for (const e of l.filter((x) => x.event === 'start')) starts.set(`${e.kind}/${e.itemId}`, (starts.get(`${e.kind}/${e.itemId}`) ?? 0) + 1);
+    for (const e of l.filter((x) => x.event === 'start'))
+      starts.set(`${e.kind}/${e.itemId}`, (starts.get(`${e.kind}/${e.itemId}`) ?? 0) + 1);
     const twice = [...starts.entries()].filter(([, n]) => n > 1);
     expect(twice.length).toBeLessThanOrEqual(10);
     for (const [key] of twice) {
