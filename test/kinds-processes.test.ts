@@ -153,3 +153,48 @@ describe('an item pipeline: download -> index -> tag -> organize, per item', () 
     expect(firstTag).toBeLessThan(lastDownload);
   });
 });
+
+describe('the examples, run as the README runs them', () => {
+  const example = (name: string) => new URL(`../examples/${name}.mjs`, import.meta.url).pathname;
+
+  it('pipeline: every wanted track of every user is organized', async () => {
+    const s = scene({ SPOTTER_JOBS_HANDLERS: example('pipeline') });
+    s.start(['all']);
+    await waitFor('12 tracks organized', async () => (await s.conn.zcard(`${s.prefix}:organize:completed`)) === 12, { timeoutMs: 30_000 });
+    const organized = await s.conn.zrange(`${s.prefix}:organize:completed`, 0, 0);
+    const raw = await s.conn.hget(`${s.prefix}:organize:${organized[0]}`, 'returnvalue');
+    expect(JSON.parse(raw as string).file).toMatch(/^\/music\/(alice|bob|carol)\/Track \d\.flac$/);
+  });
+
+  it('calendar: four global kinds on their calendars, and trigger runs one now', async () => {
+    const s = scene({ SPOTTER_JOBS_HANDLERS: example('calendar'), SPOTTER_JOBS_TZ: 'Europe/Berlin' });
+    const p = s.start(['all']);
+    await p.waitForLog((l) => l.msg === 'worker started', 'worker started');
+    const status = JSON.parse((await runCli(['status', '--json'], s.env)).stdout) as {
+      schedules: Array<{ name: string; scope: string; interval: string; nextRun: number }>;
+    };
+    expect(status.schedules.map((k) => [k.name, k.scope, k.interval])).toEqual([
+      ['credit-top-up', 'global', '0 0 1 * *'],
+      ['stale-purchase-cleanup', 'global', '0 0 * * *'],
+      ['weekly-report', 'global', '0 9 * * 1'],
+      ['heartbeat', 'global', '30s'],
+    ]);
+    // Midnight on the 1st, Berlin time.
+    const next = new Date(status.schedules[0]?.nextRun as number);
+    const berlin = new Intl.DateTimeFormat('en-GB', {
+      timeZone: 'Europe/Berlin',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+    }).format(next);
+    expect(berlin).toBe('1, 00:00');
+    const t = await runCli(['trigger', 'credit-top-up', '--json'], s.env);
+    expect(t.code, t.stderr).toBe(0);
+    const { jobId } = JSON.parse(t.stdout) as { jobId: string };
+    await waitFor(
+      'the top-up ran',
+      async () => (await s.conn.hget(`${s.prefix}:credit-top-up:${jobId}`, 'returnvalue')) === '{"toppedUp":42}',
+    );
+  });
+});
