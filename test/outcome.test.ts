@@ -1,5 +1,6 @@
+import { UnrecoverableError } from 'bullmq';
 import { describe, expect, it } from 'vitest';
-import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
+import { InvalidJobError, PermanentError, RetryAfterError } from '../src/jobs/errors.js';
 import { backoffDelay, decide } from '../src/jobs/outcome.js';
 
 const base = { maxAttempts: 5, backoffMs: 1000 };
@@ -13,6 +14,20 @@ describe('decide: the thrown error decides the job', () => {
   it('dead-letters a PermanentError at once, whatever the attempt', () => {
     const o = decide(new PermanentError('account closed'), { ...base, attempt: 1 });
     expect(o).toEqual({ kind: 'dead-letter', reason: 'permanent: account closed' });
+  });
+
+  it("dead-letters BullMQ's UnrecoverableError at once instead of retrying it", () => {
+    expect(decide(new UnrecoverableError('no such track'), { ...base, attempt: 1 })).toEqual({
+      kind: 'dead-letter',
+      reason: 'permanent: no such track',
+    });
+  });
+
+  it('dead-letters an invalid job at once with its own reason', () => {
+    expect(decide(new InvalidJobError('invalid job data: userId: required'), { ...base, attempt: 1 })).toEqual({
+      kind: 'dead-letter',
+      reason: 'invalid job data: userId: required',
+    });
   });
 
   it('recognises a PermanentError by name, for modules that cannot import the class', () => {
