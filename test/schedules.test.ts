@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { builtinCatalog } from '../src/jobs/catalog-source.js';
 import { tickJobOptions } from '../src/jobs/queues.js';
 import { startProducer } from '../src/producers/main.js';
 import { scheduleDefinitions } from '../src/schedules/definitions.js';
@@ -36,6 +38,33 @@ async function schedulers(x: Harness) {
 }
 
 describe('schedule reconciliation', () => {
+  it('creates, updates and deletes schedulers for whatever the catalog says', async () => {
+    const catalog = { ...builtinCatalog(), cleanup: { decl: { scope: 'global' as const, schedule: '0 0 * * *' }, source: 'test' } };
+    const x = await harness({ SPOTTER_JOBS_TZ: 'Europe/Berlin' }, { catalog });
+    open.push(x);
+    expect((await reconcile(x)).created.sort()).toEqual(['cleanup', 'enrichment', 'sync', 'write-back']);
+    expect((await schedulers(x)).cleanup).toMatchObject({ pattern: '0 0 * * *', tz: 'Europe/Berlin' });
+    // The kind's schedule overridden by its variable: updated in place.
+    const moved = {
+      ...x,
+      config: loadConfig(
+        {
+          SPOTTER_JOBS_PREFIX: x.prefix,
+          REDIS_URL: x.config.redisUrl,
+          SPOTTER_JOBS_CLEANUP_SCHEDULE: '0 3 * * *',
+          SPOTTER_JOBS_TZ: 'Europe/Berlin',
+        },
+        catalog,
+      ),
+    };
+    expect((await reconcile(moved as Harness)).updated).toEqual(['cleanup']);
+    expect((await schedulers(x)).cleanup?.pattern).toBe('0 3 * * *');
+    // The kind gone from the catalog: its scheduler is deleted.
+    const without = { ...x, config: loadConfig({ SPOTTER_JOBS_PREFIX: x.prefix, REDIS_URL: x.config.redisUrl }) };
+    expect((await reconcile(without as Harness)).removed).toEqual(['cleanup']);
+    expect(Object.keys(await schedulers(x)).sort()).toEqual(['enrichment', 'sync', 'write-back']);
+  });
+
   it('creates the three schedules, staggered by their offsets', async () => {
     const x = await h();
     const r = await reconcile(x);
