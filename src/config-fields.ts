@@ -4,21 +4,34 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
-import { DURATION_FORM, parseDuration } from './duration.js';
+import { DURATION_FORM, formatDuration, parseDuration } from './duration.js';
 import { ConfigError } from './jobs/errors.js';
 
 export type Interval = { every: number; pattern?: undefined } | { pattern: string; every?: undefined };
 
 export const str = z.string();
-export const duration = (opts: { min?: number } = {}) =>
+/** The longest delay a Node timer honours: 2^31 - 1 ms (longer ones fire after 1 ms). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A Go duration used as a timer, so at most MAX_TIMER_MS. Ages compared with timestamps (retention)
+ * have no such limit: pass `max: Infinity`.
+ */
+export const duration = (opts: { min?: number; max?: number } = {}) =>
   str.transform((s, ctx) => {
     const ms = parseDuration(s);
-    if (ms === undefined || ms < (opts.min ?? 0)) {
-      ctx.addIssue({ code: 'custom', message: opts.min ? `${DURATION_FORM}, at least ${opts.min}ms` : DURATION_FORM });
+    const max = opts.max ?? MAX_TIMER_MS;
+    if (ms === undefined || ms < (opts.min ?? 0) || ms > max) {
+      const bounds = [opts.min ? `at least ${opts.min}ms` : '', Number.isFinite(max) ? `at most ${formatDuration(max)}` : ''].filter(
+        Boolean,
+      );
+      ctx.addIssue({ code: 'custom', message: [DURATION_FORM, ...bounds].join(', ') });
       return z.NEVER;
     }
     return ms;
   });
+/** A Go duration that is an age, not a timer. */
+export const age = () => duration({ max: Number.POSITIVE_INFINITY });
 export const bool = str.transform((s, ctx) => {
   const v = s.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
@@ -64,11 +77,12 @@ export const tz = str.refine((s) => {
 export const redisUrl = str.refine((s) => {
   try {
     const u = new URL(s);
-    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '';
+    // The path names the database: empty, or a whole number (checked against the server at start).
+    return (u.protocol === 'redis:' || u.protocol === 'rediss:') && u.hostname !== '' && /^(\/(\d{1,6})?)?$/.test(u.pathname);
   } catch {
     return false;
   }
-}, 'redis://[user:password@]host[:port][/db] or rediss://…');
+}, 'redis://[user:password@]host[:port][/db] or rediss://…, db a whole number');
 export const httpUrl = str.refine((s) => {
   try {
     const u = new URL(s);
@@ -78,6 +92,7 @@ export const httpUrl = str.refine((s) => {
   }
 }, 'an http:// or https:// URL');
 export const nonEmpty = str.min(1, 'a non-empty string');
+export const basicUser = str.regex(/^[^:]+$/, 'a non-empty user name without a colon (basic auth splits at the first colon)');
 export const hostPorts = str.transform((s, ctx) => {
   const out: { host: string; port: number }[] = [];
   for (const part of s

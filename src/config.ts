@@ -3,14 +3,21 @@
  * ConfigError naming the variable, the value and the accepted form; nothing falls back silently.
  */
 import type { z } from 'zod';
-import { bool, duration, hostPorts, httpUrl, int, level, nonEmpty, prefix, ratio, redisUrl, tz } from './config-fields.js';
+import { age, basicUser, bool, duration, hostPorts, httpUrl, int, level, nonEmpty, prefix, ratio, redisUrl, tz } from './config-fields.js';
 import { BUILTIN_KINDS } from './jobs/catalog.js';
 import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
-import { ConfigError } from './jobs/errors.js';
-import { type Declarations, type KindConfig, kindConfig, kindVariable } from './jobs/kinds.js';
+import { ConfigError, UnknownVariableError } from './jobs/errors.js';
+import { type Declarations, KIND_FIELDS, type KindConfig, kindConfig, kindVariable } from './jobs/kinds.js';
 
 export type HandlerMode =
-  | { kind: 'http'; url: string; secrets: string[] }
+  | {
+      kind: 'http';
+      /** Without credentials; those travel in `authorization`, as fetch refuses URLs that carry them. */
+      url: string;
+      /** `Basic …` from the user and password in SPOTTER_URL, if it had them. */
+      authorization?: string;
+      secrets: string[];
+    }
   | { kind: 'module'; path: string }
   | { kind: 'demo'; users: number; failureRate: number };
 
@@ -159,15 +166,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
       throw new ConfigError(name, undefined, 'a value');
     }
     const r = schema.safeParse(raw);
-    if (!r.success) throw new ConfigError(name, get(name), r.error.issues[0]?.message ?? 'a valid value');
+    if (!r.success) throw new ConfigError(name, masked(name, get(name)), r.error.issues[0]?.message ?? 'a valid value');
     return r.data;
   }
 
   const tzName = read('SPOTTER_JOBS_TZ', tz);
   const retention = {
-    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', duration()),
+    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', age()),
     completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
-    failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', duration()),
+    failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', age()),
     intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),
   };
   const backoffMs = read('SPOTTER_JOBS_BACKOFF', duration());
@@ -190,7 +197,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
   const handlers: HandlerMode = url
     ? {
         kind: 'http',
-        url: url.replace(/\/+$/, ''),
+        ...splitCredentials(url),
         secrets: [read('SPOTTER_JOBS_SECRET', nonEmpty, true), read('SPOTTER_JOBS_SECRET_PREVIOUS', nonEmpty, true)].filter(
           (s): s is string => s !== undefined,
         ),
@@ -202,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
           users: read('SPOTTER_JOBS_DEMO_USERS', int(0, 10_000_000)),
           failureRate: read('SPOTTER_JOBS_DEMO_FAILURE_RATE', ratio),
         };
-  if (handlers.kind === 'http' && handlers.secrets.length === 0 && get('SPOTTER_JOBS_SECRET_PREVIOUS')) {
+  if (!get('SPOTTER_JOBS_SECRET') && get('SPOTTER_JOBS_SECRET_PREVIOUS')) {
     throw new ConfigError('SPOTTER_JOBS_SECRET', undefined, 'a secret whenever SPOTTER_JOBS_SECRET_PREVIOUS is set');
   }
 
@@ -227,13 +234,74 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
       port: read('SPOTTER_JOBS_HTTP_PORT', int(0, 65535)),
       workerHost: read('SPOTTER_JOBS_WORKER_HTTP_HOST', nonEmpty),
       workerPort: read('SPOTTER_JOBS_WORKER_HTTP_PORT', int(0, 65535)),
-      boardUser: read('SPOTTER_JOBS_BOARD_USER', nonEmpty),
+      boardUser: read('SPOTTER_JOBS_BOARD_USER', basicUser),
       boardPassword: read('SPOTTER_JOBS_BOARD_PASSWORD', nonEmpty, true),
       readOnly: read('SPOTTER_JOBS_BOARD_READ_ONLY', bool),
     },
     logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
   };
+  refuseUnknownVariables(env, catalog);
   return deepFreeze(config);
+}
+
+/** URL-valued variables whose password must never be echoed, even in an error. */
+function masked(name: string, value: string | undefined): string | undefined {
+  if (value === undefined || (name !== 'REDIS_URL' && name !== 'SPOTTER_URL')) return value;
+  try {
+    return new URL(value).password ? redactUrl(value) : value;
+  } catch {
+    // Not a URL at all: nothing to find a password in, but it may still hold one; say only its shape.
+    return value.includes('@') ? '<a value with credentials>' : value;
+  }
+}
+
+/** SPOTTER_URL's user and password become a Basic authorization header; the URL keeps neither. */
+function splitCredentials(url: string): { url: string; authorization?: string } {
+  const u = new URL(url);
+  const user = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  const bare = u.toString().replace(/\/+$/, '');
+  return user || password ? { url: bare, authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : { url: bare };
+}
+
+/** Read by docker-compose.yml for the published port, not by the service. */
+const COMPOSE_ONLY = ['SPOTTER_JOBS_BOARD_PORT'];
+/** Kubernetes injects `<SERVICE>_SERVICE_HOST`, `<SERVICE>_PORT_6379_TCP…` for every Service, spotter-jobs-* ones included. */
+const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?)?)$/;
+
+/** A misspelled SPOTTER_JOBS_ variable would be ignored silently; refuse it, naming the closest known one. */
+function refuseUnknownVariables(env: NodeJS.ProcessEnv, catalog: Declarations): void {
+  const known = new Set([...VARIABLES.map((v) => v.name), ...COMPOSE_ONLY]);
+  for (const [name, { decl }] of Object.entries(catalog)) for (const [field] of KIND_FIELDS) known.add(kindVariable(name, decl, field));
+  for (const name of Object.keys(env)) {
+    if (!name.startsWith('SPOTTER_JOBS_') || known.has(name)) continue;
+    if (SERVICE_LINK.test(name) && env[name]?.match(/^(tcp|udp|sctp):\/\/|^[\d.:a-f]+$/i)) continue;
+    throw new UnknownVariableError(name, closest(name, known));
+  }
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++)
+      cur[j] = Math.min((prev[j] as number) + 1, (cur[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length] as number;
+}
+
+function closest(name: string, known: Set<string>): string {
+  let best = '';
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return best;
 }
 
 /** The configuration with the kinds the environment's module or catalog file declares. */
@@ -252,7 +320,13 @@ function deepFreeze<T>(o: T): Readonly<T> {
 /** The secrets a log line must never show, for the logger's redaction. */
 export function secretsOf(config: Config): string[] {
   const out: string[] = [];
-  if (config.handlers.kind === 'http') out.push(...config.handlers.secrets);
+  if (config.handlers.kind === 'http') {
+    out.push(...config.handlers.secrets);
+    if (config.handlers.authorization) {
+      const pair = Buffer.from(config.handlers.authorization.slice('Basic '.length), 'base64').toString('utf8');
+      out.push(pair.slice(pair.indexOf(':') + 1), config.handlers.authorization.slice('Basic '.length));
+    }
+  }
   if (config.http.boardPassword) out.push(config.http.boardPassword);
   try {
     const u = new URL(config.redisUrl);

@@ -134,9 +134,24 @@ export async function probe(target: Omit<RedisTarget, 'cluster'>, timeoutMs = 30
   try {
     await within(timeoutMs, () => client.connect());
     const info = await within(timeoutMs, () => client.info('cluster'));
+    const db = urlOptions(target.url).db ?? 0;
+    // ioredis reports a failed SELECT as an error event and carries on in database 0; ask again, so a
+    // database the server does not have stops start-up instead of silently sharing database 0.
+    if (db > 0) {
+      await within(timeoutMs, () => client.select(db)).catch((err: Error) => {
+        throw new ConfigError('REDIS_URL', redactUrl(target.url), `a database the server has (database ${db}: ${err.message})`);
+      });
+    }
     return { cluster: /cluster_enabled:1/.test(info) };
   } catch (err) {
-    throw new RedisUnavailableError(`${where(t)} is not reachable (${(err as Error).message}). Start Redis or set REDIS_URL.`);
+    if (err instanceof ConfigError) throw err;
+    const message = (err as Error).message;
+    if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed/i.test(message)) {
+      throw new RedisUnavailableError(
+        `${where(t)} refused the credentials: authentication failed (${message}). Check the user and password in REDIS_URL.`,
+      );
+    }
+    throw new RedisUnavailableError(`${where(t)} is not reachable (${message}). Start Redis or set REDIS_URL.`);
   } finally {
     client.disconnect();
   }
@@ -153,7 +168,7 @@ export async function probeUntilReachable(
     try {
       return await probe(target);
     } catch (err) {
-      if (signal?.aborted) throw err;
+      if (signal?.aborted || err instanceof ConfigError) throw err;
       if (!said) log.warn({ err: (err as Error).message }, 'waiting for Redis');
       said = true;
       await new Promise((r) => setTimeout(r, 1000));

@@ -233,3 +233,22 @@ describe('HTTP mode: kinds from a catalog file, chained by the answer', () => {
     }
   });
 });
+
+describe('HTTP mode: credentials in SPOTTER_URL (hardening 8)', () => {
+  it('sends them as a Basic Authorization header, never in the URL, a log or a failure reason', async () => {
+    const u = new URL(base);
+    u.username = 'jobs';
+    u.password = 'pa55word-xyz';
+    const c = loadConfig({ SPOTTER_URL: u.toString() });
+    expect(c.handlers).toMatchObject({ kind: 'http', url: base });
+    expect(JSON.stringify(c.handlers)).not.toContain('pa55word-xyz');
+    const h = c.handlers as { url: string; authorization?: string };
+    const run = byQueue(httpHandlers({ url: h.url, authorization: h.authorization, secrets: [], kinds: kindsOf(c) })).run;
+    seen.length = 0;
+    respond = (_r, res) => res.writeHead(500).end('boom');
+    const err = (await run.sync('42', ctx()).catch((e: unknown) => e)) as Error;
+    expect(seen[0]?.headers.authorization).toBe(`Basic ${Buffer.from('jobs:pa55word-xyz').toString('base64')}`);
+    expect(err.message).toContain(`POST ${base}/internal/jobs/sync answered 500`);
+    expect(err.message).not.toContain('pa55word-xyz');
+  });
+});

@@ -55,7 +55,10 @@ async function readCapped(res: Response): Promise<string> {
 }
 
 export interface HttpModeOptions {
+  /** Spotter's base URL, without credentials. */
   url: string;
+  /** Sent as the Authorization header when SPOTTER_URL carried a user and password. */
+  authorization?: string;
   secrets: readonly string[];
   kinds: readonly KindConfig[];
 }
@@ -90,6 +93,7 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
       'content-type': 'application/json',
       'idempotency-key': ctx.jobId,
       'user-agent': 'spotter-jobs',
+      ...(opts.authorization ? { authorization: opts.authorization } : {}),
     };
     if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(body, opts.secrets);
     const target = `${opts.url}/internal/jobs/${kind.queue}`;
@@ -152,7 +156,11 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
       const u = new URL(`${opts.url}/internal/jobs/users`);
       if (cursor) u.searchParams.set('cursor', cursor);
       u.searchParams.set('limit', String(pageSize));
-      const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'spotter-jobs' };
+      const headers: Record<string, string> = {
+        accept: 'application/json',
+        'user-agent': 'spotter-jobs',
+        ...(opts.authorization ? { authorization: opts.authorization } : {}),
+      };
       // GETs carry no body; the signature covers the path and query instead, so Spotter can still
       // authenticate the caller.
       if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(`${u.pathname}${u.search}`, opts.secrets);

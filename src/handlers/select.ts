@@ -12,7 +12,7 @@ export async function loadHandlers(config: Config, roles: { needsUsers: boolean;
   const h = config.handlers;
   switch (h.kind) {
     case 'http':
-      return httpHandlers({ url: h.url, secrets: h.secrets, kinds: kindsOf(config) });
+      return httpHandlers({ url: h.url, authorization: h.authorization, secrets: h.secrets, kinds: kindsOf(config) });
     case 'module':
       return moduleHandlers(h.path, kindsOf(config), roles);
     case 'demo':

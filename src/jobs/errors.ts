@@ -43,20 +43,47 @@ export class ConfigError extends Error {
   }
 }
 
+/** A SPOTTER_JOBS_ variable nothing reads, most likely misspelled. Its value is not echoed: it may be a secret. */
+export class UnknownVariableError extends ConfigError {
+  constructor(variable: string, closest: string) {
+    super(variable, undefined, `a variable spotter-jobs reads`);
+    this.message = `${variable} is not a variable spotter-jobs reads; did you mean ${closest}?`;
+  }
+}
+
 /** Names that mean "never retry": ours, and BullMQ's own UnrecoverableError. */
 const PERMANENT_NAMES = new Set(['PermanentError', 'InvalidJobError', 'UnrecoverableError']);
 
+/** The `name` of whatever was thrown: an Error, or a plain object such as `{ name: 'PermanentError' }`. */
+function nameOf(err: unknown): unknown {
+  return err !== null && typeof err === 'object' ? (err as { name?: unknown }).name : undefined;
+}
+
 export function isPermanent(err: unknown): boolean {
-  return err instanceof PermanentError || (err instanceof Error && PERMANENT_NAMES.has(err.name));
+  const name = nameOf(err);
+  return err instanceof PermanentError || (typeof name === 'string' && PERMANENT_NAMES.has(name));
 }
 
 export function isInvalidJob(err: unknown): boolean {
-  return err instanceof InvalidJobError || (err instanceof Error && err.name === 'InvalidJobError');
+  return err instanceof InvalidJobError || nameOf(err) === 'InvalidJobError';
+}
+
+/** What was thrown, readably: its message, or the value itself as JSON, never `[object Object]`. */
+export function describeThrown(err: unknown): string {
+  const message = err !== null && typeof err === 'object' ? (err as { message?: unknown }).message : undefined;
+  if (typeof message === 'string' && message !== '') return message;
+  if (err instanceof Error) return err.name;
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))?.slice(0, 1000) ?? String(err);
+  } catch {
+    return String(err);
+  }
 }
 
 export function retryAfterOf(err: unknown): number | undefined {
   if (err instanceof RetryAfterError) return err.retryAfterMs;
-  if (err instanceof Error && err.name === 'RetryAfterError') {
+  if (nameOf(err) === 'RetryAfterError') {
     const ms = (err as { retryAfterMs?: unknown }).retryAfterMs;
     if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0) return ms;
   }

@@ -5,7 +5,7 @@
  * the kind and the field.
  */
 import { z } from 'zod';
-import { bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
+import { age, bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
 
@@ -249,9 +249,9 @@ export function kindConfig(
     backoffMs: must(read('backoff', duration(), fb.backoff)),
     timeoutMs: must(read('timeout', duration({ min: 1 }), '2m')),
     retention: {
-      completedAgeMs: must(read('completedRetention', duration(), fb.completedRetention)),
+      completedAgeMs: must(read('completedRetention', age(), fb.completedRetention)),
       completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
-      failedAgeMs: must(read('failedRetention', duration(), fb.failedRetention)),
+      failedAgeMs: must(read('failedRetention', age(), fb.failedRetention)),
     },
     followUps: decl.followUps ? [...decl.followUps] : undefined,
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),

@@ -2,7 +2,7 @@
  * The one place that decides what a thrown error means for a job. Workers, backoff and tests
  * all go through `decide`, so the rules below are the rules.
  */
-import { isInvalidJob, isPermanent, retryAfterOf } from './errors.js';
+import { describeThrown, isInvalidJob, isPermanent, retryAfterOf } from './errors.js';
 
 export type Outcome = { kind: 'retry'; delayMs: number } | { kind: 'dead-letter'; reason: string };
 
@@ -25,7 +25,7 @@ export function backoffDelay(attempt: number, baseMs: number, random: () => numb
 }
 
 export function decide(err: unknown, a: Attempt): Outcome {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = describeThrown(err);
   if (isInvalidJob(err)) return { kind: 'dead-letter', reason: message };
   if (isPermanent(err)) return { kind: 'dead-letter', reason: `permanent: ${message}` };
   if (a.attempt >= a.maxAttempts) {

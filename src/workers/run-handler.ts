@@ -6,7 +6,7 @@
 import { type Job, type Processor, UnrecoverableError } from 'bullmq';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
-import { InvalidJobError } from '../jobs/errors.js';
+import { describeThrown, InvalidJobError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import type { Queues } from '../jobs/queues.js';
@@ -66,7 +66,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const started = Date.now();
     const fail = (err: unknown): never => {
       const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
-      const message = err instanceof Error ? err.message : String(err);
+      const message = describeThrown(err);
       const seconds = (Date.now() - started) / 1000;
       deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
       if (outcome.kind === 'dead-letter') {

@@ -1,0 +1,110 @@
+/**
+ * Limits the configuration must refuse, and secrets it must keep (hardening issue, items 4–8): each
+ * test reproduces what a careless or hostile operator tried.
+ */
+import { describe, expect, it } from 'vitest';
+import { loadConfig, redactUrl, secretsOf } from '../src/config.js';
+import { ConfigError } from '../src/jobs/errors.js';
+import { decide } from '../src/jobs/outcome.js';
+import { redisUrl } from './helpers/redis.js';
+import { runCli } from './helpers/spawn-cli.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('4. what a handler throws', () => {
+  const a = { attempt: 1, maxAttempts: 5, backoffMs: 1000 };
+  it('treats a plain object named PermanentError as permanent, as the docs promise', () => {
+    expect(decide({ name: 'PermanentError', message: 'account closed' }, a)).toEqual({
+      kind: 'dead-letter',
+      reason: 'permanent: account closed',
+    });
+    expect(decide({ name: 'PermanentError' }, a).kind).toBe('dead-letter');
+  });
+  it('renders non-Error throws readably, never as [object Object]', () => {
+    const o = decide({ code: 42, why: 'quota' }, { ...a, attempt: 5 });
+    expect(o).toEqual({ kind: 'dead-letter', reason: 'attempts exhausted (5/5): {"code":42,"why":"quota"}' });
+    expect(decide('plain string', { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): plain string' });
+    expect(decide(undefined, { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): undefined' });
+  });
+});
+
+describe('5. durations a timer cannot honour', () => {
+  it.each([
+    ['SPOTTER_JOBS_RETENTION_INTERVAL', '1000h'],
+    ['SPOTTER_JOBS_SHUTDOWN_TIMEOUT', '1000h'],
+    ['SPOTTER_JOBS_SYNC_TIMEOUT', '1000h'],
+    ['SPOTTER_JOBS_LOCK_DURATION', '597h'],
+    ['SPOTTER_JOBS_STALLED_INTERVAL', '1000h'],
+    ['SPOTTER_JOBS_BACKOFF', '1000h'],
+    ['SPOTTER_JOBS_SYNC_BACKOFF', '1000h'],
+  ])('refuses %s=%s with the maximum', (variable, value) => {
+    const err = configError({ [variable]: value });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toContain('at most 596h31m23s647ms');
+  });
+  it('still takes long retention ages: they are compared with timestamps, not timers', () => {
+    expect(loadConfig({ SPOTTER_JOBS_FAILED_RETENTION: '2160h' }).retention.failedAgeMs).toBe(2160 * 3_600_000);
+  });
+});
+
+describe('6. the Redis database', () => {
+  it.each(['redis://127.0.0.1:6379/abc', 'redis://127.0.0.1:6379/-1', 'redis://127.0.0.1:6379/1/2', 'redis://127.0.0.1:6379/1.5'])(
+    'refuses %s',
+    (url) => {
+      expect(configError({ REDIS_URL: url }).variable).toBe('REDIS_URL');
+    },
+  );
+  it('takes a database number', () => {
+    expect(loadConfig({ REDIS_URL: 'redis://127.0.0.1:6379/3' }).redisUrl).toBe('redis://127.0.0.1:6379/3');
+  });
+  it('exits 78 for a database the server does not have, instead of silently using db 0', async () => {
+    const u = new URL(redisUrl());
+    u.pathname = '/99';
+    const r = await runCli(['status'], { REDIS_URL: u.toString() });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toMatch(/REDIS_URL.*database 99/);
+  });
+});
+
+describe('7. misspelled variables', () => {
+  it('refuses an unknown SPOTTER_JOBS_ variable, naming the closest known one', () => {
+    const err = configError({ SPOTTER_JOBS_SYNC_CONCURENCY: '3' });
+    expect(err.variable).toBe('SPOTTER_JOBS_SYNC_CONCURENCY');
+    expect(err.message).toContain('SPOTTER_JOBS_SYNC_CONCURRENCY');
+  });
+  it('knows every per-kind variable of the catalog, and the compose-only board port', () => {
+    expect(() =>
+      loadConfig({ SPOTTER_JOBS_SYNC_BACKOFF: '1s', SPOTTER_JOBS_WRITEBACK_COMPLETED_KEEP: '5', SPOTTER_JOBS_BOARD_PORT: '3000' }),
+    ).not.toThrow();
+  });
+  it('leaves other prefixes alone', () => {
+    expect(() => loadConfig({ SPOTTER_SOMETHING_ELSE: 'x', SPOTTER_JOBSX: 'y' })).not.toThrow();
+  });
+});
+
+describe('8. secrets in configuration', () => {
+  it('masks the REDIS_URL password in its configuration error', () => {
+    const err = configError({ REDIS_URL: 'redis://:hunter22secret@127.0.0.1:6379/abc' });
+    expect(err.message).not.toContain('hunter22secret');
+    expect(err.message).toContain('***');
+  });
+  it('treats a SPOTTER_URL password as a secret, and masks it in the URL', () => {
+    const c = loadConfig({ SPOTTER_URL: 'http://jobs:pa55word-xyz@spotter:8080' });
+    expect(secretsOf(c)).toContain('pa55word-xyz');
+    expect(redactUrl('http://jobs:pa55word-xyz@spotter:8080/')).toBe('http://jobs:***@spotter:8080/');
+  });
+  it('refuses SPOTTER_JOBS_SECRET_PREVIOUS without SPOTTER_JOBS_SECRET, in any mode', () => {
+    expect(configError({ SPOTTER_JOBS_SECRET_PREVIOUS: 'old-secret' }).variable).toBe('SPOTTER_JOBS_SECRET');
+  });
+  it('refuses a board user containing a colon', () => {
+    expect(configError({ SPOTTER_JOBS_BOARD_USER: 'ad:min' }).variable).toBe('SPOTTER_JOBS_BOARD_USER');
+  });
+});
