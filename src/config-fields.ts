@@ -112,6 +112,17 @@ export const hostPorts = str.transform((s, ctx) => {
   }
   return out;
 });
+export const hostNames = str.transform((s, ctx) => {
+  const names = s
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  if (names.length === 0 || names.some((h) => !/^[a-z0-9.-]+$/.test(h))) {
+    ctx.addIssue({ code: 'custom', message: 'comma-separated host names such as jobs.home.arpa,nas.local' });
+    return z.NEVER;
+  }
+  return names;
+});
 export const prefix = str.regex(/^[A-Za-z0-9_{}.-]+$/, 'letters, digits, _ . - and an optional {hash tag}, no colons');
 export const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
   message: 'one of fatal, error, warn, info, debug, trace, silent',

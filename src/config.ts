@@ -3,7 +3,22 @@
  * ConfigError naming the variable, the value and the accepted form; nothing falls back silently.
  */
 import type { z } from 'zod';
-import { age, basicUser, bool, duration, hostPorts, httpUrl, int, level, nonEmpty, prefix, ratio, redisUrl, tz } from './config-fields.js';
+import {
+  age,
+  basicUser,
+  bool,
+  duration,
+  hostNames,
+  hostPorts,
+  httpUrl,
+  int,
+  level,
+  nonEmpty,
+  prefix,
+  ratio,
+  redisUrl,
+  tz,
+} from './config-fields.js';
 import { BUILTIN_KINDS } from './jobs/catalog.js';
 import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
 import { ConfigError, UnknownVariableError } from './jobs/errors.js';
@@ -49,6 +64,8 @@ export interface Config {
     boardUser: string;
     boardPassword: string | undefined;
     readOnly: boolean;
+    /** Loopback mode: Host names answered besides the loopback ones (DNS-rebinding guard). */
+    allowedHosts: readonly string[];
   };
   logLevel: string;
 }
@@ -142,7 +159,13 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_WORKER_HTTP_PORT', default: '3001', description: 'worker probes/metrics port (0 disables)', roles: W },
   { name: 'SPOTTER_JOBS_BOARD_USER', default: 'admin', description: 'board/API basic-auth user', roles: P },
   { name: 'SPOTTER_JOBS_BOARD_PASSWORD', default: undefined, description: 'board/API password; unset: loopback only', roles: P },
-  { name: 'SPOTTER_JOBS_BOARD_READ_ONLY', default: 'false', description: 'board without write actions', roles: P },
+  { name: 'SPOTTER_JOBS_BOARD_READ_ONLY', default: 'false', description: 'board and API without write actions', roles: P },
+  {
+    name: 'SPOTTER_JOBS_ALLOWED_HOSTS',
+    default: undefined,
+    description: 'loopback mode: Host names answered besides localhost and loopback addresses',
+    roles: P,
+  },
   { name: 'SPOTTER_JOBS_LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace', roles: ALL },
 ];
 
@@ -237,6 +260,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
       boardUser: read('SPOTTER_JOBS_BOARD_USER', basicUser),
       boardPassword: read('SPOTTER_JOBS_BOARD_PASSWORD', nonEmpty, true),
       readOnly: read('SPOTTER_JOBS_BOARD_READ_ONLY', bool),
+      allowedHosts: read('SPOTTER_JOBS_ALLOWED_HOSTS', hostNames, true) ?? [],
     },
     logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
   };

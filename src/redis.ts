@@ -92,6 +92,22 @@ export function failFastConnection(target: RedisTarget, name: string): RedisClie
   });
 }
 
+/**
+ * Connection for the web surface (status page, API, board, metrics): reconnects for as long as it
+ * takes, like a waiting connection, but a command fails within `commandTimeout` instead of hanging for
+ * the whole outage, so a request gets its 503 in time.
+ */
+export function webConnection(target: RedisTarget, name: string, commandTimeoutMs = 1500): RedisClient {
+  return connect(target, {
+    connectionName: name,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: commandTimeoutMs,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 5000),
+  });
+}
+
 /** Runs `fn` with a deadline; the timer is cleared either way, so it never holds the process open. */
 export async function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

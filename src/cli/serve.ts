@@ -4,11 +4,13 @@ import type { Config } from '../config.js';
 import { redactUrl } from '../config.js';
 import { loadHandlers } from '../handlers/select.js';
 import type { KindConfig } from '../jobs/kinds.js';
+import { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
 import { type Producer, startProducer } from '../producers/main.js';
-import { answers, assertClusterPrefix, probe, probeUntilReachable, targetOf, within } from '../redis.js';
+import { answers, assertClusterPrefix, closeConnection, probe, probeUntilReachable, targetOf, webConnection, within } from '../redis.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
+import { DeadLetters } from '../services/dead-letters.js';
 import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';
 import { createRegistry, JobMetrics, registerClusterMetrics } from '../web/metrics.js';
@@ -87,8 +89,20 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
     // The HTTP server is registered before the consumers, so it closes after them: probes keep
     // answering (503) while running jobs finish.
     if (role !== 'worker') {
-      registerClusterMetrics(registry, rt.queues, config);
-      const app = createApp({ config, queues: rt.queues, deadLetters: rt.deadLetters, readiness, registry, log });
+      // The web surface reads through a fail-fast connection of its own: during an outage a page or a
+      // scrape is answered 503 (or redis_up 0) in time instead of waiting as the consumers do.
+      const webConn = webConnection(targetOf(config, cluster), `spotter-jobs:${role}:web`);
+      webConn.on('error', () => {});
+      const webQueues = new Queues(webConn, config, log);
+      rt.lifecycle.add({
+        name: 'web-redis',
+        close: async () => {
+          await webQueues.close();
+          await closeConnection(webConn);
+        },
+      });
+      registerClusterMetrics(registry, webQueues, config);
+      const app = createApp({ config, queues: webQueues, deadLetters: new DeadLetters(webQueues, config), readiness, registry, log });
       const http = await listen(app, config.http.host, config.http.port);
       rt.lifecycle.add({ name: 'http', close: () => http.close() });
       log.info(

@@ -10,14 +10,17 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
+import { within } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
 import { apiRoutes } from './api.js';
 import { BOARD_PATH, boardRouter } from './board.js';
 import { probeRoutes, type Readiness } from './health.js';
-import { basicAuth, refuseCrossSite, refuseWrites, securityHeaders } from './security.js';
+import { basicAuth, loopbackHostsOnly, refuseCrossSite, refuseWrites, securityHeaders } from './security.js';
 import { statusPage } from './status-page.js';
 
 const QUIET = new Set(['/livez', '/readyz', '/healthz', '/metrics']);
+/** Longest a page or API call may wait for Redis before it is answered 503. */
+const REQUEST_DEADLINE_MS = 2000;
 
 function base(log: Logger): Express {
   const app = express();
@@ -49,10 +52,58 @@ function base(log: Logger): Express {
   return app;
 }
 
+/** Errors a fail-fast Redis connection raises while Redis is down, paused or unreachable. */
+const REDIS_DOWN =
+  /Stream isn't writeable|Connection is closed|Command timed out|ECONNREFUSED|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|MaxRetriesPerRequest|Reached the max retries|connect ETIMEDOUT/;
+
 function errors(log: Logger) {
-  return (err: Error, _req: Request, res: Response, _next: NextFunction) => {
+  return (err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (res.headersSent) return;
+    // A body the client got wrong (too large, not JSON): its fault, said plainly, not logged as ours.
+    if (typeof err.status === 'number' && err.status >= 400 && err.status < 500) {
+      const message =
+        err.type === 'entity.too.large'
+          ? 'request body too large'
+          : err.type === 'entity.parse.failed'
+            ? 'request body is not valid JSON'
+            : err.message;
+      res.status(err.status).json({ error: message });
+      return;
+    }
+    if (REDIS_DOWN.test(err.message)) {
+      log.warn({ err: err.message }, 'request failed: Redis unavailable');
+      res.status(503).json({ error: `Redis unavailable: ${err.message}` });
+      return;
+    }
     log.error({ err: err.message }, 'request failed');
-    if (!res.headersSent) res.status(500).json({ error: 'internal error' });
+    res.status(500).json({ error: 'internal error' });
+  };
+}
+
+/** 503 at once when Redis does not answer a PING within a second. */
+function redisGate(queues: Queues) {
+  return async (_req: Request, res: Response, next: NextFunction) => {
+    try {
+      await within(1000, () => queues.conn.ping());
+    } catch (err) {
+      res.status(503).json({ error: `Redis unavailable: ${(err as Error).message}` });
+      return;
+    }
+    next();
+  };
+}
+
+/**
+ * A request that has not been answered within `ms` gets a 503: whatever it waits for (Redis, most
+ * likely) is not answering, and a client is better told so than kept waiting for the whole outage.
+ */
+function deadline(ms: number) {
+  return (_req: Request, res: Response, next: NextFunction) => {
+    const timer = setTimeout(() => {
+      if (!res.headersSent) res.status(503).json({ error: `Redis did not answer within ${ms} ms` });
+    }, ms);
+    res.on('close', () => clearTimeout(timer));
+    next();
   };
 }
 
@@ -69,10 +120,14 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   const { config, log } = deps;
   const app = base(log);
+  if (config.http.boardPassword === undefined) app.use(loopbackHostsOnly(config.http.allowedHosts));
   app.use(probeRoutes(deps.readiness, deps.registry));
   const auth = basicAuth(config.http.boardUser, config.http.boardPassword);
+  app.use(['/', BOARD_PATH, '/api'], deadline(REQUEST_DEADLINE_MS));
   app.get('/', auth, statusPage(deps));
-  if (config.http.readOnly) app.use(BOARD_PATH, auth, refuseWrites);
+  if (config.http.readOnly) app.use([BOARD_PATH, '/api'], auth, refuseWrites);
+  // Bull Board answers a Redis failure with a 500 of its own; ask Redis first, so an outage is a 503.
+  app.use(`${BOARD_PATH}/api`, auth, redisGate(deps.queues));
   app.use(BOARD_PATH, auth, boardRouter(deps.queues, { readOnly: config.http.readOnly }));
   app.use('/api', auth, apiRoutes(deps));
   app.use((_req, res) => {

@@ -9,6 +9,7 @@ import type { Queues } from '../jobs/queues.js';
 import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, scheduledKinds, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
+import { within } from '../redis.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
@@ -46,32 +47,59 @@ export class JobMetrics {
   }
 }
 
+/**
+ * A collect that cannot read Redis leaves its gauge empty instead of failing the whole scrape, so
+ * /metrics keeps answering (process metrics, `spotter_jobs_redis_up 0`) through an outage.
+ */
+function tolerant<T extends Gauge>(collect: (this: T) => Promise<void>) {
+  return async function (this: T) {
+    try {
+      await collect.call(this);
+    } catch {
+      this.reset();
+    }
+  };
+}
+
 export function registerClusterMetrics(registry: Registry, queues: Queues, config: Config): void {
+  new Gauge({
+    name: 'spotter_jobs_redis_up',
+    help: '1 when Redis answered a PING within the scrape, 0 otherwise',
+    registers: [registry],
+    async collect() {
+      this.set(
+        await within(1500, () => queues.conn.ping()).then(
+          () => 1,
+          () => 0,
+        ),
+      );
+    },
+  });
   new Gauge({
     name: 'spotter_jobs_queue_jobs',
     help: 'Jobs per queue and state, read from Redis at scrape time',
     labelNames: ['queue', 'state'],
     registers: [registry],
-    async collect() {
+    collect: tolerant(async function () {
       const names = allQueues(config);
       const counts = await Promise.all(names.map((q) => queues.get(q).getJobCounts(...JOB_STATES)));
       this.reset();
       names.forEach((queue, i) => {
         for (const state of JOB_STATES) this.set({ queue, state }, counts[i]?.[state] ?? 0);
       });
-    },
+    }),
   });
   new Gauge({
     name: 'spotter_jobs_dead_letters',
     help: 'Dead letters waiting for replay or purge, by source queue',
     labelNames: ['source_queue'],
     registers: [registry],
-    async collect() {
+    collect: tolerant(async function () {
       // Dead-letter ids start with their source queue, so counting needs the ids only, not the jobs.
       const ids = await queues.conn.lrange(queueKey(config.prefix, DEAD_LETTER_QUEUE, 'wait'), 0, -1);
       this.reset();
       for (const q of workQueues(config)) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
-    },
+    }),
   });
   type PerSchedule = Record<string, number>;
   const scheduleNames = () => scheduledKinds(config).map((k) => k.name);
@@ -81,11 +109,11 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       help,
       labelNames: ['schedule'],
       registers: [registry],
-      async collect() {
+      collect: tolerant(async function () {
         const values = await read();
         this.reset();
         for (const [schedule, v] of Object.entries(values)) if (v !== undefined) this.set({ schedule }, v);
-      },
+      }),
     });
   const fromTicks = (pick: (t: TickResult) => number) => async () => {
     const out: PerSchedule = {};

@@ -68,13 +68,41 @@ export function refuseCrossSite(req: Request, res: Response, next: NextFunction)
   next();
 }
 
-/** In read-only mode no write reaches the board, whatever its UI offers. */
+/** In read-only mode no write reaches the board or the API, whatever the board's UI offers. */
 export function refuseWrites(req: Request, res: Response, next: NextFunction): void {
   if (SAFE_METHODS.has(req.method)) {
     next();
     return;
   }
-  res.status(403).type('text/plain').send('the board is read-only (SPOTTER_JOBS_BOARD_READ_ONLY=true)');
+  res.status(403).type('text/plain').send('read-only (SPOTTER_JOBS_BOARD_READ_ONLY=true): no changes through the board or the API');
+}
+
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\]|::1)$/i;
+
+/** The host name of a Host header, without its port. */
+function hostName(host: string | undefined): string {
+  if (!host) return '';
+  const h = host.trim().toLowerCase();
+  if (h.startsWith('[')) return h.slice(0, h.indexOf(']') + 1);
+  return h.replace(/:\d+$/, '');
+}
+
+/**
+ * Without a password the server trusts that whoever reaches it is on this machine. A page elsewhere
+ * can still reach it through DNS rebinding (evil.example resolving to 127.0.0.1), with a Host and an
+ * Origin of its own; so in that mode only loopback Host names, and those the operator lists, are
+ * answered (421 otherwise).
+ */
+export function loopbackHostsOnly(allowed: readonly string[]) {
+  const extra = new Set(allowed.map((h) => h.toLowerCase()));
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const name = hostName(req.headers.host);
+    if (LOOPBACK_HOST.test(name) || extra.has(name)) {
+      next();
+      return;
+    }
+    res.status(421).type('text/plain').send('this server answers only loopback host names (see SPOTTER_JOBS_ALLOWED_HOSTS)');
+  };
 }
 
 export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
