@@ -45,6 +45,13 @@ function readinessOf(
       const ok = (await parts.consumers?.consuming()) ?? false;
       checks.consuming = ok ? 'ok' : 'not consuming';
       ready &&= ok;
+      // Reported, not failing readiness: the slots are free again, but the operator should know.
+      const overdue = parts.consumers?.overdue() ?? [];
+      if (overdue.length > 0)
+        checks.overdue = `${overdue.length} job(s) still running past their timeout: ${overdue
+          .map((o) => `${o.queue}/${o.jobId}`)
+          .join(', ')
+          .slice(0, 500)}`;
     }
     if (rt.evictionPolicy && rt.evictionPolicy !== 'noeviction') {
       checks.evictionPolicy = `warning: maxmemory-policy is ${rt.evictionPolicy}, not noeviction`;
@@ -83,8 +90,8 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   rt.lifecycle.installSignalHandlers();
   try {
     const registry = createRegistry();
-    const jobMetrics = role !== 'producer' ? new JobMetrics(registry) : undefined;
     const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
+    const jobMetrics = role !== 'producer' ? new JobMetrics(registry, () => parts.consumers?.overdue().length ?? 0) : undefined;
     const readiness = readinessOf(rt, parts);
     // The HTTP server is registered before the consumers, so it closes after them: probes keep
     // answering (503) while running jobs finish.

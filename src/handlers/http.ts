@@ -6,10 +6,9 @@ import { createHmac } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentError, RetryAfterError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
+import { MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { AnyHandler, HandlerContext, Handlers, Subject } from './types.js';
 
-/** A 2xx body larger than this is not kept as the job's return value. */
-export const MAX_RESULT_BYTES = 16 * 1024;
 const USERS_TIMEOUT_MS = 30_000;
 
 const usersPage = z.object({

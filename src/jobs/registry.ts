@@ -88,6 +88,9 @@ export interface TickJobData {
   manual?: boolean;
 }
 
+/** A job's result is stored with it in Redis; in every handler mode it is JSON of at most this size. */
+export const MAX_RESULT_BYTES = 16 * 1024;
+
 /** What a dead letter keeps: enough to replay exactly and to understand without digging. */
 export interface DeadLetterData {
   sourceQueue: string;

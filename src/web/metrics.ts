@@ -18,7 +18,15 @@ export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
 export class JobMetrics {
   readonly duration: Histogram<'queue' | 'outcome'>;
   readonly total: Counter<'queue' | 'outcome'>;
-  constructor(registry: Registry) {
+  constructor(registry: Registry, overdue: () => number = () => 0) {
+    new Gauge({
+      name: 'spotter_jobs_jobs_overdue',
+      help: 'Attempts that timed out while their handler, ignoring ctx.signal, is still running in this process',
+      registers: [registry],
+      collect() {
+        this.set(overdue());
+      },
+    });
     this.duration = new Histogram({
       name: 'spotter_jobs_job_duration_seconds',
       help: 'Handler run time per attempt, by queue and outcome',

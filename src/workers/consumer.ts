@@ -10,7 +10,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
-import { makeProcessor, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
+import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
 export interface ConsumerDeps {
   conn: RedisClient;
@@ -26,6 +26,7 @@ export class Consumers {
   private readonly workers = new Map<string, Worker>();
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
+  private readonly overdueJobs = new Map<string, Overdue>();
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -48,6 +49,7 @@ export class Consumers {
           log,
           leaving: () => this.leaving,
           running: this.running,
+          overdue: this.overdueJobs,
           observe: this.deps.observe,
         }),
         {
@@ -63,7 +65,36 @@ export class Consumers {
           },
         },
       );
-      worker.on('error', (err) => log.error({ queue, err: err.message }, 'worker error'));
+      worker.on('error', (err) => {
+        // BullMQ could not store an outcome because another worker took the job over: this process
+        // held the event loop past SPOTTER_JOBS_LOCK_DURATION (or lost Redis that long), so the run
+        // counts for nothing and the job may have run twice.
+        const lost = /(?:Missing lock|Lock mismatch) for job ([^.\s]+)/.exec(err.message);
+        if (lost) {
+          log.warn(
+            { queue, jobId: lost[1], err: err.message, lockDurationMs: config.lockDurationMs },
+            `lost the lock of job ${lost[1]} while running it: another worker may have run it too; this run is not counted as completed (keep the event loop free: no synchronous work longer than the lock)`,
+          );
+          return;
+        }
+        log.error({ queue, err: err.message }, 'worker error');
+      });
+      // Counted and logged once BullMQ has stored the result, not when the handler returned.
+      worker.on('completed', (job) => {
+        const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
+        this.deps.observe?.(queue, 'completed', ms / 1000);
+        const d = job.data as { userId?: string; id?: string };
+        log.info(
+          {
+            queue,
+            jobId: job.id,
+            ...(d.userId ? { userId: d.userId } : d.id ? { itemId: d.id } : {}),
+            attempt: job.attemptsMade,
+            durationMs: ms,
+          },
+          'job completed',
+        );
+      });
       worker.on('failed', (job) => {
         // finishedOn is set only when the job moved to `failed` for good (no retry left).
         if (!job?.finishedOn) return;
@@ -75,6 +106,11 @@ export class Consumers {
       worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or lost its lock); running it again'));
       this.workers.set(queue, worker);
     }
+  }
+
+  /** Attempts that timed out but whose handler, ignoring its signal, has not settled yet. */
+  overdue(): Overdue[] {
+    return [...this.overdueJobs.values()];
   }
 
   /** Job ids running in this process right now. */

@@ -4,13 +4,14 @@
  * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
  */
 import { type Job, type Processor, UnrecoverableError } from 'bullmq';
+import { formatDuration } from '../duration.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
-import { describeThrown, InvalidJobError } from '../jobs/errors.js';
+import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import type { Queues } from '../jobs/queues.js';
-import { JOB_DATA, type JobData, kindByName } from '../jobs/registry.js';
+import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
@@ -31,8 +32,39 @@ export interface RunHandlerDeps {
    * for `ctx.signal` (created on demand: most of the per-job cost of a no-op handler was this).
    */
   running: Map<string, AbortController | undefined>;
-  /** Per-attempt outcome and duration, for the metrics. */
+  /** Per-attempt outcome and duration, for the metrics (completions are counted once stored, by the consumer). */
   observe?: (queue: string, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
+  /** Attempts that timed out while their handler, ignoring its signal, still runs; by `jobId#attempt`. */
+  overdue: Map<string, Overdue>;
+}
+
+export interface Overdue {
+  queue: string;
+  jobId: string;
+  attempt: number;
+  /** When the attempt timed out (epoch ms). */
+  since: number;
+}
+
+/** The attempt ran past the kind's timeout: retried like any passing failure. */
+export class JobTimeoutError extends Error {
+  override name = 'JobTimeoutError';
+}
+
+/** A result BullMQ could not store, or should not: not JSON, or larger than MAX_RESULT_BYTES. */
+export function checkResult(result: unknown): unknown {
+  const value = result ?? null;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (err) {
+    throw new PermanentError(`the result is not JSON: ${(err as Error).message}`);
+  }
+  if (json === undefined) throw new PermanentError(`the result is not JSON: a ${typeof value}`);
+  // Characters are a lower bound of bytes; count bytes only when it could matter.
+  const bytes = json.length * 3 > MAX_RESULT_BYTES ? Buffer.byteLength(json) : json.length;
+  if (bytes > MAX_RESULT_BYTES) throw new PermanentError(`the result is ${bytes} bytes as JSON; at most ${MAX_RESULT_BYTES}`);
+  return value;
 }
 
 type Call = (data: JobData, ctx: HandlerContext) => Promise<unknown>;
@@ -87,6 +119,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
 
     // A child logger costs more than the job itself on a no-op handler; build it only if the handler asks.
     let child: Logger | undefined;
+    let controller: AbortController | undefined;
+    let timedOut: JobTimeoutError | undefined;
     const ctx: HandlerContext = {
       jobId,
       attempt,
@@ -95,13 +129,15 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       scheduledFor: data.scheduledFor,
       parent: data.parent,
       get signal() {
-        let c = deps.running.get(jobId);
-        if (!c) {
-          c = new AbortController();
-          if (deps.leaving()) c.abort(new Error('shutdown deadline reached'));
-          deps.running.set(jobId, c);
+        if (!controller) {
+          controller = new AbortController();
+          if (timedOut) controller.abort(timedOut);
+          else {
+            if (deps.leaving()) controller.abort(new Error('shutdown deadline reached'));
+            deps.running.set(jobId, controller);
+          }
         }
-        return c.signal;
+        return controller.signal;
       },
       get log() {
         child ??= log.child(scope);
@@ -127,20 +163,39 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     };
     if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
     deps.running.set(jobId, undefined);
+    // Every mode gets the kind's deadline: at it the signal fires and the attempt fails, freeing the
+    // slot even if the handler ignores its signal (it is then reported as overdue until it settles).
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        timedOut = new JobTimeoutError(`timed out after ${formatDuration(kind.timeoutMs)}`);
+        controller?.abort(timedOut);
+        reject(timedOut);
+      }, kind.timeoutMs);
+    });
+    const pending = call(data, ctx);
     try {
-      const result = await call(data, ctx);
-      deps.observe?.(queue, 'completed', (Date.now() - started) / 1000);
-      log.info({ ...scope, durationMs: Date.now() - started }, 'job completed');
-      return result ?? null;
+      const result = await Promise.race([pending, deadline]);
+      return checkResult(result);
     } catch (err) {
       if (deps.leaving()) {
         // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
         // worker runs it again (at-least-once), which is why handlers get a stable jobId.
         return new Promise(() => {});
       }
+      if (err === timedOut) {
+        const key = `${jobId}#${attempt}`;
+        deps.overdue.set(key, { queue, jobId, attempt, since: Date.now() });
+        log.warn({ ...scope, timeoutMs: kind.timeoutMs }, 'job timed out; its signal was aborted');
+        pending.then(
+          () => deps.overdue.delete(key),
+          () => deps.overdue.delete(key),
+        );
+      }
       return fail(err);
     } finally {
-      if (!deps.leaving()) deps.running.delete(jobId);
+      clearTimeout(timer);
+      if (!deps.leaving() && deps.running.get(jobId) === controller) deps.running.delete(jobId);
     }
   };
 }

@@ -1,0 +1,112 @@
+/** Work that can hang or lie (hardening 1–3): timeouts in every mode, honest completion, lost locks. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Handler } from '../src/handlers/types.js';
+import { createLogger } from '../src/logger.js';
+import { Consumers } from '../src/workers/consumer.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
+import { harness } from './helpers/harness.js';
+import { readLedger } from './helpers/ledger.js';
+import { useProcessScenes } from './helpers/process-scene.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const open: Array<{ dispose(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.dispose();
+});
+
+async function setup(run: Handler, env: Record<string, string> = {}) {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({
+    level: 'info',
+    destination: { write: (l: string) => lines.push(JSON.parse(l)) } as unknown as NodeJS.WritableStream,
+  });
+  const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms', ...env }, { log });
+  open.push(x);
+  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));
+  consumers.start();
+  open.push({ dispose: () => consumers.close() });
+  const add = (userId: string) =>
+    x.queues.get('sync').add('user', { userId, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: `t__${userId}` });
+  return { x, consumers, add, lines };
+}
+
+describe('1. a handler that never settles', () => {
+  it('is timed out in module mode: signal aborted, attempt retried, slot freed, overdue reported', async () => {
+    const aborted: boolean[] = [];
+    const { x, consumers, add } = await setup(
+      async (userId, ctx) => {
+        if (userId !== 'hang') return { ok: userId };
+        ctx.signal.addEventListener('abort', () => aborted.push(true));
+        // Ignores its signal and never settles.
+        return new Promise(() => {});
+      },
+      { SPOTTER_JOBS_SYNC_TIMEOUT: '300ms', SPOTTER_JOBS_SYNC_CONCURRENCY: '1' },
+    );
+    await add('hang');
+    await add('after');
+    const [d] = await waitFor('the hung job dead-lettered', async () => {
+      const l = await x.deadLetters.list();
+      return l.length > 0 ? l : undefined;
+    });
+    expect(d?.failedReason).toBe('attempts exhausted (2/2): timed out after 300ms');
+    expect(aborted).toEqual([true, true]);
+    // Concurrency 1: the next job ran although the hung handler is still "running".
+    await waitFor('the next job', async () => (await x.queues.get('sync').getCompletedCount()) === 1);
+    expect(consumers.overdue()).toEqual(
+      [
+        { queue: 'sync', jobId: 't__hang', attempt: 1 },
+        { queue: 'sync', jobId: 't__hang', attempt: 2 },
+      ].map((o) => expect.objectContaining(o)),
+    );
+  });
+});
+
+describe('2. results that cannot be stored', () => {
+  it.each([
+    [
+      'circular',
+      () => {
+        const o: Record<string, unknown> = {};
+        o.self = o;
+        return o;
+      },
+      /^permanent: the result is not JSON: .*circular/i,
+    ],
+    ['a BigInt', () => ({ n: 10n }), /^permanent: the result is not JSON: .*BigInt/],
+    ['too large', () => ({ blob: 'x'.repeat(20_000) }), /^permanent: the result is 200\d\d bytes as JSON; at most 16384/],
+  ])('fails a %s result permanently, and never logs or counts it completed', async (_what, result, reason) => {
+    const { x, add, lines } = await setup(async () => result());
+    await add('u1');
+    const [d] = await waitFor('dead letter', async () => {
+      const l = await x.deadLetters.list();
+      return l.length > 0 ? l : undefined;
+    });
+    expect(d?.failedReason).toMatch(reason);
+    expect(d?.attemptsMade).toBe(1);
+    expect(lines.filter((l) => l.msg === 'job completed')).toEqual([]);
+  });
+
+  it('logs "job completed" only once BullMQ has stored the result', async () => {
+    const { x, add, lines } = await setup(async () => ({ fine: true }));
+    await add('u1');
+    await waitFor('completed log', () => lines.find((l) => l.msg === 'job completed'));
+    expect((await x.queues.get('sync').getJob('t__u1'))?.finishedOn).toBeGreaterThan(0);
+  });
+});
+
+describe('3. a handler that blocks the event loop past the lock', () => {
+  const scene = useProcessScenes();
+  it('warns naming the job, and does not count the run as completed', async () => {
+    const s = scene({ SPOTTER_JOBS_LOCK_DURATION: '1s', SPOTTER_JOBS_STALLED_INTERVAL: '500ms' });
+    const a = s.start(['worker', '--queues', 'sync'], { FIXTURE_BUSY_MS: '4000' });
+    await a.waitForLog((l) => l.msg === 'worker started', 'worker a started');
+    const jobId = await s.trigger('busy1');
+    await waitFor('a started the busy job', () => readLedger(s.ledger).find((e) => e.event === 'start' && e.pid === a.pid));
+    const b = s.start(['worker', '--queues', 'sync']);
+    await waitFor('b completed it', () => readLedger(s.ledger).find((e) => e.event === 'end' && e.pid === b.pid), { timeoutMs: 20_000 });
+    const warning = await a.waitForLog((l) => l.msg.includes('lost the lock'), 'lock-lost warning', 20_000);
+    expect(warning).toMatchObject({ level: 40, queue: 'sync', jobId });
+    expect(a.logs().filter((l) => l.msg === 'job completed')).toEqual([]);
+    expect(b.logs().filter((l) => l.msg === 'job completed' && l.jobId === jobId)).toHaveLength(1);
+  });
+});
