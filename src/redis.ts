@@ -146,7 +146,12 @@ export async function probe(target: Omit<RedisTarget, 'cluster'>, timeoutMs = 30
     retryStrategy: () => null,
     enableOfflineQueue: false,
   }) as Redis;
-  client.on('error', () => {});
+  // The reason a connection closes (a refused password, say) arrives as an error event, not as the
+  // rejection of connect(), which only says "Connection is closed".
+  let lastError: Error | undefined;
+  client.on('error', (err: Error) => {
+    lastError = err;
+  });
   try {
     await within(timeoutMs, () => client.connect());
     const info = await within(timeoutMs, () => client.info('cluster'));
@@ -161,7 +166,7 @@ export async function probe(target: Omit<RedisTarget, 'cluster'>, timeoutMs = 30
     return { cluster: /cluster_enabled:1/.test(info) };
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    const message = (err as Error).message;
+    const message = lastError && /closed/i.test((err as Error).message) ? lastError.message : (err as Error).message;
     if (/WRONGPASS|NOAUTH|invalid password|invalid username-password|AUTH failed/i.test(message)) {
       throw new RedisUnavailableError(
         `${where(t)} refused the credentials: authentication failed (${message}). Check the user and password in REDIS_URL.`,

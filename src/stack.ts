@@ -108,7 +108,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       workers: { type: 'string', default: '2' },
-      port: { type: 'string', default: '3000' },
+      // The documented variable, as every other way of starting the producer honours it; --port wins.
+      port: { type: 'string', default: process.env.SPOTTER_JOBS_HTTP_PORT?.trim() || '3000' },
       help: { type: 'boolean', default: false },
     },
   });

@@ -77,22 +77,40 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
       'no Redis was running: started a private redis-server (data in .data/redis)',
     );
   }
+  const registry = createRegistry();
+  const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
+  const jobMetrics = role !== 'producer' ? new JobMetrics(registry, () => parts.consumers?.overdue().length ?? 0) : undefined;
+  let ready: Readiness = async () => ({ ready: false, checks: { redis: 'waiting for Redis' } });
+  // A worker's probes answer from the start: liveness has no dependencies, so an orchestrator does
+  // not restart a worker that is only waiting for Redis (readiness says 503 meanwhile).
+  const probes =
+    role === 'worker' && config.http.workerPort !== 0
+      ? await listen(createProbeApp({ readiness: () => ready(), registry, log }), config.http.workerHost, config.http.workerPort)
+      : undefined;
+  if (probes) log.info({ url: probes.url }, `probes and metrics at ${probes.url}`);
   // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit. Workers
   // wait for Redis instead, as they do for every outage after start-up.
-  const { cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config));
-  assertClusterPrefix(cluster, config.prefix);
-  if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
-  const rt = await createRuntime(config, role, log, targetOf(config, cluster));
+  let cluster: boolean;
+  let rt: Runtime;
+  try {
+    ({ cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config)));
+    assertClusterPrefix(cluster, config.prefix);
+    if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
+    rt = await createRuntime(config, role, log, targetOf(config, cluster));
+  } catch (err) {
+    // An open probe server would keep the process alive after the error.
+    await probes?.close();
+    throw err;
+  }
   if (local) {
     const l = local;
     rt.lifecycle.add({ name: 'local-redis', close: () => l.stop() });
   }
   rt.lifecycle.installSignalHandlers();
+  if (probes) rt.lifecycle.add({ name: 'http', close: () => probes.close() });
   try {
-    const registry = createRegistry();
-    const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
-    const jobMetrics = role !== 'producer' ? new JobMetrics(registry, () => parts.consumers?.overdue().length ?? 0) : undefined;
     const readiness = readinessOf(rt, parts);
+    ready = readiness;
     // The HTTP server is registered before the consumers, so it closes after them: probes keep
     // answering (503) while running jobs finish.
     if (role !== 'worker') {
@@ -116,10 +134,6 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
         { url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' },
         `board at ${http.url}/board`,
       );
-    } else if (config.http.workerPort !== 0) {
-      const http = await listen(createProbeApp({ readiness, registry, log }), config.http.workerHost, config.http.workerPort);
-      rt.lifecycle.add({ name: 'http', close: () => http.close() });
-      log.info({ url: http.url }, `probes and metrics at ${http.url}`);
     }
     if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers });
     if (role !== 'producer') {
