@@ -1,8 +1,10 @@
 /**
- * One JSON line per event (pino). Known secret values are scrubbed from every line just before it is
- * written, so a secret that slips into an error message or a URL still never reaches the log.
+ * One JSON line per event (pino), or readable lines at a terminal. Known secret values are scrubbed
+ * from every line just before it is written, so a secret that slips into an error message or a URL
+ * still never reaches the log.
  */
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -49,8 +51,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
             }
           : {},
     },
-    // Asynchronous writes batch lines under load (one write per batch, not per job) and still go out
-    // at once when idle; pino flushes what is pending when the process exits.
-    opts.destination ?? pino.destination({ dest: 1, sync: false }),
+    opts.destination ?? stdout(),
   );
+}
+
+/**
+ * A person at a terminal gets readable lines; anything else (a container's log driver, a pipe, a
+ * file) one JSON object per line. Asynchronous JSON writes batch lines under load (one write per
+ * batch, not per job) and still go out at once when idle; pino flushes what is pending at exit.
+ */
+function stdout(): pino.DestinationStream {
+  if (process.stdout.isTTY) return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  return pino.destination({ dest: 1, sync: false });
 }

@@ -68,3 +68,29 @@ describe('15. npm run stack honours SPOTTER_JOBS_HTTP_PORT', () => {
     }
   });
 });
+
+describe('16. logs at a terminal', () => {
+  it('are human-readable lines under a TTY, and JSON otherwise', async () => {
+    const s = scene({ SPOTTER_JOBS_HANDLERS: '' });
+    const cli = resolve(import.meta.dirname, '../dist/cli.js');
+    // `script` gives the child a pseudo-terminal as stdout, as a person's shell would.
+    const child = spawn('script', ['-qfec', `${process.execPath} ${cli} producer`, '/dev/null'], {
+      env: { ...s.env, PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    scene.onCleanup(async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    });
+    await waitFor('the producer started, readably', () => out.includes('producer started'), { timeoutMs: 20_000 });
+    expect(out).toMatch(/INFO.*producer started/);
+    expect(out.split(/\r?\n/).filter((l) => l.startsWith('{'))).toEqual([]);
+    const piped = s.start(['producer']);
+    await piped.waitForLog((l) => l.msg === 'producer started', 'JSON when piped');
+  });
+});
