@@ -111,7 +111,12 @@ export const VARIABLES: readonly Variable[] = [
   { name: 'SPOTTER_JOBS_FANOUT_PAGE', default: '1000', description: 'users per page and per bulk add in a fan-out', roles: P },
   ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
     { name: kv(k, 'concurrency'), default: String(d.concurrency), description: `${k} jobs at once per worker process`, roles: W },
-    { name: kv(k, 'globalConcurrency'), default: undefined, description: `${k} jobs at once across all workers`, roles: PW },
+    {
+      name: kv(k, 'globalConcurrency'),
+      default: undefined,
+      description: `${k} jobs at once across all workers; set by producers (one unset removes the cap)`,
+      roles: P,
+    },
     { name: kv(k, 'rateLimit'), default: undefined, description: `${k} jobs started per window, <max>/<duration> (1/1s)`, roles: W },
     { name: kv(k, 'attempts'), default: undefined, description: `attempts for ${k} jobs (overrides SPOTTER_JOBS_ATTEMPTS)`, roles: PW },
     { name: kv(k, 'timeout'), default: d.timeout, description: `deadline of one ${k} attempt`, roles: W },

@@ -108,6 +108,20 @@ export function webConnection(target: RedisTarget, name: string, commandTimeoutM
   });
 }
 
+/** Resolves once `conn` is ready (at once if it is), or after `ms` whatever its state. */
+export function whenReady(conn: RedisClient, ms = 3000): Promise<void> {
+  if (conn.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      conn.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    conn.once('ready', done);
+  });
+}
+
 /** Runs `fn` with a deadline; the timer is cleared either way, so it never holds the process open. */
 export async function within<T>(ms: number, fn: () => Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

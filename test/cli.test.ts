@@ -4,7 +4,7 @@ import { PermanentError } from '../src/jobs/errors.js';
 import { freePort } from '../src/local-redis.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { type Harness, harness } from './helpers/harness.js';
+import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { CLI, runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -81,6 +81,7 @@ describe('the CLI, run as a user runs it', () => {
   it('status --json shows schedules and counts; trigger adds a tick or one user job', async () => {
     const x = await harness();
     open.push(x);
+    await reconcileAsProducer(x);
     const env = testEnv(x.prefix);
     const tick = await runCli(['trigger', 'sync', '--json'], env);
     expect(tick.code).toBe(0);
@@ -98,7 +99,8 @@ describe('the CLI, run as a user runs it', () => {
     const status = JSON.parse(s.stdout);
     expect(status.schedules.map((x: { name: string }) => x.name)).toEqual(['sync', 'enrichment', 'write-back']);
     expect(status.queues.writeback.delayed).toBe(1);
-    expect(status.queues.schedules.waiting).toBe(1);
+    // The manual tick, and sync's first tick (an interval without offset ticks at once).
+    expect(status.queues.schedules.waiting).toBe(2);
     expect(status.deadLetters).toBe(0);
     const text = await runCli(['status'], env);
     expect(text.stdout).toMatch(/write-back\s+writeback\s+yes\s+1h/);

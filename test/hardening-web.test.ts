@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
-import { targetOf, webConnection } from '../src/redis.js';
+import { targetOf, webConnection, whenReady } from '../src/redis.js';
 import { DeadLetters } from '../src/services/dead-letters.js';
 import { createApp } from '../src/web/app.js';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
@@ -122,6 +122,7 @@ describe('11. a Redis outage', () => {
     open.push(() => x.dispose());
     // As `serve` builds it: the web surface reads through a fail-fast connection of its own.
     const conn = webConnection(targetOf(x.config), 'test:web');
+    await whenReady(conn);
     const queues = new Queues(conn, x.config, x.log);
     open.push(async () => {
       await queues.close();

@@ -5,7 +5,7 @@ import { constantTimeEqual } from '../src/web/security.js';
 import { isLoopback } from '../src/web/server.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { type Harness, harness } from './helpers/harness.js';
+import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -154,7 +154,7 @@ describe('JSON API', () => {
     expect(sync[0]).toMatchObject({ sourceQueue: 'sync', attemptsMade: 1 });
     expect((await req('/api/dead-letter?queue=mail', { headers: h })).status).toBe(400);
     const replay = await req('/api/dead-letter/replay', { method: 'POST', headers: h, body: JSON.stringify({ ids: ['sync__t__a'] }) });
-    expect(await replay.json()).toEqual({ replayed: ['t__a__replay'], missing: [] });
+    expect(await replay.json()).toEqual({ replayed: ['t__a__replay'], missing: [], settled: [] });
     expect((await req('/api/dead-letter/replay', { method: 'POST', headers: h, body: '{}' })).status).toBe(400);
     const purge = await req('/api/dead-letter?queue=enrichment', { method: 'DELETE', headers: h });
     expect(await purge.json()).toEqual({ purged: 1 });
@@ -217,6 +217,7 @@ describe('request logs', () => {
 describe('the status page', () => {
   it('shows schedules, counts and dead letters, every value escaped', async () => {
     const { x, req } = await setup();
+    await reconcileAsProducer(x);
     await deadLetter(x, 'sync', 'x1', '<img src=x onerror="alert(1)"> token revoked');
     await deadLetter(x, 'sync', 'x2', '<img src=x onerror="alert(1)"> token revoked');
     const page = await (await req('/', { headers: { authorization: AUTH } })).text();

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
+import { DEAD_LETTERED_FIELD } from '../src/services/dead-letters.js';
 import { Retention } from '../src/services/retention.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
@@ -158,8 +159,10 @@ describe('workers, retries and dead letters', () => {
     const job = await x.queues.get('sync').getJob('t__s1');
     await x.deadLetters.record('sync', job as NonNullable<typeof job>);
     expect(await x.deadLetters.count()).toBe(1);
-    // A worker killed between failing the job and writing its dead letter leaves exactly this state:
+    // A worker killed between failing the job and writing its dead letter leaves exactly this state
+    // (no entry, and no mark on the failed job, which is written after the entry):
     await (await x.queues.get('dead-letter').getJob('sync__t__s1'))?.remove();
+    await x.conn.hdel(`${x.prefix}:sync:t__s1`, DEAD_LETTERED_FIELD);
     expect(await x.deadLetters.count()).toBe(0);
     expect(await x.deadLetters.sweep(0)).toBe(1);
     expect((await x.deadLetters.list())[0]?.failedReason).toBe('permanent: nope');
@@ -178,7 +181,7 @@ describe('workers, retries and dead letters', () => {
     await waitFor('dead letters', async () => (await x.deadLetters.count()) === 2);
     healthy = true;
     const r = await x.deadLetters.replay({ ids: ['sync__t__p1', 'nope'] });
-    expect(r).toEqual({ replayed: ['t__p1__replay'], missing: ['nope'] });
+    expect(r).toEqual({ replayed: ['t__p1__replay'], missing: ['nope'], settled: [] });
     await waitFor('replayed job completed', async () => (await x.queues.get('sync').getCompletedCount()) === 1);
     expect(runs).toContainEqual(['t__p1__replay', 1]);
     expect(await x.deadLetters.count()).toBe(1);

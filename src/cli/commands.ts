@@ -111,7 +111,9 @@ export async function triggerCommand(
   if (opts.json) return out(JSON.stringify(t));
   const what = {
     tick: `queued a ${kind.name} fan-out (tick ${t.jobId}) for ${t.runAt}; a running producer fans it out`,
-    user: `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
+    user: t.coalesced
+      ? `user ${opts.user} already has a ${t.queue} job that has not started (${t.jobId}): coalesced into it`
+      : `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
     global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
@@ -149,8 +151,12 @@ export async function dlqReplay(
   if (chosen !== 1) throw new UsageError('say which dead letters to replay: --all, --queue Q, or one or more ids');
   const r = await withQueues(config, (q) => new DeadLetters(q, config).replay(ids.length > 0 ? { ids } : { all: opts.all, queue }));
   if (opts.json) return out(JSON.stringify(r));
-  out(`replayed ${r.replayed.length} dead letter(s)${r.missing.length ? `; not found: ${r.missing.join(', ')}` : ''}`);
-  if (r.missing.length > 0 && r.replayed.length === 0) throw new UsageError('no such dead letter');
+  out(
+    `replayed ${r.replayed.length} dead letter(s)` +
+      (r.settled.length ? `; ${r.settled.length} retired without a replay (their jobs were retried since)` : '') +
+      (r.missing.length ? `; not found: ${r.missing.join(', ')}` : ''),
+  );
+  if (r.missing.length > 0 && r.replayed.length === 0 && r.settled.length === 0) throw new UsageError('no such dead letter');
 }
 
 export async function dlqPurge(config: Config, opts: { queue?: string; olderThan?: string; json?: boolean }, out: Out): Promise<void> {

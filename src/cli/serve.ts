@@ -8,7 +8,17 @@ import { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import { LocalRedis } from '../local-redis.js';
 import { type Producer, startProducer } from '../producers/main.js';
-import { answers, assertClusterPrefix, closeConnection, probe, probeUntilReachable, targetOf, webConnection, within } from '../redis.js';
+import {
+  answers,
+  assertClusterPrefix,
+  closeConnection,
+  probe,
+  probeUntilReachable,
+  targetOf,
+  webConnection,
+  whenReady,
+  within,
+} from '../redis.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { createApp, createProbeApp } from '../web/app.js';
@@ -118,6 +128,8 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
       // scrape is answered 503 (or redis_up 0) in time instead of waiting as the consumers do.
       const webConn = webConnection(targetOf(config, cluster), `spotter-jobs:${role}:web`);
       webConn.on('error', () => {});
+      // Connected before the first request, which would otherwise meet a connection still opening.
+      await whenReady(webConn);
       const webQueues = new Queues(webConn, config, log);
       rt.lifecycle.add({
         name: 'web-redis',

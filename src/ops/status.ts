@@ -1,8 +1,12 @@
 /** The state an operator asks about, read from Redis; shared by `status`, the API and the status page. */
+
+import type { Queue } from 'bullmq';
 import type { Config } from '../config.js';
+import { formatDuration } from '../duration.js';
 import type { Scope } from '../jobs/catalog.js';
 import type { Queues } from '../jobs/queues.js';
-import { allQueues, kindsOf } from '../jobs/registry.js';
+import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
+import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
 export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
@@ -23,30 +27,51 @@ export interface ScheduleStatus {
 }
 
 export interface Status {
-  /** One row per kind of the catalog, scheduled or not. */
+  /** One row per kind of the catalog the producers run, scheduled or not. */
   schedules: ScheduleStatus[];
   queues: Record<string, Record<JobState, number>>;
+  /**
+   * Where the kinds come from: `redis` (recorded by a producer, the truth) or `local` (no producer has
+   * recorded its catalog yet, so this process's own configuration is shown).
+   */
+  catalog: 'redis' | 'local';
 }
 
+type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+
+/** What a scheduler in Redis actually does, in the operator's words. */
+function describe(s: Scheduler): string {
+  return s.pattern ? s.pattern : formatDuration(Number(s.every));
+}
+
+/**
+ * Reads everything from Redis: the kinds from the catalog the producers recorded, each schedule's
+ * interval and next run from its scheduler (so an edit made elsewhere shows as it is), the last run
+ * from the tick record. Never the caller's environment, unless no producer has run yet.
+ */
 export async function readStatus(queues: Queues, config: Config): Promise<Status> {
-  const schedulers = new Map((await queues.schedules().getJobSchedulers(0, -1)).map((s) => [s.key, s]));
+  const [list, recorded] = await Promise.all([queues.schedules().getJobSchedulers(0, -1), readCatalog(queues.conn, config.prefix)]);
+  const schedulers = new Map(list.map((s) => [s.key, s]));
+  const kinds = recorded?.kinds ?? catalogOf(config);
   const schedules = await Promise.all(
-    kindsOf(config).map(
-      async (k): Promise<ScheduleStatus> => ({
+    kinds.map(async (k): Promise<ScheduleStatus> => {
+      const s = schedulers.get(k.name);
+      return {
         name: k.name,
         scope: k.scope,
         queue: k.queue,
-        enabled: k.schedule?.enabled ?? false,
-        interval: k.schedule?.intervalText ?? '-',
-        nextRun: schedulers.get(k.name)?.next ?? null,
+        // A scheduler in Redis is what runs; a configured but disabled schedule has none.
+        enabled: s !== undefined,
+        interval: s ? describe(s) : k.interval,
+        nextRun: s?.next ?? null,
         lastRun: (await lastTick(queues.conn, config.prefix, k.name)) ?? null,
-      }),
-    ),
+      };
+    }),
   );
-  const names = allQueues(config);
+  const names = [...new Set([...kinds.map((k) => k.queue), SCHEDULE_QUEUE, DEAD_LETTER_QUEUE])];
   const counts = await Promise.all(names.map((q) => queues.get(q).getJobCounts(...JOB_STATES)));
   const byQueue = Object.fromEntries(
-    names.map((q, i) => [q, Object.fromEntries(JOB_STATES.map((s) => [s, counts[i]?.[s] ?? 0]))]),
+    names.map((q, i) => [q, Object.fromEntries(JOB_STATES.map((st) => [st, counts[i]?.[st] ?? 0]))]),
   ) as Status['queues'];
-  return { schedules, queues: byQueue };
+  return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local' };
 }

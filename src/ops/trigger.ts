@@ -16,6 +16,8 @@ export interface Triggered {
   jobId: string;
   runAt: string;
   kind: 'tick' | 'user' | 'global' | 'item';
+  /** `--user`: merged into that user's job that had not started yet (its id is `jobId`). */
+  coalesced?: boolean;
 }
 
 export interface TriggerOptions {
@@ -39,12 +41,15 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
     throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --user applies to user kinds only`);
   if (opts.item !== undefined && kind.scope !== 'item')
     throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --item applies to item kinds only`);
-  const direct = async (subject: Subject | undefined, jobId: string) =>
-    addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay });
+  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
+    addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
   switch (kind.scope) {
     case 'user': {
       if (opts.userId === undefined) break;
-      return done('user', kind.queue, await direct({ userId: opts.userId }, userJobId(tickId, opts.userId)));
+      // Coalesced like a fan-out job, so one user's jobs of a kind never run at the same time.
+      const wanted = userJobId(tickId, opts.userId);
+      const id = await direct({ userId: opts.userId }, wanted, true);
+      return { ...done('user', kind.queue, id), coalesced: id !== wanted };
     }
     case 'global':
       return done('global', kind.queue, await direct(undefined, globalJobId(tickId)));

@@ -7,6 +7,7 @@ import type { Handlers } from '../handlers/types.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
+import { recordCatalog } from '../schedules/catalog-record.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
@@ -44,6 +45,7 @@ export async function startProducer(rt: Runtime, opts: { retention?: boolean; ha
       tickOptions: tickJobOptions(config),
       log,
     });
+    await recordCatalog(conn, config);
     done = true;
     return r;
   };

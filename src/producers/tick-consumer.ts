@@ -52,15 +52,17 @@ export class TickConsumer {
     const { config, conn, log } = this.deps;
     const data = job.data as TickJobData;
     const kind = kindByName(config, String(data?.schedule));
-    if (!kind || kind.scope === 'item') throw new Error(`tick job ${job.id} names no known user or global kind`);
-    const schedule = kind.name;
+    const schedule = kind?.name ?? String(data?.schedule).slice(0, 100);
     const tickId = String(job.id);
     const scheduledFor = job.timestamp + (job.opts.delay ?? 0);
     const startedAt = Date.now();
     const tlog = log.child({ schedule, tick: tickId });
     tlog.info({ scheduledFor: new Date(scheduledFor).toISOString(), lagMs: startedAt - scheduledFor }, `tick ${schedule} started`);
-    const base = { schedule, tickId, manual: Boolean(data.manual), scheduledFor, startedAt };
+    const base = { schedule, tickId, manual: Boolean(data?.manual), scheduledFor, startedAt };
     try {
+      // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
+      if (!kind || kind.scope === 'item')
+        throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
       const p =
         kind.scope === 'user'
           ? await fanOut(

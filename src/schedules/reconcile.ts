@@ -16,8 +16,45 @@ const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call
 export interface ReconcileResult {
   created: string[];
   updated: string[];
+  /** Schedulers whose settings in Redis had drifted from the config (edited elsewhere), put back. */
+  repaired: string[];
   removed: string[];
   unchanged: string[];
+}
+
+type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
+
+/** Stable JSON, so option objects compare equal whatever their key order. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  return `{${Object.keys(v as object)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+    .join(',')}}`;
+}
+
+/**
+ * How what Redis holds differs from the definition: the repeat settings and the tick template, read
+ * back from the scheduler itself rather than trusted from a fingerprint, so an edit made outside the
+ * config (on the board, with redis-cli) is seen and undone.
+ */
+export function driftOf(cur: Scheduler, d: ScheduleDefinition, tickOptions: JobsOptions): string[] {
+  const out: string[] = [];
+  const r = d.repeat;
+  if ('every' in r) {
+    if (cur.every !== r.every) out.push(`every ${cur.every ?? cur.pattern} -> ${r.every}`);
+    // Without a configured offset the phase is wherever the scheduler started, and stays there.
+    if (r.offset !== undefined && Number(cur.offset ?? 0) !== r.offset) out.push(`offset ${cur.offset ?? 0} -> ${r.offset}`);
+  } else {
+    if (cur.pattern !== r.pattern) out.push(`pattern ${cur.pattern ?? cur.every} -> ${r.pattern}`);
+    if ((cur.tz ?? undefined) !== r.tz) out.push(`tz ${cur.tz ?? '-'} -> ${r.tz}`);
+  }
+  const data = cur.template?.data as TickTemplateData | undefined;
+  if (data?.schedule !== d.name || data?.spec !== d.spec) out.push('tick data');
+  if (cur.name !== JOB_NAMES.tick) out.push('tick name');
+  if (canonical(cur.template?.opts ?? {}) !== canonical(tickOptions)) out.push('tick options');
+  return out;
 }
 
 export function reconcileLockKey(prefix: string): string {
@@ -49,7 +86,7 @@ export async function reconcileSchedules(opts: {
   const { conn, queue, definitions, log } = opts;
   return withLock(conn, reconcileLockKey(opts.prefix), async () => {
     const existing = new Map((await queue.getJobSchedulers(0, -1)).map((s) => [s.key, s]));
-    const out: ReconcileResult = { created: [], updated: [], removed: [], unchanged: [] };
+    const out: ReconcileResult = { created: [], updated: [], repaired: [], removed: [], unchanged: [] };
     for (const d of definitions) {
       const cur = existing.get(d.name);
       existing.delete(d.name);
@@ -60,14 +97,21 @@ export async function reconcileSchedules(opts: {
         }
         continue;
       }
-      const curSpec = (cur?.template?.data as TickTemplateData | undefined)?.spec;
-      if (cur && curSpec === d.spec) {
+      const changes = cur ? driftOf(cur, d, opts.tickOptions) : [];
+      if (cur && changes.length === 0) {
         out.unchanged.push(d.name);
         continue;
       }
       const data: TickTemplateData = { schedule: d.name, spec: d.spec };
       await queue.upsertJobScheduler(d.name, d.repeat, { name: JOB_NAMES.tick, data, opts: opts.tickOptions });
-      (cur ? out.updated : out.created).push(d.name);
+      const curSpec = (cur?.template?.data as TickTemplateData | undefined)?.spec;
+      if (!cur) out.created.push(d.name);
+      else if (curSpec !== d.spec) out.updated.push(d.name);
+      else {
+        // The config did not change, Redis did: someone edited the scheduler outside the config.
+        out.repaired.push(d.name);
+        log.warn({ schedule: d.name, changes }, `schedule ${d.name} had drifted from the configuration (${changes.join(', ')}); put back`);
+      }
     }
     for (const key of existing.keys()) {
       await queue.removeJobScheduler(key);

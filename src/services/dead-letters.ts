@@ -7,13 +7,31 @@
  * so a worker that dies between the two loses nothing. Ids are derived from the source job, so
  * nothing is dead-lettered twice.
  */
-import type { Job } from 'bullmq';
+import type { Job, JobsOptions } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import { jobOptions, queueKey } from '../jobs/queues.js';
-import { DEAD_LETTER_QUEUE, type DeadLetterData, deadLetterId, JOB_NAMES, kindByQueue, replayJobId, workQueues } from '../jobs/registry.js';
+import {
+  coalesceId,
+  DEAD_LETTER_QUEUE,
+  type DeadLetterData,
+  deadLetterId,
+  JOB_NAMES,
+  kindByQueue,
+  replayJobId,
+  workQueues,
+} from '../jobs/registry.js';
 
 const DLQ_STATES = ['waiting', 'prioritized', 'delayed'] as const;
+
+/**
+ * Fields spotter-jobs keeps in a source job's own hash, beside BullMQ's (which leaves unknown fields
+ * alone and removes them with the job): when its first attempt started, since BullMQ overwrites
+ * `processedOn` on every attempt; and that it was dead-lettered, so a dead letter deleted on purpose
+ * (on the board, say) is not recorded again by the sweep.
+ */
+export const FIRST_ATTEMPT_FIELD = 'sjFirstAttemptAt';
+export const DEAD_LETTERED_FIELD = 'sjDeadLetteredAt';
 
 export interface DeadLetter extends DeadLetterData {
   id: string;
@@ -27,7 +45,7 @@ function explain(job: Job, reason: string): string {
   return reason;
 }
 
-export function toDeadLetter(queue: string, job: Job, reason?: string): DeadLetterData {
+export function toDeadLetter(queue: string, job: Job, reason?: string, firstAttemptAt?: number): DeadLetterData {
   const parent = (job.data as { parent?: DeadLetterData['parent'] } | undefined)?.parent;
   return {
     sourceQueue: queue,
@@ -39,7 +57,7 @@ export function toDeadLetter(queue: string, job: Job, reason?: string): DeadLett
     failedReason: explain(job, reason ?? job.failedReason ?? 'unknown'),
     stacktrace: (job.stacktrace ?? []).slice(-5),
     createdAt: job.timestamp,
-    firstAttemptAt: job.processedOn ?? null,
+    firstAttemptAt: firstAttemptAt ?? job.processedOn ?? null,
     failedAt: job.finishedOn ?? Date.now(),
     deadLetteredAt: Date.now(),
     replays: (String(job.id).match(/__replay/g) ?? []).length,
@@ -56,14 +74,20 @@ export class DeadLetters {
     return this.queues.get(DEAD_LETTER_QUEUE);
   }
 
-  /** Records a finally-failed job; a second call for the same job is a no-op. Returns the entry id. */
+  /**
+   * Records a finally-failed job; a second call for the same failure is a no-op, a later failure of
+   * the same job (retried on the board, say) refreshes the entry. Returns the entry id.
+   */
   async record(queue: string, job: Job, reason?: string): Promise<string> {
     const id = deadLetterId(queue, String(job.id));
-    await this.dlq.add(JOB_NAMES.deadLetter, toDeadLetter(queue, job, reason), {
-      jobId: id,
-      removeOnComplete: true,
-      removeOnFail: true,
-    });
+    const key = queueKey(this.config.prefix, queue, String(job.id));
+    const first = Number((await this.queues.conn.hget(key, FIRST_ATTEMPT_FIELD)) ?? Number.NaN);
+    const entry = toDeadLetter(queue, job, reason, Number.isFinite(first) ? first : undefined);
+    const existing = await this.dlq.getJob(id);
+    if (existing && (existing.data as DeadLetterData).failedAt < entry.failedAt) await existing.updateData(entry);
+    else if (!existing) await this.dlq.add(JOB_NAMES.deadLetter, entry, { jobId: id, removeOnComplete: true, removeOnFail: true });
+    // Marks the source as recorded; only if it still exists, so no bare hash is left behind.
+    await this.queues.conn.eval(MARK, 1, key, DEAD_LETTERED_FIELD, String(Date.now()));
     return id;
   }
 
@@ -79,10 +103,14 @@ export class DeadLetters {
       for (let i = 0; i < ids.length; i += 500) {
         const batch = ids.slice(i, i + 500);
         const p = conn.pipeline();
-        for (const id of batch) p.exists(queueKey(this.config.prefix, DEAD_LETTER_QUEUE, deadLetterId(q, id)));
+        for (const id of batch) {
+          p.hexists(queueKey(this.config.prefix, q, id), DEAD_LETTERED_FIELD);
+          p.exists(queueKey(this.config.prefix, DEAD_LETTER_QUEUE, deadLetterId(q, id)));
+        }
         const res = (await p.exec()) ?? [];
-        for (const [j, [, exists]] of res.entries()) {
-          if (exists) continue;
+        for (let j = 0; j < batch.length; j++) {
+          // Recorded before (even if that dead letter was deleted since), or an entry from before the mark.
+          if (res[2 * j]?.[1] || res[2 * j + 1]?.[1]) continue;
           const job = await this.queues.get(q).getJob(batch[j] as string);
           if (job?.finishedOn) {
             await this.record(q, job);
@@ -143,18 +171,35 @@ export class DeadLetters {
    * lost": the new job is added first (deterministic id, so a crash and a second replay add it once),
    * then the failed original and the dead letter are removed.
    */
-  async replay(sel: { ids?: string[]; queue?: string; all?: boolean }): Promise<{ replayed: string[]; missing: string[] }> {
+  async replay(sel: {
+    ids?: string[];
+    queue?: string;
+    all?: boolean;
+  }): Promise<{ replayed: string[]; missing: string[]; settled: string[] }> {
     const replayed: string[] = [];
     const missing: string[] = [];
+    const settled: string[] = [];
     const one = async (entry: Job) => {
       const d = entry.data as DeadLetterData;
+      const source = this.queues.get(d.sourceQueue);
+      const original = await source.getJob(d.sourceJobId);
+      const state = original ? await original.getState() : undefined;
+      if (state !== undefined && state !== 'failed' && state !== 'unknown') {
+        // Retried since (on the board, say) and waiting, running or done: replaying would run it twice.
+        await removeQuietly(entry);
+        settled.push(entry.id as string);
+        return;
+      }
       const newId = replayJobId(d.sourceJobId);
       const kind = kindByQueue(this.config, d.sourceQueue);
       // A kind removed from the catalog since: its queue still exists, its jobs keep the defaults.
-      const opts = kind ? jobOptions(kind) : { attempts: 1 };
-      const source = this.queues.get(d.sourceQueue);
+      const opts: JobsOptions = kind ? jobOptions(kind) : { attempts: 1 };
+      const userId = (d.data as { userId?: unknown } | null)?.userId;
+      // The same per-user guarantee as fan-out: merged into the user's job that has not started yet,
+      // kept for after the one that is running.
+      if (typeof userId === 'string') opts.deduplication = { id: coalesceId(d.sourceQueue, userId), keepLastIfActive: true };
       await source.add(d.name, d.data, { ...opts, jobId: newId });
-      await removeQuietly(await source.getJob(d.sourceJobId));
+      await removeQuietly(original);
       await removeQuietly(entry);
       replayed.push(newId);
     };
@@ -167,7 +212,38 @@ export class DeadLetters {
     } else if (sel.all || sel.queue) {
       for await (const entry of this.entries((d) => !sel.queue || d.sourceQueue === sel.queue)) await one(entry);
     }
-    return { replayed, missing };
+    return { replayed, missing, settled };
+  }
+
+  /**
+   * Retires the dead letters whose source job was requeued since (a retry on the board, or anything
+   * else that moved it out of `failed`): the entry no longer describes a failed job, and a replay
+   * would run it twice. Returns how many it retired. Two commands per entry, pipelined.
+   */
+  async retireSettled(): Promise<number> {
+    const conn = this.queues.conn;
+    const ids = await conn.lrange(queueKey(this.config.prefix, DEAD_LETTER_QUEUE, 'wait'), 0, -1);
+    let retired = 0;
+    for (let i = 0; i < ids.length; i += 500) {
+      const batch = ids.slice(i, i + 500).map((id) => {
+        const cut = id.indexOf('__');
+        return { id, queue: id.slice(0, cut), jobId: id.slice(cut + 2) };
+      });
+      const p = conn.pipeline();
+      for (const b of batch) {
+        p.exists(queueKey(this.config.prefix, b.queue, b.jobId));
+        p.zscore(queueKey(this.config.prefix, b.queue, 'failed'), b.jobId);
+      }
+      const res = (await p.exec()) ?? [];
+      for (const [j, b] of batch.entries()) {
+        const exists = res[2 * j]?.[1] === 1;
+        const failed = res[2 * j + 1]?.[1] !== null && res[2 * j + 1]?.[1] !== undefined;
+        if (!exists || failed) continue;
+        await removeQuietly(await this.dlq.getJob(b.id));
+        retired++;
+      }
+    }
+    return retired;
   }
 
   /** Removes dead letters (and their failed originals, so the sweep does not bring them back). */
@@ -183,6 +259,9 @@ export class DeadLetters {
     return n;
   }
 }
+
+/** HSET only on a hash that exists: marks a job without resurrecting one that is gone. */
+const MARK = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) else return 0 end`;
 
 async function removeQuietly(job: Job | undefined): Promise<void> {
   if (!job) return;

@@ -62,6 +62,8 @@ export class Retention {
       const recorded = await this.deadLetters.sweep(this.sweptUntil - SWEEP_OVERLAP_MS);
       this.sweptUntil = now;
       if (recorded > 0) this.log.warn({ recorded }, 'dead-letter sweep recorded failed jobs that had no dead letter');
+      const retired = await this.deadLetters.retireSettled();
+      if (retired > 0) this.log.info({ retired }, 'retired dead letters whose jobs were retried since');
     } catch (err) {
       this.log.warn({ err: (err as Error).message }, 'retention round failed; will try again');
     }

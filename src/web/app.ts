@@ -80,6 +80,13 @@ function errors(log: Logger) {
   };
 }
 
+function refuseScheduleEdit(_req: Request, res: Response): void {
+  res.status(403).json({
+    error:
+      'schedules come from the configuration (SPOTTER_JOBS_<KIND>_SCHEDULE, _ENABLED, or the catalog): change them there; Run now works here',
+  });
+}
+
 /** 503 at once when Redis does not answer a PING within a second. */
 function redisGate(queues: Queues) {
   return async (_req: Request, res: Response, next: NextFunction) => {
@@ -126,6 +133,10 @@ export function createApp(deps: AppDeps): Express {
   app.use(['/', BOARD_PATH, '/api'], deadline(REQUEST_DEADLINE_MS));
   app.get('/', auth, statusPage(deps));
   if (config.http.readOnly) app.use([BOARD_PATH, '/api'], auth, refuseWrites);
+  // Schedules are configuration: the next reconciliation would undo an edit made here, so the board
+  // may run a scheduler now but not change or remove one.
+  app.patch(`${BOARD_PATH}/api/queues/:queue/job-schedulers/:id`, auth, refuseScheduleEdit);
+  app.put(`${BOARD_PATH}/api/queues/:queue/job-schedulers/:id/remove`, auth, refuseScheduleEdit);
   // Bull Board answers a Redis failure with a 500 of its own; ask Redis first, so an outage is a 503.
   app.use(`${BOARD_PATH}/api`, auth, redisGate(deps.queues));
   app.use(BOARD_PATH, auth, boardRouter(deps.queues, { readOnly: config.http.readOnly }));

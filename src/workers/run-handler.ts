@@ -10,9 +10,10 @@ import { addJob, childJobId } from '../jobs/add-job.js';
 import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
-import type { Queues } from '../jobs/queues.js';
+import { type Queues, queueKey } from '../jobs/queues.js';
 import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
 export interface RetryDelay {
@@ -96,7 +97,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const who = data && ('userId' in data ? { userId: data.userId } : 'id' in data ? { itemId: data.id } : {});
     const scope = { queue, jobId: job.id, ...who, attempt };
     const started = Date.now();
-    const fail = (err: unknown): never => {
+    const fail = async (err: unknown): Promise<never> => {
       const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
       const message = describeThrown(err);
       const seconds = (Date.now() - started) / 1000;
@@ -108,6 +109,10 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
         throw final;
       }
       log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
+      // BullMQ overwrites processedOn on every attempt; keep the first one's start for the dead letter.
+      // Only on a failed first attempt, so a job that succeeds costs nothing more.
+      if (attempt === 1)
+        await queues.conn.hset(queueKey(config.prefix, queue, jobId), FIRST_ATTEMPT_FIELD, String(started)).catch(() => {});
       const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
       e.retryDelayMs = outcome.delayMs;
       throw e;

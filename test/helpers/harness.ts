@@ -1,8 +1,12 @@
 /** An in-process runtime on the test Redis under a fresh prefix, removed again by `dispose`. */
 import { type Config, loadConfig } from '../../src/config.js';
 import type { Declarations } from '../../src/jobs/kinds.js';
+import { tickJobOptions } from '../../src/jobs/queues.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { recordCatalog } from '../../src/schedules/catalog-record.js';
+import { scheduleDefinitions } from '../../src/schedules/definitions.js';
+import { reconcileSchedules } from '../../src/schedules/reconcile.js';
 import { deletePrefix, newPrefix, testEnv, testRedis } from './redis.js';
 
 export interface Harness extends Runtime {
@@ -30,4 +34,17 @@ export async function harness(
       }
     },
   };
+}
+
+/** What a producer does at start for the schedules, without consuming ticks: reconcile, record the catalog. */
+export async function reconcileAsProducer(x: Harness): Promise<void> {
+  await reconcileSchedules({
+    conn: x.conn,
+    prefix: x.prefix,
+    queue: x.queues.schedules(),
+    definitions: scheduleDefinitions(x.config),
+    tickOptions: tickJobOptions(x.config),
+    log: x.log,
+  });
+  await recordCatalog(x.conn, x.config);
 }
