@@ -2,6 +2,9 @@
  * One truth (issue "what Redis holds, what the board changes and what status says must agree"): each
  * test reproduces a place where two of them told different stories.
  */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
@@ -14,7 +17,7 @@ import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
-import { runCli } from './helpers/spawn-cli.js';
+import { runCli, startCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 import { serveApp } from './helpers/web.js';
 
@@ -239,5 +242,57 @@ describe('8. a dead letter records its first attempt', () => {
     expect(d?.firstAttemptAt).toBeLessThanOrEqual(starts[0] as number);
     expect(d?.firstAttemptAt).toBeGreaterThan((starts[0] as number) - 100);
     expect(d?.firstAttemptAt).toBeLessThan(job?.processedOn as number);
+  });
+});
+
+describe('9. the README handler example, verbatim, outside the repository', () => {
+  it('loads: `import { PermanentError } from "spotter-jobs"` resolves to the running service', async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = /```js\n\s*\/\/ my-handlers\.mjs\n[\s\S]*?```/.exec(readme)?.[0] as string;
+    expect(block).toContain("import { PermanentError } from 'spotter-jobs'");
+    const code = block
+      .split('\n')
+      .slice(1, -1)
+      .map((l) => l.replace(/^ {3}/, ''))
+      .join('\n');
+    const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-outside-'));
+    open.push({ dispose: async () => rmSync(dir, { recursive: true, force: true }) });
+    writeFileSync(join(dir, 'my-handlers.mjs'), code);
+    const x = await h();
+    const env = { ...testEnv(x.prefix), SPOTTER_JOBS_HANDLERS: join(dir, 'my-handlers.mjs') };
+    const s = await runCli(['status'], env);
+    expect(s.code, s.stderr).toBe(0);
+    const w = startCli(['worker'], { ...env, SPOTTER_JOBS_LOG_LEVEL: 'info' });
+    open.push({ dispose: () => w.stop() });
+    await w.waitForLog((l) => l.msg === 'worker started', 'worker started with the README module');
+  });
+});
+
+describe('10. first run: a fixed slot, or at boot plus the delay', () => {
+  it('places a boot schedule its offset after creation, keeps it across restarts, and refuses it for cron', async () => {
+    const before = Date.now();
+    const x = await h({ SPOTTER_JOBS_ENRICHMENT_FIRST_RUN: 'boot', SPOTTER_JOBS_WRITEBACK_FIRST_RUN: 'slot' });
+    await reconcileAsProducer(x);
+    const e = await x.queues.schedules().getJobScheduler('enrichment');
+    expect(e?.next).toBeGreaterThanOrEqual(before + 30_000);
+    expect(e?.next).toBeLessThanOrEqual(Date.now() + 30_000);
+    // The slot mode, as before: one minute into the hour.
+    expect(((await x.queues.schedules().getJobScheduler('write-back'))?.next as number) % 3_600_000).toBe(60_000);
+    // A producer restart leaves the cadence where it is.
+    const { reconcileSchedules } = await import('../src/schedules/reconcile.js');
+    const { scheduleDefinitions } = await import('../src/schedules/definitions.js');
+    const again = await reconcileSchedules({
+      conn: x.conn,
+      prefix: x.prefix,
+      queue: x.queues.schedules(),
+      definitions: scheduleDefinitions(x.config),
+      tickOptions: tickJobOptions(x.config),
+      log: x.log,
+    });
+    expect(again.unchanged).toContain('enrichment');
+    expect((await x.queues.schedules().getJobScheduler('enrichment'))?.next).toBe(e?.next);
+    const bad = await runCli(['status'], { SPOTTER_METADATA_INTERVAL: '0 * * * *', SPOTTER_JOBS_ENRICHMENT_FIRST_RUN: 'boot' });
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/SPOTTER_JOBS_ENRICHMENT_FIRST_RUN="boot".*interval schedules/);
   });
 });

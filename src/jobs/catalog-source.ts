@@ -3,6 +3,7 @@
  * (module mode) or the kinds a catalog file declares (`SPOTTER_JOBS_CATALOG`, HTTP mode).
  */
 import { readFileSync } from 'node:fs';
+import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
@@ -16,12 +17,21 @@ export const CATALOG_VAR = 'SPOTTER_JOBS_CATALOG';
 export type ModuleExports = Record<string, unknown>;
 
 const cache = new Map<string, Promise<ModuleExports>>();
+let hooked = false;
+
+/** Lets handler modules import 'spotter-jobs' (PermanentError, types) wherever they live. */
+function resolveSelf(): void {
+  if (hooked) return;
+  hooked = true;
+  register(new URL('../handlers/self-resolve.js', import.meta.url));
+}
 
 /** Imports a handler module once per process; its default export's fields count as named exports. */
 export function importHandlerModule(path: string): Promise<ModuleExports> {
   const href = pathToFileURL(resolve(path)).href;
   let p = cache.get(href);
   if (!p) {
+    resolveSelf();
     p = import(href).then(
       (mod: ModuleExports) => (mod.default && typeof mod.default === 'object' ? { ...(mod.default as object), ...mod } : mod),
       (err: Error) => {

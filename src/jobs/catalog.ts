@@ -26,8 +26,14 @@ export interface KindDeclaration {
   backoff?: string;
   /** Per-attempt deadline (Go duration). */
   timeout?: string;
-  /** Interval schedules only: where in each interval the tick falls. */
+  /** Interval schedules only: where in each interval the tick falls (`slot`), or the first run's delay (`boot`). */
   offset?: string;
+  /**
+   * Interval schedules only. `slot` (default): ticks at a fixed point of each interval (`offset` into
+   * it), so a fresh start may wait up to an interval. `boot`: Spotter's own loops: the first tick
+   * `offset` after the schedule is first created, then every interval from there.
+   */
+  firstRun?: 'slot' | 'boot';
   /** User kinds only: spread a tick's jobs over this window by a stable per-user delay. */
   spread?: string;
   completedRetention?: string;

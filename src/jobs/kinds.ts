@@ -16,6 +16,8 @@ export interface ScheduleConfig {
   intervalText: string;
   offsetMs: number;
   spreadMs: number;
+  /** See KindDeclaration.firstRun. */
+  firstRun: 'slot' | 'boot';
 }
 
 export interface KindConfig {
@@ -60,6 +62,7 @@ export const KIND_FIELDS = [
   ['schedule', 'SCHEDULE'],
   ['enabled', 'ENABLED'],
   ['offset', 'OFFSET'],
+  ['firstRun', 'FIRST_RUN'],
   ['spread', 'SPREAD'],
   ['concurrency', 'CONCURRENCY'],
   ['globalConcurrency', 'GLOBAL_CONCURRENCY'],
@@ -226,12 +229,21 @@ export function kindConfig(
         `a duration shorter than the interval (${scheduleText})`,
       );
     }
+    const firstRun = must(read('firstRun', z.enum(['slot', 'boot'], { message: 'slot or boot' }), 'slot'));
+    if (firstRun === 'boot' && interval.every === undefined) {
+      throw new ConfigError(
+        kindVariable(name, decl, 'firstRun'),
+        firstRun,
+        'slot for a cron schedule (boot applies to interval schedules)',
+      );
+    }
     schedule = {
       enabled: must(read('enabled', bool, 'true')),
       interval,
       intervalText: scheduleText,
       offsetMs,
       spreadMs: must(read('spread', duration(), '0s')),
+      firstRun,
     };
   }
   return {

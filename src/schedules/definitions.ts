@@ -14,8 +14,24 @@ export interface ScheduleDefinition {
   repeat: { every: number; offset?: number } | { pattern: string; tz: string };
   intervalText: string;
   spreadMs: number;
+  /**
+   * `firstRun: boot`: the first tick this long after the scheduler is created, then every interval.
+   * The phase that gives is computed when the scheduler is created (see `repeatAt`), not stored here.
+   */
+  bootDelayMs?: number;
   /** Fingerprint of the repeat settings; a scheduler is re-upserted only when it changes. */
   spec: string;
+}
+
+/**
+ * The repeat options to create the scheduler with, `now`. For `boot`, the phase (BullMQ's offset)
+ * that puts the next tick `bootDelayMs` from now and every interval after it.
+ */
+export function repeatAt(d: ScheduleDefinition, now = Date.now()): ScheduleDefinition['repeat'] {
+  if (d.bootDelayMs === undefined || !('every' in d.repeat)) return d.repeat;
+  const offset = (now + d.bootDelayMs) % d.repeat.every;
+  // BullMQ reads an offset of 0 as "none" and would tick at once; one millisecond later is the same slot.
+  return { every: d.repeat.every, offset: offset || 1 };
 }
 
 /** Template data of every tick job of a scheduler. */
@@ -27,11 +43,24 @@ export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
   return scheduledKinds(config).map(({ name, queue, schedule }) => {
     const s = schedule as NonNullable<typeof schedule>;
     // Offsets apply to interval schedules; a cron expression already says exactly when it runs.
+    const boot = s.firstRun === 'boot' && s.interval.every !== undefined;
     const repeat =
       s.interval.every !== undefined
-        ? { every: s.interval.every, ...(s.offsetMs > 0 ? { offset: s.offsetMs } : {}) }
+        ? { every: s.interval.every, ...(s.offsetMs > 0 && !boot ? { offset: s.offsetMs } : {}) }
         : { pattern: s.interval.pattern, tz: config.tz };
-    const spec = createHash('sha256').update(JSON.stringify(repeat)).digest('hex').slice(0, 16);
-    return { name, queue, enabled: s.enabled, repeat, intervalText: s.intervalText, spreadMs: s.spreadMs, spec };
+    const spec = createHash('sha256')
+      .update(JSON.stringify(boot ? { ...repeat, firstRun: 'boot', delay: s.offsetMs } : repeat))
+      .digest('hex')
+      .slice(0, 16);
+    return {
+      name,
+      queue,
+      enabled: s.enabled,
+      repeat,
+      intervalText: s.intervalText,
+      spreadMs: s.spreadMs,
+      spec,
+      ...(boot ? { bootDelayMs: s.offsetMs } : {}),
+    };
   });
 }

@@ -8,7 +8,7 @@ import type { JobsOptions, Queue } from 'bullmq';
 import { JOB_NAMES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import type { ScheduleDefinition, TickTemplateData } from './definitions.js';
+import { repeatAt, type ScheduleDefinition, type TickTemplateData } from './definitions.js';
 
 const LOCK_TTL_MS = 15_000;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
@@ -44,7 +44,8 @@ export function driftOf(cur: Scheduler, d: ScheduleDefinition, tickOptions: Jobs
   const r = d.repeat;
   if ('every' in r) {
     if (cur.every !== r.every) out.push(`every ${cur.every ?? cur.pattern} -> ${r.every}`);
-    // Without a configured offset the phase is wherever the scheduler started, and stays there.
+    // Without a configured offset (and with firstRun: boot) the phase is wherever the scheduler
+    // started, and stays there.
     if (r.offset !== undefined && Number(cur.offset ?? 0) !== r.offset) out.push(`offset ${cur.offset ?? 0} -> ${r.offset}`);
   } else {
     if (cur.pattern !== r.pattern) out.push(`pattern ${cur.pattern ?? cur.every} -> ${r.pattern}`);
@@ -103,7 +104,7 @@ export async function reconcileSchedules(opts: {
         continue;
       }
       const data: TickTemplateData = { schedule: d.name, spec: d.spec };
-      await queue.upsertJobScheduler(d.name, d.repeat, { name: JOB_NAMES.tick, data, opts: opts.tickOptions });
+      await queue.upsertJobScheduler(d.name, repeatAt(d), { name: JOB_NAMES.tick, data, opts: opts.tickOptions });
       const curSpec = (cur?.template?.data as TickTemplateData | undefined)?.spec;
       if (!cur) out.created.push(d.name);
       else if (curSpec !== d.spec) out.updated.push(d.name);
