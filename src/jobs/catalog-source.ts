@@ -2,7 +2,7 @@
  * Where the kinds come from: the built-in catalog, plus the `jobs` a handler module exports
  * (module mode) or the kinds a catalog file declares (`SPOTTER_JOBS_CATALOG`, HTTP mode).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { register } from 'node:module';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -23,7 +23,9 @@ let hooked = false;
 function resolveSelf(): void {
   if (hooked) return;
   hooked = true;
-  register(new URL('../handlers/self-resolve.js', import.meta.url));
+  const hook = new URL('../handlers/self-resolve.js', import.meta.url);
+  // Only the built service has the compiled hook; run from source (tests), the package resolves itself.
+  if (existsSync(hook)) register(hook);
 }
 
 /** Imports a handler module once per process; its default export's fields count as named exports. */
