@@ -4,7 +4,7 @@
  * 78 bad configuration (the message names the variable, the value and the accepted form).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { dlqList, dlqPurge, dlqReplay, statusCommand, triggerCommand, UsageError } from './cli/commands.js';
+import { dlqList, dlqPurge, dlqReplay, pauseCommand, statusCommand, triggerCommand, UsageError } from './cli/commands.js';
 import { variablesHelp } from './cli/help.js';
 import { serve } from './cli/serve.js';
 import { type Config, loadSettings } from './config.js';
@@ -82,6 +82,21 @@ function program(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (kind: string, o) => triggerCommand(await cfg(), kind, o, out));
+  for (const [name, pause] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    p.command(name)
+      .description(
+        pause
+          ? 'pause a schedule: its ticks are skipped (trigger still works) until resumed; survives restarts'
+          : 'resume a paused schedule, on its original cadence',
+      )
+      .argument('<schedule>', 'a scheduled kind (see status)')
+      .option('--json', 'print JSON')
+      .addHelpText('after', variablesHelp(['cli']))
+      .action(async (kind: string, o) => pauseCommand(await cfg(), kind, pause, o, out));
+  }
   const dlq = p
     .command('dlq')
     .description('inspect and act on the dead-letter queue')

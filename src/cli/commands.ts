@@ -5,6 +5,7 @@ import { InvalidJobError } from '../jobs/errors.js';
 import { Queues } from '../jobs/queues.js';
 import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { createLogger } from '../logger.js';
+import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
@@ -56,7 +57,7 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
       s.schedules.map((x) => ({
         kind: x.name,
         queue: x.queue,
-        enabled: x.interval === '-' ? '-' : x.enabled ? 'yes' : 'no',
+        enabled: x.interval === '-' ? '-' : x.paused ? 'paused' : x.enabled ? 'yes' : 'no',
         every: x.interval,
         scope: x.scope,
         'next run': when(x.nextRun),
@@ -117,7 +118,24 @@ export async function triggerCommand(
     global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
-  out(what[t.kind]);
+  out(t.paused ? `${what[t.kind]} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)` : what[t.kind]);
+}
+
+/** `pause <kind>` / `resume <kind>`: stop and restart a schedule's ticks, keeping its cadence. */
+export async function pauseCommand(config: Config, name: string, pause: boolean, opts: { json?: boolean }, out: Out): Promise<void> {
+  const kind = kindByNameOrQueue(config, name);
+  if (!kind?.schedule) {
+    throw new UsageError(
+      `"${name}" is no scheduled kind; expected one of ${kindsOf(config)
+        .filter((k) => k.schedule)
+        .map((k) => k.name)
+        .join(', ')}`,
+    );
+  }
+  const changed = await withQueues(config, (q) => setPaused(q, kind.name, pause));
+  if (opts.json) return out(JSON.stringify({ schedule: kind.name, paused: pause, changed }));
+  const verb = pause ? 'paused' : 'resumed';
+  out(changed ? `${kind.name} ${verb}` : `${kind.name} was ${pause ? 'paused' : 'not paused'} already`);
 }
 
 export async function dlqList(config: Config, opts: { queue?: string; limit?: string; json?: boolean }, out: Out): Promise<void> {

@@ -7,6 +7,7 @@ import type { Scope } from '../jobs/catalog.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
+import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
 export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
@@ -21,6 +22,8 @@ export interface ScheduleStatus {
   enabled: boolean;
   /** The schedule as written, or `-` for a kind that runs only when added. */
   interval: string;
+  /** Paused by an operator (`spotter-jobs pause`): its ticks are skipped until resumed. */
+  paused: boolean;
   /** Present when a scheduler exists in Redis. */
   nextRun: number | null;
   lastRun: TickResult | null;
@@ -50,7 +53,11 @@ function describe(s: Scheduler): string {
  * from the tick record. Never the caller's environment, unless no producer has run yet.
  */
 export async function readStatus(queues: Queues, config: Config): Promise<Status> {
-  const [list, recorded] = await Promise.all([queues.schedules().getJobSchedulers(0, -1), readCatalog(queues.conn, config.prefix)]);
+  const [list, recorded, paused] = await Promise.all([
+    queues.schedules().getJobSchedulers(0, -1),
+    readCatalog(queues.conn, config.prefix),
+    pausedSchedules(queues.conn, config.prefix),
+  ]);
   const schedulers = new Map(list.map((s) => [s.key, s]));
   const kinds = recorded?.kinds ?? catalogOf(config);
   const schedules = await Promise.all(
@@ -63,6 +70,7 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
         // A scheduler in Redis is what runs; a configured but disabled schedule has none.
         enabled: s !== undefined,
         interval: s ? describe(s) : k.interval,
+        paused: paused.has(k.name),
         nextRun: s?.next ?? null,
         lastRun: (await lastTick(queues.conn, config.prefix, k.name)) ?? null,
       };

@@ -10,6 +10,7 @@ import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
+import { isPaused } from '../schedules/pause.js';
 
 export interface Triggered {
   queue: string;
@@ -18,6 +19,8 @@ export interface Triggered {
   kind: 'tick' | 'user' | 'global' | 'item';
   /** `--user`: merged into that user's job that had not started yet (its id is `jobId`). */
   coalesced?: boolean;
+  /** The schedule is paused: this manual run goes ahead, its scheduled ticks stay skipped. */
+  paused?: boolean;
 }
 
 export interface TriggerOptions {
@@ -31,11 +34,13 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
   const runAt = opts.at ? opts.at.getTime() : now;
   const delay = Math.max(0, runAt - now);
   const tickId = manualTickId(kind.name, now);
+  const paused = kind.schedule ? await isPaused(queues.conn, queues.prefix, kind.name) : false;
   const done = (what: Triggered['kind'], queue: string, jobId: string): Triggered => ({
     queue,
     jobId,
     runAt: new Date(runAt).toISOString(),
     kind: what,
+    ...(paused ? { paused } : {}),
   });
   if (opts.userId !== undefined && kind.scope !== 'user')
     throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --user applies to user kinds only`);

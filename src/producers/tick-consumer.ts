@@ -13,6 +13,7 @@ import type { Queues } from '../jobs/queues.js';
 import { globalJobId, kindByName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
+import { isPaused } from '../schedules/pause.js';
 import { recordTick, type TickResult } from '../schedules/tick-record.js';
 import { type FanOutProgress, fanOut } from './fan-out.js';
 
@@ -63,6 +64,24 @@ export class TickConsumer {
       // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
       if (!kind || kind.scope === 'item')
         throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
+      // A paused schedule keeps ticking in Redis (so resuming keeps its cadence) but does no work;
+      // a manual run (trigger) goes ahead.
+      if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
+        const finishedAt = Date.now();
+        const skipped: TickResult = {
+          ...base,
+          finishedAt,
+          durationMs: finishedAt - startedAt,
+          users: 0,
+          added: 0,
+          coalesced: 0,
+          errors: 0,
+          result: 'paused',
+        };
+        await recordTick(conn, config.prefix, skipped);
+        tlog.info(`tick ${schedule} skipped: the schedule is paused`);
+        return skipped;
+      }
       const p =
         kind.scope === 'user'
           ? await fanOut(

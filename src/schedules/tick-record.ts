@@ -17,8 +17,12 @@ export interface TickResult {
   added: number;
   coalesced: number;
   errors: number;
-  /** `ok`, or `failed` when the fan-out could not finish (the tick job is retried). */
-  result: 'ok' | 'failed';
+  /**
+   * `ok`; `failed` when the fan-out could not finish (the tick job is retried); `paused` when the
+   * schedule was paused and the tick did nothing (kept in the history only, so the last run stays the
+   * last one that ran).
+   */
+  result: 'ok' | 'failed' | 'paused';
   error?: string;
 }
 
@@ -30,9 +34,9 @@ export function tickKey(prefix: string, schedule: string, what: 'last' | 'histor
 
 export async function recordTick(conn: RedisClient, prefix: string, r: TickResult): Promise<void> {
   const json = JSON.stringify(r);
-  await conn
-    .multi()
-    .set(tickKey(prefix, r.schedule, 'last'), json)
+  const m = conn.multi();
+  if (r.result !== 'paused') m.set(tickKey(prefix, r.schedule, 'last'), json);
+  await m
     .lpush(tickKey(prefix, r.schedule, 'history'), json)
     .ltrim(tickKey(prefix, r.schedule, 'history'), 0, HISTORY - 1)
     .exec();

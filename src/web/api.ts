@@ -6,6 +6,7 @@ import { parseDuration } from '../duration.js';
 import { PermanentError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByName, workQueues } from '../jobs/registry.js';
+import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import type { DeadLetters } from '../services/dead-letters.js';
@@ -57,6 +58,22 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
       throw err;
     }
   });
+
+  // Pause and resume, from the API (JSON) or the status page's buttons (a plain form POST, answered
+  // with a redirect back to the page).
+  for (const [action, paused] of [
+    ['pause', true],
+    ['resume', false],
+  ] as const) {
+    r.post(`/schedules/:name/${action}`, express.urlencoded({ extended: false, limit: '1kb' }), async (req: Request, res: Response) => {
+      const name = String(req.params.name);
+      const kind = kindByName(config, name);
+      if (!kind?.schedule) return res.status(404).json({ error: `no scheduled kind "${name}"` });
+      const changed = await setPaused(queues, kind.name, paused);
+      if (req.is('application/x-www-form-urlencoded')) return res.redirect(303, '/');
+      res.json({ schedule: kind.name, paused, changed });
+    });
+  }
 
   r.get('/dead-letter', async (req, res) => {
     const q = listQuery.safeParse(req.query);

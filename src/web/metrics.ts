@@ -10,6 +10,7 @@ import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, scheduledKinds, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
 import { within } from '../redis.js';
+import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
@@ -137,6 +138,10 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       if (x.next && scheduleNames().includes(x.key)) out[x.key] = x.next / 1000;
     }
     return out;
+  });
+  scheduleGauge('spotter_jobs_schedule_paused', '1 while an operator has paused the schedule (its ticks are skipped)', async () => {
+    const paused = await pausedSchedules(queues.conn, config.prefix);
+    return Object.fromEntries(scheduleNames().map((s) => [s, paused.has(s) ? 1 : 0]));
   });
   scheduleGauge(
     'spotter_jobs_schedule_last_run_timestamp_seconds',

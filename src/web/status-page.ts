@@ -46,12 +46,17 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
     const schedules = status.schedules.map((s) => {
       const r = s.lastRun;
       return html`<tr>
-        <td><b>${s.name}</b></td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
+        <td><b>${s.name}</b></td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
         <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
         <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
         <td>${r ? html`<span class="${r.result === 'ok' ? 'ok' : 'bad'}">${r.result}</span>${r.error ? html` ${r.error}` : ''}` : '–'}</td>
         <td class="n">${r?.users ?? '–'}</td><td class="n">${r?.added ?? '–'}</td><td class="n">${r?.coalesced ?? '–'}</td>
         <td class="n">${r?.errors ?? '–'}</td><td class="n">${r ? formatDuration(r.durationMs) : '–'}</td>
+        <td>${
+          s.interval === '-'
+            ? '–'
+            : html`<form method="post" action="${`/api/schedules/${encodeURIComponent(s.name)}/${s.paused ? 'resume' : 'pause'}`}"><button type="submit">${s.paused ? 'Resume' : 'Pause'}</button></form>`
+        }</td>
       </tr>`;
     });
 
@@ -85,7 +90,7 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 <nav><a href="${BOARD_PATH}">Bull Board</a><a href="${`${BOARD_PATH}/queue/dead-letter`}">Dead letters</a><a href="/metrics">Metrics</a></nav>
 <h2>Kinds and schedules</h2>
 <table><thead><tr><th>kind</th><th>scope</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
-<th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th></tr></thead><tbody>${schedules}</tbody></table>
+<th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${schedules}</tbody></table>
 <h2>Jobs per queue and state</h2>
 <table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${counts}</tbody></table>
 <h2>Dead letters: ${dlqTotal}</h2>
@@ -95,7 +100,7 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 </body></html>`;
     res.setHeader(
       'Content-Security-Policy',
-      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'none'",
+      "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'",
     );
     res.type('html').send(page.value);
   };
