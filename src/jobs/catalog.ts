@@ -34,6 +34,12 @@ export interface KindDeclaration {
    * `offset` after the schedule is first created, then every interval from there.
    */
   firstRun?: 'slot' | 'boot';
+  /**
+   * What a tick that was missed (producers or Redis down for a while) does when it finally runs:
+   * `once` (default): runs, late, once; `skip`: dropped if older than one interval, so the next slot
+   * is the next run; `within <duration>`: runs if the most recent missed slot is younger than that.
+   */
+  catchUp?: string;
   /** User kinds only: spread a tick's jobs over this window by a stable per-user delay. */
   spread?: string;
   completedRetention?: string;

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { age, bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
+import { parseDuration } from '../duration.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
 
@@ -18,7 +19,21 @@ export interface ScheduleConfig {
   spreadMs: number;
   /** See KindDeclaration.firstRun. */
   firstRun: 'slot' | 'boot';
+  /** See KindDeclaration.catchUp. */
+  catchUp: CatchUp;
 }
+
+export type CatchUp = { policy: 'once' } | { policy: 'skip' } | { policy: 'within'; ms: number };
+
+const catchUpField = z.string().transform((s, ctx): CatchUp => {
+  const t = s.trim();
+  if (t === 'once' || t === 'skip') return { policy: t };
+  const m = /^within\s+(\S+)$/.exec(t);
+  const ms = m ? parseDuration(m[1] as string) : undefined;
+  if (ms !== undefined && ms > 0) return { policy: 'within', ms };
+  ctx.addIssue({ code: 'custom', message: 'once, skip, or within <Go duration> (such as "within 15m")' });
+  return z.NEVER;
+});
 
 export interface KindConfig {
   name: string;
@@ -63,6 +78,7 @@ export const KIND_FIELDS = [
   ['enabled', 'ENABLED'],
   ['offset', 'OFFSET'],
   ['firstRun', 'FIRST_RUN'],
+  ['catchUp', 'CATCH_UP'],
   ['spread', 'SPREAD'],
   ['concurrency', 'CONCURRENCY'],
   ['globalConcurrency', 'GLOBAL_CONCURRENCY'],
@@ -244,6 +260,7 @@ export function kindConfig(
       offsetMs,
       spreadMs: must(read('spread', duration(), '0s')),
       firstRun,
+      catchUp: must(read('catchUp', catchUpField, 'once')),
     };
   }
   return {

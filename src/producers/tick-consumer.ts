@@ -13,6 +13,7 @@ import type { Queues } from '../jobs/queues.js';
 import { globalJobId, kindByName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
+import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { recordTick, type TickResult } from '../schedules/tick-record.js';
 import { type FanOutProgress, fanOut } from './fan-out.js';
@@ -80,6 +81,25 @@ export class TickConsumer {
         };
         await recordTick(conn, config.prefix, skipped);
         tlog.info(`tick ${schedule} skipped: the schedule is paused`);
+        return skipped;
+      }
+      const verdict =
+        !data.manual && kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
+      if (!verdict.run) {
+        const finishedAt = Date.now();
+        const skipped: TickResult = {
+          ...base,
+          finishedAt,
+          durationMs: finishedAt - startedAt,
+          users: 0,
+          added: 0,
+          coalesced: 0,
+          errors: 0,
+          result: 'skipped',
+          error: verdict.reason,
+        };
+        await recordTick(conn, config.prefix, skipped);
+        tlog.warn({ reason: verdict.reason }, `missed tick ${schedule} skipped: ${verdict.reason}`);
         return skipped;
       }
       const p =

@@ -19,10 +19,10 @@ export interface TickResult {
   errors: number;
   /**
    * `ok`; `failed` when the fan-out could not finish (the tick job is retried); `paused` when the
-   * schedule was paused and the tick did nothing (kept in the history only, so the last run stays the
-   * last one that ran).
+   * schedule was paused, `skipped` when a missed tick was dropped by its catch-up policy (both kept
+   * in the history only, so the last run stays the last one that ran).
    */
-  result: 'ok' | 'failed' | 'paused';
+  result: 'ok' | 'failed' | 'paused' | 'skipped';
   error?: string;
 }
 
@@ -35,7 +35,7 @@ export function tickKey(prefix: string, schedule: string, what: 'last' | 'histor
 export async function recordTick(conn: RedisClient, prefix: string, r: TickResult): Promise<void> {
   const json = JSON.stringify(r);
   const m = conn.multi();
-  if (r.result !== 'paused') m.set(tickKey(prefix, r.schedule, 'last'), json);
+  if (r.result !== 'paused' && r.result !== 'skipped') m.set(tickKey(prefix, r.schedule, 'last'), json);
   await m
     .lpush(tickKey(prefix, r.schedule, 'history'), json)
     .ltrim(tickKey(prefix, r.schedule, 'history'), 0, HISTORY - 1)
