@@ -40,6 +40,11 @@ export interface KindDeclaration {
    * is the next run; `within <duration>`: runs if the most recent missed slot is younger than that.
    */
   catchUp?: string;
+  /**
+   * User kinds: an exclusivity group. Two jobs of one group for the same user never run at the same
+   * time, across all workers; the second waits (delayed, not failed, no attempt used). `none`: no group.
+   */
+  exclusive?: string;
   /** User kinds only: spread a tick's jobs over this window by a stable per-user delay. */
   spread?: string;
   completedRetention?: string;
@@ -74,6 +79,8 @@ export const BUILTIN_KINDS: Readonly<Record<string, BuiltinKind>> = {
     description: 'listen and playlist sync from the music providers',
     schedule: '5m',
     scheduleVar: 'SPOTTER_SYNC_INTERVAL',
+    // Sync and write-back both touch the user's playlists.
+    exclusive: 'playlists',
     offset: '0s',
     concurrency: 10,
     timeout: '2m',
@@ -97,6 +104,7 @@ export const BUILTIN_KINDS: Readonly<Record<string, BuiltinKind>> = {
     envStem: 'WRITEBACK',
     schedule: '1h',
     scheduleVar: 'SPOTTER_PLAYLIST_SYNC_SYNC_INTERVAL',
+    exclusive: 'playlists',
     offset: '1m',
     concurrency: 5,
     timeout: '2m',

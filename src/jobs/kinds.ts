@@ -52,6 +52,8 @@ export interface KindConfig {
   backoffMs: number;
   timeoutMs: number;
   retention: { completedAgeMs: number; completedCount: number; failedAgeMs: number };
+  /** Exclusivity group (user kinds): one job of the group per user at a time. */
+  exclusive: string | undefined;
   /** Kinds its handler may add; undefined: any. */
   followUps: readonly string[] | undefined;
   /** Item kinds with a schema: returns what is wrong with an item's data, or undefined. */
@@ -79,6 +81,7 @@ export const KIND_FIELDS = [
   ['offset', 'OFFSET'],
   ['firstRun', 'FIRST_RUN'],
   ['catchUp', 'CATCH_UP'],
+  ['exclusive', 'EXCLUSIVE'],
   ['spread', 'SPREAD'],
   ['concurrency', 'CONCURRENCY'],
   ['globalConcurrency', 'GLOBAL_CONCURRENCY'],
@@ -205,6 +208,13 @@ function compileSchema(schema: unknown, where: string): KindConfig['checkData'] 
   };
 }
 
+function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKind): string | undefined {
+  if (group === undefined || group === 'none') return undefined;
+  if (decl.scope !== 'user')
+    throw new ConfigError(kindVariable(name, decl, 'exclusive'), group, 'none: exclusivity groups are per user, for user kinds');
+  return group;
+}
+
 /** One kind's settings: environment over declaration over fallback, every value parsed. */
 export function kindConfig(
   name: string,
@@ -282,6 +292,11 @@ export function kindConfig(
       completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
       failedAgeMs: must(read('failedRetention', age(), fb.failedRetention)),
     },
+    exclusive: exclusiveGroup(
+      read('exclusive', z.string().regex(/^(none|[a-z][a-z0-9-]{0,39})$/, 'a group name ([a-z][a-z0-9-]*) or none'), undefined),
+      name,
+      decl,
+    ),
     followUps: decl.followUps ? [...decl.followUps] : undefined,
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
     demoLatencyMs: decl.demoLatencyMs,

@@ -10,6 +10,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
+import { Exclusivity } from './exclusivity.js';
 import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
 export interface ConsumerDeps {
@@ -27,12 +28,15 @@ export class Consumers {
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
   private readonly overdueJobs = new Map<string, Overdue>();
+  private readonly exclusivity: Exclusivity;
   private closing: Promise<void> | undefined;
 
   constructor(
     private readonly deps: ConsumerDeps,
     readonly kinds: readonly KindConfig[],
-  ) {}
+  ) {
+    this.exclusivity = new Exclusivity(deps.conn, deps.config.prefix, deps.config.lockDurationMs);
+  }
 
   start(): void {
     const { config, conn, log, deadLetters } = this.deps;
@@ -50,6 +54,7 @@ export class Consumers {
           leaving: () => this.leaving,
           running: this.running,
           overdue: this.overdueJobs,
+          exclusivity: this.exclusivity,
           observe: this.deps.observe,
         }),
         {

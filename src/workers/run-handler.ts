@@ -3,7 +3,7 @@
  * its kind's scope (`(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)`), validates the data, and lets
  * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
  */
-import { type Job, type Processor, UnrecoverableError } from 'bullmq';
+import { DelayedError, type Job, type Processor, UnrecoverableError } from 'bullmq';
 import { formatDuration } from '../duration.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
@@ -14,6 +14,7 @@ import { type Queues, queueKey } from '../jobs/queues.js';
 import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
+import type { Exclusivity } from './exclusivity.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
 export interface RetryDelay {
@@ -37,7 +38,12 @@ export interface RunHandlerDeps {
   observe?: (queue: string, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
   /** Attempts that timed out while their handler, ignoring its signal, still runs; by `jobId#attempt`. */
   overdue: Map<string, Overdue>;
+  /** Per-user exclusivity groups; needed when the kind has one. */
+  exclusivity?: Exclusivity;
 }
+
+/** How long a job waits before it looks again at a user its group is busy with. */
+const EXCLUSIVE_RETRY_MS = 250;
 
 export interface Overdue {
   queue: string;
@@ -88,8 +94,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
   const schema = JOB_DATA[kind.scope];
   const call = caller(kind, deps.handler);
   const config = queues.settings;
-  // One parameter only: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
-  return async (job: Job) => {
+  // Two parameters at most: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
+  return async (job: Job, token?: string) => {
     const attempt = job.attemptsMade + 1;
     const jobId = String(job.id);
     const parsed = schema.safeParse(job.data);
@@ -166,6 +172,16 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
         });
       },
     };
+    let release: (() => Promise<void>) | undefined;
+    if (kind.exclusive && deps.exclusivity && 'userId' in data) {
+      release = await deps.exclusivity.acquire(kind.exclusive, (data as { userId: string }).userId, jobId);
+      if (!release) {
+        // Another job of the group runs for this user: wait, without using an attempt.
+        if (log.isLevelEnabled('debug')) log.debug({ ...scope, group: kind.exclusive }, 'user busy in its exclusivity group; waiting');
+        await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS + Math.floor(Math.random() * EXCLUSIVE_RETRY_MS), token);
+        throw new DelayedError();
+      }
+    }
     if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
     deps.running.set(jobId, undefined);
     // Every mode gets the kind's deadline: at it the signal fires and the attempt fails, freeing the
@@ -199,6 +215,9 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       }
       return fail(err);
     } finally {
+      // Not awaited: sent on the same connection ahead of BullMQ's own completion, so it costs the
+      // job no round trip; the key lapses with the job lock if it is lost.
+      release?.().catch((err: Error) => log.warn({ ...scope, err: err.message }, 'could not release the exclusivity key; it lapses'));
       clearTimeout(timer);
       if (!deps.leaving() && deps.running.get(jobId) === controller) deps.running.delete(jobId);
     }
