@@ -51,7 +51,10 @@ describe('exclusivity groups', () => {
       const key = `${e.pid}/${e.jobId}/${e.attempt}`;
       if (e.event === 'start')
         runs.set(key, { user: e.userId, start: e.t, end: e.pid === victim.pid ? killedAt : Number.POSITIVE_INFINITY });
-      else runs.get(key) && ((runs.get(key) as { end: number }).end = e.t);
+      else {
+        const run = runs.get(key);
+        if (run) run.end = e.t;
+      }
     }
     const byUser = new Map<string, Array<{ start: number; end: number }>>();
     for (const r of runs.values()) byUser.set(r.user, [...(byUser.get(r.user) ?? []), r]);
