@@ -4,7 +4,7 @@
  * 78 bad configuration (the message names the variable, the value and the accepted form).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { dlqList, dlqPurge, dlqReplay, pauseCommand, statusCommand, triggerCommand, UsageError } from './cli/commands.js';
+import { dlqList, dlqPurge, dlqReplay, pauseCommand, statusCommand, triggerCommand, UsageError, userCommand } from './cli/commands.js';
 import { variablesHelp } from './cli/help.js';
 import { serve } from './cli/serve.js';
 import { type Config, loadSettings } from './config.js';
@@ -82,6 +82,12 @@ function program(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (kind: string, o) => triggerCommand(await cfg(), kind, o, out));
+  p.command('user')
+    .description("one user's history: each kind's last run, the job pending now, the next tick, dead letters")
+    .argument('<id>', 'the user id')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action(async (id: string, o) => userCommand(await cfg(), id, o, out));
   for (const [name, pause] of [
     ['pause', true],
     ['resume', false],

@@ -8,6 +8,7 @@ import { createLogger } from '../logger.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
+import { userReport } from '../ops/user.js';
 import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { table, when } from './print.js';
@@ -119,6 +120,30 @@ export async function triggerCommand(
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
   out(t.paused ? `${what[t.kind]} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)` : what[t.kind]);
+}
+
+/** `user <id>`: the user's last run, current job, next tick and dead letter for each user kind. */
+export async function userCommand(config: Config, userId: string, opts: { json?: boolean }, out: Out): Promise<void> {
+  const r = await withQueues(config, (q) => userReport(q, config, userId)).catch((err: unknown) => {
+    if (err instanceof InvalidJobError) throw new UsageError(err.message);
+    throw err;
+  });
+  if (opts.json) return out(JSON.stringify(r, null, 2));
+  out(`User ${r.userId}`);
+  out(
+    table(
+      r.kinds.map((k) => ({
+        kind: k.kind,
+        'last run': when(k.lastRun?.at),
+        outcome: k.lastRun ? `${k.lastRun.outcome} after ${k.lastRun.attempts} attempt(s) in ${formatDuration(k.lastRun.durationMs)}` : '-',
+        now: k.current ? `${k.current.state} (${k.current.jobId})` : '-',
+        'next tick': when(k.nextTick),
+        'dead letter': k.deadLetter ? `${k.deadLetter.id}: ${k.deadLetter.failedReason.replace(/\s+/g, ' ').slice(0, 80)}` : '-',
+      })),
+    ),
+  );
+  const dls = r.kinds.filter((k) => k.deadLetter);
+  if (dls.length > 0) out(`\nReplay with: spotter-jobs dlq replay ${dls.map((k) => k.deadLetter?.id).join(' ')}`);
 }
 
 /** `pause <kind>` / `resume <kind>`: stop and restart a schedule's ticks, keeping its cadence. */

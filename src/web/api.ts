@@ -9,6 +9,7 @@ import { kindByName, workQueues } from '../jobs/registry.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
+import { userReport } from '../ops/user.js';
 import type { DeadLetters } from '../services/dead-letters.js';
 
 const runBody = z.strictObject({
@@ -74,6 +75,15 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
       res.json({ schedule: kind.name, paused, changed });
     });
   }
+
+  r.get('/users/:id', async (req: Request, res: Response) => {
+    try {
+      res.json(await userReport(queues, config, String(req.params.id)));
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
+  });
 
   r.get('/dead-letter', async (req, res) => {
     const q = listQuery.safeParse(req.query);

@@ -9,6 +9,7 @@ import { formatDuration } from '../duration.js';
 import type { Queues } from '../jobs/queues.js';
 import { workQueues } from '../jobs/registry.js';
 import { JOB_STATES, readStatus } from '../ops/status.js';
+import { type UserReport, userReport } from '../ops/user.js';
 import type { DeadLetters } from '../services/dead-letters.js';
 import { BOARD_PATH } from './board.js';
 import { html, raw } from './html.js';
@@ -21,6 +22,20 @@ const ago = (ms: number) => {
   const d = Date.now() - ms;
   return d >= 0 ? `${formatDuration(Math.round(d / 1000) * 1000)} ago` : `in ${formatDuration(Math.round(-d / 1000) * 1000)}`;
 };
+
+/** "What happened to me?": one user's last run, current job, next tick and dead letter per kind. */
+function userSection(asked: string, user: UserReport | Error) {
+  if (user instanceof Error) return html`<h2>User ${asked}</h2><p class="bad">${user.message}</p>`;
+  const rows = user.kinds.map(
+    (k) => html`<tr><td><b>${k.kind}</b></td>
+      <td>${k.lastRun ? html`${when(k.lastRun.at)} <span class="${k.lastRun.outcome === 'completed' ? 'ok' : 'bad'}">${k.lastRun.outcome}</span>, ${k.lastRun.attempts} attempt(s), ${formatDuration(k.lastRun.durationMs)}${k.lastRun.reason ? html`<br><code>${k.lastRun.reason}</code>` : ''}` : '–'}</td>
+      <td>${k.current ? html`${k.current.state} <code>${k.current.jobId}</code>` : '–'}</td>
+      <td>${when(k.nextTick)}</td>
+      <td>${k.deadLetter ? html`<code>${k.deadLetter.id}</code> ${k.deadLetter.failedReason.slice(0, 200)}<br><span class="muted">replay: spotter-jobs dlq replay ${k.deadLetter.id}</span>` : '–'}</td></tr>`,
+  );
+  return html`<h2>User ${user.userId}</h2>
+<table><thead><tr><th>kind</th><th>last run</th><th>now</th><th>next tick</th><th>dead letter</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
 
 /** Groups failure reasons that differ only by ids and numbers. */
 function reasonKey(reason: string): string {
@@ -38,8 +53,10 @@ th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}.o
 .muted{color:#656d76}code{font-size:.9em}nav a{margin-right:1rem}`;
 
 export function statusPage(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }) {
-  return async (_req: Request, res: Response) => {
+  return async (req: Request, res: Response) => {
     const { config, queues, deadLetters } = deps;
+    const asked = typeof req.query.user === 'string' ? req.query.user.trim().slice(0, 200) : '';
+    const user = asked ? await userReport(queues, config, asked).catch((err: Error) => err) : undefined;
     const [status, sample] = await Promise.all([readStatus(queues, config), deadLetters.list({ limit: REASON_SAMPLE })]);
     const dlqTotal = await deadLetters.count();
 
@@ -88,6 +105,8 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 <body>
 <h1>spotter-jobs</h1>
 <nav><a href="${BOARD_PATH}">Bull Board</a><a href="${`${BOARD_PATH}/queue/dead-letter`}">Dead letters</a><a href="/metrics">Metrics</a></nav>
+<form method="get" action="/"><label>User <input name="user" value="${asked}" placeholder="user id" maxlength="200"></label> <button type="submit">Look up</button></form>
+${user === undefined ? '' : userSection(asked, user)}
 <h2>Kinds and schedules</h2>
 <table><thead><tr><th>kind</th><th>scope</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
 <th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${schedules}</tbody></table>

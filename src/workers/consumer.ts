@@ -10,6 +10,7 @@ import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
+import { UserHistory } from '../services/user-history.js';
 import { Exclusivity } from './exclusivity.js';
 import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
@@ -29,6 +30,7 @@ export class Consumers {
   private readonly running = new Map<string, AbortController | undefined>();
   private readonly overdueJobs = new Map<string, Overdue>();
   private readonly exclusivity: Exclusivity;
+  private readonly history: UserHistory;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -36,6 +38,7 @@ export class Consumers {
     readonly kinds: readonly KindConfig[],
   ) {
     this.exclusivity = new Exclusivity(deps.conn, deps.config.prefix, deps.config.lockDurationMs);
+    this.history = new UserHistory(deps.conn, deps.config);
   }
 
   start(): void {
@@ -86,6 +89,7 @@ export class Consumers {
       });
       // Counted and logged once BullMQ has stored the result, not when the handler returned.
       worker.on('completed', (job) => {
+        this.history.record(kind, job, 'completed').catch(() => {});
         const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
         this.deps.observe?.(queue, 'completed', ms / 1000);
         const d = job.data as { userId?: string; id?: string };
@@ -102,7 +106,9 @@ export class Consumers {
       });
       worker.on('failed', (job) => {
         // finishedOn is set only when the job moved to `failed` for good (no retry left).
-        if (!job?.finishedOn) return;
+        if (!job) return;
+        this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed').catch(() => {});
+        if (!job.finishedOn) return;
         deadLetters.record(queue, job).then(
           (id) => log.info({ queue, jobId: job.id, deadLetter: id }, 'dead-lettered'),
           (err: Error) => log.error({ queue, jobId: job.id, err: err.message }, 'could not record dead letter; the sweep will retry'),

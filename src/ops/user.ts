@@ -1,0 +1,17 @@
+/** One user's history, shared by `spotter-jobs user`, `GET /api/users/{id}` and the status page. */
+import type { Config } from '../config.js';
+import { InvalidJobError } from '../jobs/errors.js';
+import type { Queues } from '../jobs/queues.js';
+import { subjectId } from '../jobs/registry.js';
+import { type KindHistory, UserHistory } from '../services/user-history.js';
+
+export interface UserReport {
+  userId: string;
+  kinds: KindHistory[];
+}
+
+export async function userReport(queues: Queues, config: Config, userId: string): Promise<UserReport> {
+  if (!subjectId.safeParse(userId).success)
+    throw new InvalidJobError(`"${userId.slice(0, 80)}" is not a user id (letters, digits and . _ @ - only)`);
+  return { userId, kinds: await new UserHistory(queues.conn, config).lookup(queues, userId) };
+}
