@@ -34,6 +34,8 @@ export interface BenchResult {
     longRun: Array<{ tick: number; jobs: number; usedMemory: number }>;
     tickLag: { spotter: Stat; bullmq: Stat } | undefined;
     inProcess: { jobs: number; perSecond: Stat } | undefined;
+    /** Exclusivity and user history: sync as shipped, without its group, and plain BullMQ. */
+    policies?: { concurrency: number; jobs: number; exclusive: Stat; none: Stat; bullmq: Stat; historyBytesPerUser: number };
   }>;
 }
 
@@ -190,6 +192,15 @@ export function writeReport(r: BenchResult, root: string): void {
         '### Tick lag',
         '',
         `Scheduled time → first per-user job started (spotter-jobs: scheduler, producer fan-out, worker; 100 users, \`all\` process): median ${n0(red.tickLag.spotter.median)} ms (${n0(red.tickLag.spotter.min)}–${n0(red.tickLag.spotter.max)}). Plain BullMQ job scheduler → its job started: median ${n0(red.tickLag.bullmq.median)} ms (${n0(red.tickLag.bullmq.min)}–${n0(red.tickLag.bullmq.max)}).`,
+        '',
+      );
+    }
+    if (red.policies) {
+      const p = red.policies;
+      lines.push(
+        '### The cost of the policies',
+        '',
+        `Sync jobs at concurrency ${p.concurrency} (${n0(p.jobs)} no-op jobs), as shipped (exclusivity group \`playlists\` and the per-user history record): ${n0(p.exclusive.median)} jobs/s; without the exclusivity group (history still on): ${n0(p.none.median)} jobs/s; plain BullMQ: ${n0(p.bullmq.median)} jobs/s. The group costs one Redis script call before each job (the release rides along with BullMQ's completion); the history one pipelined write after it. A user's history record takes ${n0(p.historyBytesPerUser)} B of Redis (one hash per user who ran a job within the retention).`,
         '',
       );
     }

@@ -175,13 +175,14 @@ async function drainInProcess(
   p: string,
   n: number,
   concurrency: number,
+  env: Record<string, string> = {},
 ): Promise<number> {
   const q = new Queue('sync', { connection: conn, prefix: p });
   await q.pause();
   await addJobs(side, conn, url, p, n);
   let close: () => Promise<void>;
   if (side === 'spotter') {
-    const config = configFor(url, p, { SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency) });
+    const config = configFor(url, p, { SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency), ...env });
     const log = silentLog();
     const queues = new Queues(conn, config, log);
     const metrics = new JobMetrics(new Registry());
@@ -405,6 +406,7 @@ async function main(): Promise<void> {
       longRun: [],
       tickLag: undefined,
       inProcess: undefined,
+      policies: undefined,
     };
     result.redis.push(r);
     const log = (s: string) => process.stderr.write(`[${persistence}] ${s}\n`);
@@ -420,6 +422,48 @@ async function main(): Promise<void> {
       }
       r.throughput.push({ concurrency: c, jobs: row.jobs, spotter: stats(row.spotter), bullmq: stats(row.bullmq) });
       log(`throughput c=${c}: spotter ${stats(row.spotter).median.toFixed(0)}/s, bullmq ${stats(row.bullmq).median.toFixed(0)}/s`);
+    }
+
+    if (want('policies')) {
+      // The per-job cost of the policies, side by side: sync as shipped (exclusivity group and user
+      // history), sync without its exclusivity group, and plain BullMQ, at concurrency 50.
+      const c = 50;
+      const runs = { exclusive: [] as number[], none: [] as number[], bullmq: [] as number[] };
+      let historyBytes = 0;
+      for (let i = 0; i < REPS; i++) {
+        for (const variant of ['bullmq', 'exclusive', 'none'] as const) {
+          await flush(conn);
+          const p = prefix('pol');
+          const side = variant === 'bullmq' ? 'bullmq' : 'spotter';
+          const ms = await drainInProcess(
+            side,
+            conn,
+            redis.url,
+            p,
+            sizes.throughputJobs,
+            c,
+            variant === 'none' ? { SPOTTER_JOBS_SYNC_EXCLUSIVE: 'none' } : {},
+          );
+          runs[variant].push(sizes.throughputJobs / (ms / 1000));
+          if (variant === 'exclusive') {
+            const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 1000))[1].slice(0, 200);
+            const sizesB = await Promise.all(keys.map((k) => conn.memory('USAGE', k) as Promise<number | null>));
+            const known = sizesB.filter((b): b is number => typeof b === 'number');
+            if (known.length) historyBytes = known.reduce((a, b) => a + b, 0) / known.length;
+          }
+        }
+      }
+      r.policies = {
+        concurrency: c,
+        jobs: sizes.throughputJobs,
+        exclusive: stats(runs.exclusive),
+        none: stats(runs.none),
+        bullmq: stats(runs.bullmq),
+        historyBytesPerUser: historyBytes,
+      };
+      log(
+        `policies c=${c}: as shipped ${stats(runs.exclusive).median.toFixed(0)}/s, no exclusivity ${stats(runs.none).median.toFixed(0)}/s, bullmq ${stats(runs.bullmq).median.toFixed(0)}/s; history ${historyBytes.toFixed(0)} B/user`,
+      );
     }
 
     for (const n of want('fanout') ? sizes.fanout : []) {

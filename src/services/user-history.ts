@@ -32,6 +32,9 @@ export interface KindHistory {
   deadLetter: { id: string; failedReason: string; failedAt: number } | null;
 }
 
+/** How long finished jobs' history writes are gathered before they go to Redis in one pipeline. */
+const FLUSH_MS = 50;
+
 export function userKey(prefix: string, userId: string): string {
   return `${prefix}:spotter-jobs:user:${userId}`;
 }
@@ -46,10 +49,18 @@ export class UserHistory {
     this.ttlMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
   }
 
-  /** Records a finished attempt of a user job; `final` when it failed for good. */
-  record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): Promise<unknown> {
+  /** Fields waiting for the next flush, by user key. */
+  private pending = new Map<string, Record<string, string>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  /**
+   * Records a finished attempt of a user job. Writes are gathered for FLUSH_MS and sent as one
+   * pipeline: a record per job costs a few microseconds, not a round trip (a worker killed within
+   * those milliseconds loses the history of its last jobs, never a job).
+   */
+  record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): void {
     const userId = (job.data as { userId?: unknown })?.userId;
-    if (typeof userId !== 'string') return Promise.resolve();
+    if (typeof userId !== 'string') return;
     const run: LastRun = {
       jobId: String(job.id),
       at: job.finishedOn ?? Date.now(),
@@ -59,9 +70,29 @@ export class UserHistory {
       ...(outcome !== 'completed' && job.failedReason ? { reason: job.failedReason.slice(0, 500) } : {}),
     };
     const key = userKey(this.config.prefix, userId);
-    const m = this.conn.multi().hset(key, kind.name, JSON.stringify(run));
-    if (outcome === 'dead_letter') m.hset(key, `dl:${kind.name}`, deadLetterId(kind.queue, String(job.id)));
-    return m.pexpire(key, this.ttlMs).exec();
+    let fields = this.pending.get(key);
+    if (!fields) {
+      fields = {};
+      this.pending.set(key, fields);
+    }
+    fields[kind.name] = JSON.stringify(run);
+    if (outcome === 'dead_letter') fields[`dl:${kind.name}`] = deadLetterId(kind.queue, String(job.id));
+    if (!this.timer) {
+      this.timer = setTimeout(() => void this.flush().catch(() => {}), FLUSH_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Sends what is gathered; also called at shutdown. */
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const p = this.conn.pipeline();
+    for (const [key, fields] of batch) p.hset(key, fields).pexpire(key, this.ttlMs);
+    await p.exec();
   }
 
   /** Everything about one user, in a few Redis calls per kind, whatever the number of users. */

@@ -89,7 +89,7 @@ export class Consumers {
       });
       // Counted and logged once BullMQ has stored the result, not when the handler returned.
       worker.on('completed', (job) => {
-        this.history.record(kind, job, 'completed').catch(() => {});
+        this.history.record(kind, job, 'completed');
         const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
         this.deps.observe?.(queue, 'completed', ms / 1000);
         const d = job.data as { userId?: string; id?: string };
@@ -107,7 +107,7 @@ export class Consumers {
       worker.on('failed', (job) => {
         // finishedOn is set only when the job moved to `failed` for good (no retry left).
         if (!job) return;
-        this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed').catch(() => {});
+        this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
         if (!job.finishedOn) return;
         deadLetters.record(queue, job).then(
           (id) => log.info({ queue, jobId: job.id, deadLetter: id }, 'dead-lettered'),
@@ -146,7 +146,10 @@ export class Consumers {
 
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
-    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => undefined);
+    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => {
+      this.exclusivity.close();
+      return this.history.flush().catch(() => {});
+    });
     return this.closing;
   }
 

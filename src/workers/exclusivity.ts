@@ -13,12 +13,36 @@ return 0`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
 const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
 
+type Scripted = RedisClient & {
+  sjAcquire(key: string, jobId: string, ttl: string): Promise<number>;
+  sjExtend(key: string, jobId: string, ttl: string): Promise<number>;
+  sjRelease(key: string, jobId: string): Promise<number>;
+};
+
+/** The scripts as commands of the connection, so each call sends a SHA, not the script. */
+function scripted(conn: RedisClient): Scripted {
+  const c = conn as Scripted;
+  if (typeof c.sjAcquire !== 'function') {
+    conn.defineCommand('sjAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    conn.defineCommand('sjExtend', { numberOfKeys: 1, lua: EXTEND });
+    conn.defineCommand('sjRelease', { numberOfKeys: 1, lua: RELEASE });
+  }
+  return c;
+}
+
 export class Exclusivity {
+  private readonly conn: Scripted;
+  /** Keys this process holds, with the job holding each; renewed together by one timer. */
+  private readonly held = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+
   constructor(
-    private readonly conn: RedisClient,
+    conn: RedisClient,
     private readonly prefix: string,
     private readonly ttlMs: number,
-  ) {}
+  ) {
+    this.conn = scripted(conn);
+  }
 
   key(group: string, userId: string): string {
     return `${this.prefix}:spotter-jobs:exclusive:${group}:${userId}`;
@@ -35,17 +59,32 @@ export class Exclusivity {
    */
   async acquire(group: string, userId: string, jobId: string): Promise<(() => Promise<void>) | undefined> {
     const key = this.key(group, userId);
-    if ((await this.conn.eval(ACQUIRE, 1, key, jobId, String(this.ttlMs))) !== 1) return undefined;
-    const timer = setInterval(
+    if ((await this.conn.sjAcquire(key, jobId, String(this.ttlMs))) !== 1) return undefined;
+    this.held.set(key, jobId);
+    this.timer ??= this.renewals();
+    return async () => {
+      this.held.delete(key);
+      await this.conn.sjRelease(key, jobId);
+    };
+  }
+
+  private renewals(): NodeJS.Timeout {
+    const t = setInterval(
       () => {
-        void this.conn.eval(EXTEND, 1, key, jobId, String(this.ttlMs)).catch(() => {});
+        if (this.held.size === 0) return;
+        const p = this.conn.pipeline() as unknown as { sjExtend(k: string, j: string, ttl: string): void; exec(): Promise<unknown> };
+        for (const [key, jobId] of this.held) p.sjExtend(key, jobId, String(this.ttlMs));
+        p.exec().catch(() => {});
       },
       Math.max(100, Math.floor(this.ttlMs / 3)),
     );
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await this.conn.eval(RELEASE, 1, key, jobId);
-    };
+    t.unref();
+    return t;
+  }
+
+  /** Stops renewing (at shutdown); held keys then lapse with the job locks. */
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 }
