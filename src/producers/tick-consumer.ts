@@ -67,9 +67,10 @@ export class TickConsumer {
         throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
       // A paused schedule keeps ticking in Redis (so resuming keeps its cadence) but does no work;
       // a manual run (trigger) goes ahead.
-      if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
+      /** A tick that does no work: recorded in the history, so the last run stays the last that ran. */
+      const skip = async (result: 'paused' | 'skipped', reason?: string): Promise<TickResult> => {
         const finishedAt = Date.now();
-        const skipped: TickResult = {
+        const r: TickResult = {
           ...base,
           finishedAt,
           durationMs: finishedAt - startedAt,
@@ -77,30 +78,21 @@ export class TickConsumer {
           added: 0,
           coalesced: 0,
           errors: 0,
-          result: 'paused',
+          result,
+          ...(reason ? { error: reason } : {}),
         };
-        await recordTick(conn, config.prefix, skipped);
+        await recordTick(conn, config.prefix, r);
+        return r;
+      };
+      if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
         tlog.info(`tick ${schedule} skipped: the schedule is paused`);
-        return skipped;
+        return await skip('paused');
       }
       const verdict =
         !data.manual && kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
       if (!verdict.run) {
-        const finishedAt = Date.now();
-        const skipped: TickResult = {
-          ...base,
-          finishedAt,
-          durationMs: finishedAt - startedAt,
-          users: 0,
-          added: 0,
-          coalesced: 0,
-          errors: 0,
-          result: 'skipped',
-          error: verdict.reason,
-        };
-        await recordTick(conn, config.prefix, skipped);
         tlog.warn({ reason: verdict.reason }, `missed tick ${schedule} skipped: ${verdict.reason}`);
-        return skipped;
+        return await skip('skipped', verdict.reason);
       }
       const p =
         kind.scope === 'user'
