@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { formatDuration, parseDuration } from '../src/duration.js';
-import { ConfigError } from '../src/jobs/errors.js';
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
+import { configError } from './helpers/config-error.js';
 
 describe('Go durations', () => {
   it.each([

@@ -4,20 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig, redactUrl, secretsOf } from '../src/config.js';
-import { ConfigError } from '../src/jobs/errors.js';
 import { decide } from '../src/jobs/outcome.js';
+import { configError } from './helpers/config-error.js';
 import { redisUrl } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
-
-function configError(env: Record<string, string>): ConfigError {
-  try {
-    loadConfig(env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err;
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('4. what a handler throws', () => {
   const a = { attempt: 1, maxAttempts: 5, backoffMs: 1000 };

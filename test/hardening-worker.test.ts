@@ -1,10 +1,9 @@
 /** Work that can hang or lie (hardening 1–3): timeouts in every mode, honest completion, lost locks. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
-import { createLogger } from '../src/logger.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { harness } from './helpers/harness.js';
+import { capturingLogger, harness } from './helpers/harness.js';
 import { readLedger } from './helpers/ledger.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -15,11 +14,7 @@ afterEach(async () => {
 });
 
 async function setup(run: Handler, env: Record<string, string> = {}) {
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({
-    level: 'info',
-    destination: { write: (l: string) => lines.push(JSON.parse(l)) } as unknown as NodeJS.WritableStream,
-  });
+  const { log, lines } = capturingLogger('info');
   const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms', ...env }, { log });
   open.push(x);
   const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));

@@ -8,14 +8,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
-import { tickJobOptions } from '../src/jobs/queues.js';
-import { createLogger } from '../src/logger.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
+import { capturingLogger, type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { runCli, startCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -44,11 +42,7 @@ const addUserJob = (x: Harness, userId: string, queue = 'sync') =>
 
 describe('1. schedule drift', () => {
   it('refuses scheduler edits on the board, and reconciliation repairs edits made elsewhere', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const log = createLogger({
-      level: 'warn',
-      destination: { write: (l: string) => lines.push(JSON.parse(l)) } as unknown as NodeJS.WritableStream,
-    });
+    const { log, lines } = capturingLogger('warn');
     const x = await h({}, { log });
     await reconcileAsProducer(x);
     const web = await serveApp(x);
@@ -64,18 +58,7 @@ describe('1. schedule drift', () => {
     await x.queues
       .schedules()
       .upsertJobScheduler('sync', { every: 3_600_000 }, { name: 'tick', data: cur?.template?.data, opts: cur?.template?.opts });
-    const r = await (async () => {
-      const { reconcileSchedules } = await import('../src/schedules/reconcile.js');
-      const { scheduleDefinitions } = await import('../src/schedules/definitions.js');
-      return reconcileSchedules({
-        conn: x.conn,
-        prefix: x.prefix,
-        queue: x.queues.schedules(),
-        definitions: scheduleDefinitions(x.config),
-        tickOptions: tickJobOptions(x.config),
-        log: x.log,
-      });
-    })();
+    const r = await reconcileAsProducer(x);
     expect(r.repaired).toEqual(['sync']);
     expect(r.unchanged.sort()).toEqual(['enrichment', 'write-back']);
     expect((await x.queues.schedules().getJobScheduler('sync'))?.every).toBe(300_000);
@@ -210,11 +193,7 @@ describe('6. the cluster-wide cap has one owner: the producer', () => {
 
 describe('7. a tick that fails before its fan-out', () => {
   it('is logged and recorded', async () => {
-    const lines: Array<Record<string, unknown>> = [];
-    const log = createLogger({
-      level: 'info',
-      destination: { write: (l: string) => lines.push(JSON.parse(l)) } as unknown as NodeJS.WritableStream,
-    });
+    const { log, lines } = capturingLogger('info');
     const x = await h({}, { log });
     const ticks = new TickConsumer({ ...x, handlers: testHandlers([]) });
     const job = await x.queues.schedules().add('tick', { schedule: 'nope' }, { jobId: 'manual_nope_1' });
@@ -279,16 +258,7 @@ describe('10. first run: a fixed slot, or at boot plus the delay', () => {
     // The slot mode, as before: one minute into the hour.
     expect(((await x.queues.schedules().getJobScheduler('write-back'))?.next as number) % 3_600_000).toBe(60_000);
     // A producer restart leaves the cadence where it is.
-    const { reconcileSchedules } = await import('../src/schedules/reconcile.js');
-    const { scheduleDefinitions } = await import('../src/schedules/definitions.js');
-    const again = await reconcileSchedules({
-      conn: x.conn,
-      prefix: x.prefix,
-      queue: x.queues.schedules(),
-      definitions: scheduleDefinitions(x.config),
-      tickOptions: tickJobOptions(x.config),
-      log: x.log,
-    });
+    const again = await reconcileAsProducer(x);
     expect(again.unchanged).toContain('enrichment');
     expect((await x.queues.schedules().getJobScheduler('enrichment'))?.next).toBe(e?.next);
     const bad = await runCli(['status'], { SPOTTER_METADATA_INTERVAL: '0 * * * *', SPOTTER_JOBS_ENRICHMENT_FIRST_RUN: 'boot' });

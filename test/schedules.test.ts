@@ -1,12 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import { tickJobOptions } from '../src/jobs/queues.js';
 import { startProducer } from '../src/producers/main.js';
-import { scheduleDefinitions } from '../src/schedules/definitions.js';
-import { reconcileSchedules } from '../src/schedules/reconcile.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
-import { type Harness, harness } from './helpers/harness.js';
+import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { deletePrefix, newPrefix } from './helpers/redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -21,16 +18,7 @@ async function h(env: Record<string, string> = {}, prefix?: string): Promise<Har
   return x;
 }
 
-function reconcile(x: Harness) {
-  return reconcileSchedules({
-    conn: x.conn,
-    prefix: x.prefix,
-    queue: x.queues.schedules(),
-    definitions: scheduleDefinitions(x.config),
-    tickOptions: tickJobOptions(x.config),
-    log: x.log,
-  });
-}
+const reconcile = (x: Harness) => reconcileAsProducer(x);
 
 async function schedulers(x: Harness) {
   const list = await x.queues.schedules().getJobSchedulers(0, -1);
@@ -45,23 +33,20 @@ describe('schedule reconciliation', () => {
     expect((await reconcile(x)).created.sort()).toEqual(['cleanup', 'enrichment', 'sync', 'write-back']);
     expect((await schedulers(x)).cleanup).toMatchObject({ pattern: '0 0 * * *', tz: 'Europe/Berlin' });
     // The kind's schedule overridden by its variable: updated in place.
-    const moved = {
-      ...x,
-      config: loadConfig(
-        {
-          SPOTTER_JOBS_PREFIX: x.prefix,
-          REDIS_URL: x.config.redisUrl,
-          SPOTTER_JOBS_CLEANUP_SCHEDULE: '0 3 * * *',
-          SPOTTER_JOBS_TZ: 'Europe/Berlin',
-        },
-        catalog,
-      ),
-    };
-    expect((await reconcile(moved as Harness)).updated).toEqual(['cleanup']);
+    const moved = loadConfig(
+      {
+        SPOTTER_JOBS_PREFIX: x.prefix,
+        REDIS_URL: x.config.redisUrl,
+        SPOTTER_JOBS_CLEANUP_SCHEDULE: '0 3 * * *',
+        SPOTTER_JOBS_TZ: 'Europe/Berlin',
+      },
+      catalog,
+    );
+    expect((await reconcileAsProducer(x, moved)).updated).toEqual(['cleanup']);
     expect((await schedulers(x)).cleanup?.pattern).toBe('0 3 * * *');
     // The kind gone from the catalog: its scheduler is deleted.
-    const without = { ...x, config: loadConfig({ SPOTTER_JOBS_PREFIX: x.prefix, REDIS_URL: x.config.redisUrl }) };
-    expect((await reconcile(without as Harness)).removed).toEqual(['cleanup']);
+    const without = loadConfig({ SPOTTER_JOBS_PREFIX: x.prefix, REDIS_URL: x.config.redisUrl });
+    expect((await reconcileAsProducer(x, without)).removed).toEqual(['cleanup']);
     expect(Object.keys(await schedulers(x)).sort()).toEqual(['enrichment', 'sync', 'write-back']);
   });
 

@@ -61,38 +61,29 @@ export class TickConsumer {
     const tlog = log.child({ schedule, tick: tickId });
     tlog.info({ scheduledFor: new Date(scheduledFor).toISOString(), lagMs: startedAt - scheduledFor }, `tick ${schedule} started`);
     const base = { schedule, tickId, manual: Boolean(data?.manual), scheduledFor, startedAt };
+    /** Records how the tick ended: one shape for every outcome. */
+    const finish = async (result: TickResult['result'], p: FanOutProgress, error?: string): Promise<TickResult> => {
+      const finishedAt = Date.now();
+      const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result, ...(error ? { error } : {}) };
+      await recordTick(conn, config.prefix, r);
+      return r;
+    };
+    const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
     try {
       // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
       if (!kind || kind.scope === 'item')
         throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
       // A paused schedule keeps ticking in Redis (so resuming keeps its cadence) but does no work;
-      // a manual run (trigger) goes ahead.
-      /** A tick that does no work: recorded in the history, so the last run stays the last that ran. */
-      const skip = async (result: 'paused' | 'skipped', reason?: string): Promise<TickResult> => {
-        const finishedAt = Date.now();
-        const r: TickResult = {
-          ...base,
-          finishedAt,
-          durationMs: finishedAt - startedAt,
-          users: 0,
-          added: 0,
-          coalesced: 0,
-          errors: 0,
-          result,
-          ...(reason ? { error: reason } : {}),
-        };
-        await recordTick(conn, config.prefix, r);
-        return r;
-      };
+      // a manual run (trigger) goes ahead. Both kinds of skip stay in the history only.
       if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
         tlog.info(`tick ${schedule} skipped: the schedule is paused`);
-        return await skip('paused');
+        return await finish('paused', nothing);
       }
       const verdict =
         !data.manual && kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
       if (!verdict.run) {
         tlog.warn({ reason: verdict.reason }, `missed tick ${schedule} skipped: ${verdict.reason}`);
-        return await skip('skipped', verdict.reason);
+        return await finish('skipped', nothing, verdict.reason);
       }
       const p =
         kind.scope === 'user'
@@ -103,9 +94,7 @@ export class TickConsumer {
               signal,
             )
           : await this.runGlobal(kind, tickId, scheduledFor);
-      const finishedAt = Date.now();
-      const result: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result: 'ok' };
-      await recordTick(conn, config.prefix, result);
+      const result = await finish('ok', p);
       tlog.info(
         { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, durationMs: result.durationMs },
         `tick ${schedule} finished`,
@@ -113,19 +102,8 @@ export class TickConsumer {
       await this.logNextRun(schedule, tlog);
       return result;
     } catch (err) {
-      const finishedAt = Date.now();
       const message = (err as Error).message;
-      await recordTick(conn, config.prefix, {
-        ...base,
-        finishedAt,
-        durationMs: finishedAt - startedAt,
-        users: 0,
-        added: 0,
-        coalesced: 0,
-        errors: 1,
-        result: 'failed',
-        error: message,
-      }).catch(() => {});
+      await finish('failed', { ...nothing, errors: 1 }, message).catch(() => {});
       tlog.error({ err: message }, `tick ${schedule} failed`);
       throw err;
     }

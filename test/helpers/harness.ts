@@ -6,7 +6,7 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { recordCatalog } from '../../src/schedules/catalog-record.js';
 import { scheduleDefinitions } from '../../src/schedules/definitions.js';
-import { reconcileSchedules } from '../../src/schedules/reconcile.js';
+import { type ReconcileResult, reconcileSchedules } from '../../src/schedules/reconcile.js';
 import { deletePrefix, newPrefix, testEnv, testRedis } from './redis.js';
 
 export interface Harness extends Runtime {
@@ -36,15 +36,26 @@ export async function harness(
   };
 }
 
-/** What a producer does at start for the schedules, without consuming ticks: reconcile, record the catalog. */
-export async function reconcileAsProducer(x: Harness): Promise<void> {
-  await reconcileSchedules({
+/**
+ * What a producer does at start for the schedules, without consuming ticks: reconcile (with `config`,
+ * by default the harness's own) and record the catalog.
+ */
+export async function reconcileAsProducer(x: Harness, config: Config = x.config): Promise<ReconcileResult> {
+  const r = await reconcileSchedules({
     conn: x.conn,
     prefix: x.prefix,
     queue: x.queues.schedules(),
-    definitions: scheduleDefinitions(x.config),
-    tickOptions: tickJobOptions(x.config),
+    definitions: scheduleDefinitions(config),
+    tickOptions: tickJobOptions(config),
     log: x.log,
   });
-  await recordCatalog(x.conn, x.config);
+  await recordCatalog(x.conn, config);
+  return r;
+}
+
+/** A logger whose lines the test reads back, parsed. */
+export function capturingLogger(level = 'info'): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({ level, destination: { write: (l: string) => lines.push(JSON.parse(l)) } as unknown as NodeJS.WritableStream });
+  return { log, lines };
 }

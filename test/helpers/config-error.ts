@@ -1,0 +1,13 @@
+/** The ConfigError that loadConfig throws for `env`, or a test failure when it throws none. */
+import { loadConfig } from '../../src/config.js';
+import { ConfigError } from '../../src/jobs/errors.js';
+
+export function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
