@@ -145,3 +145,9 @@ export function parseInterval(variable: string, text: string, tzName: string): I
   if (ms === undefined || ms < 1000) throw new ConfigError(variable, text, form);
   return { every: ms };
 }
+
+/** OpenTelemetry's variables, in the forms the SDK accepts. */
+export const tracesExporters = str
+  .transform((v) => v.split(',').map((e) => e.trim()))
+  .pipe(z.array(z.enum(['otlp', 'console', 'zipkin', 'none'], { error: 'otlp, console, zipkin or none (comma-separated)' })));
+export const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'http/protobuf, http/json or grpc' });

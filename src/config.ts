@@ -14,9 +14,11 @@ import {
   int,
   level,
   nonEmpty,
+  otlpProtocol,
   prefix,
   ratio,
   redisUrl,
+  tracesExporters,
   tz,
 } from './config-fields.js';
 import { BUILTIN_KINDS } from './jobs/catalog.js';
@@ -68,6 +70,8 @@ export interface Config {
     allowedHosts: readonly string[];
   };
   logLevel: string;
+  /** OpenTelemetry traces: on when an OTLP endpoint or a traces exporter is set (and the SDK not disabled). */
+  tracing: { enabled: boolean; serviceName: string };
 }
 
 /** One documented environment variable; `--help` and the README list these. */
@@ -172,6 +176,19 @@ export const VARIABLES: readonly Variable[] = [
     roles: P,
   },
   { name: 'SPOTTER_JOBS_LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace', roles: ALL },
+  // OpenTelemetry's own variables: any of the first three turns tracing on; the SDK reads the rest
+  // (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
+  { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: undefined, description: 'traces on: OTLP collector base URL', roles: PW },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: undefined, description: 'traces on: full OTLP traces URL', roles: PW },
+  { name: 'OTEL_TRACES_EXPORTER', default: undefined, description: 'traces on with this exporter: otlp, console (none: off)', roles: PW },
+  {
+    name: 'OTEL_EXPORTER_OTLP_PROTOCOL',
+    default: 'http/protobuf',
+    description: 'OTLP protocol: http/protobuf, http/json, grpc',
+    roles: PW,
+  },
+  { name: 'OTEL_SERVICE_NAME', default: 'spotter-jobs', description: 'service.name of the traces', roles: PW },
+  { name: 'OTEL_SDK_DISABLED', default: 'false', description: 'true turns tracing off whatever else is set', roles: PW },
 ];
 
 /**
@@ -268,9 +285,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
       allowedHosts: read('SPOTTER_JOBS_ALLOWED_HOSTS', hostNames, true) ?? [],
     },
     logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
+    tracing: tracingOf(read),
   };
   refuseUnknownVariables(env, catalog);
   return deepFreeze(config);
+}
+
+/** The OTEL_* variables the service acts on, checked here so a typo stops start-up like any other. */
+function tracingOf(read: <T>(name: string, schema: z.ZodType<T, string>, optional: true) => T | undefined): Config['tracing'] {
+  const base = read('OTEL_EXPORTER_OTLP_ENDPOINT', httpUrl, true);
+  const traces = read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl, true);
+  const exporter = read('OTEL_TRACES_EXPORTER', tracesExporters, true);
+  read('OTEL_EXPORTER_OTLP_PROTOCOL', otlpProtocol, true);
+  const disabled = read('OTEL_SDK_DISABLED', bool, true) ?? false;
+  const on = exporter ? !exporter.includes('none') : Boolean(base || traces);
+  return { enabled: on && !disabled, serviceName: read('OTEL_SERVICE_NAME', nonEmpty, true) ?? 'spotter-jobs' };
 }
 
 /** URL-valued variables whose password must never be echoed, even in an error. */

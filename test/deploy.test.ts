@@ -204,7 +204,13 @@ describe('Kubernetes manifests', () => {
 });
 
 describe('deployment files follow the catalog', () => {
-  const files = ['docker-compose.yml', ...readdirSync(resolve(ROOT, 'deploy/kubernetes')).map((f) => `deploy/kubernetes/${f}`)];
+  // Every deployment file, the monitoring ones included (the rules' unit tests use made-up names).
+  const files = [
+    'docker-compose.yml',
+    ...readdirSync(resolve(ROOT, 'deploy'), { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile() && /\.(ya?ml|json)$/.test(f.name))
+      .map((f) => `${f.parentPath.slice(ROOT.length + 1)}/${f.name}`),
+  ];
   const kindNames = Object.entries(BUILTIN_KINDS).flatMap(([name, k]) => [name, k.queue ?? name]);
   const pattern = new RegExp(`\\b(${kindNames.join('|')})\\b`);
 

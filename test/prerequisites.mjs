@@ -36,6 +36,15 @@ if (!process.env.REDIS_URL && !onPath('redis-server')) {
     other: 'or set REDIS_URL',
   });
 }
+// The monitoring tests: promtool checks and unit-tests the alert rules, a real Prometheus scrapes.
+if (!onPath('prometheus') || !onPath('promtool')) {
+  needs.push({
+    what: 'prometheus and promtool (the alert-rule and dashboard tests)',
+    debian: 'prometheus',
+    usable: () => onPath('prometheus') && onPath('promtool'),
+    other: 'or put both on PATH',
+  });
+}
 if (needs.length === 0) process.exit(0);
 
 if (mayInstall) {

@@ -7,7 +7,7 @@ const SCRIPT = resolve(import.meta.dirname, 'prerequisites.mjs');
 const run = (env: Record<string, string>) => spawnSync(process.execPath, [SCRIPT], { env, encoding: 'utf8', timeout: 30_000 });
 
 describe('the test prerequisites (the pretest step of npm test)', () => {
-  it('pass when Chromium and a Redis are there', () => {
+  it('pass when Chromium, a Redis and Prometheus are there', () => {
     const r = run({ PATH: process.env.PATH ?? '', CHROMIUM_PATH: process.execPath, REDIS_URL: 'redis://127.0.0.1:1' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stderr).toBe('');
@@ -18,7 +18,9 @@ describe('the test prerequisites (the pretest step of npm test)', () => {
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^npm test needs Chromium at \/nonexistent\/chromium .* and redis-server .*: install chromium redis-server/);
+    expect(lines[0]).toMatch(
+      /^npm test needs Chromium at \/nonexistent\/chromium .* and redis-server .* and prometheus and promtool .*: install chromium redis-server prometheus/,
+    );
     expect(lines[0]).toContain('CHROMIUM_PATH');
   });
 });

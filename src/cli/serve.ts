@@ -21,9 +21,10 @@ import {
 } from '../redis.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
 import { DeadLetters } from '../services/dead-letters.js';
+import { startTracing } from '../tracing.js';
 import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';
-import { createRegistry, JobMetrics, registerClusterMetrics } from '../web/metrics.js';
+import { createRegistry, JobMetrics, registerClusterMetrics, registerProcessMetrics, TickMetrics } from '../web/metrics.js';
 import { assertSafeBinding, listen } from '../web/server.js';
 import type { Consumers } from '../workers/consumer.js';
 import { startWorker } from '../workers/main.js';
@@ -91,6 +92,8 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
   const jobMetrics = role !== 'producer' ? new JobMetrics(registry, () => parts.consumers?.overdue().length ?? 0) : undefined;
   let ready: Readiness = async () => ({ ready: false, checks: { redis: 'waiting for Redis' } });
+  registerProcessMetrics(registry, role, () => ready(), role !== 'producer' ? () => parts.consumers?.slots() ?? [] : undefined);
+  const tickMetrics = role !== 'worker' ? new TickMetrics(registry) : undefined;
   // A worker's probes answer from the start: liveness has no dependencies, so an orchestrator does
   // not restart a worker that is only waiting for Redis (readiness says 503 meanwhile).
   const probes =
@@ -102,6 +105,8 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   // wait for Redis instead, as they do for every outage after start-up.
   let cluster: boolean;
   let rt: Runtime;
+  // Before any queue or worker exists: BullMQ takes its telemetry when they are created.
+  const stopTracing = await startTracing(config, role, log);
   try {
     ({ cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config)));
     assertClusterPrefix(cluster, config.prefix);
@@ -110,8 +115,11 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   } catch (err) {
     // An open probe server would keep the process alive after the error.
     await probes?.close();
+    await stopTracing();
     throw err;
   }
+  // Registered first, so it closes last: the spans of the final jobs are flushed too.
+  rt.lifecycle.add({ name: 'tracing', close: stopTracing });
   if (local) {
     const l = local;
     rt.lifecycle.add({ name: 'local-redis', close: () => l.stop() });
@@ -147,7 +155,7 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
         `board at ${http.url}/board`,
       );
     }
-    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers });
+    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers, onTick: (t) => tickMetrics?.observe(t) });
     if (role !== 'producer') {
       parts.consumers = await startWorker(rt, kinds, {
         handlers,

@@ -6,6 +6,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
+import { telemetryOption } from '../tracing.js';
 import type { KindConfig } from './kinds.js';
 import { allQueues, SCHEDULE_QUEUE } from './registry.js';
 
@@ -29,6 +30,9 @@ export function tickJobOptions(config: Config): JobsOptions {
     backoff: { type: 'exponential', delay: 5000 },
     removeOnComplete: { age: Math.ceil(config.retention.completedAgeMs / 1000), count: 1000 },
     removeOnFail: { age: Math.ceil(config.retention.failedAgeMs / 1000), count: 1000 },
+    // With tracing on, each tick starts a trace of its own: without this every tick of a scheduler
+    // would carry the context of the span that first created it, one trace growing for ever.
+    telemetry: { omitContext: true },
   };
 }
 
@@ -52,7 +56,7 @@ export class Queues {
   get(name: string): Queue {
     let q = this.map.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix });
+      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix, ...telemetryOption() });
       q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'queue error'));
       this.map.set(name, q);
     }

@@ -11,6 +11,7 @@ import type { Queues } from '../jobs/queues.js';
 import { jobOptions, queueKey } from '../jobs/queues.js';
 import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import { tracer } from '../tracing.js';
 
 export interface FanOutProgress {
   users: number;
@@ -47,7 +48,33 @@ export async function fanOut(
   const queue = deps.queues.get(queueName);
   const base: JobsOptions = jobOptions(tick.kind);
   const p: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
+  let pageNo = 0;
   for await (const page of deps.handlers.listUsers(deps.config.fanoutPage, signal)) {
+    // One span per page (tracing on): the parent of the BullMQ add whose context every job carries.
+    await tracer.startActiveSpan('fan-out page', async (span) => {
+      try {
+        const before = { ...p };
+        await addPage(page);
+        span.setAttributes({
+          'spotter.schedule': tick.kind.name,
+          'spotter.tick_id': tick.tickId,
+          'spotter.page': pageNo++,
+          'spotter.page.users': p.users - before.users,
+          'spotter.page.added': p.added - before.added,
+          'spotter.page.coalesced': p.coalesced - before.coalesced,
+        });
+      } catch (err) {
+        span.recordException(err as Error);
+        throw err;
+      } finally {
+        span.end();
+      }
+    });
+    await onPage?.({ ...p });
+  }
+  return p;
+
+  async function addPage(page: readonly string[]): Promise<void> {
     if (signal?.aborted) throw new Error('fan-out aborted');
     const jobs: { name: string; data: UserJobData; opts: JobsOptions }[] = [];
     for (const userId of page) {
@@ -93,7 +120,5 @@ export async function fanOut(
         p.coalesced += merged.length - running;
       }
     }
-    await onPage?.({ ...p });
   }
-  return p;
 }

@@ -12,7 +12,7 @@ import { scheduleDefinitions } from '../schedules/definitions.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
 import { Retention } from '../services/retention.js';
-import { TickConsumer } from './tick-consumer.js';
+import { TickConsumer, type TickConsumerDeps } from './tick-consumer.js';
 
 export interface Producer {
   ticks: TickConsumer;
@@ -31,7 +31,10 @@ export async function applyGlobalLimits(rt: Runtime): Promise<void> {
   }
 }
 
-export async function startProducer(rt: Runtime, opts: { retention?: boolean; handlers?: Handlers } = {}): Promise<Producer> {
+export async function startProducer(
+  rt: Runtime,
+  opts: { retention?: boolean; handlers?: Handlers; onTick?: TickConsumerDeps['onTick'] } = {},
+): Promise<Producer> {
   const { config, log, conn, queues, lifecycle } = rt;
   const handlers = opts.handlers ?? (await loadHandlers(config, { needsUsers: true, kinds: [] }));
   const definitions = scheduleDefinitions(config);
@@ -52,7 +55,7 @@ export async function startProducer(rt: Runtime, opts: { retention?: boolean; ha
   await applyGlobalLimits(rt);
   await reconcile();
 
-  const ticks = new TickConsumer({ conn, config, queues, handlers, log });
+  const ticks = new TickConsumer({ conn, config, queues, handlers, log, onTick: opts.onTick });
   ticks.start();
   lifecycle.add({ name: 'ticks', close: () => ticks.close(), abandon: () => ticks.abandon() });
 

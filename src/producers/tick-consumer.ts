@@ -16,6 +16,7 @@ import type { RedisClient } from '../redis.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { recordTick, type TickResult } from '../schedules/tick-record.js';
+import { activeSpan, telemetryOption } from '../tracing.js';
 import { type FanOutProgress, fanOut } from './fan-out.js';
 
 export interface TickConsumerDeps {
@@ -24,6 +25,8 @@ export interface TickConsumerDeps {
   queues: Queues;
   handlers: Handlers;
   log: Logger;
+  /** Told how every tick ended (the per-process tick counter). */
+  onTick?: (r: TickResult) => void;
 }
 
 export class TickConsumer {
@@ -43,6 +46,7 @@ export class TickConsumer {
       stalledInterval: config.stalledIntervalMs,
       // A producer killed mid-fan-out must not fail the tick: the next producer redoes it.
       maxStalledCount: 10,
+      ...telemetryOption(),
     });
     this.worker.on('error', (err) => log.error({ queue: SCHEDULE_QUEUE, err: err.message }, 'tick worker error'));
     this.worker.on('stalled', (jobId) =>
@@ -61,10 +65,21 @@ export class TickConsumer {
     const tlog = log.child({ schedule, tick: tickId });
     tlog.info({ scheduledFor: new Date(scheduledFor).toISOString(), lagMs: startedAt - scheduledFor }, `tick ${schedule} started`);
     const base = { schedule, tickId, manual: Boolean(data?.manual), scheduledFor, startedAt };
+    // BullMQ's span of this attempt (tracing on): named after the tick, the root of its users' jobs.
+    const span = activeSpan();
+    span?.updateName(`tick ${schedule}`);
+    span?.setAttributes({ 'spotter.schedule': schedule, 'spotter.tick_id': tickId, 'spotter.manual': base.manual });
     /** Records how the tick ended: one shape for every outcome. */
     const finish = async (result: TickResult['result'], p: FanOutProgress, error?: string): Promise<TickResult> => {
       const finishedAt = Date.now();
       const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result, ...(error ? { error } : {}) };
+      this.deps.onTick?.(r);
+      span?.setAttributes({
+        'spotter.outcome': result,
+        'spotter.tick.users': p.users,
+        'spotter.tick.added': p.added,
+        'spotter.tick.coalesced': p.coalesced,
+      });
       await recordTick(conn, config.prefix, r);
       return r;
     };

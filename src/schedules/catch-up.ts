@@ -11,7 +11,7 @@ import type { ScheduleConfig } from '../jobs/kinds.js';
 export type CatchUpVerdict = { run: true } | { run: false; reason: string };
 
 /** The time from the slot at `at` to the one after it. */
-function intervalAt(s: ScheduleConfig, tz: string, at: number): number {
+export function intervalAt(s: ScheduleConfig, tz: string, at: number): number {
   if (s.interval.every !== undefined) return s.interval.every;
   const next = CronExpressionParser.parse(s.interval.pattern, { currentDate: new Date(at), tz })
     .next()

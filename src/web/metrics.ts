@@ -10,10 +10,75 @@ import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, scheduledKinds, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
 import { within } from '../redis.js';
+import { intervalAt } from '../schedules/catch-up.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
+
+/** A work queue's slots in one worker process: its concurrency and how many run now. */
+export interface SlotUse {
+  queue: string;
+  busy: number;
+  concurrency: number;
+}
+
+/**
+ * Per-process health, on every producer's and worker's /metrics: the alert rules page on
+ * `spotter_jobs_ready == 0` (or on the target being down) rather than on a probe log.
+ */
+export function registerProcessMetrics(
+  registry: Registry,
+  role: string,
+  readiness: () => Promise<{ ready: boolean }>,
+  slots?: () => readonly SlotUse[],
+): void {
+  new Gauge({
+    name: 'spotter_jobs_ready',
+    help: '1 while this process is ready (its /readyz answers 200), 0 otherwise',
+    labelNames: ['role'],
+    registers: [registry],
+    async collect() {
+      const r = await readiness().catch(() => ({ ready: false }));
+      this.set({ role }, r.ready ? 1 : 0);
+    },
+  });
+  if (!slots) return;
+  new Gauge({
+    name: 'spotter_jobs_worker_slots_busy',
+    help: 'Jobs this worker process is running now, by queue',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      for (const s of slots()) this.set({ queue: s.queue }, s.busy);
+    },
+  });
+  new Gauge({
+    name: 'spotter_jobs_worker_concurrency',
+    help: 'Concurrency cap of this worker process, by queue',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      for (const s of slots()) this.set({ queue: s.queue }, s.concurrency);
+    },
+  });
+}
+
+/** Ticks consumed by this producer process, by schedule and result (ok, failed, paused, skipped). */
+export class TickMetrics {
+  private readonly total: Counter<'schedule' | 'result'>;
+  constructor(registry: Registry) {
+    this.total = new Counter({
+      name: 'spotter_jobs_ticks_total',
+      help: 'Ticks this producer finished, by schedule and result (ok, failed, paused, skipped)',
+      labelNames: ['schedule', 'result'],
+      registers: [registry],
+    });
+  }
+  observe(t: Pick<TickResult, 'schedule' | 'result'>): void {
+    this.total.inc({ schedule: t.schedule, result: t.result });
+  }
+}
 
 /** Per-process job metrics, fed by the worker's handler adapter. */
 export class JobMetrics {
@@ -85,6 +150,31 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     },
   });
   new Gauge({
+    name: 'spotter_jobs_redis_maxmemory_policy',
+    help: "1 for Redis' current maxmemory-policy (only noeviction is safe for queues), read from INFO at scrape time",
+    labelNames: ['policy'],
+    registers: [registry],
+    collect: tolerant(async function () {
+      // INFO rather than CONFIG GET: managed Redis services often disable CONFIG.
+      const info = await within(1500, () => queues.conn.info('memory'));
+      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+      this.reset();
+      this.set({ policy }, 1);
+    }),
+  });
+  new Gauge({
+    name: 'spotter_jobs_queue_workers',
+    help: 'Worker connections consuming each queue, cluster-wide (from CLIENT LIST)',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect: tolerant(async function () {
+      const names = allQueues(config);
+      const counts = await Promise.all(names.map((q) => queues.get(q).getWorkersCount()));
+      this.reset();
+      for (const [i, queue] of names.entries()) this.set({ queue }, counts[i] ?? 0);
+    }),
+  });
+  new Gauge({
     name: 'spotter_jobs_queue_jobs',
     help: 'Jobs per queue and state, read from Redis at scrape time',
     labelNames: ['queue', 'state'],
@@ -139,6 +229,21 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     }
     return out;
   });
+  scheduleGauge(
+    'spotter_jobs_schedule_interval_seconds',
+    'Interval of each schedule (for a cron, the gap between its next two runs); alerts compare lags with it',
+    async () => {
+      const now = Date.now();
+      return Object.fromEntries(
+        scheduledKinds(config).flatMap((k) => {
+          if (!k.schedule) return [];
+          // From the next slot, so a cron's value is a whole gap (next run to the one after), not a remainder.
+          const next = now + intervalAt(k.schedule, config.tz, now);
+          return [[k.name, intervalAt(k.schedule, config.tz, next) / 1000]];
+        }),
+      );
+    },
+  );
   scheduleGauge('spotter_jobs_schedule_paused', '1 while an operator has paused the schedule (its ticks are skipped)', async () => {
     const paused = await pausedSchedules(queues.conn, config.prefix);
     return Object.fromEntries(scheduleNames().map((s) => [s, paused.has(s) ? 1 : 0]));

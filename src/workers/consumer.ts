@@ -11,6 +11,8 @@ import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
 import { UserHistory } from '../services/user-history.js';
+import { telemetryOption } from '../tracing.js';
+import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
 import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
 
@@ -29,6 +31,7 @@ export class Consumers {
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
   private readonly overdueJobs = new Map<string, Overdue>();
+  private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
   private closing: Promise<void> | undefined;
@@ -47,6 +50,8 @@ export class Consumers {
       const { queue } = kind;
       const handler = this.deps.handlers.run[kind.name];
       if (!handler) throw new Error(`no handler for kind ${kind.name}`);
+      const slots = { busy: 0, concurrency: kind.concurrency };
+      this.slotsByQueue.set(queue, slots);
       const worker = new Worker(
         queue,
         makeProcessor({
@@ -59,6 +64,7 @@ export class Consumers {
           overdue: this.overdueJobs,
           exclusivity: this.exclusivity,
           observe: this.deps.observe,
+          slots,
         }),
         {
           connection: conn,
@@ -68,6 +74,7 @@ export class Consumers {
           lockDuration: config.lockDurationMs,
           stalledInterval: config.stalledIntervalMs,
           maxStalledCount: config.maxStalledCount,
+          ...telemetryOption(),
           settings: {
             backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
           },
@@ -122,6 +129,11 @@ export class Consumers {
   /** Attempts that timed out but whose handler, ignoring its signal, has not settled yet. */
   overdue(): Overdue[] {
     return [...this.overdueJobs.values()];
+  }
+
+  /** Each consumed queue's concurrency and the jobs running in it now. */
+  slots(): SlotUse[] {
+    return [...this.slotsByQueue].map(([queue, s]) => ({ queue, ...s }));
   }
 
   /** Job ids running in this process right now. */

@@ -14,6 +14,7 @@ import { type Queues, queueKey } from '../jobs/queues.js';
 import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
+import { activeSpan } from '../tracing.js';
 import type { Exclusivity } from './exclusivity.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
@@ -40,6 +41,8 @@ export interface RunHandlerDeps {
   overdue: Map<string, Overdue>;
   /** Per-user exclusivity groups; needed when the kind has one. */
   exclusivity?: Exclusivity;
+  /** This queue's slots in use, for the concurrency-in-use metric. */
+  slots?: { busy: number };
 }
 
 /** How long a job waits before it looks again at a user its group is busy with. */
@@ -103,8 +106,21 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const who = data && ('userId' in data ? { userId: data.userId } : 'id' in data ? { itemId: data.id } : {});
     const scope = { queue, jobId: job.id, ...who, attempt };
     const started = Date.now();
+    // BullMQ's span of this attempt, when tracing is on: who it ran for and how it ended, never the data.
+    const span = activeSpan();
+    span?.setAttributes({
+      'spotter.kind': kind.name,
+      'spotter.attempt': attempt,
+      ...(who && 'userId' in who ? { 'spotter.user_id': String(who.userId) } : {}),
+      ...(who && 'itemId' in who ? { 'spotter.item_id': String(who.itemId) } : {}),
+      ...(data?.tick ? { 'spotter.tick_id': data.tick } : {}),
+    });
     const fail = async (err: unknown): Promise<never> => {
       const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
+      span?.setAttributes({
+        'spotter.outcome': outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry',
+        'spotter.error': describeThrown(err),
+      });
       const message = describeThrown(err);
       const seconds = (Date.now() - started) / 1000;
       deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
@@ -178,12 +194,14 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       if (!release) {
         // Another job of the group runs for this user: wait, without using an attempt.
         if (log.isLevelEnabled('debug')) log.debug({ ...scope, group: kind.exclusive }, 'user busy in its exclusivity group; waiting');
+        span?.setAttributes({ 'spotter.outcome': 'waiting', 'spotter.exclusive': kind.exclusive });
         await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS + Math.floor(Math.random() * EXCLUSIVE_RETRY_MS), token);
         throw new DelayedError();
       }
     }
     if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
     deps.running.set(jobId, undefined);
+    if (deps.slots) deps.slots.busy++;
     // Every mode gets the kind's deadline: at it the signal fires and the attempt fails, freeing the
     // slot even if the handler ignores its signal (it is then reported as overdue until it settles).
     let timer: NodeJS.Timeout | undefined;
@@ -196,8 +214,9 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     });
     const pending = call(data, ctx);
     try {
-      const result = await Promise.race([pending, deadline]);
-      return checkResult(result);
+      const result = checkResult(await Promise.race([pending, deadline]));
+      span?.setAttribute('spotter.outcome', 'completed');
+      return result;
     } catch (err) {
       if (deps.leaving()) {
         // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
@@ -219,6 +238,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       // job no round trip; the key lapses with the job lock if it is lost.
       release?.().catch((err: Error) => log.warn({ ...scope, err: err.message }, 'could not release the exclusivity key; it lapses'));
       clearTimeout(timer);
+      if (deps.slots) deps.slots.busy--;
       if (!deps.leaving() && deps.running.get(jobId) === controller) deps.running.delete(jobId);
     }
   };
