@@ -6,28 +6,47 @@
  */
 import type { RedisClient } from '../redis.js';
 
-// Taken when free or already ours (the same job re-run after its worker died).
-const ACQUIRE = `local v = redis.call('get', KEYS[1])
-if v == false or v == ARGV[1] then redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end
-return 0`;
+// Scripts over many keys at once: the acquires (and releases) a worker asks for within one turn of
+// the event loop go to Redis in one call, so exclusivity costs a fraction of a round trip per job.
+// KEYS are the group keys; ARGV[1] the TTL, then one job id per key. A key is taken when free or
+// already ours (the same job re-run after its worker died); a key twice in one call goes to the first.
+const ACQUIRE = `local out = {}
+for i, key in ipairs(KEYS) do
+  local v = redis.call('get', key)
+  if v == false or v == ARGV[i + 1] then redis.call('set', key, ARGV[i + 1], 'PX', ARGV[1]) out[i] = 1 else out[i] = 0 end
+end
+return out`;
 const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0`;
+// ARGV: one job id per key; a key is deleted only while that job still holds it.
+const RELEASE = `local n = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('get', key) == ARGV[i] then n = n + redis.call('del', key) end
+end
+return n`;
 
 type Scripted = RedisClient & {
-  sjAcquire(key: string, jobId: string, ttl: string): Promise<number>;
+  sjAcquire(numKeys: number, ...args: string[]): Promise<number[]>;
   sjExtend(key: string, jobId: string, ttl: string): Promise<number>;
-  sjRelease(key: string, jobId: string): Promise<number>;
+  sjRelease(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 /** The scripts as commands of the connection, so each call sends a SHA, not the script. */
 function scripted(conn: RedisClient): Scripted {
   const c = conn as Scripted;
   if (typeof c.sjAcquire !== 'function') {
-    conn.defineCommand('sjAcquire', { numberOfKeys: 1, lua: ACQUIRE });
+    // No numberOfKeys: the key count is the first argument of each call.
+    conn.defineCommand('sjAcquire', { lua: ACQUIRE });
     conn.defineCommand('sjExtend', { numberOfKeys: 1, lua: EXTEND });
-    conn.defineCommand('sjRelease', { numberOfKeys: 1, lua: RELEASE });
+    conn.defineCommand('sjRelease', { lua: RELEASE });
   }
   return c;
+}
+
+interface Asking {
+  key: string;
+  jobId: string;
+  resolve: (taken: boolean) => void;
+  reject: (err: unknown) => void;
 }
 
 export class Exclusivity {
@@ -35,6 +54,10 @@ export class Exclusivity {
   /** Keys this process holds, with the job holding each; renewed together by one timer. */
   private readonly held = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
+  /** Gathered until the end of this turn of the event loop, then sent as one call each. */
+  private asking: Asking[] = [];
+  private releasing: { key: string; jobId: string; done: (err?: unknown) => void }[] = [];
+  private scheduled = false;
 
   constructor(
     conn: RedisClient,
@@ -59,13 +82,55 @@ export class Exclusivity {
    */
   async acquire(group: string, userId: string, jobId: string): Promise<(() => Promise<void>) | undefined> {
     const key = this.key(group, userId);
-    if ((await this.conn.sjAcquire(key, jobId, String(this.ttlMs))) !== 1) return undefined;
+    const taken = await new Promise<boolean>((resolve, reject) => {
+      this.asking.push({ key, jobId, resolve, reject });
+      this.schedule();
+    });
+    if (!taken) return undefined;
     this.held.set(key, jobId);
     this.timer ??= this.renewals();
-    return async () => {
+    return () => {
       this.held.delete(key);
-      await this.conn.sjRelease(key, jobId);
+      return new Promise<void>((resolve, reject) => {
+        this.releasing.push({ key, jobId, done: (err) => (err ? reject(err) : resolve()) });
+        this.schedule();
+      });
     };
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.flush());
+  }
+
+  /** Releases first, so a user freed and taken again in the same turn is taken by the new job. */
+  private flush(): void {
+    this.scheduled = false;
+    const releasing = this.releasing;
+    const asking = this.asking;
+    this.releasing = [];
+    this.asking = [];
+    if (releasing.length > 0) {
+      this.conn.sjRelease(releasing.length, ...releasing.map((r) => r.key), ...releasing.map((r) => r.jobId)).then(
+        () => {
+          for (const r of releasing) r.done();
+        },
+        (err: unknown) => {
+          for (const r of releasing) r.done(err);
+        },
+      );
+    }
+    if (asking.length > 0) {
+      this.conn.sjAcquire(asking.length, ...asking.map((a) => a.key), String(this.ttlMs), ...asking.map((a) => a.jobId)).then(
+        (taken) => {
+          for (const [i, a] of asking.entries()) a.resolve(taken[i] === 1);
+        },
+        (err: unknown) => {
+          for (const a of asking) a.reject(err);
+        },
+      );
+    }
   }
 
   private renewals(): NodeJS.Timeout {
