@@ -19,10 +19,11 @@ import { Queues } from '../src/jobs/queues.js';
 import { freePort, LocalRedis } from '../src/local-redis.js';
 import { createLogger } from '../src/logger.js';
 import { fanOut } from '../src/producers/fan-out.js';
+import { windowFor } from '../src/producers/tick-consumer.js';
 import { DeadLetters } from '../src/services/dead-letters.js';
 import { JobMetrics } from '../src/web/metrics.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { type BenchResult, writeReport } from './report.js';
+import { type BenchResult, windowReport, writeReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const QUICK = process.argv.includes('--quick');
@@ -47,6 +48,7 @@ const sizes = {
   longRunTicks: QUICK ? 5 : 40,
   longRunUsers: QUICK ? 500 : 1_000,
   inProcessJobs: QUICK ? 20_000 : 200_000,
+  window: QUICK ? [2_000, 10_000] : [10_000, 100_000, 1_000_000],
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -67,6 +69,15 @@ async function usedMemory(conn: Redis): Promise<number> {
 async function flush(conn: Redis): Promise<void> {
   await conn.flushall();
   await sleep(50);
+}
+
+/** Until the queue has nothing waiting, delayed or running. */
+async function waitIdle(q: Queue): Promise<void> {
+  for (;;) {
+    const c = await q.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
+    if ((c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) + (c.active ?? 0) === 0) return;
+    await sleep(20);
+  }
 }
 
 /** Job options both sides use: the service's defaults, with completed jobs kept so they can be counted. */
@@ -407,6 +418,7 @@ async function main(): Promise<void> {
       tickLag: undefined,
       inProcess: undefined,
       policies: undefined,
+      window: [],
     };
     result.redis.push(r);
     const log = (s: string) => process.stderr.write(`[${persistence}] ${s}\n`);
@@ -465,6 +477,76 @@ async function main(): Promise<void> {
         `policies c=${c}: as shipped ${stats(runs.exclusive).median.toFixed(0)}/s, no exclusivity ${stats(runs.none).median.toFixed(0)}/s, bullmq ${stats(runs.bullmq).median.toFixed(0)}/s; history ${historyBytes.toFixed(0)} B/user`,
       );
     }
+
+    for (const n of want('window') ? sizes.window : []) {
+      // One tick of n users while one worker process (in this process, concurrency 50) drains it:
+      // spotter-jobs' windowed fan-out against plain BullMQ adding every job at once. Redis memory
+      // above idle is sampled every 20 ms; both keep completed jobs as the service does (10,000).
+      const row = { spotterPeak: 0, bullmqPeak: 0, spotterMs: 0, bullmqMs: 0 };
+      for (const side of ['bullmq', 'spotter'] as const) {
+        await flush(conn);
+        const p = prefix('w');
+        const idle = await usedMemory(conn);
+        let peak = 0;
+        let sampling = true;
+        const sampler = (async () => {
+          while (sampling) {
+            peak = Math.max(peak, (await usedMemory(conn)) - idle);
+            await sleep(20);
+          }
+        })();
+        const t0 = now();
+        if (side === 'spotter') {
+          const config = loadConfig({ REDIS_URL: redis.url, SPOTTER_JOBS_PREFIX: p, SPOTTER_JOBS_LOG_LEVEL: 'info' });
+          const slog = silentLog();
+          const queues = new Queues(conn, config, slog);
+          const kind = config.kinds.sync as KindConfig;
+          const consumers = new Consumers(
+            {
+              conn,
+              config,
+              queues,
+              log: slog,
+              deadLetters: new DeadLetters(queues, config),
+              handlers: { mode: 'module', listUsers: () => paginate([], 1), run: { sync: async () => null } },
+            },
+            [kind],
+          );
+          consumers.start();
+          const ids = users(n);
+          await fanOut(
+            { queues, config, log: slog, handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never } },
+            { kind, tickId: `repeat:sync:${Date.now()}`, scheduledFor: Date.now(), spreadMs: 0, window: windowFor(config, kind) },
+          );
+          await waitIdle(queues.get('sync'));
+          row.spotterMs = now() - t0;
+          await consumers.close();
+          await queues.close();
+        } else {
+          const w = new Worker('sync', async () => null, {
+            connection: conn,
+            prefix: p,
+            concurrency: 50,
+            removeOnComplete: { age: 86_400, count: 10_000 },
+          });
+          w.on('error', () => {});
+          await plainAddBulk(conn, p, n, 'plain');
+          const q = new Queue('sync', { connection: conn, prefix: p });
+          await waitIdle(q);
+          row.bullmqMs = now() - t0;
+          await w.close();
+          await q.close();
+        }
+        sampling = false;
+        await sampler;
+        row[side === 'spotter' ? 'spotterPeak' : 'bullmqPeak'] = peak;
+      }
+      (r.window ??= []).push({ users: n, ...row });
+      log(
+        `window ${n}: peak above idle spotter ${(row.spotterPeak / 2 ** 20).toFixed(1)} MiB, bullmq ${(row.bullmqPeak / 2 ** 20).toFixed(1)} MiB; done in ${(row.spotterMs / 1000).toFixed(1)} s / ${(row.bullmqMs / 1000).toFixed(1)} s`,
+      );
+    }
+    if (r.window?.length) windowReport(result, ROOT, persistence);
 
     for (const n of want('fanout') ? sizes.fanout : []) {
       const reps = n >= 1_000_000 ? Math.min(REPS, 3) : REPS;

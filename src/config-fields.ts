@@ -151,3 +151,13 @@ export const tracesExporters = str
   .transform((v) => v.split(',').map((e) => e.trim()))
   .pipe(z.array(z.enum(['otlp', 'console', 'zipkin', 'none'], { error: 'otlp, console, zipkin or none (comma-separated)' })));
 export const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'http/protobuf, http/json or grpc' });
+
+/** `auto`, or a number of jobs (0: no window). */
+export const fanoutWindow = str.transform((s, ctx): number | 'auto' => {
+  const v = s.trim().toLowerCase();
+  if (v === 'auto') return 'auto';
+  const n = Number(v);
+  if (Number.isInteger(n) && n >= 0 && n <= 100_000_000) return n;
+  ctx.addIssue({ code: 'custom', message: 'auto, or a whole number of jobs from 0 (no window) to 100000000' });
+  return z.NEVER;
+});

@@ -8,6 +8,7 @@ import {
   basicUser,
   bool,
   duration,
+  fanoutWindow,
   hostNames,
   hostPorts,
   httpUrl,
@@ -50,6 +51,8 @@ export interface Config {
   /** Every job kind of the catalog, in catalog order, by name. */
   kinds: Readonly<Record<string, KindConfig>>;
   fanoutPage: number;
+  /** Jobs a tick keeps waiting at most while it pages; `auto` derives it from the kind (windowFor). */
+  fanoutWindow: number | 'auto';
   /** Default first retry delay; each kind may override it. */
   backoffMs: number;
   lockDurationMs: number;
@@ -113,6 +116,13 @@ export const VARIABLES: readonly Variable[] = [
     { name: kv(k, 'spread'), default: '0s', description: `spread ${k} per-user jobs over this window`, roles: P },
   ]),
   { name: 'SPOTTER_JOBS_FANOUT_PAGE', default: '1000', description: 'users per page and per bulk add in a fan-out', roles: P },
+  {
+    name: 'SPOTTER_JOBS_FANOUT_WINDOW',
+    default: 'auto',
+    description:
+      "at most this many of a queue's jobs wait while a tick pages (auto: 20 x the kind's concurrency, at least 1000; 0: all at once)",
+    roles: P,
+  },
   ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
     { name: kv(k, 'concurrency'), default: String(d.concurrency), description: `${k} jobs at once per worker process`, roles: W },
     {
@@ -267,6 +277,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     tz: tzName,
     kinds,
     fanoutPage: read('SPOTTER_JOBS_FANOUT_PAGE', int(1, 100_000)),
+    fanoutWindow: read('SPOTTER_JOBS_FANOUT_WINDOW', fanoutWindow),
     backoffMs,
     lockDurationMs: read('SPOTTER_JOBS_LOCK_DURATION', duration({ min: 1000 })),
     stalledIntervalMs: read('SPOTTER_JOBS_STALLED_INTERVAL', duration({ min: 500 })),

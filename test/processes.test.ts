@@ -73,6 +73,8 @@ describe('producers and workers as separate processes', () => {
       SPOTTER_JOBS_STALLED_INTERVAL: '1s',
       // Only the manual tick below fans out, so every waiting job belongs to it.
       SPOTTER_JOBS_SYNC_ENABLED: 'false',
+      // No worker runs: all 10,000 jobs at once (windowed ticks have their own test).
+      SPOTTER_JOBS_FANOUT_WINDOW: '0',
     });
     const p1 = s.start(['producer']);
     await p1.waitForLog((l) => l.msg === 'producer started', 'producer started');

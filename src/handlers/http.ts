@@ -8,6 +8,7 @@ import { PermanentError, RetryAfterError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { MAX_RESULT_BYTES } from '../jobs/registry.js';
 import type { AnyHandler, HandlerContext, Handlers, Subject } from './types.js';
+import type { ListPosition, UserPage } from './user-pages.js';
 
 const USERS_TIMEOUT_MS = 30_000;
 
@@ -150,7 +151,12 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
   };
 
   async function* listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]> {
-    let cursor: string | null | undefined;
+    for await (const page of listFrom({ skip: 0 }, pageSize, signal)) yield page.users;
+  }
+
+  async function* listFrom(from: ListPosition, pageSize: number, signal?: AbortSignal): AsyncIterable<UserPage> {
+    let cursor: string | null | undefined = from.token;
+    let skip = from.skip;
     do {
       const u = new URL(`${opts.url}/internal/jobs/users`);
       if (cursor) u.searchParams.set('cursor', cursor);
@@ -169,15 +175,17 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
       const parsed = usersPage.safeParse(await res.json());
       if (!parsed.success) throw new Error(`GET ${u.pathname} returned an unexpected body: ${parsed.error.issues[0]?.message}`);
       const ids = parsed.data.users.map((x) => String(x.id));
-      if (ids.length > 0) yield ids;
       if (parsed.data.nextCursor && parsed.data.nextCursor === cursor) throw new Error(`GET ${u.pathname} returned the same cursor twice`);
       cursor = parsed.data.nextCursor;
+      skip += ids.length;
+      if (ids.length > 0) yield { users: ids, next: { skip, ...(cursor ? { token: cursor } : {}) } };
     } while (cursor);
   }
 
   return {
     mode: 'http',
     listUsers,
+    listFrom,
     run: Object.fromEntries(opts.kinds.map((k) => [k.name, make(k)])),
   };
 }

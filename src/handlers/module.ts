@@ -7,6 +7,7 @@ import { HANDLERS_VAR, importHandlerModule } from '../jobs/catalog-source.js';
 import { ConfigError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { type AnyHandler, type Handlers, paginate } from './types.js';
+import { type ListPosition, skipTo, type UserPage } from './user-pages.js';
 
 type UserList = AsyncIterable<string> | Iterable<string>;
 
@@ -22,7 +23,11 @@ export async function moduleHandlers(
   // Only a producer with a scheduled user kind pages through users.
   const fansOut = kinds.some((k) => k.scope === 'user' && k.schedule?.enabled);
   if (roles.needsUsers && fansOut && typeof listUsers !== 'function' && !isIterable(listUsers)) {
-    throw new ConfigError(HANDLERS_VAR, path, 'a module exporting listUsers (an async iterable of user ids, or a function returning one)');
+    throw new ConfigError(
+      HANDLERS_VAR,
+      path,
+      'a module exporting listUsers (an async iterable of user ids, a function returning one, or a function of { cursor, limit } returning { users, nextCursor })',
+    );
   }
   const jobs = (exports.jobs ?? {}) as Record<string, { run?: unknown }>;
   const run: Record<string, AnyHandler> = {};
@@ -41,15 +46,43 @@ export async function moduleHandlers(
       };
     }
   }
+  /**
+   * listUsers is an iterable, a function returning one, or a function of `{ cursor, limit }` that
+   * returns (a promise of) `{ users, nextCursor }`: which one shows in what the first call returns.
+   */
+  async function* listFrom(from: ListPosition, pageSize: number): AsyncIterable<UserPage> {
+    if (typeof listUsers !== 'function' && !isIterable(listUsers)) throw new Error('the handler module exports no listUsers');
+    if (typeof listUsers !== 'function') return yield* skipTo(paginate(listUsers, pageSize), from);
+    const ask = listUsers as (q: { cursor: string | undefined; limit: number }) => unknown;
+    let r = await ask({ cursor: from.token, limit: pageSize });
+    if (!isCursorPage(r)) return yield* skipTo(paginate(r as UserList, pageSize), from);
+    let { skip } = from;
+    let cursor = from.token;
+    for (;;) {
+      // Ids, or objects with an id as HTTP mode's pages have.
+      const ids = r.users.map((u) => String(u !== null && typeof u === 'object' && 'id' in u ? (u as { id: unknown }).id : u));
+      const next = r.nextCursor == null || r.nextCursor === '' ? undefined : String(r.nextCursor);
+      if (next !== undefined && next === cursor) throw new Error('listUsers returned the same cursor twice');
+      skip += ids.length;
+      if (ids.length > 0) yield { users: ids, next: { skip, ...(next ? { token: next } : {}) } };
+      if (next === undefined) return;
+      cursor = next;
+      r = await ask({ cursor, limit: pageSize });
+      if (!isCursorPage(r)) throw new Error('listUsers({ cursor, limit }) returned no { users, nextCursor } page');
+    }
+  }
   return {
     mode: 'module',
-    listUsers: (pageSize) => {
-      if (typeof listUsers !== 'function' && !isIterable(listUsers)) throw new Error('the handler module exports no listUsers');
-      const src = typeof listUsers === 'function' ? (listUsers as () => UserList)() : (listUsers as UserList);
-      return paginate(src, pageSize);
+    listUsers: async function* (pageSize) {
+      for await (const page of listFrom({ skip: 0 }, pageSize)) yield page.users;
     },
+    listFrom,
     run,
   };
+}
+
+function isCursorPage(v: unknown): v is { users: unknown[]; nextCursor?: unknown } {
+  return v != null && typeof v === 'object' && Array.isArray((v as { users?: unknown }).users);
 }
 
 function isIterable(v: unknown): v is UserList {

@@ -1,6 +1,7 @@
 /** What business code sees: a user id, an item or nothing, and a small context. Never a BullMQ Job. */
 import type { ParentRef } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
+import type { ListPosition, UserPage } from './user-pages.js';
 
 /** Who a job added with `ctx.enqueue` is for: a user (user kinds), an item (item kinds), nothing (global). */
 export type Subject = { userId: string } | { id: string; data?: unknown } | Record<string, never>;
@@ -50,6 +51,12 @@ export interface Handlers {
   mode: 'http' | 'module' | 'demo';
   /** Pages of user ids, in a stable order. */
   listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]>;
+  /**
+   * Pages from a position on, for sources with a cursor of their own (HTTP mode, a module whose
+   * listUsers takes `{ cursor, limit }`): a tick resumed after its producer died asks for the next
+   * page instead of listing again. Without it, fan-out lists again and skips (user-pages.ts).
+   */
+  listFrom?(from: ListPosition, pageSize: number, signal?: AbortSignal): AsyncIterable<UserPage>;
   /** By kind name; the worker calls each with the arguments of the kind's scope. */
   run: Record<string, AnyHandler>;
 }

@@ -6,25 +6,37 @@
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
+import { userPages } from '../handlers/user-pages.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { jobOptions, queueKey } from '../jobs/queues.js';
 import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { tracer } from '../tracing.js';
+import { TickCursor } from './tick-cursor.js';
 
 export interface FanOutProgress {
   users: number;
   added: number;
   coalesced: number;
   errors: number;
+  /** Set when a newer tick of the schedule started while this one was paging: it stopped there. */
+  superseded?: boolean;
 }
+
+/** The longest pause between two looks at a full window. */
+const ROOM_POLL_MAX_MS = 500;
 
 export interface Tick {
   kind: KindConfig;
   tickId: string;
   scheduledFor: number;
   spreadMs: number;
+  /**
+   * At most this many of the queue's jobs wait (not yet started) while the tick pages; 0 adds every
+   * user at once. Ticks get SPOTTER_JOBS_FANOUT_WINDOW (windowFor).
+   */
+  window?: number;
 }
 
 /** FNV-1a: a cheap, stable hash, so a user's place in the spread window is the same every tick. */
@@ -47,14 +59,24 @@ export async function fanOut(
   const queueName = tick.kind.queue;
   const queue = deps.queues.get(queueName);
   const base: JobsOptions = jobOptions(tick.kind);
-  const p: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
+  const window = tick.window ?? 0;
+  const cursor = new TickCursor(deps.queues.conn, deps.config.prefix, tick.kind.name, tick.tickId, tick.scheduledFor);
+  // A tick taken over from a producer that died goes on where that one stopped.
+  const saved = await cursor.load();
+  const p: FanOutProgress = saved ? { ...saved.progress } : { users: 0, added: 0, coalesced: 0, errors: 0 };
+  if (!(await cursor.claim())) return { ...p, superseded: true };
+  // With a window, pages are at most half of it, so a page fits as soon as half the window drained.
+  const pageSize = window > 0 ? Math.min(deps.config.fanoutPage, Math.max(1, Math.floor(window / 2))) : deps.config.fanoutPage;
   let pageNo = 0;
-  for await (const page of deps.handlers.listUsers(deps.config.fanoutPage, signal)) {
+  for await (const page of userPages(deps.handlers, saved?.position ?? { skip: 0 }, pageSize, signal)) {
+    if (signal?.aborted) throw new Error('fan-out aborted');
+    const room = window > 0 ? await waitForRoom(window - page.users.length) : (await cursor.superseded()) ? 'superseded' : 'room';
+    if (room === 'superseded') return { ...p, superseded: true };
     // One span per page (tracing on): the parent of the BullMQ add whose context every job carries.
     await tracer.startActiveSpan('fan-out page', async (span) => {
       try {
         const before = { ...p };
-        await addPage(page);
+        await addPage(page.users);
         span.setAttributes({
           'spotter.schedule': tick.kind.name,
           'spotter.tick_id': tick.tickId,
@@ -70,9 +92,26 @@ export async function fanOut(
         span.end();
       }
     });
+    // Saved after the add: a crash in between redoes the page, and the job ids add nothing twice.
+    await cursor.save({ position: page.next, progress: p });
     await onPage?.({ ...p });
   }
+  await cursor.finish();
   return p;
+
+  /**
+   * Waits until the queue holds at most `limit` jobs not yet started (waiting, prioritized, delayed:
+   * everything that occupies Redis before a worker takes it), or a newer tick of the schedule starts.
+   */
+  async function waitForRoom(limit: number): Promise<'room' | 'superseded'> {
+    for (let delay = 20; ; delay = Math.min(delay * 2, ROOM_POLL_MAX_MS)) {
+      if (await cursor.superseded()) return 'superseded';
+      const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+      if ((c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) <= limit) return 'room';
+      if (signal?.aborted) throw new Error('fan-out aborted');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
 
   async function addPage(page: readonly string[]): Promise<void> {
     if (signal?.aborted) throw new Error('fan-out aborted');

@@ -3,14 +3,14 @@
  * BullMQ hands each tick to exactly one of them, and a tick whose producer died is picked up again
  * after its lock lapses and redone without duplicates (job ids are per tick and user).
  */
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
 import type { Handlers } from '../handlers/types.js';
 import { addJob } from '../jobs/add-job.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { globalJobId, kindByName, SCHEDULE_QUEUE, type TickJobData } from '../jobs/registry.js';
+import { globalJobId, kindByName, SCHEDULE_QUEUE, scheduledKinds, type TickJobData } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
@@ -29,19 +29,26 @@ export interface TickConsumerDeps {
   onTick?: (r: TickResult) => void;
 }
 
+/** A kind's fan-out window: SPOTTER_JOBS_FANOUT_WINDOW, or by default 20 jobs per slot of a worker, at least 1,000. */
+export function windowFor(config: Config, kind: KindConfig): number {
+  return config.fanoutWindow === 'auto' ? Math.max(1000, 20 * kind.concurrency) : config.fanoutWindow;
+}
+
 export class TickConsumer {
   private worker: Worker | undefined;
   private closing: Promise<void> | undefined;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly deps: TickConsumerDeps) {}
 
   start(): void {
     const { config, conn, log } = this.deps;
-    this.worker = new Worker(SCHEDULE_QUEUE, (job, _token, signal) => this.process(job, signal), {
+    this.worker = new Worker(SCHEDULE_QUEUE, (job, token, signal) => this.process(job, signal, token), {
       connection: conn,
       prefix: config.prefix,
-      // One tick per schedule at a time is plenty; fan-outs are Redis-bound.
-      concurrency: 3,
+      // A windowed tick pages as its jobs drain, which can take a whole interval; room for every
+      // schedule's tick and the next one that supersedes it, so no schedule waits for another.
+      concurrency: Math.max(3, 2 * scheduledKinds(config).length + 1),
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
       // A producer killed mid-fan-out must not fail the tick: the next producer redoes it.
@@ -54,7 +61,9 @@ export class TickConsumer {
     );
   }
 
-  async process(job: Job, signal?: AbortSignal): Promise<TickResult> {
+  async process(job: Job, jobSignal?: AbortSignal, token?: string): Promise<TickResult> {
+    // Shutdown stops a tick between two pages, and hands it on (below).
+    const signal = jobSignal ? AbortSignal.any([jobSignal, this.stopping.signal]) : this.stopping.signal;
     const { config, conn, log } = this.deps;
     const data = job.data as TickJobData;
     const kind = kindByName(config, String(data?.schedule));
@@ -104,19 +113,29 @@ export class TickConsumer {
         kind.scope === 'user'
           ? await fanOut(
               this.deps,
-              { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0 },
+              { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) },
               (progress) => job.updateProgress(progress),
               signal,
             )
           : await this.runGlobal(kind, tickId, scheduledFor);
-      const result = await finish('ok', p);
+      const { superseded, ...progress } = p;
+      const result = await finish(superseded ? 'superseded' : 'ok', progress);
       tlog.info(
         { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, durationMs: result.durationMs },
-        `tick ${schedule} finished`,
+        superseded
+          ? `tick ${schedule} superseded: a newer tick started while it paged; it covers the users this one did not reach`
+          : `tick ${schedule} finished`,
       );
       await this.logNextRun(schedule, tlog);
       return result;
     } catch (err) {
+      if (this.stopping.signal.aborted && token && !(jobSignal?.aborted ?? false)) {
+        // This producer is shutting down mid-tick: the tick goes back to be taken at once by another
+        // producer (or this one, restarted), which resumes from its cursor. No attempt is used.
+        tlog.info(`tick ${schedule} handed over at shutdown; it resumes where it stopped`);
+        await job.moveToDelayed(Date.now(), token);
+        throw new DelayedError();
+      }
       const message = (err as Error).message;
       await finish('failed', { ...nothing, errors: 1 }, message).catch(() => {});
       tlog.error({ err: message }, `tick ${schedule} failed`);
@@ -144,6 +163,7 @@ export class TickConsumer {
   }
 
   close(): Promise<void> {
+    this.stopping.abort(new Error('producer shutting down'));
     this.closing ??= this.worker ? this.worker.close() : Promise.resolve();
     return this.closing;
   }

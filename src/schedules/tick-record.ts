@@ -20,9 +20,10 @@ export interface TickResult {
   /**
    * `ok`; `failed` when the fan-out could not finish (the tick job is retried); `paused` when the
    * schedule was paused, `skipped` when a missed tick was dropped by its catch-up policy (both kept
-   * in the history only, so the last run stays the last one that ran).
+   * in the history only, so the last run stays the last one that ran); `superseded` when a newer
+   * tick of the schedule started while this one paged (windowed fan-out) and it stopped there.
    */
-  result: 'ok' | 'failed' | 'paused' | 'skipped';
+  result: 'ok' | 'failed' | 'paused' | 'skipped' | 'superseded';
   error?: string;
 }
 

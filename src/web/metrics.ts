@@ -70,7 +70,7 @@ export class TickMetrics {
   constructor(registry: Registry) {
     this.total = new Counter({
       name: 'spotter_jobs_ticks_total',
-      help: 'Ticks this producer finished, by schedule and result (ok, failed, paused, skipped)',
+      help: 'Ticks this producer finished, by schedule and result (ok, failed, paused, skipped, superseded)',
       labelNames: ['schedule', 'result'],
       registers: [registry],
     });
@@ -255,8 +255,8 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
   );
   scheduleGauge(
     'spotter_jobs_schedule_last_run_success',
-    '1 when the last tick fanned out completely, 0 when it failed',
-    fromTicks((t) => (t.result === 'ok' ? 1 : 0)),
+    '1 when the last tick fanned out (completely, or until a newer tick took over), 0 when it failed',
+    fromTicks((t) => (t.result === 'failed' ? 0 : 1)),
   );
   scheduleGauge(
     'spotter_jobs_fanout_last_duration_seconds',
