@@ -71,6 +71,30 @@ async function flush(conn: Redis): Promise<void> {
   await sleep(50);
 }
 
+/** spotter-jobs' worker for the sync queue with a no-op handler, started. */
+function noopSync(
+  conn: Redis,
+  config: ReturnType<typeof loadConfig>,
+  queues: Queues,
+  log: ReturnType<typeof silentLog>,
+  observe?: ConstructorParameters<typeof Consumers>[0]['observe'],
+): Consumers {
+  const consumers = new Consumers(
+    {
+      conn,
+      config,
+      queues,
+      log,
+      deadLetters: new DeadLetters(queues, config),
+      handlers: { mode: 'module', listUsers: () => paginate([], 1), run: { sync: async () => null } },
+      observe,
+    },
+    [config.kinds.sync as KindConfig],
+  );
+  consumers.start();
+  return consumers;
+}
+
 /** Until the queue has nothing waiting, delayed or running. */
 async function waitIdle(q: Queue): Promise<void> {
   for (;;) {
@@ -197,23 +221,7 @@ async function drainInProcess(
     const log = silentLog();
     const queues = new Queues(conn, config, log);
     const metrics = new JobMetrics(new Registry());
-    const consumers = new Consumers(
-      {
-        conn,
-        config,
-        queues,
-        log,
-        deadLetters: new DeadLetters(queues, config),
-        handlers: {
-          mode: 'module',
-          listUsers: () => paginate([], 1),
-          run: { sync: async () => null },
-        },
-        observe: (qn, o, s) => metrics.observe(qn, o, s),
-      },
-      [config.kinds.sync as KindConfig],
-    );
-    consumers.start();
+    const consumers = noopSync(conn, config, queues, log, (qn, o, s) => metrics.observe(qn, o, s));
     close = async () => {
       await consumers.close();
       await queues.close();
@@ -482,7 +490,7 @@ async function main(): Promise<void> {
       // One tick of n users while one worker process (in this process, concurrency 50) drains it:
       // spotter-jobs' windowed fan-out against plain BullMQ adding every job at once. Redis memory
       // above idle is sampled every 20 ms; both keep completed jobs as the service does (10,000).
-      const row = { spotterPeak: 0, bullmqPeak: 0, spotterMs: 0, bullmqMs: 0 };
+      const row = { spotterPeak: 0, bullmqPeak: 0, spotterMs: 0, bullmqMs: 0, historyBytes: 0 };
       for (const side of ['bullmq', 'spotter'] as const) {
         await flush(conn);
         const p = prefix('w');
@@ -501,18 +509,7 @@ async function main(): Promise<void> {
           const slog = silentLog();
           const queues = new Queues(conn, config, slog);
           const kind = config.kinds.sync as KindConfig;
-          const consumers = new Consumers(
-            {
-              conn,
-              config,
-              queues,
-              log: slog,
-              deadLetters: new DeadLetters(queues, config),
-              handlers: { mode: 'module', listUsers: () => paginate([], 1), run: { sync: async () => null } },
-            },
-            [kind],
-          );
-          consumers.start();
+          const consumers = noopSync(conn, config, queues, slog);
           const ids = users(n);
           await fanOut(
             { queues, config, log: slog, handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never } },
@@ -520,7 +517,13 @@ async function main(): Promise<void> {
           );
           await waitIdle(queues.get('sync'));
           row.spotterMs = now() - t0;
+          // The users' history records (issue: one user's history) stay after the tick, one per user.
           await consumers.close();
+          const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 2000))[1].slice(0, 200);
+          const sizesB = (await Promise.all(keys.map((k) => conn.memory('USAGE', k) as Promise<number | null>))).filter(
+            (b): b is number => typeof b === 'number',
+          );
+          row.historyBytes = sizesB.length ? (sizesB.reduce((a, b) => a + b, 0) / sizesB.length) * n : 0;
           await queues.close();
         } else {
           const w = new Worker('sync', async () => null, {
@@ -543,7 +546,7 @@ async function main(): Promise<void> {
       }
       (r.window ??= []).push({ users: n, ...row });
       log(
-        `window ${n}: peak above idle spotter ${(row.spotterPeak / 2 ** 20).toFixed(1)} MiB, bullmq ${(row.bullmqPeak / 2 ** 20).toFixed(1)} MiB; done in ${(row.spotterMs / 1000).toFixed(1)} s / ${(row.bullmqMs / 1000).toFixed(1)} s`,
+        `window ${n}: peak above idle spotter ${(row.spotterPeak / 2 ** 20).toFixed(1)} MiB (history ${(row.historyBytes / 2 ** 20).toFixed(1)} MiB), bullmq ${(row.bullmqPeak / 2 ** 20).toFixed(1)} MiB; done in ${(row.spotterMs / 1000).toFixed(1)} s / ${(row.bullmqMs / 1000).toFixed(1)} s`,
       );
     }
     if (r.window?.length) windowReport(result, ROOT, persistence);
@@ -631,22 +634,7 @@ async function main(): Promise<void> {
         const slog = silentLog();
         const queues = new Queues(conn, config, slog);
         const ids = users(sizes.longRunUsers);
-        const consumers = new Consumers(
-          {
-            conn,
-            config,
-            queues,
-            log: slog,
-            deadLetters: new DeadLetters(queues, config),
-            handlers: {
-              mode: 'module',
-              listUsers: () => paginate([], 1),
-              run: { sync: async () => null },
-            },
-          },
-          [config.kinds.sync as KindConfig],
-        );
-        consumers.start();
+        const consumers = noopSync(conn, config, queues, slog);
         for (let t = 1; t <= sizes.longRunTicks; t++) {
           await fanOut(
             { queues, config, log: slog, handlers: { mode: 'module', listUsers: (s) => paginate(ids, s), run: {} as never } },

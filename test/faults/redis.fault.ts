@@ -211,6 +211,8 @@ describe('producers', () => {
       FIXTURE_USERS: '10000',
       FIXTURE_PAGE_DELAY_MS: '100',
       SPOTTER_JOBS_FANOUT_PAGE: '500',
+      // No worker runs: every job at once (the windowed tick has its own row, producers.fault.ts).
+      SPOTTER_JOBS_FANOUT_WINDOW: '0',
     });
     const p1 = s.spawn(['producer']);
     await p1.waitForLog((l) => l.msg === 'producer started', 'producer started');
