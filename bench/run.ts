@@ -544,7 +544,8 @@ async function main(): Promise<void> {
         await sampler;
         row[side === 'spotter' ? 'spotterPeak' : 'bullmqPeak'] = peak;
       }
-      (r.window ??= []).push({ users: n, ...row });
+      r.window ??= [];
+      r.window.push({ users: n, ...row });
       log(
         `window ${n}: peak above idle spotter ${(row.spotterPeak / 2 ** 20).toFixed(1)} MiB (history ${(row.historyBytes / 2 ** 20).toFixed(1)} MiB), bullmq ${(row.bullmqPeak / 2 ** 20).toFixed(1)} MiB; done in ${(row.spotterMs / 1000).toFixed(1)} s / ${(row.bullmqMs / 1000).toFixed(1)} s`,
       );
