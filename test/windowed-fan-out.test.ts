@@ -123,6 +123,8 @@ describe('windowed fan-out', () => {
     // An older tick redone later (its producer died) does not take over from the newer one.
     const redo = await fanOut({ ...x, handlers }, { kind, tickId: 'repeat:sync:500', scheduledFor: 500, spreadMs: 0, window: 100 });
     expect(redo).toMatchObject({ superseded: true, added: 0 });
+    // Neither superseded tick leaves a cursor behind.
+    expect(await x.conn.keys(`${x.prefix}:spotter-jobs:fanout:*`)).toEqual([]);
   }, 60_000);
 
   it('resumes a cursor-paged module listing from its cursor, and re-lists a plain one from the position', async () => {

@@ -64,14 +64,19 @@ export async function fanOut(
   // A tick taken over from a producer that died goes on where that one stopped.
   const saved = await cursor.load();
   const p: FanOutProgress = saved ? { ...saved.progress } : { users: 0, added: 0, coalesced: 0, errors: 0 };
-  if (!(await cursor.claim())) return { ...p, superseded: true };
+  // A superseded tick never pages again: its cursor goes at once.
+  const supersede = async () => {
+    await cursor.finish();
+    return { ...p, superseded: true };
+  };
+  if (!(await cursor.claim())) return supersede();
   // With a window, pages are at most half of it, so a page fits as soon as half the window drained.
   const pageSize = window > 0 ? Math.min(deps.config.fanoutPage, Math.max(1, Math.floor(window / 2))) : deps.config.fanoutPage;
   let pageNo = 0;
   for await (const page of userPages(deps.handlers, saved?.position ?? { skip: 0 }, pageSize, signal)) {
     if (signal?.aborted) throw new Error('fan-out aborted');
     const room = window > 0 ? await waitForRoom(window - page.users.length) : (await cursor.superseded()) ? 'superseded' : 'room';
-    if (room === 'superseded') return { ...p, superseded: true };
+    if (room === 'superseded') return supersede();
     // One span per page (tracing on): the parent of the BullMQ add whose context every job carries.
     await tracer.startActiveSpan('fan-out page', async (span) => {
       try {
