@@ -5,7 +5,7 @@
  * child of its tick. This file adds what BullMQ cannot know: the tick and page spans, and the kind,
  * subject and outcome on every attempt. Job data never becomes an attribute.
  */
-import { type Attributes, type Span, trace } from '@opentelemetry/api';
+import { type Span, trace } from '@opentelemetry/api';
 import type { Telemetry } from 'bullmq';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
@@ -22,11 +22,6 @@ export function telemetryOption(): { telemetry?: Telemetry } {
 /** The span BullMQ opened for this job attempt or tick, if tracing is on. */
 export function activeSpan(): Span | undefined {
   return trace.getActiveSpan();
-}
-
-/** Sets attributes on the active span; free when tracing is off. */
-export function annotate(attributes: Attributes): void {
-  trace.getActiveSpan()?.setAttributes(attributes);
 }
 
 /**
