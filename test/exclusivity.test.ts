@@ -10,6 +10,27 @@ import { waitFor } from './helpers/wait-for.js';
 
 const scene = useProcessScenes();
 
+/** Each run's interval (to the kill for a run on the killed worker), and how many overlap per user. */
+function overlapsIn(ledger: LedgerEntry[], victimPid: number | undefined, killedAt: number) {
+  const runs = new Map<string, { user: string; start: number; end: number }>();
+  for (const e of ledger) {
+    const key = `${e.pid}/${e.jobId}/${e.attempt}`;
+    if (e.event === 'start') runs.set(key, { user: e.userId, start: e.t, end: e.pid === victimPid ? killedAt : Number.POSITIVE_INFINITY });
+    else {
+      const run = runs.get(key);
+      if (run) run.end = e.t;
+    }
+  }
+  const byUser = new Map<string, Array<{ start: number; end: number }>>();
+  for (const r of runs.values()) byUser.set(r.user, [...(byUser.get(r.user) ?? []), r]);
+  let overlaps = 0;
+  for (const list of byUser.values()) {
+    list.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < list.length; i++) if ((list[i] as { start: number }).start < (list[i - 1] as { end: number }).end) overlaps++;
+  }
+  return { runs, overlaps };
+}
+
 describe('exclusivity groups', () => {
   it('500 users, sync and write-back together on 3 workers, one killed: 0 overlaps, 0 lost, no user locked past the lock', async () => {
     const s = scene({
@@ -45,24 +66,7 @@ describe('exclusivity groups', () => {
     await waitFor('every user through sync and write-back', () => done(readLedger(s.ledger)).size === 1000, { timeoutMs: 90_000 });
     const ledger = readLedger(s.ledger);
 
-    // Intervals per run: from its start to its end, or to the kill for a run on the killed worker.
-    const runs = new Map<string, { user: string; start: number; end: number }>();
-    for (const e of ledger) {
-      const key = `${e.pid}/${e.jobId}/${e.attempt}`;
-      if (e.event === 'start')
-        runs.set(key, { user: e.userId, start: e.t, end: e.pid === victim.pid ? killedAt : Number.POSITIVE_INFINITY });
-      else {
-        const run = runs.get(key);
-        if (run) run.end = e.t;
-      }
-    }
-    const byUser = new Map<string, Array<{ start: number; end: number }>>();
-    for (const r of runs.values()) byUser.set(r.user, [...(byUser.get(r.user) ?? []), r]);
-    let overlaps = 0;
-    for (const list of byUser.values()) {
-      list.sort((a, b) => a.start - b.start);
-      for (let i = 1; i < list.length; i++) if ((list[i] as { start: number }).start < (list[i - 1] as { end: number }).end) overlaps++;
-    }
+    const { runs, overlaps } = overlapsIn(ledger, victim.pid, killedAt);
     expect(overlaps).toBe(0);
     // The users the killed worker held got their next run within the job lock plus a stall check.
     const held = [...runs.entries()].filter(([k, r]) => k.startsWith(`${victim.pid}/`) && r.end === killedAt).map(([, r]) => r.user);
@@ -71,5 +75,59 @@ describe('exclusivity groups', () => {
       expect(next, `user ${user} ran again`).toBeDefined();
       expect((next as LedgerEntry).t - killedAt, `user ${user} waited`).toBeLessThan(2000 + 1000 + 2500);
     }
+  });
+  it("write-back arriving while sync runs alone in the group's lane, a lane worker killed: 0 overlaps, 0 lost", async () => {
+    const s = scene({
+      // Ten slow users (3 s each, in both kinds) after the first 60, so that sync runs them in its lane
+      // and write-back, whose fan-out reaches them soon, asks for users sync is running.
+      FIXTURE_USER_IDS: [
+        ...Array.from({ length: 60 }, (_, i) => `u${i}`),
+        ...Array.from({ length: 10 }, (_, i) => `slow${i}`),
+        ...Array.from({ length: 140 }, (_, i) => `u${60 + i}`),
+      ].join(','),
+      FIXTURE_SLOW_MS: '3000',
+      FIXTURE_RANDOM_MS: '200',
+      FIXTURE_FSYNC: '1',
+      SPOTTER_JOBS_LOCK_DURATION: '2s',
+      SPOTTER_JOBS_STALLED_INTERVAL: '1s',
+      SPOTTER_JOBS_LOG_LEVEL: 'warn',
+      SPOTTER_SYNC_INTERVAL: '1h',
+      SPOTTER_METADATA_ENABLED: 'false',
+    });
+    const producer = s.start(['producer'], { SPOTTER_JOBS_LOG_LEVEL: 'info' });
+    await producer.waitForLog((l) => l.msg === 'producer started', 'producer started');
+    const workers = [0, 1].map(() => s.start(['worker', '--queues', 'sync,writeback'], { SPOTTER_JOBS_LOG_LEVEL: 'debug' }));
+    await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === 'worker started', 'worker started')));
+    expect((await runCli(['trigger', 'sync'], s.env)).code).toBe(0);
+    const victim = workers[0] as (typeof workers)[number];
+    // Sync alone: its workers run without per-user keys.
+    await victim.waitForLog(
+      (l) => l.msg === 'alone in its exclusivity group: running without per-user keys' && l.kind === 'sync',
+      'sync in the lane',
+    );
+    await waitFor(
+      'the slow users running in sync',
+      () => readLedger(s.ledger).filter((e) => e.event === 'start' && e.userId.startsWith('slow')).length === 10,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+    // Write-back for the same users while sync still runs in the lane; then the lane worker dies.
+    expect((await runCli(['trigger', 'write-back'], s.env)).code).toBe(0);
+    await waitFor('write-back started', () => readLedger(s.ledger).some((e) => e.event === 'start' && e.queue === 'writeback'), {
+      timeoutMs: 30_000,
+    });
+    victim.kill('SIGKILL');
+    await victim.exited;
+    const killedAt = Date.now();
+    const done = (l: LedgerEntry[]) => new Set(l.filter((e) => e.event === 'end').map((e) => `${e.queue}/${e.userId}`));
+    await waitFor('every user through sync and write-back', () => done(readLedger(s.ledger)).size === 420, { timeoutMs: 90_000 });
+    const ledger = readLedger(s.ledger);
+    // The handover happened under load: write-back began while sync jobs were still running.
+    const firstWriteBack = Math.min(...ledger.filter((e) => e.event === 'start' && e.queue === 'writeback').map((e) => e.t));
+    const lastSync = Math.max(...ledger.filter((e) => e.event === 'end' && e.queue === 'sync').map((e) => e.t));
+    expect(firstWriteBack).toBeLessThan(lastSync);
+    const { overlaps } = overlapsIn(ledger, victim.pid, killedAt);
+    expect(overlaps).toBe(0);
   });
 });

@@ -40,7 +40,12 @@ export class Consumers {
     private readonly deps: ConsumerDeps,
     readonly kinds: readonly KindConfig[],
   ) {
-    this.exclusivity = new Exclusivity(deps.conn, deps.config.prefix, deps.config.lockDurationMs);
+    this.exclusivity = new Exclusivity(deps.conn, deps.config.prefix, deps.config.lockDurationMs, (group, kind, lane) =>
+      deps.log.debug(
+        { group, kind },
+        lane ? 'alone in its exclusivity group: running without per-user keys' : 'exclusivity group shared: per-user keys',
+      ),
+    );
     this.history = new UserHistory(deps.conn, deps.config);
   }
 

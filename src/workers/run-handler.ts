@@ -190,7 +190,9 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     };
     let release: (() => Promise<void>) | undefined;
     if (kind.exclusive && deps.exclusivity && 'userId' in data) {
-      release = await deps.exclusivity.acquire(kind.exclusive, (data as { userId: string }).userId, jobId);
+      // In the group's lane (the kind alone in it) this is synchronous: no Redis call per job.
+      const entered = deps.exclusivity.enter(kind.exclusive, kind.name, (data as { userId: string }).userId, jobId);
+      release = typeof entered === 'function' ? entered : await entered;
       if (!release) {
         // Another job of the group runs for this user: wait, without using an attempt.
         if (log.isLevelEnabled('debug')) log.debug({ ...scope, group: kind.exclusive }, 'user busy in its exclusivity group; waiting');
