@@ -43,9 +43,8 @@ describe("one user's history", () => {
     await add('sync', 'u1', 't1__u1');
     await add('writeback', 'u1', 't1w__u1');
     await add('enrichment', 'u1', 't1e__u1'); // nothing consumes enrichment here: it stays waiting
-    await waitFor(
-      'u1 ran sync and write-back',
-      async () => (await x.conn.hmget(userKey(x.prefix, 'u1'), 'sync', 'write-back')).every((v) => v !== null),
+    await waitFor('u1 ran sync and write-back', async () =>
+      (await x.conn.hmget(userKey(x.prefix, 'u1'), 'sync', 'write-back')).every((v) => v !== null),
     );
 
     const r = await runCli(['user', 'u1', '--json'], testEnv(x.prefix));

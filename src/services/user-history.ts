@@ -104,7 +104,12 @@ export class UserHistory {
     // Short fields, so that Redis keeps a user's record in its compact encoding (values of at
     // most 64 bytes): about a third of the memory of one JSON value per kind.
     const k = kind.name;
-    fields.push(k, `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)}`, `${k}:id`, String(job.id));
+    fields.push(
+      k,
+      `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)}`,
+      `${k}:id`,
+      String(job.id),
+    );
     if (outcome === 'completed') fields.push(`${k}:why`, '');
     else fields.push(`${k}:why`, (job.failedReason ?? '').slice(0, 500));
     if (outcome === 'dead_letter') fields.push(`dl:${k}`, deadLetterId(kind.queue, String(job.id)));
