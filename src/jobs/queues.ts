@@ -2,7 +2,7 @@
  * BullMQ Queue handles for one process, built from the registry and the config: the only place
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
-import { type JobsOptions, Queue } from 'bullmq';
+import { type JobsOptions, type KeepJobs, Queue } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
@@ -13,11 +13,18 @@ import { allQueues, SCHEDULE_QUEUE } from './registry.js';
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
 export const BACKOFF_TYPE = 'spotter';
 
-/** Options of every job of `kind`: its attempts, backoff and retention. */
+/**
+ * Options of every job of `kind`: its attempts and backoff. Each job stores its options in Redis, so
+ * what is the same for every job of a kind stays out of them: the delay is decided by `decide()` and
+ * the retention is the kind's worker's (`retentionOptions`), which BullMQ applies to jobs without one.
+ */
 export function jobOptions(kind: KindConfig): JobsOptions {
+  return { attempts: kind.attempts, backoff: { type: BACKOFF_TYPE } };
+}
+
+/** How long the kind's finished jobs are kept: set on its Worker, applied as each job finishes. */
+export function retentionOptions(kind: KindConfig): { removeOnComplete: KeepJobs; removeOnFail: KeepJobs } {
   return {
-    attempts: kind.attempts,
-    backoff: { type: BACKOFF_TYPE, delay: kind.backoffMs },
     removeOnComplete: { age: Math.ceil(kind.retention.completedAgeMs / 1000), count: kind.retention.completedCount },
     removeOnFail: { age: Math.ceil(kind.retention.failedAgeMs / 1000) },
   };

@@ -6,7 +6,7 @@ import { Worker } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
 import type { KindConfig } from '../jobs/kinds.js';
-import type { Queues } from '../jobs/queues.js';
+import { type Queues, retentionOptions } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import type { DeadLetters } from '../services/dead-letters.js';
@@ -76,6 +76,7 @@ export class Consumers {
           prefix: config.prefix,
           concurrency: kind.concurrency,
           limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
+          ...retentionOptions(kind),
           lockDuration: config.lockDurationMs,
           stalledInterval: config.stalledIntervalMs,
           maxStalledCount: config.maxStalledCount,
