@@ -21,8 +21,10 @@ import { createLogger } from '../src/logger.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { windowFor } from '../src/producers/tick-consumer.js';
 import { DeadLetters } from '../src/services/dead-letters.js';
+import { UserHistory } from '../src/services/user-history.js';
 import { JobMetrics } from '../src/web/metrics.js';
 import { Consumers } from '../src/workers/consumer.js';
+import { Exclusivity } from '../src/workers/exclusivity.js';
 import { type BenchResult, windowReport, writeReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -445,26 +447,54 @@ async function main(): Promise<void> {
     }
 
     if (want('policies')) {
-      // The per-job cost of the policies, side by side: sync as shipped (exclusivity group and user
-      // history), sync without its exclusivity group, and plain BullMQ, at concurrency 50.
+      // The per-job cost of the policies, side by side at concurrency 50:
+      // - bare: sync without its exclusivity group and without the history record (today's work per job);
+      // - shipped: as shipped, sync alone in its group (the lane: no per-user keys);
+      // - shared: as shipped while write-back is active in the group too, so sync takes per-user keys;
+      // - none: without the exclusivity group (history on); and plain BullMQ.
       const c = 50;
-      const runs = { exclusive: [] as number[], none: [] as number[], bullmq: [] as number[] };
+      const runs = {
+        bare: [] as number[],
+        exclusive: [] as number[],
+        shared: [] as number[],
+        none: [] as number[],
+        bullmq: [] as number[],
+      };
       let historyBytes = 0;
       for (let i = 0; i < REPS; i++) {
-        for (const variant of ['bullmq', 'exclusive', 'none'] as const) {
+        for (const variant of ['bullmq', 'bare', 'exclusive', 'shared', 'none'] as const) {
           await flush(conn);
           const p = prefix('pol');
           const side = variant === 'bullmq' ? 'bullmq' : 'spotter';
-          const ms = await drainInProcess(
-            side,
-            conn,
-            redis.url,
-            p,
-            sizes.throughputJobs,
-            c,
-            variant === 'none' ? { SPOTTER_JOBS_SYNC_EXCLUSIVE: 'none' } : {},
-          );
-          runs[variant].push(sizes.throughputJobs / (ms / 1000));
+          const record = UserHistory.prototype.record;
+          if (variant === 'bare') UserHistory.prototype.record = () => {};
+          // Another process's write-back, active in the group: one of its jobs every 200 ms.
+          let writeBack: NodeJS.Timeout | undefined;
+          const other = new Redis(redis.url, { maxRetriesPerRequest: null });
+          const peer = new Exclusivity(other, p, 30_000);
+          if (variant === 'shared') {
+            const run = async () => (await peer.enter('playlists', 'write-back', 'nobody', 'wb'))?.();
+            await run();
+            // Its last call may still be on the wire when the connection closes below.
+            writeBack = setInterval(() => void run().catch(() => {}), 200);
+          }
+          try {
+            const ms = await drainInProcess(
+              side,
+              conn,
+              redis.url,
+              p,
+              sizes.throughputJobs,
+              c,
+              variant === 'none' || variant === 'bare' ? { SPOTTER_JOBS_SYNC_EXCLUSIVE: 'none' } : {},
+            );
+            runs[variant].push(sizes.throughputJobs / (ms / 1000));
+          } finally {
+            UserHistory.prototype.record = record;
+            clearInterval(writeBack);
+            peer.close();
+            other.disconnect();
+          }
           if (variant === 'exclusive') {
             const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 1000))[1].slice(0, 200);
             const sizesB = await Promise.all(keys.map((k) => conn.memory('USAGE', k) as Promise<number | null>));
@@ -476,13 +506,15 @@ async function main(): Promise<void> {
       r.policies = {
         concurrency: c,
         jobs: sizes.throughputJobs,
+        bare: stats(runs.bare),
         exclusive: stats(runs.exclusive),
+        shared: stats(runs.shared),
         none: stats(runs.none),
         bullmq: stats(runs.bullmq),
         historyBytesPerUser: historyBytes,
       };
       log(
-        `policies c=${c}: as shipped ${stats(runs.exclusive).median.toFixed(0)}/s, no exclusivity ${stats(runs.none).median.toFixed(0)}/s, bullmq ${stats(runs.bullmq).median.toFixed(0)}/s; history ${historyBytes.toFixed(0)} B/user`,
+        `policies c=${c}: bare ${stats(runs.bare).median.toFixed(0)}/s, as shipped ${stats(runs.exclusive).median.toFixed(0)}/s, shared group ${stats(runs.shared).median.toFixed(0)}/s, no exclusivity ${stats(runs.none).median.toFixed(0)}/s, bullmq ${stats(runs.bullmq).median.toFixed(0)}/s; history ${historyBytes.toFixed(0)} B/user`,
       );
     }
 

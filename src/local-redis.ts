@@ -92,6 +92,9 @@ export class LocalRedis {
       'everysec',
       '--maxmemory-policy',
       'noeviction',
+      // As the compose file's Redis: job hashes stay in Redis' compact encoding.
+      '--hash-max-listpack-value',
+      '256',
       '--protected-mode',
       'yes',
       ...(this.opts.args ?? []),

@@ -59,6 +59,9 @@ describe('docker-compose.yml', () => {
     expect(cmd).toContain('--appendonly yes');
     expect(cmd).toContain('--appendfsync everysec');
     expect(cmd).toContain('--maxmemory-policy noeviction');
+    // Job hashes in the compact encoding (a fan-out test checks what it does on a real Redis).
+    expect(cmd).toContain('--hash-max-listpack-value 256');
+    expect(read('deploy/kubernetes/redis.yaml')).toContain('"--hash-max-listpack-value", "256"');
     expect(redis.healthcheck?.test).toContain('ping');
     const [volume] = redis.volumes ?? [];
     expect(Object.keys(compose.volumes)).toContain(volume?.split(':')[0]);

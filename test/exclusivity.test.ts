@@ -10,6 +10,21 @@ import { waitFor } from './helpers/wait-for.js';
 
 const scene = useProcessScenes();
 
+/** Sync and write-back on demand only, short locks so a killed worker's users come back fast, ledger fsynced. */
+const GROUP_SCENE = {
+  FIXTURE_FSYNC: '1',
+  SPOTTER_JOBS_LOCK_DURATION: '2s',
+  SPOTTER_JOBS_STALLED_INTERVAL: '1s',
+  SPOTTER_JOBS_LOG_LEVEL: 'warn',
+  SPOTTER_SYNC_INTERVAL: '1h',
+  SPOTTER_METADATA_ENABLED: 'false',
+};
+
+async function startProducer(s: ReturnType<typeof scene>): Promise<void> {
+  const producer = s.start(['producer'], { SPOTTER_JOBS_LOG_LEVEL: 'info' });
+  await producer.waitForLog((l) => l.msg === 'producer started', 'producer started');
+}
+
 /** Each run's interval (to the kill for a run on the killed worker), and how many overlap per user. */
 function overlapsIn(ledger: LedgerEntry[], victimPid: number | undefined, killedAt: number) {
   const runs = new Map<string, { user: string; start: number; end: number }>();
@@ -34,17 +49,11 @@ function overlapsIn(ledger: LedgerEntry[], victimPid: number | undefined, killed
 describe('exclusivity groups', () => {
   it('500 users, sync and write-back together on 3 workers, one killed: 0 overlaps, 0 lost, no user locked past the lock', async () => {
     const s = scene({
+      ...GROUP_SCENE,
       FIXTURE_USERS: '500',
       FIXTURE_RANDOM_MS: '60',
-      FIXTURE_FSYNC: '1',
-      SPOTTER_JOBS_LOCK_DURATION: '2s',
-      SPOTTER_JOBS_STALLED_INTERVAL: '1s',
-      SPOTTER_JOBS_LOG_LEVEL: 'warn',
-      SPOTTER_SYNC_INTERVAL: '1h',
-      SPOTTER_METADATA_ENABLED: 'false',
     });
-    const producer = s.start(['producer'], { SPOTTER_JOBS_LOG_LEVEL: 'info' });
-    await producer.waitForLog((l) => l.msg === 'producer started', 'producer started');
+    await startProducer(s);
     // Both fan-outs first: 1,000 jobs, two per user, in the same user order on both queues, so that
     // the workers reach each user's sync and write-back at about the same moment.
     for (const kind of ['sync', 'write-back']) expect((await runCli(['trigger', kind], s.env)).code).toBe(0);
@@ -78,6 +87,7 @@ describe('exclusivity groups', () => {
   });
   it("write-back arriving while sync runs alone in the group's lane, a lane worker killed: 0 overlaps, 0 lost", async () => {
     const s = scene({
+      ...GROUP_SCENE,
       // Ten slow users (3 s each, in both kinds) after the first 60, so that sync runs them in its lane
       // and write-back, whose fan-out reaches them soon, asks for users sync is running.
       FIXTURE_USER_IDS: [
@@ -87,15 +97,8 @@ describe('exclusivity groups', () => {
       ].join(','),
       FIXTURE_SLOW_MS: '3000',
       FIXTURE_RANDOM_MS: '200',
-      FIXTURE_FSYNC: '1',
-      SPOTTER_JOBS_LOCK_DURATION: '2s',
-      SPOTTER_JOBS_STALLED_INTERVAL: '1s',
-      SPOTTER_JOBS_LOG_LEVEL: 'warn',
-      SPOTTER_SYNC_INTERVAL: '1h',
-      SPOTTER_METADATA_ENABLED: 'false',
     });
-    const producer = s.start(['producer'], { SPOTTER_JOBS_LOG_LEVEL: 'info' });
-    await producer.waitForLog((l) => l.msg === 'producer started', 'producer started');
+    await startProducer(s);
     const workers = [0, 1].map(() => s.start(['worker', '--queues', 'sync,writeback'], { SPOTTER_JOBS_LOG_LEVEL: 'debug' }));
     await Promise.all(workers.map((w) => w.waitForLog((l) => l.msg === 'worker started', 'worker started')));
     expect((await runCli(['trigger', 'sync'], s.env)).code).toBe(0);

@@ -5,6 +5,7 @@ import { fanOut, spreadDelay } from '../src/producers/fan-out.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { deferred, kinds, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
+import { privateRedis } from './helpers/redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Harness[] = [];
@@ -35,6 +36,36 @@ describe('fan-out', () => {
     const job = await x.queues.get('sync').getJob('repeat_sync_1000__u7');
     expect(job?.data).toEqual({ userId: 'u7', scheduledFor: 1000, tick: 'repeat:sync:1000' });
     expect(job?.opts.attempts).toBe(5);
+  });
+
+  it("keeps a waiting job's hash in Redis' compact encoding with the shipped Redis settings, even for UUID user ids", async () => {
+    // The shipped Redis (compose, Kubernetes, the private one `npm start` runs) sets
+    // hash-max-listpack-value 256; a job whose options or data grew past it would take twice the memory.
+    const r = await privateRedis({ appendonly: false });
+    try {
+      const x = await harness({ REDIS_URL: r.redis.url });
+      open.push(x);
+      const ids = ['3f2b8c1e-9d4a-4e7b-a1c2-5d6e7f8a9b0c', 'u1'];
+      await fanOut(
+        { ...x, handlers: testHandlers(ids) },
+        { kind: x.config.kinds.sync as KindConfig, tickId: 'repeat:sync:1796416412392', scheduledFor: 1796416412392, spreadMs: 0 },
+      );
+      for (const id of ids) {
+        const key = `${x.prefix}:sync:repeat_sync_1796416412392__${id}`;
+        expect(await x.conn.exists(key)).toBe(1);
+        expect(await x.conn.object('ENCODING', key)).toBe('listpack');
+      }
+      // What the setting is for: with Redis' default the same job is a full hash table.
+      await x.conn.config('SET', 'hash-max-listpack-value', '64');
+      await fanOut(
+        { ...x, handlers: testHandlers(['u2']) },
+        { kind: x.config.kinds.sync as KindConfig, tickId: 'repeat:sync:1796416412393', scheduledFor: 1796416412393, spreadMs: 0 },
+      );
+      expect(await x.conn.object('ENCODING', `${x.prefix}:sync:repeat_sync_1796416412393__u2`)).toBe('hashtable');
+    } finally {
+      await Promise.all(open.splice(0).map((o) => o.dispose()));
+      await r.dispose();
+    }
   });
 
   it('redone for the same tick (a producer died half-way) adds no second job for any user', async () => {
