@@ -22,8 +22,7 @@ function twoProcesses(ttlMs: number) {
   const a = new Exclusivity(ca, prefix, ttlMs);
   const b = new Exclusivity(cb, prefix, ttlMs);
   cleanups.push(async () => {
-    a.close();
-    b.close();
+    await Promise.all([a.close(), b.close()]);
     await deletePrefix(probe, prefix);
     for (const c of conns) c.disconnect();
   });
@@ -106,6 +105,18 @@ describe("the exclusivity group's lane", () => {
     // Not before the last renewal's lease ran out (renewals came every 100 ms at most), and not much after.
     expect(waited).toBeGreaterThanOrEqual(ttl - 150);
     expect(waited).toBeLessThan(ttl + 2000);
+    await release();
+  });
+  it('a process that stops gracefully leaves the lane at once: the other kind does not wait for the lease', async () => {
+    const ttl = 30_000;
+    const { a, b } = twoProcesses(ttl);
+    await (await entered(a, 'sync', 'u0', 'j0'))();
+    await waitFor('sync takes the lane', () => a.laneOpen(G, 'sync'));
+    await a.close();
+    const stoppedAt = Date.now();
+    // Well within the 30 s lease: write-back's first job runs.
+    const release = await entered(b, 'write-back', 'u0', 'w0');
+    expect(Date.now() - stoppedAt).toBeLessThan(ttl / 2);
     await release();
   });
 });

@@ -164,10 +164,9 @@ export class Consumers {
 
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
-    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => {
-      this.exclusivity.close();
-      return this.history.flush().catch(() => {});
-    });
+    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() =>
+      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {})]).then(() => {}),
+    );
     return this.closing;
   }
 

@@ -219,6 +219,13 @@ class Lane {
     clearInterval(this.timer);
     this.timer = undefined;
   }
+
+  /** Out of the lane and the active set for good (shutdown); errors are left to the leases. */
+  leave(): Promise<unknown> {
+    this.grantedUntil = 0;
+    this.inLane = false;
+    return this.conn.sjLaneLeave(this.laneKey, this.activeKey, this.member, '1').catch(() => {});
+  }
 }
 
 export class Exclusivity {
@@ -366,10 +373,19 @@ export class Exclusivity {
     return t;
   }
 
-  /** Stops renewing (at shutdown); held keys and lane leases then lapse with the job locks. */
-  close(): void {
+  /**
+   * At shutdown, once the workers are closed: leaves every lane no job of this process still runs in,
+   * so another kind of the group need not wait for the lease to lapse after a restart. Lanes with
+   * jobs still running (abandoned past the deadline), like held user keys, lapse with the job locks.
+   */
+  async close(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
-    for (const lane of this.lanes.values()) lane.stop();
+    const leaving: Promise<unknown>[] = [];
+    for (const lane of this.lanes.values()) {
+      lane.stop();
+      if (lane.running === 0 && lane.locked === 0) leaving.push(lane.leave());
+    }
+    await Promise.all(leaving);
   }
 }
