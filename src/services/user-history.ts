@@ -1,6 +1,6 @@
 /**
- * One user's history: a small hash per user, written as each of their jobs finishes (one pipelined
- * write, after BullMQ stored the outcome), so "what happened to me?" is answered without scanning a
+ * One user's history: a small hash per user, written as each of their jobs finishes (one field per kind,
+ * written after BullMQ stored the outcome), so "what happened to me?" is answered without scanning a
  * queue. It holds the last run of each kind and the id of its latest dead letter; it expires with
  * the user's last job (the kinds' completed retention), so its memory is bounded by active users.
  */
@@ -51,14 +51,18 @@ type Recording = RedisClient & { sjHistory(numKeys: number, ...args: string[]): 
 const OUTCOME_CODE: Record<LastRun['outcome'], string> = { completed: 'c', failed: 'f', dead_letter: 'd' };
 const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) => [c, o])) as Record<string, LastRun['outcome']>;
 
-/** A kind's last run from its fields: `<at base 36> <outcome> <attempts> <duration ms>`, `:id`, `:why`. */
+/**
+ * A kind's last run, from its one field: `<at base 36> <outcome> <attempts> <duration ms> <job id>`,
+ * then the reason of a failure. Job ids have no spaces (subject ids allow none), reasons may.
+ */
 function lastRunOf(rec: Record<string, string>, kind: string): LastRun | null {
   const v = rec[kind];
   if (!v) return null;
-  const [at36, code, attempts, durationMs] = v.split(' ');
-  const reason = rec[`${kind}:why`];
+  const parts = v.split(' ');
+  const [at36, code, attempts, durationMs, jobId] = parts;
+  const reason = parts.slice(5).join(' ');
   return {
-    jobId: rec[`${kind}:id`] ?? '',
+    jobId: jobId ?? '',
     at: Number.parseInt(at36 ?? '0', 36),
     outcome: OUTCOMES[code ?? ''] ?? 'failed',
     attempts: Number(attempts),
@@ -88,7 +92,7 @@ export class UserHistory {
 
   /**
    * Records a finished attempt of a user job. Writes are gathered for FLUSH_MS and sent as one
-   * pipeline: a record per job costs a few microseconds, not a round trip (a worker killed within
+   * script call: a record per job costs a few microseconds, not a round trip (a worker killed within
    * those milliseconds loses the history of its last jobs, never a job).
    */
   record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): void {
@@ -101,17 +105,11 @@ export class UserHistory {
       fields = [];
       this.pending.set(key, fields);
     }
-    // Short fields, so that Redis keeps a user's record in its compact encoding (values of at
-    // most 64 bytes): about a third of the memory of one JSON value per kind.
+    // One short field per kind, so that Redis keeps a user's record in its compact encoding (with
+    // the shipped hash-max-listpack-value) and a job adds two arguments to the flush, not six.
     const k = kind.name;
-    fields.push(
-      k,
-      `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)}`,
-      `${k}:id`,
-      String(job.id),
-    );
-    if (outcome === 'completed') fields.push(`${k}:why`, '');
-    else fields.push(`${k}:why`, (job.failedReason ?? '').slice(0, 500));
+    const run = `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)} ${job.id}`;
+    fields.push(k, outcome === 'completed' ? run : `${run} ${(job.failedReason ?? '').slice(0, 500)}`);
     if (outcome === 'dead_letter') fields.push(`dl:${k}`, deadLetterId(kind.queue, String(job.id)));
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush().catch(() => {}), FLUSH_MS);
