@@ -470,9 +470,9 @@ async function main(): Promise<void> {
           if (variant === 'bare') UserHistory.prototype.record = () => {};
           // Another process's write-back, active in the group: one of its jobs every 200 ms.
           let writeBack: NodeJS.Timeout | undefined;
-          const other = new Redis(redis.url, { maxRetriesPerRequest: null });
-          const peer = new Exclusivity(other, p, 30_000);
-          if (variant === 'shared') {
+          const other = variant === 'shared' ? new Redis(redis.url, { maxRetriesPerRequest: null }) : undefined;
+          const peer = other && new Exclusivity(other, p, 30_000);
+          if (peer) {
             const run = async () => (await peer.enter('playlists', 'write-back', 'nobody', 'wb'))?.();
             await run();
             // Its last call may still be on the wire when the connection closes below.
@@ -492,8 +492,8 @@ async function main(): Promise<void> {
           } finally {
             UserHistory.prototype.record = record;
             clearInterval(writeBack);
-            peer.close();
-            other.disconnect();
+            await peer?.close();
+            other?.disconnect();
           }
           if (variant === 'exclusive') {
             const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 1000))[1].slice(0, 200);

@@ -1,7 +1,7 @@
 /** One user's history (policies issue): from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { userKey } from '../src/services/user-history.js';
+import { UserHistory, userKey } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
@@ -70,6 +70,12 @@ describe("one user's history", () => {
     expect(page).toContain('writeback__t1w__u1');
     expect(page).toContain('<input name="user" value="u1"');
     expect((await fetch(`${web.url}/api/users/a%20b`)).status).toBe(400);
+
+    // A record written by the version before the compact field still reads (it lives 24 h).
+    const old = { jobId: 'old__u9', at: 1_700_000_000_000, outcome: 'failed', attempts: 2, durationMs: 40, reason: 'provider down' };
+    await x.conn.hset(userKey(x.prefix, 'u9'), 'sync', JSON.stringify(old));
+    const u9 = await new UserHistory(x.conn, x.config).lookup(x.queues, 'u9');
+    expect(u9.find((k) => k.kind === 'sync')?.lastRun).toEqual(old);
 
     // Bounded: one hash per user, expiring with the user's last job.
     const ttl = await x.conn.pttl(userKey(x.prefix, 'u1'));

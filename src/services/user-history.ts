@@ -58,6 +58,8 @@ const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) =>
 function lastRunOf(rec: Record<string, string>, kind: string): LastRun | null {
   const v = rec[kind];
   if (!v) return null;
+  // Written by a version before the compact field (kept for the retention, 24 h by default).
+  if (v.startsWith('{')) return JSON.parse(v) as LastRun;
   const parts = v.split(' ');
   const [at36, code, attempts, durationMs, jobId] = parts;
   const reason = parts.slice(5).join(' ');

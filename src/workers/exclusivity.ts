@@ -179,6 +179,7 @@ class Lane {
     const idle = this.running === 0 && this.locked === 0 && Date.now() - this.lastUse > IDLE_MS;
     if (idle || (!this.open() && this.running === 0 && this.inLane)) {
       // Leaving: no lane job may start from here on, whatever the answer.
+      const was = this.inLane;
       this.grantedUntil = 0;
       this.renewing = true;
       this.inLane = false;
@@ -189,7 +190,7 @@ class Lane {
           this.renewing = false;
         });
       if (idle) this.stop();
-      this.onChange(this.kind, false);
+      if (was) this.onChange(this.kind, false);
       return;
     }
     const sent = Date.now();
