@@ -98,6 +98,22 @@ function noopSync(
 }
 
 /** Until the queue has nothing waiting, delayed or running. */
+/** Redis memory of a prefix's user-history hashes (exact, not sampled) and the records they hold. */
+async function historyMemory(conn: Redis, p: string): Promise<{ bytes: number; records: number }> {
+  let cursor = '0';
+  let bytes = 0;
+  let records = 0;
+  do {
+    const [next, keys] = await conn.scan(cursor, 'MATCH', `${p}:spotter-jobs:history:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const k of keys) {
+      bytes += Number((await conn.memory('USAGE', k, 'SAMPLES', '0')) ?? 0);
+      records += await conn.hlen(k);
+    }
+  } while (cursor !== '0');
+  return { bytes, records };
+}
+
 async function waitIdle(q: Queue): Promise<void> {
   for (;;) {
     const c = await q.getJobCounts('waiting', 'prioritized', 'delayed', 'active');
@@ -496,10 +512,8 @@ async function main(): Promise<void> {
             other?.disconnect();
           }
           if (variant === 'exclusive') {
-            const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 1000))[1].slice(0, 200);
-            const sizesB = await Promise.all(keys.map((k) => conn.memory('USAGE', k) as Promise<number | null>));
-            const known = sizesB.filter((b): b is number => typeof b === 'number');
-            if (known.length) historyBytes = known.reduce((a, b) => a + b, 0) / known.length;
+            const h = await historyMemory(conn, p);
+            if (h.records) historyBytes = h.bytes / h.records;
           }
         }
       }
@@ -574,11 +588,7 @@ async function main(): Promise<void> {
           ticks = [await measured(tick(0)), await measured(tick(1))];
           // The users' history records (issue: one user's history) stay after the tick, one per user.
           await consumers.close();
-          const keys = (await conn.scan('0', 'MATCH', `${p}:spotter-jobs:user:*`, 'COUNT', 2000))[1].slice(0, 200);
-          const sizesB = (await Promise.all(keys.map((k) => conn.memory('USAGE', k) as Promise<number | null>))).filter(
-            (b): b is number => typeof b === 'number',
-          );
-          row.historyBytes = sizesB.length ? (sizesB.reduce((a, b) => a + b, 0) / sizesB.length) * n : 0;
+          row.historyBytes = (await historyMemory(conn, p)).bytes;
           await queues.close();
         } else {
           const w = new Worker('sync', async () => null, {

@@ -1,7 +1,7 @@
 /** One user's history (policies issue): from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { UserHistory, userKey } from '../src/services/user-history.js';
+import { HISTORY_SHARDS, historyKey, historyShard, legacyUserKey, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
@@ -43,8 +43,10 @@ describe("one user's history", () => {
     await add('sync', 'u1', 't1__u1');
     await add('writeback', 'u1', 't1w__u1');
     await add('enrichment', 'u1', 't1e__u1'); // nothing consumes enrichment here: it stays waiting
-    await waitFor('u1 ran sync and write-back', async () =>
-      (await x.conn.hmget(userKey(x.prefix, 'u1'), 'sync', 'write-back')).every((v) => v !== null),
+    const history = new UserHistory(x.conn, x.config);
+    await waitFor(
+      'u1 ran sync and write-back',
+      async () => (await history.lookup(x.queues, 'u1')).filter((k) => k.lastRun !== null).length === 2,
     );
 
     const r = await runCli(['user', 'u1', '--json'], testEnv(x.prefix));
@@ -71,15 +73,66 @@ describe("one user's history", () => {
     expect(page).toContain('<input name="user" value="u1"');
     expect((await fetch(`${web.url}/api/users/a%20b`)).status).toBe(400);
 
-    // A record written by the version before the compact field still reads (it lives 24 h).
+    // Records written by the earlier versions (a hash per user, a JSON or a compact field) still read.
     const old = { jobId: 'old__u9', at: 1_700_000_000_000, outcome: 'failed', attempts: 2, durationMs: 40, reason: 'provider down' };
-    await x.conn.hset(userKey(x.prefix, 'u9'), 'sync', JSON.stringify(old));
-    const u9 = await new UserHistory(x.conn, x.config).lookup(x.queues, 'u9');
+    await x.conn.hset(
+      legacyUserKey(x.prefix, 'u9'),
+      'sync',
+      JSON.stringify(old),
+      'write-back',
+      `${(1_700_000_000_000).toString(36)} c 1 12 wb__u9`,
+    );
+    const u9 = await history.lookup(x.queues, 'u9');
     expect(u9.find((k) => k.kind === 'sync')?.lastRun).toEqual(old);
+    expect(u9.find((k) => k.kind === 'write-back')?.lastRun).toEqual({
+      jobId: 'wb__u9',
+      at: 1_700_000_000_000,
+      outcome: 'completed',
+      attempts: 1,
+      durationMs: 12,
+    });
 
-    // Bounded: one hash per user, expiring with the user's last job.
-    const ttl = await x.conn.pttl(userKey(x.prefix, 'u1'));
+    // Bounded: one field per user in the hash of this period, which expires at the end of the next.
+    const period = history.periodMs;
+    const p = Math.floor(Date.now() / period);
+    const key = historyKey(x.prefix, 'runs', 'sync', historyShard('u1'), p);
+    expect(await x.conn.hexists(key, 'u1')).toBe(1);
+    const ttl = await x.conn.pttl(key);
     expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(x.config.retention.completedAgeMs);
+    expect(ttl).toBeLessThanOrEqual(2 * period);
+    expect(Date.now() + ttl).toBeGreaterThanOrEqual((p + 2) * period - 1000);
+  });
+
+  it('keeps one record per user and kind across periods, and reads the newest', async () => {
+    // A retention of 2 s makes periods of 2 s: records move from one period's hash to the next.
+    const x: Harness = await harness({ SPOTTER_JOBS_COMPLETED_RETENTION: '2s' });
+    open.push(x);
+    const history = new UserHistory(x.conn, x.config);
+    const kind = x.config.kinds.sync;
+    if (!kind) throw new Error('no sync kind');
+    const users = Array.from({ length: 100 }, (_, i) => `user-${i}`);
+    const finish = (userId: string, finishedOn: number, id: string) =>
+      ({ id, data: { userId }, finishedOn, processedOn: finishedOn - 5, attemptsMade: 1 }) as unknown as Parameters<
+        UserHistory['record']
+      >[1];
+    const period = history.periodMs;
+    expect(period).toBe(2000);
+    const p = Math.floor(Date.now() / period);
+    for (const u of users) history.record(kind, finish(u, (p - 1) * period + 10, `old__${u}`), 'completed');
+    await history.flush();
+    for (const u of users) history.record(kind, finish(u, p * period + 10, `new__${u}`), 'completed');
+    await history.flush();
+    // Spread over the shards, each user once, in the newer period's hashes only.
+    const count = async (q: number) => {
+      let n = 0;
+      for (let s = 0; s < HISTORY_SHARDS; s++) n += await x.conn.hlen(historyKey(x.prefix, 'runs', 'sync', s, q));
+      return n;
+    };
+    expect(await count(p)).toBe(users.length);
+    expect(await count(p - 1)).toBe(0);
+    const shards = new Set(users.map(historyShard));
+    expect(shards.size).toBeGreaterThan(HISTORY_SHARDS / 2);
+    const u = (await history.lookup(x.queues, 'user-7')).find((k) => k.kind === 'sync');
+    expect(u?.lastRun).toMatchObject({ jobId: 'new__user-7', outcome: 'completed', durationMs: 5 });
   });
 });

@@ -1,8 +1,8 @@
 /**
- * One user's history: a small hash per user, written as each of their jobs finishes (one field per kind,
- * written after BullMQ stored the outcome), so "what happened to me?" is answered without scanning a
- * queue. It holds the last run of each kind and the id of its latest dead letter; it expires with
- * the user's last job (the kinds' completed retention), so its memory is bounded by active users.
+ * One user's history: a field per user in a kind's history hashes, written as each of their jobs
+ * finishes (after BullMQ stored the outcome), so "what happened to me?" is answered without scanning
+ * a queue. It holds the last run of each kind and the id of its latest dead letter; it lives one to
+ * two retentions past the user's last job, so its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
@@ -34,19 +34,11 @@ export interface KindHistory {
 
 /** How long finished jobs' history writes are gathered before they go to Redis in one call. */
 const FLUSH_MS = 50;
-
-// KEYS: user records. ARGV[1]: their TTL; then per key the number of field/value strings and them.
-// One call per flush: a command per user (and one for its expiry) cost more than the job itself.
-const WRITE = `local i = 2
-for _, key in ipairs(KEYS) do
-  local n = tonumber(ARGV[i])
-  redis.call('hset', key, unpack(ARGV, i + 1, i + n))
-  redis.call('pexpire', key, ARGV[1])
-  i = i + n + 1
-end
-return #KEYS`;
-
-type Recording = RedisClient & { sjHistory(numKeys: number, ...args: string[]): Promise<number> };
+/**
+ * Users are spread over this many hashes per kind and period, so no single key grows past about
+ * 1/16 of the users (a key that expires is freed in one piece).
+ */
+export const HISTORY_SHARDS = 16;
 
 const OUTCOME_CODE: Record<LastRun['outcome'], string> = { completed: 'c', failed: 'f', dead_letter: 'd' };
 const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) => [c, o])) as Record<string, LastRun['outcome']>;
@@ -55,8 +47,7 @@ const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) =>
  * A kind's last run, from its one field: `<at base 36> <outcome> <attempts> <duration ms> <job id>`,
  * then the reason of a failure. Job ids have no spaces (subject ids allow none), reasons may.
  */
-function lastRunOf(rec: Record<string, string>, kind: string): LastRun | null {
-  const v = rec[kind];
+function lastRunOf(v: string | null | undefined): LastRun | null {
   if (!v) return null;
   // Written by a version before the compact field (kept for the retention, 24 h by default).
   if (v.startsWith('{')) return JSON.parse(v) as LastRun;
@@ -73,82 +64,140 @@ function lastRunOf(rec: Record<string, string>, kind: string): LastRun | null {
   };
 }
 
-export function userKey(prefix: string, userId: string): string {
+/** The per-user hash of the version before the shared history hashes; read until it expires. */
+export function legacyUserKey(prefix: string, userId: string): string {
   return `${prefix}:spotter-jobs:user:${userId}`;
 }
 
+/** Which of a kind's history hashes holds the user (a stable 32-bit string hash). */
+export function historyShard(userId: string): number {
+  let h = 0;
+  for (let i = 0; i < userId.length; i++) h = (Math.imul(h, 31) + userId.charCodeAt(i)) | 0;
+  return (h >>> 0) % HISTORY_SHARDS;
+}
+
+/**
+ * The hash holding the last runs (`runs`) or the latest dead letters (`dead`) of one kind, for the
+ * users of one shard whose record was written in one period (a period is as long as the retention).
+ */
+export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, shard: number, period: number): string {
+  return `${prefix}:spotter-jobs:history:${what}:${kind}:${shard}:${period}`;
+}
+
+/** What one flush writes into one hash: its field/value pairs and the older period's hash to drop them from. */
+interface PendingHash {
+  pairs: string[];
+  previous: string;
+  expireAt: number;
+}
+
+/**
+ * Each user's last run of each kind, one field per user in a few shared hashes per kind. A record
+ * written in period p (periods as long as the longest completed retention) goes to p's hash, and
+ * leaves p-1's; p's hash expires at the end of period p+1. So a record lives at least one retention
+ * past the user's last job, and at most two, with one record per user and kind. A flush is a few
+ * commands for all users who finished a job within FLUSH_MS: per user a field in an existing hash,
+ * where a key of its own per user (created, written and given an expiry each time) cost Redis more
+ * than the rest of the job.
+ */
 export class UserHistory {
-  private readonly ttlMs: number;
+  /** How long one period of the history hashes lasts: the longest completed retention. */
+  readonly periodMs: number;
   constructor(
     private readonly conn: RedisClient,
     private readonly config: Config,
   ) {
     // As long as the user's longest-kept job: the record goes with the last of them.
-    this.ttlMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
-    if (typeof (conn as Recording).sjHistory !== 'function') conn.defineCommand('sjHistory', { lua: WRITE });
+    this.periodMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
   }
 
-  /** Field-value pairs waiting for the next flush, by user key. */
-  private pending = new Map<string, string[]>();
+  /** Writes waiting for the next flush, by hash key. */
+  private pending = new Map<string, PendingHash>();
   private timer: NodeJS.Timeout | undefined;
 
+  private add(what: 'runs' | 'dead', kind: string, userId: string, at: number, value: string): void {
+    const shard = historyShard(userId);
+    const period = Math.floor(at / this.periodMs);
+    const key = historyKey(this.config.prefix, what, kind, shard, period);
+    let h = this.pending.get(key);
+    if (!h) {
+      h = { pairs: [], previous: historyKey(this.config.prefix, what, kind, shard, period - 1), expireAt: (period + 2) * this.periodMs };
+      this.pending.set(key, h);
+    }
+    h.pairs.push(userId, value);
+  }
+
   /**
-   * Records a finished attempt of a user job. Writes are gathered for FLUSH_MS and sent as one
-   * script call: a record per job costs a few microseconds, not a round trip (a worker killed within
-   * those milliseconds loses the history of its last jobs, never a job).
+   * Records a finished attempt of a user job. Writes are gathered for FLUSH_MS and sent together: a
+   * record per job costs a few microseconds, not a round trip (a worker killed within those
+   * milliseconds loses the history of its last jobs, never a job).
    */
   record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): void {
     const userId = (job.data as { userId?: unknown })?.userId;
     if (typeof userId !== 'string') return;
     const at = job.finishedOn ?? Date.now();
-    const key = userKey(this.config.prefix, userId);
-    let fields = this.pending.get(key);
-    if (!fields) {
-      fields = [];
-      this.pending.set(key, fields);
-    }
-    // One short field per kind, so that Redis keeps a user's record in its compact encoding (with
-    // the shipped hash-max-listpack-value) and a job adds two arguments to the flush, not six.
-    const k = kind.name;
     const run = `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)} ${job.id}`;
-    fields.push(k, outcome === 'completed' ? run : `${run} ${(job.failedReason ?? '').slice(0, 500)}`);
-    if (outcome === 'dead_letter') fields.push(`dl:${k}`, deadLetterId(kind.queue, String(job.id)));
+    this.add('runs', kind.name, userId, at, outcome === 'completed' ? run : `${run} ${(job.failedReason ?? '').slice(0, 500)}`);
+    if (outcome === 'dead_letter') this.add('dead', kind.name, userId, at, deadLetterId(kind.queue, String(job.id)));
     if (!this.timer) {
       this.timer = setTimeout(() => void this.flush().catch(() => {}), FLUSH_MS);
       this.timer.unref();
     }
   }
 
-  /** Sends what is gathered, as one script call for all users; also called at shutdown. */
+  /** Sends what is gathered, as one pipeline for all users; also called at shutdown. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending.size === 0) return;
     const batch = this.pending;
     this.pending = new Map();
-    const keys = [...batch.keys()];
-    const args: string[] = [String(this.ttlMs)];
-    for (const fields of batch.values()) args.push(String(fields.length), ...fields);
-    await (this.conn as Recording).sjHistory(keys.length, ...keys, ...args);
+    const pipe = this.conn.pipeline();
+    for (const [key, h] of batch) {
+      pipe.hset(key, ...h.pairs);
+      pipe.pexpireat(key, h.expireAt);
+      const users: string[] = [];
+      for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
+      pipe.hdel(h.previous, ...users);
+    }
+    const results = (await pipe.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed?.[0]) throw failed[0];
+  }
+
+  /** The newest of a user's values of one kind: this period's hash, else the one before. */
+  private async newest(what: 'runs' | 'dead', kind: string, userId: string): Promise<string | null> {
+    const shard = historyShard(userId);
+    const period = Math.floor(Date.now() / this.periodMs);
+    const [now, before] = await Promise.all([
+      this.conn.hget(historyKey(this.config.prefix, what, kind, shard, period), userId),
+      this.conn.hget(historyKey(this.config.prefix, what, kind, shard, period - 1), userId),
+    ]);
+    return now ?? before;
   }
 
   /** Everything about one user, in a few Redis calls per kind, whatever the number of users. */
   async lookup(queues: Queues, userId: string): Promise<KindHistory[]> {
-    const rec = await this.conn.hgetall(userKey(this.config.prefix, userId));
+    // Written by the version that kept a hash per user; it expires within one retention.
+    const legacy = await this.conn.hgetall(legacyUserKey(this.config.prefix, userId));
     const schedulers = new Map((await queues.schedules().getJobSchedulers(0, -1)).map((s) => [s.key, s]));
     const userKinds = kindsOf(this.config).filter((k) => k.scope === 'user');
     return Promise.all(
       userKinds.map(async (k): Promise<KindHistory> => {
         const q = queues.get(k.queue);
-        const pendingId = await q.getDeduplicationJobId(coalesceId(k.queue, userId));
+        const [run, dlId, pendingId] = await Promise.all([
+          this.newest('runs', k.name, userId),
+          this.newest('dead', k.name, userId),
+          q.getDeduplicationJobId(coalesceId(k.queue, userId)),
+        ]);
         const pending = pendingId ? await q.getJob(pendingId) : undefined;
-        const dlId = rec[`dl:${k.name}`];
-        const dl = dlId ? await queues.get(DEAD_LETTER_QUEUE).getJob(dlId) : undefined;
+        const dlSource = dlId ?? legacy[`dl:${k.name}`];
+        const dl = dlSource ? await queues.get(DEAD_LETTER_QUEUE).getJob(dlSource) : undefined;
         const s = schedulers.get(k.name);
         return {
           kind: k.name,
           queue: k.queue,
-          lastRun: lastRunOf(rec, k.name),
+          lastRun: lastRunOf(run ?? legacy[k.name]),
           current: pending ? { jobId: String(pending.id), state: await pending.getState() } : null,
           nextTick: s?.next ?? null,
           deadLetter: dl ? { id: String(dl.id), failedReason: String(dl.data.failedReason), failedAt: Number(dl.data.failedAt) } : null,
