@@ -48,11 +48,8 @@ export function kindByNameOrQueue(config: Config, name: string): KindConfig | un
 }
 
 /** Users and items share one id rule: an id is part of a job id, and shows in logs and URLs. */
-export const subjectId = z
-  .string()
-  .min(1)
-  .max(200)
-  .regex(/^[A-Za-z0-9._@-]+$/, 'may hold letters, digits and . _ @ - only');
+// One pattern rather than min, max and a pattern: it is checked for every job a worker runs.
+export const subjectId = z.string().regex(/^[A-Za-z0-9._@-]{1,200}$/, 'may hold letters, digits and . _ @ - only, 1 to 200 of them');
 
 /** The job that added this one with `ctx.enqueue`. */
 export const parentRef = z.strictObject({ kind: z.string().min(1).max(40), jobId: z.string().min(1).max(1000) });

@@ -100,22 +100,21 @@ export class Consumers {
         }
         log.error({ queue, err: err.message }, 'worker error');
       });
-      // Counted and logged once BullMQ has stored the result, not when the handler returned.
+      // Counted and logged once BullMQ has stored the result, not when the handler returned. The
+      // queue is bound once (pino serializes a child's bindings when it is made, not per line).
+      const queueLog = log.child({ queue });
       worker.on('completed', (job) => {
         this.history.record(kind, job, 'completed');
         const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
         this.deps.observe?.(queue, 'completed', ms / 1000);
+        if (!queueLog.isLevelEnabled('info')) return;
         const d = job.data as { userId?: string; id?: string };
-        log.info(
-          {
-            queue,
-            jobId: job.id,
-            ...(d.userId ? { userId: d.userId } : d.id ? { itemId: d.id } : {}),
-            attempt: job.attemptsMade,
-            durationMs: ms,
-          },
-          'job completed',
-        );
+        const line = d.userId
+          ? { jobId: job.id, userId: d.userId, attempt: job.attemptsMade, durationMs: ms }
+          : d.id
+            ? { jobId: job.id, itemId: d.id, attempt: job.attemptsMade, durationMs: ms }
+            : { jobId: job.id, attempt: job.attemptsMade, durationMs: ms };
+        queueLog.info(line, 'job completed');
       });
       worker.on('failed', (job) => {
         // finishedOn is set only when the job moved to `failed` for good (no retry left).

@@ -11,7 +11,7 @@ import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import { type Queues, queueKey } from '../jobs/queues.js';
-import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES } from '../jobs/registry.js';
+import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES, type ParentRef } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../tracing.js';
@@ -91,132 +91,181 @@ function caller(kind: KindConfig, handler: AnyHandler): Call {
   }
 }
 
-export function makeProcessor(deps: RunHandlerDeps): Processor {
+/**
+ * What a handler gets as `ctx`. A class, so a job costs one object: its logger, signal, `progress` and
+ * `enqueue` are made only when the handler asks for them (closures per job were a measurable share
+ * of a no-op job's cost).
+ */
+class JobContext implements HandlerContext {
+  readonly kind: string;
+  readonly queue: string;
+  readonly scheduledFor: number;
+  readonly parent: ParentRef | undefined;
+  controller: AbortController | undefined;
+  timedOut: JobTimeoutError | undefined;
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly deps: RunHandlerDeps,
+    private readonly job: Job,
+    readonly jobId: string,
+    readonly attempt: number,
+    data: JobData,
+  ) {
+    this.kind = deps.kind.name;
+    this.queue = deps.kind.queue;
+    this.scheduledFor = data.scheduledFor;
+    this.parent = data.parent;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.timedOut) this.controller.abort(this.timedOut);
+      else {
+        if (this.deps.leaving()) this.controller.abort(new Error('shutdown deadline reached'));
+        this.deps.running.set(this.jobId, this.controller);
+      }
+    }
+    return this.controller.signal;
+  }
+
+  get log(): Logger {
+    this.child ??= this.deps.log.child(scopeOf(this.deps.kind, this.job, this.attempt));
+    return this.child;
+  }
+
+  // Getters that return functions, so `const { progress } = ctx` works as it did with a plain object.
+  get progress(): (n: number) => Promise<void> {
+    return (n) => this.job.updateProgress(n);
+  }
+
+  get enqueue(): HandlerContext['enqueue'] {
+    return async (name, subject, opts) => {
+      const { kind, queues } = this.deps;
+      const target = kindByName(queues.settings, name);
+      if (!target) throw new InvalidJobError(`cannot add a job of kind "${name}": no such kind in the catalog`);
+      if (kind.followUps && !kind.followUps.includes(name)) {
+        throw new InvalidJobError(`cannot add a job of kind "${name}" from ${kind.name}: its followUps are ${kind.followUps.join(', ')}`);
+      }
+      return addJob(queues, {
+        kind: target,
+        subject,
+        jobId: childJobId(kind.queue, this.jobId, target, subject),
+        scheduledFor: Date.now() + (opts?.delay ?? 0),
+        parent: { kind: kind.name, jobId: this.jobId },
+        delayMs: opts?.delay,
+        coalesce: true,
+      });
+    };
+  }
+}
+
+/** The fields every log line about this attempt carries; built only for a line that is written. */
+function scopeOf(kind: KindConfig, job: Job, attempt: number): Record<string, unknown> {
+  const d = job.data as { userId?: unknown; id?: unknown } | undefined;
+  const who = typeof d?.userId === 'string' ? { userId: d.userId } : typeof d?.id === 'string' ? { itemId: d.id } : {};
+  return { queue: kind.queue, jobId: job.id, ...who, attempt };
+}
+
+/**
+ * A failed attempt: `decide()` says retry or dead-letter; this logs it, counts it and throws what
+ * makes BullMQ do that (an UnrecoverableError for a dead letter, the error with its delay otherwise).
+ */
+async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: number, started: number, err: unknown): Promise<never> {
   const { kind, log, queues } = deps;
+  const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
+  const message = describeThrown(err);
+  activeSpan()?.setAttributes({
+    'spotter.outcome': outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry',
+    'spotter.error': message,
+  });
+  const seconds = (Date.now() - started) / 1000;
+  deps.observe?.(kind.queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
+  const scope = scopeOf(kind, job, attempt);
+  if (outcome.kind === 'dead-letter') {
+    log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
+    const final = new UnrecoverableError(outcome.reason);
+    if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
+    throw final;
+  }
+  log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
+  // BullMQ overwrites processedOn on every attempt; keep the first one's start for the dead letter.
+  // Only on a failed first attempt, so a job that succeeds costs nothing more.
+  if (attempt === 1)
+    await queues.conn
+      .hset(queueKey(queues.settings.prefix, kind.queue, String(job.id)), FIRST_ATTEMPT_FIELD, String(started))
+      .catch(() => {});
+  const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
+  e.retryDelayMs = outcome.delayMs;
+  throw e;
+}
+
+export function makeProcessor(deps: RunHandlerDeps): Processor {
+  const { kind, log } = deps;
   const queue = kind.queue;
   const schema = JOB_DATA[kind.scope];
   const call = caller(kind, deps.handler);
-  const config = queues.settings;
+  const group = kind.exclusive && deps.exclusivity ? kind.exclusive : undefined;
   // Two parameters at most: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
   return async (job: Job, token?: string) => {
     const attempt = job.attemptsMade + 1;
     const jobId = String(job.id);
-    const parsed = schema.safeParse(job.data);
-    const data = parsed.success ? parsed.data : undefined;
-    const who = data && ('userId' in data ? { userId: data.userId } : 'id' in data ? { itemId: data.id } : {});
-    const scope = { queue, jobId: job.id, ...who, attempt };
     const started = Date.now();
+    const parsed = schema.safeParse(job.data);
     // BullMQ's span of this attempt, when tracing is on: who it ran for and how it ended, never the data.
     const span = activeSpan();
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return failAttempt(
+        deps,
+        job,
+        attempt,
+        started,
+        new InvalidJobError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`),
+      );
+    }
+    const data = parsed.data;
     span?.setAttributes({
       'spotter.kind': kind.name,
       'spotter.attempt': attempt,
-      ...(who && 'userId' in who ? { 'spotter.user_id': String(who.userId) } : {}),
-      ...(who && 'itemId' in who ? { 'spotter.item_id': String(who.itemId) } : {}),
-      ...(data?.tick ? { 'spotter.tick_id': data.tick } : {}),
+      ...('userId' in data ? { 'spotter.user_id': String(data.userId) } : {}),
+      ...('id' in data ? { 'spotter.item_id': String(data.id) } : {}),
+      ...(data.tick ? { 'spotter.tick_id': data.tick } : {}),
     });
-    const fail = async (err: unknown): Promise<never> => {
-      const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
-      span?.setAttributes({
-        'spotter.outcome': outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry',
-        'spotter.error': describeThrown(err),
-      });
-      const message = describeThrown(err);
-      const seconds = (Date.now() - started) / 1000;
-      deps.observe?.(queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
-      if (outcome.kind === 'dead-letter') {
-        log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
-        const final = new UnrecoverableError(outcome.reason);
-        if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
-        throw final;
-      }
-      log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
-      // BullMQ overwrites processedOn on every attempt; keep the first one's start for the dead letter.
-      // Only on a failed first attempt, so a job that succeeds costs nothing more.
-      if (attempt === 1)
-        await queues.conn.hset(queueKey(config.prefix, queue, jobId), FIRST_ATTEMPT_FIELD, String(started)).catch(() => {});
-      const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
-      e.retryDelayMs = outcome.delayMs;
-      throw e;
-    };
-    if (!data) {
-      const issue = parsed.error?.issues[0];
-      return fail(new InvalidJobError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`));
-    }
-
-    // A child logger costs more than the job itself on a no-op handler; build it only if the handler asks.
-    let child: Logger | undefined;
-    let controller: AbortController | undefined;
-    let timedOut: JobTimeoutError | undefined;
-    const ctx: HandlerContext = {
-      jobId,
-      attempt,
-      kind: kind.name,
-      queue,
-      scheduledFor: data.scheduledFor,
-      parent: data.parent,
-      get signal() {
-        if (!controller) {
-          controller = new AbortController();
-          if (timedOut) controller.abort(timedOut);
-          else {
-            if (deps.leaving()) controller.abort(new Error('shutdown deadline reached'));
-            deps.running.set(jobId, controller);
-          }
-        }
-        return controller.signal;
-      },
-      get log() {
-        child ??= log.child(scope);
-        return child;
-      },
-      progress: (n) => job.updateProgress(n),
-      enqueue: async (name, subject, opts) => {
-        const target = kindByName(config, name);
-        if (!target) throw new InvalidJobError(`cannot add a job of kind "${name}": no such kind in the catalog`);
-        if (kind.followUps && !kind.followUps.includes(name)) {
-          throw new InvalidJobError(`cannot add a job of kind "${name}" from ${kind.name}: its followUps are ${kind.followUps.join(', ')}`);
-        }
-        return addJob(queues, {
-          kind: target,
-          subject,
-          jobId: childJobId(queue, jobId, target, subject),
-          scheduledFor: Date.now() + (opts?.delay ?? 0),
-          parent: { kind: kind.name, jobId },
-          delayMs: opts?.delay,
-          coalesce: true,
-        });
-      },
-    };
+    const ctx = new JobContext(deps, job, jobId, attempt, data);
     let release: (() => Promise<void>) | undefined;
-    if (kind.exclusive && deps.exclusivity && 'userId' in data) {
+    if (group && 'userId' in data) {
       // In the group's lane (the kind alone in it) this is synchronous: no Redis call per job.
-      const entered = deps.exclusivity.enter(kind.exclusive, kind.name, (data as { userId: string }).userId, jobId);
+      const entered = deps.exclusivity?.enter(group, kind.name, (data as { userId: string }).userId, jobId);
       release = typeof entered === 'function' ? entered : await entered;
       if (!release) {
         // Another job of the group runs for this user: wait, without using an attempt.
-        if (log.isLevelEnabled('debug')) log.debug({ ...scope, group: kind.exclusive }, 'user busy in its exclusivity group; waiting');
-        span?.setAttributes({ 'spotter.outcome': 'waiting', 'spotter.exclusive': kind.exclusive });
+        if (log.isLevelEnabled('debug'))
+          log.debug({ ...scopeOf(kind, job, attempt), group }, 'user busy in its exclusivity group; waiting');
+        span?.setAttributes({ 'spotter.outcome': 'waiting', 'spotter.exclusive': group });
         await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS + Math.floor(Math.random() * EXCLUSIVE_RETRY_MS), token);
         throw new DelayedError();
       }
     }
-    if (log.isLevelEnabled('debug')) log.debug(scope, 'job started');
+    if (log.isLevelEnabled('debug')) log.debug(scopeOf(kind, job, attempt), 'job started');
     deps.running.set(jobId, undefined);
     if (deps.slots) deps.slots.busy++;
     // Every mode gets the kind's deadline: at it the signal fires and the attempt fails, freeing the
     // slot even if the handler ignores its signal (it is then reported as overdue until it settles).
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        timedOut = new JobTimeoutError(`timed out after ${formatDuration(kind.timeoutMs)}`);
-        controller?.abort(timedOut);
-        reject(timedOut);
-      }, kind.timeoutMs);
-    });
     const pending = call(data, ctx);
     try {
-      const result = checkResult(await Promise.race([pending, deadline]));
+      const result = checkResult(
+        await new Promise((resolve, reject) => {
+          timer = setTimeout(() => {
+            ctx.timedOut = new JobTimeoutError(`timed out after ${formatDuration(kind.timeoutMs)}`);
+            ctx.controller?.abort(ctx.timedOut);
+            reject(ctx.timedOut);
+          }, kind.timeoutMs);
+          pending.then(resolve, reject);
+        }),
+      );
       span?.setAttribute('spotter.outcome', 'completed');
       return result;
     } catch (err) {
@@ -225,23 +274,25 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
         // worker runs it again (at-least-once), which is why handlers get a stable jobId.
         return new Promise(() => {});
       }
-      if (err === timedOut) {
+      if (err !== undefined && err === ctx.timedOut) {
         const key = `${jobId}#${attempt}`;
         deps.overdue.set(key, { queue, jobId, attempt, since: Date.now() });
-        log.warn({ ...scope, timeoutMs: kind.timeoutMs }, 'job timed out; its signal was aborted');
+        log.warn({ ...scopeOf(kind, job, attempt), timeoutMs: kind.timeoutMs }, 'job timed out; its signal was aborted');
         pending.then(
           () => deps.overdue.delete(key),
           () => deps.overdue.delete(key),
         );
       }
-      return fail(err);
+      return failAttempt(deps, job, attempt, started, err);
     } finally {
       // Not awaited: sent on the same connection ahead of BullMQ's own completion, so it costs the
       // job no round trip; the key lapses with the job lock if it is lost.
-      release?.().catch((err: Error) => log.warn({ ...scope, err: err.message }, 'could not release the exclusivity key; it lapses'));
+      release?.().catch((err: Error) =>
+        log.warn({ ...scopeOf(kind, job, attempt), err: err.message }, 'could not release the exclusivity key; it lapses'),
+      );
       clearTimeout(timer);
       if (deps.slots) deps.slots.busy--;
-      if (!deps.leaving() && deps.running.get(jobId) === controller) deps.running.delete(jobId);
+      if (!deps.leaving() && deps.running.get(jobId) === ctx.controller) deps.running.delete(jobId);
     }
   };
 }
