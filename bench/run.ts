@@ -16,6 +16,7 @@ import { loadConfig } from '../src/config.js';
 import { paginate } from '../src/handlers/types.js';
 import type { KindConfig } from '../src/jobs/kinds.js';
 import { Queues } from '../src/jobs/queues.js';
+import { coalesceId, userJobId } from '../src/jobs/registry.js';
 import { freePort, LocalRedis } from '../src/local-redis.js';
 import { createLogger } from '../src/logger.js';
 import { fanOut } from '../src/producers/fan-out.js';
@@ -210,8 +211,8 @@ async function plainAddBulk(conn: Redis, p: string, n: number, variant: AddVaria
           backoff: { type: 'exponential', delay: 30_000 },
           removeOnComplete: { age: 86_400, count: 100_000_000 },
           removeOnFail: { age: 604_800 },
-          ...(variant !== 'plain' ? { jobId: `repeat_sync_${at}__u${j}` } : {}),
-          ...(variant === 'idsAndCoalescing' ? { deduplication: { id: `sync:u${j}`, keepLastIfActive: true } } : {}),
+          ...(variant !== 'plain' ? { jobId: userJobId(`repeat:sync:${at}`, `u${j}`) } : {}),
+          ...(variant === 'idsAndCoalescing' ? { deduplication: { id: coalesceId(`u${j}`), keepLastIfActive: true } } : {}),
         },
       });
     }

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
 import type { KindConfig } from '../src/jobs/kinds.js';
+import { globalJobId, manualTickId, tickOf, userJobId } from '../src/jobs/registry.js';
 import { fanOut, spreadDelay } from '../src/producers/fan-out.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { deferred, kinds, testHandlers } from './helpers/handlers.js';
@@ -19,6 +20,33 @@ async function h(env: Record<string, string> = {}): Promise<Harness> {
 }
 const users = (n: number, p = 'u') => Array.from({ length: n }, (_, i) => `${p}${i + 1}`);
 
+describe('job ids', () => {
+  it('name the tick in a few characters, and give the tick back', () => {
+    const due = 1_796_416_412_392;
+    expect(userJobId(`repeat:sync:${due}`, 'u1')).toBe(`${due.toString(36)}__u1`);
+    expect(userJobId(`repeat:sync:${due}`, 'u1').length).toBeLessThan(`repeat_sync_${due}__u1`.length - 10);
+    for (const [kind, tick] of [
+      ['sync', `repeat:sync:${due}`],
+      ['sync', manualTickId('sync', due)],
+      ['top-up-2', manualTickId('top-up-2', 7)],
+      ['cleanup', 'repeat:cleanup:0'],
+    ] as const) {
+      expect(tickOf(kind, userJobId(tick, 'user.7@x'), {})).toBe(tick);
+      expect(tickOf(kind, globalJobId(tick), {})).toBe(tick);
+    }
+    // A scheduled and a manual tick of the same millisecond get different ids.
+    expect(userJobId(`repeat:sync:${due}`, 'u1')).not.toBe(userJobId(manualTickId('sync', due), 'u1'));
+    // Any other tick id is kept (':' replaced) and marked, so it is never read as a time.
+    expect(userJobId('fault', 'u1')).toBe('_fault__u1');
+    expect(tickOf('sync', '_fault__u1', {})).toBeUndefined();
+    // A job another job added is named after its kind, not a tick; a tick in the data wins.
+    expect(tickOf('tag', 'tag__t1__digest', { parent: { kind: 'index', jobId: 'x' } })).toBeUndefined();
+    expect(tickOf('sync', 'whatever__u1', { tick: 'repeat:sync:5' })).toBe('repeat:sync:5');
+    // A replayed fan-out job still names its tick.
+    expect(tickOf('sync', `${userJobId('repeat:sync:9', 'u1')}__replay`, {})).toBe('repeat:sync:9');
+  });
+});
+
 describe('fan-out', () => {
   it('pages through all users and adds one job per user, in bulk', async () => {
     const x = await h({ SPOTTER_JOBS_FANOUT_PAGE: '3' });
@@ -33,8 +61,10 @@ describe('fan-out', () => {
     expect(r).toEqual({ users: 10, added: 10, coalesced: 0, errors: 0 });
     expect(pages).toEqual([3, 6, 9, 10]);
     expect(await x.queues.get('sync').getWaitingCount()).toBe(10);
-    const job = await x.queues.get('sync').getJob('repeat_sync_1000__u7');
-    expect(job?.data).toEqual({ userId: 'u7', scheduledFor: 1000, tick: 'repeat:sync:1000' });
+    // The tick is in the id, in base 36, and comes back from it; the data holds no copy of it.
+    const job = await x.queues.get('sync').getJob(`${(1000).toString(36)}__u7`);
+    expect(job?.data).toEqual({ userId: 'u7', scheduledFor: 1000 });
+    expect(tickOf('sync', String(job?.id), job?.data)).toBe('repeat:sync:1000');
     expect(job?.opts.attempts).toBe(5);
   });
 
@@ -51,7 +81,7 @@ describe('fan-out', () => {
         { kind: x.config.kinds.sync as KindConfig, tickId: 'repeat:sync:1796416412392', scheduledFor: 1796416412392, spreadMs: 0 },
       );
       for (const id of ids) {
-        const key = `${x.prefix}:sync:repeat_sync_1796416412392__${id}`;
+        const key = `${x.prefix}:sync:${userJobId('repeat:sync:1796416412392', id)}`;
         expect(await x.conn.exists(key)).toBe(1);
         expect(await x.conn.object('ENCODING', key)).toBe('listpack');
       }
@@ -61,7 +91,7 @@ describe('fan-out', () => {
         { ...x, handlers: testHandlers(['u2']) },
         { kind: x.config.kinds.sync as KindConfig, tickId: 'repeat:sync:1796416412393', scheduledFor: 1796416412393, spreadMs: 0 },
       );
-      expect(await x.conn.object('ENCODING', `${x.prefix}:sync:repeat_sync_1796416412393__u2`)).toBe('hashtable');
+      expect(await x.conn.object('ENCODING', `${x.prefix}:sync:${userJobId('repeat:sync:1796416412393', 'u2')}`)).toBe('hashtable');
     } finally {
       await Promise.all(open.splice(0).map((o) => o.dispose()));
       await r.dispose();

@@ -1,7 +1,7 @@
 /** Work that can hang or lie (hardening 1–3): timeouts in every mode, honest completion, lost locks. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
-import { Consumers } from '../src/workers/consumer.js';
+import { Consumers, lostLockJobId } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { capturingLogger, harness } from './helpers/harness.js';
 import { readLedger } from './helpers/ledger.js';
@@ -103,5 +103,13 @@ describe('3. a handler that blocks the event loop past the lock', () => {
     expect(warning).toMatchObject({ level: 40, queue: 'sync', jobId });
     expect(a.logs().filter((l) => l.msg === 'job completed')).toEqual([]);
     expect(b.logs().filter((l) => l.msg === 'job completed' && l.jobId === jobId)).toHaveLength(1);
+  });
+
+  it('names the job whole when its id holds dots (a manual tick, a user like jane.doe)', () => {
+    // BullMQ's messages; the former pattern stopped at the first dot and named job "m".
+    for (const id of ['m.mxb2u8gp__jane.doe', 'mxb2u8gp__u1', 'sync__x.y__replay'])
+      for (const message of [`Missing lock for job ${id}. moveToFinished`, `Lock mismatch for job ${id}. Cmd moveToFinished from active`])
+        expect(lostLockJobId(message)).toBe(id);
+    expect(lostLockJobId('Connection is closed.')).toBeUndefined();
   });
 });

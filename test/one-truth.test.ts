@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
+import { coalesceId } from '../src/jobs/registry.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';
@@ -140,7 +141,7 @@ describe('5. one user, one job at a time, whoever adds it', () => {
       .add(
         'user',
         { userId: 'u1', scheduledFor: 1, tick: 'tick1' },
-        { ...optionsFor(x.config, 'sync'), jobId: 'tick1__u1', deduplication: { id: 'sync:u1', keepLastIfActive: true } },
+        { ...optionsFor(x.config, 'sync'), jobId: 'tick1__u1', deduplication: { id: coalesceId('u1'), keepLastIfActive: true } },
       );
     const t = await runCli(['trigger', 'sync', '--user', 'u1', '--json'], testEnv(x.prefix));
     expect(t.code, t.stderr).toBe(0);
@@ -161,7 +162,7 @@ describe('5. one user, one job at a time, whoever adds it', () => {
       .add(
         'user',
         { userId: 'u2', scheduledFor: 2, tick: 'tick2' },
-        { ...optionsFor(x.config, 'sync'), jobId: 'tick2__u2', deduplication: { id: 'sync:u2', keepLastIfActive: true } },
+        { ...optionsFor(x.config, 'sync'), jobId: 'tick2__u2', deduplication: { id: coalesceId('u2'), keepLastIfActive: true } },
       );
     const r = await x.deadLetters.replay({ ids: ['sync__t__u2'] });
     expect(r.replayed).toEqual(['t__u2__replay']);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
+import { tickOf, tickToken } from '../src/jobs/registry.js';
 import { createLogger } from '../src/logger.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
 import { readLedger } from './helpers/ledger.js';
@@ -31,7 +32,7 @@ describe('producers and workers as separate processes', () => {
       'every job of the three ticks done',
       () => {
         const ends = readLedger(s.ledger).filter((e) => e.event === 'end');
-        return ticks.every((t) => ends.filter((e) => e.jobId.startsWith(t.tickId.replaceAll(':', '_'))).length === 60);
+        return ticks.every((t) => ends.filter((e) => e.jobId.startsWith(`${tickToken(t.tickId)}__`)).length === 60);
       },
       { timeoutMs: 30_000 },
     );
@@ -39,7 +40,7 @@ describe('producers and workers as separate processes', () => {
     for (const t of ticks) {
       expect(t).toMatchObject({ users: 60, errors: 0 });
       expect(t.added + t.coalesced).toBe(60);
-      const runs = ledger.filter((e) => e.event === 'start' && e.jobId.startsWith(t.tickId.replaceAll(':', '_')));
+      const runs = ledger.filter((e) => e.event === 'start' && e.jobId.startsWith(`${tickToken(t.tickId)}__`));
       expect(new Set(runs.map((r) => r.userId)).size).toBe(60);
       expect(runs.length).toBe(60);
     }
@@ -96,7 +97,7 @@ describe('producers and workers as separate processes', () => {
     expect(await sync.getWaitingCount()).toBe(10_000);
     const ids = await sync.getWaiting(0, -1);
     expect(new Set(ids.map((j) => j.data.userId)).size).toBe(10_000);
-    expect(new Set(ids.map((j) => j.data.tick))).toEqual(new Set([tickId]));
+    expect(new Set(ids.map((j) => tickOf('sync', String(j.id), j.data)))).toEqual(new Set([tickId]));
     expect(done.tick).toBe(tickId);
   });
 });

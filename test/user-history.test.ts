@@ -1,6 +1,7 @@
 /** One user's history (policies issue): from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
+import { coalesceId } from '../src/jobs/registry.js';
 import { HISTORY_SHARDS, historyKey, historyShard, legacyUserKey, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
@@ -38,7 +39,7 @@ describe("one user's history", () => {
         .add(
           'user',
           { userId, scheduledFor: 1, tick: 't' },
-          { ...optionsFor(x.config, queue), jobId, deduplication: { id: `${queue}:${userId}`, keepLastIfActive: true } },
+          { ...optionsFor(x.config, queue), jobId, deduplication: { id: coalesceId(userId), keepLastIfActive: true } },
         );
     await add('sync', 'u1', 't1__u1');
     await add('writeback', 'u1', 't1w__u1');

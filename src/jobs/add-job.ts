@@ -95,7 +95,7 @@ export async function addJob(queues: Queues, a: AddJob): Promise<string> {
     throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
   }
   const opts: JobsOptions = { ...jobOptions(kind), jobId: a.jobId, ...(a.delayMs ? { delay: Math.round(a.delayMs) } : {}) };
-  if (a.coalesce && 'userId' in data) opts.deduplication = { id: coalesceId(kind.queue, data.userId), keepLastIfActive: true };
+  if (a.coalesce && 'userId' in data) opts.deduplication = { id: coalesceId(data.userId), keepLastIfActive: true };
   const job = await queues.get(kind.queue).add(jobNameOf(kind), data, opts);
   return String(job.id);
 }

@@ -119,17 +119,48 @@ export const JOB_NAMES = {
 
 /*
  * Job ids. BullMQ refuses custom ids containing ':' (its own key separator), so ids are joined with
- * '__', which neither tick ids nor kind names contain: the first '__' always marks the boundary.
+ * '__', which neither tick tokens nor kind names contain: the first '__' always marks the boundary.
+ * A waiting job holds its id four times in Redis (its key, the wait list, its options and its
+ * coalescing key), so the per-tick part is short: a scheduler's tick `repeat:<kind>:<ms>` becomes
+ * its due time in base 36, a manual tick `manual_<kind>_<ms>` becomes `m.` and the same. The kind
+ * is left out, as every kind has a queue of its own; tickOf gives the tick id back.
  */
+
+const SCHEDULER_TICK = /^repeat:[^:]+:(\d{1,15})$/;
+const MANUAL_TICK = /^manual_[a-z][a-z0-9-]*_(\d{1,15})$/;
+
+/** The part of a job id that names its tick: `lq9s4g00`, `m.lq9s4g00`, or `_<id>` for any other tick id. */
+export function tickToken(tickId: string): string {
+  const scheduled = SCHEDULER_TICK.exec(tickId);
+  if (scheduled) return Number(scheduled[1]).toString(36);
+  const manual = MANUAL_TICK.exec(tickId);
+  if (manual) return `m.${Number(manual[1]).toString(36)}`;
+  return `_${tickId.replaceAll(':', '_')}`;
+}
+
+/**
+ * The tick a kind's job was added for: the tick in its data (manual and global jobs), else the tick
+ * in its id (fan-out jobs, and their replays). Undefined for jobs other jobs added, whose ids start
+ * with a kind's name instead.
+ */
+export function tickOf(kind: string, jobId: string, data: { tick?: string; parent?: ParentRef }): string | undefined {
+  if (data.tick) return data.tick;
+  if (data.parent) return undefined;
+  const cut = jobId.indexOf('__');
+  const token = cut > 0 ? jobId.slice(0, cut) : '';
+  if (/^[0-9a-z]{1,11}$/.test(token)) return `repeat:${kind}:${Number.parseInt(token, 36)}`;
+  if (/^m\.[0-9a-z]{1,11}$/.test(token)) return manualTickId(kind, Number.parseInt(token.slice(2), 36));
+  return undefined;
+}
 
 /** The deterministic id of a user's job within one tick: adding it twice adds it once. */
 export function userJobId(tickId: string, userId: string): string {
-  return `${tickId.replaceAll(':', '_')}__${userId}`;
+  return `${tickToken(tickId)}__${userId}`;
 }
 
 /** The one job of a global kind's tick. */
 export function globalJobId(tickId: string): string {
-  return `${tickId.replaceAll(':', '_')}__run`;
+  return `${tickToken(tickId)}__run`;
 }
 
 /** Id of a tick added by hand (`trigger`, the API), unique per kind and millisecond. */
@@ -137,9 +168,12 @@ export function manualTickId(kind: string, now: number): string {
   return `manual_${kind}_${now}`;
 }
 
-/** Coalescing key: at most one not-yet-started job per queue and user. */
-export function coalesceId(queue: string, userId: string): string {
-  return `${queue}:${userId}`;
+/**
+ * Coalescing key: at most one not-yet-started job per queue and user. BullMQ keeps it under the
+ * queue's own keys, so the user id alone is the key.
+ */
+export function coalesceId(userId: string): string {
+  return userId;
 }
 
 /** A dead letter's id is derived from its source job, so the same failure is recorded once. */

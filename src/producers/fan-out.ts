@@ -135,7 +135,8 @@ export async function fanOut(
       const delay = spreadDelay(userId, tick.spreadMs);
       jobs.push({
         name: JOB_NAMES.user,
-        data: { userId, scheduledFor: tick.scheduledFor, tick: tick.tickId },
+        // The tick is in the job's id (tickOfJobId), not repeated in its data.
+        data: { userId, scheduledFor: tick.scheduledFor },
         opts: {
           ...base,
           jobId: userJobId(tick.tickId, userId),
@@ -144,7 +145,7 @@ export async function fanOut(
           // waits (or waits for a retry), this add is merged into it; while it runs, this one is kept
           // and enqueued the moment it finishes. At most one waiting and one running per user, and
           // never two of a user's jobs at once.
-          deduplication: { id: coalesceId(queueName, userId), keepLastIfActive: true },
+          deduplication: { id: coalesceId(userId), keepLastIfActive: true },
         },
       });
     }

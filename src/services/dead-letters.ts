@@ -197,7 +197,7 @@ export class DeadLetters {
       const userId = (d.data as { userId?: unknown } | null)?.userId;
       // The same per-user guarantee as fan-out: merged into the user's job that has not started yet,
       // kept for after the one that is running.
-      if (typeof userId === 'string') opts.deduplication = { id: coalesceId(d.sourceQueue, userId), keepLastIfActive: true };
+      if (typeof userId === 'string') opts.deduplication = { id: coalesceId(userId), keepLastIfActive: true };
       await source.add(d.name, d.data, { ...opts, jobId: newId });
       await removeQuietly(original);
       await removeQuietly(entry);

@@ -188,7 +188,7 @@ export class UserHistory {
         const [run, dlId, pendingId] = await Promise.all([
           this.newest('runs', k.name, userId),
           this.newest('dead', k.name, userId),
-          q.getDeduplicationJobId(coalesceId(k.queue, userId)),
+          q.getDeduplicationJobId(coalesceId(userId)),
         ]);
         const pending = pendingId ? await q.getJob(pendingId) : undefined;
         const dlSource = dlId ?? legacy[`dl:${k.name}`];

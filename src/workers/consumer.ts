@@ -26,6 +26,14 @@ export interface ConsumerDeps {
   observe?: RunHandlerDeps['observe'];
 }
 
+/**
+ * The job whose lock BullMQ found lost, from its error (`Missing lock for job <id>. <command>`). Ids
+ * may hold dots (`m.` of a manual tick, user ids like `jane.doe`) but never white space.
+ */
+export function lostLockJobId(message: string): string | undefined {
+  return /(?:Missing lock|Lock mismatch) for job (\S+)\.(?:\s|$)/.exec(message)?.[1];
+}
+
 export class Consumers {
   private readonly workers = new Map<string, Worker>();
   private leaving = false;
@@ -90,11 +98,11 @@ export class Consumers {
         // BullMQ could not store an outcome because another worker took the job over: this process
         // held the event loop past SPOTTER_JOBS_LOCK_DURATION (or lost Redis that long), so the run
         // counts for nothing and the job may have run twice.
-        const lost = /(?:Missing lock|Lock mismatch) for job ([^.\s]+)/.exec(err.message);
+        const lost = lostLockJobId(err.message);
         if (lost) {
           log.warn(
-            { queue, jobId: lost[1], err: err.message, lockDurationMs: config.lockDurationMs },
-            `lost the lock of job ${lost[1]} while running it: another worker may have run it too; this run is not counted as completed (keep the event loop free: no synchronous work longer than the lock)`,
+            { queue, jobId: lost, err: err.message, lockDurationMs: config.lockDurationMs },
+            `lost the lock of job ${lost} while running it: another worker may have run it too; this run is not counted as completed (keep the event loop free: no synchronous work longer than the lock)`,
           );
           return;
         }

@@ -11,7 +11,7 @@ import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import { type Queues, queueKey } from '../jobs/queues.js';
-import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES, type ParentRef } from '../jobs/registry.js';
+import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../tracing.js';
@@ -226,12 +226,13 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       );
     }
     const data = parsed.data;
+    const tick = span && tickOf(kind.name, jobId, data);
     span?.setAttributes({
       'spotter.kind': kind.name,
       'spotter.attempt': attempt,
       ...('userId' in data ? { 'spotter.user_id': String(data.userId) } : {}),
       ...('id' in data ? { 'spotter.item_id': String(data.id) } : {}),
-      ...(data.tick ? { 'spotter.tick_id': data.tick } : {}),
+      ...(tick ? { 'spotter.tick_id': tick } : {}),
     });
     const ctx = new JobContext(deps, job, jobId, attempt, data);
     let release: (() => Promise<void>) | undefined;
