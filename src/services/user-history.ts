@@ -86,9 +86,16 @@ export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, 
 
 /** What one flush writes into one hash: its field/value pairs and the older period's hash to drop them from. */
 interface PendingHash {
+  key: string;
   pairs: string[];
   previous: string;
   expireAt: number;
+}
+
+/** One type of record of one kind, written in one period: its hashes by shard, made as users arrive. */
+interface PendingPeriod {
+  period: number;
+  shards: Array<PendingHash | undefined>;
 }
 
 /**
@@ -111,20 +118,40 @@ export class UserHistory {
     this.periodMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
   }
 
-  /** Writes waiting for the next flush, by hash key. */
-  private pending = new Map<string, PendingHash>();
+  /**
+   * Writes waiting for the next flush. Looked up per job without building a key string: by type,
+   * then kind, then period (nearly always one period per flush), then shard.
+   */
+  private pending = { runs: new Map<string, PendingPeriod[]>(), dead: new Map<string, PendingPeriod[]>() };
+  private pendingCount = 0;
   private timer: NodeJS.Timeout | undefined;
 
   private add(what: 'runs' | 'dead', kind: string, userId: string, at: number, value: string): void {
-    const shard = historyShard(userId);
     const period = Math.floor(at / this.periodMs);
-    const key = historyKey(this.config.prefix, what, kind, shard, period);
-    let h = this.pending.get(key);
+    let periods = this.pending[what].get(kind);
+    if (!periods) {
+      periods = [];
+      this.pending[what].set(kind, periods);
+    }
+    let p = periods.find((x) => x.period === period);
+    if (!p) {
+      p = { period, shards: [] };
+      periods.push(p);
+    }
+    const shard = historyShard(userId);
+    let h = p.shards[shard];
     if (!h) {
-      h = { pairs: [], previous: historyKey(this.config.prefix, what, kind, shard, period - 1), expireAt: (period + 2) * this.periodMs };
-      this.pending.set(key, h);
+      const { prefix } = this.config;
+      h = {
+        key: historyKey(prefix, what, kind, shard, period),
+        pairs: [],
+        previous: historyKey(prefix, what, kind, shard, period - 1),
+        expireAt: (period + 2) * this.periodMs,
+      };
+      p.shards[shard] = h;
     }
     h.pairs.push(userId, value);
+    this.pendingCount++;
   }
 
   /**
@@ -149,17 +176,22 @@ export class UserHistory {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0) return;
+    if (this.pendingCount === 0) return;
     const batch = this.pending;
-    this.pending = new Map();
+    this.pending = { runs: new Map(), dead: new Map() };
+    this.pendingCount = 0;
     const pipe = this.conn.pipeline();
-    for (const [key, h] of batch) {
-      pipe.hset(key, ...h.pairs);
-      pipe.pexpireat(key, h.expireAt);
-      const users: string[] = [];
-      for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
-      pipe.hdel(h.previous, ...users);
-    }
+    for (const byKind of [batch.runs, batch.dead])
+      for (const periods of byKind.values())
+        for (const p of periods)
+          for (const h of p.shards) {
+            if (!h) continue;
+            pipe.hset(h.key, ...h.pairs);
+            pipe.pexpireat(h.key, h.expireAt);
+            const users: string[] = [];
+            for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
+            pipe.hdel(h.previous, ...users);
+          }
     const results = (await pipe.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
