@@ -9,6 +9,12 @@ export interface Stat {
   runs: number[];
 }
 
+export interface WorkerCost {
+  perSecond: Stat;
+  nodeUs: Stat;
+  redisUs: Stat;
+}
+
 export interface BenchResult {
   date: string;
   /** Set when the figures come from several `--only` runs of the same code, merged by `--merge`. */
@@ -21,6 +27,14 @@ export interface BenchResult {
     persistence: string;
     version: string;
     throughput: Array<{ concurrency: number; jobs: number; spotter: Stat; bullmq: Stat }>;
+    /** Where worker time goes: jobs/s and CPU per job (µs) of Node and Redis, per variant; absent in older runs. */
+    workerAblation?: {
+      concurrency: number;
+      jobs: number;
+      plain: WorkerCost;
+      plainWorkerSpotterJobs: WorkerCost;
+      spotter: WorkerCost;
+    };
     fanout: Array<{
       users: number;
       spotterMs: Stat;
@@ -169,6 +183,24 @@ export function writeReport(r: BenchResult, root: string): void {
       lines.push(
         `| ${t.concurrency} | ${n0(t.jobs)} | ${range(t.spotter, n0)} | ${range(t.bullmq, n0)} | ${ratio(t.spotter.median, t.bullmq.median)} |`,
       );
+    if (red.workerAblation) {
+      const w = red.workerAblation;
+      const base = w.plain.perSecond;
+      const row = (name: string, c: WorkerCost) =>
+        `| ${name} | ${n0(c.perSecond.median)} | ${paired(c.perSecond, base)} | ${c.nodeUs.median.toFixed(1)} | ${c.redisUs.median.toFixed(1)} |`;
+      lines.push(
+        '',
+        `Where the worker's time goes (concurrency ${w.concurrency}, ${n0(w.jobs)} no-op jobs; CPU per job measured during the drain, medians of ${r.reps} rounds, each round running the three one after the other):`,
+        '',
+        '| worker, jobs | jobs/s | against plain (median of per-round ratios) | Node CPU µs/job | Redis CPU µs/job |',
+        '|---|---|---|---|---|',
+        row('plain BullMQ worker, plain jobs', w.plain),
+        row("plain BullMQ worker, spotter-jobs' fan-out jobs (per-tick ids, coalescing)", w.plainWorkerSpotterJobs),
+        row('spotter-jobs worker, its own jobs (validation, log line, metrics, history, exclusivity lane)', w.spotter),
+        '',
+        'The second row is what the jobs themselves cost: BullMQ removes the coalescing key as each job finishes and parses its larger options. The step from the second row to the third is what the worker does per job.',
+      );
+    }
     lines.push('', '### Fan-out of one tick', '');
     lines.push(
       '| users | enqueue spotter-jobs (s) | enqueue plain (s) | jobs/s spotter / plain | ratio | Redis bytes per waiting job spotter / plain | all done, 1 worker process (s) spotter / plain |',

@@ -221,7 +221,22 @@ async function plainAddBulk(conn: Redis, p: string, n: number, variant: AddVaria
   await q.close();
 }
 
-/** Drains `n` pre-added jobs in this process; returns ms. */
+/** Node and Redis CPU time spent during a drain, per job (µs). */
+interface DrainCpu {
+  nodeUs: number;
+  redisUs: number;
+}
+
+async function redisCpuSeconds(conn: Redis): Promise<number> {
+  const info = await conn.info('cpu');
+  return Number(/used_cpu_user:([\d.]+)/.exec(info)?.[1] ?? 0) + Number(/used_cpu_sys:([\d.]+)/.exec(info)?.[1] ?? 0);
+}
+
+/**
+ * Drains `n` pre-added jobs in this process; returns ms. `jobs` says whose jobs are added (the
+ * worker's side by default): plain BullMQ's worker on spotter-jobs' jobs separates what the jobs
+ * cost (per-tick ids, coalescing) from what the worker does. `cpu` receives the CPU time per job.
+ */
 async function drainInProcess(
   side: 'spotter' | 'bullmq',
   conn: Redis,
@@ -230,10 +245,11 @@ async function drainInProcess(
   n: number,
   concurrency: number,
   env: Record<string, string> = {},
+  opts: { jobs?: 'spotter' | 'bullmq'; cpu?: DrainCpu } = {},
 ): Promise<number> {
   const q = new Queue('sync', { connection: conn, prefix: p });
   await q.pause();
-  await addJobs(side, conn, url, p, n);
+  await addJobs(opts.jobs ?? side, conn, url, p, n);
   let close: () => Promise<void>;
   if (side === 'spotter') {
     const config = configFor(url, p, { SPOTTER_JOBS_SYNC_CONCURRENCY: String(concurrency), ...env });
@@ -256,10 +272,17 @@ async function drainInProcess(
     await w.waitUntilReady();
     close = () => w.close();
   }
+  const cpu0 = process.cpuUsage();
+  const redis0 = await redisCpuSeconds(conn);
   const t0 = now();
   await q.resume();
   await waitDrained(conn, p, 'sync', n);
   const ms = now() - t0;
+  if (opts.cpu) {
+    const cpu = process.cpuUsage(cpu0);
+    opts.cpu.nodeUs = (cpu.user + cpu.system) / n;
+    opts.cpu.redisUs = (((await redisCpuSeconds(conn)) - redis0) * 1e6) / n;
+  }
   await close();
   await q.close();
   return ms;
@@ -461,6 +484,39 @@ async function main(): Promise<void> {
       }
       r.throughput.push({ concurrency: c, jobs: row.jobs, spotter: stats(row.spotter), bullmq: stats(row.bullmq) });
       log(`throughput c=${c}: spotter ${stats(row.spotter).median.toFixed(0)}/s, bullmq ${stats(row.bullmq).median.toFixed(0)}/s`);
+    }
+
+    if (want('throughput')) {
+      // Where worker time goes, at concurrency 50: plain BullMQ's worker on its own jobs, the same
+      // worker on jobs added by spotter-jobs' fan-out (per-tick ids, coalescing), and spotter-jobs'
+      // worker on them. One round runs the three one right after the other.
+      const c = 50;
+      const variants = [
+        ['bullmq', 'bullmq'],
+        ['bullmq', 'spotter'],
+        ['spotter', 'spotter'],
+      ] as const;
+      const runs = variants.map(() => ({ perSecond: [] as number[], nodeUs: [] as number[], redisUs: [] as number[] }));
+      for (let i = 0; i < REPS; i++) {
+        for (const [v, [side, jobs]] of variants.entries()) {
+          await flush(conn);
+          const cpu: DrainCpu = { nodeUs: 0, redisUs: 0 };
+          const ms = await drainInProcess(side, conn, redis.url, prefix('wa'), sizes.throughputJobs, c, {}, { jobs, cpu });
+          const run = runs[v] as (typeof runs)[number];
+          run.perSecond.push(sizes.throughputJobs / (ms / 1000));
+          run.nodeUs.push(cpu.nodeUs);
+          run.redisUs.push(cpu.redisUs);
+        }
+      }
+      const row = (k: number) => {
+        const x = runs[k] as (typeof runs)[number];
+        return { perSecond: stats(x.perSecond), nodeUs: stats(x.nodeUs), redisUs: stats(x.redisUs) };
+      };
+      r.workerAblation = { concurrency: c, jobs: sizes.throughputJobs, plain: row(0), plainWorkerSpotterJobs: row(1), spotter: row(2) };
+      const w = r.workerAblation;
+      log(
+        `worker ablation c=${c}: plain ${w.plain.perSecond.median.toFixed(0)}/s (${w.plain.nodeUs.median.toFixed(1)} µs node, ${w.plain.redisUs.median.toFixed(1)} µs redis), plain worker on spotter jobs ${w.plainWorkerSpotterJobs.perSecond.median.toFixed(0)}/s (${w.plainWorkerSpotterJobs.nodeUs.median.toFixed(1)}, ${w.plainWorkerSpotterJobs.redisUs.median.toFixed(1)}), spotter ${w.spotter.perSecond.median.toFixed(0)}/s (${w.spotter.nodeUs.median.toFixed(1)}, ${w.spotter.redisUs.median.toFixed(1)})`,
+      );
     }
 
     if (want('policies')) {
