@@ -44,7 +44,14 @@ export interface BenchResult {
       spotterDrainMs?: Stat;
       bullmqDrainMs?: Stat;
     }>;
-    ablation: Array<{ users: number; plain: Stat; ids: Stat; idsAndCoalescing: Stat }>;
+    ablation: Array<{
+      users: number;
+      plain: Stat;
+      ids: Stat;
+      idsAndCoalescing: Stat;
+      /** Redis bytes per waiting job of each variant (median); absent in older runs. */
+      bytesPerJob?: { plain: number; ids: number; idsAndCoalescing: number };
+    }>;
     scale: Array<{ processes: number; jobs: number; spotter: Stat; bullmq: Stat }>;
     memory: { completedBytesPerJob: { spotter: number; bullmq: number } } | undefined;
     longRun: Array<{ tick: number; jobs: number; usedMemory: number }>;
@@ -216,15 +223,17 @@ export function writeReport(r: BenchResult, root: string): void {
       lines.push(
         '### Where fan-out time goes',
         '',
-        'The same plain `addBulk` of 1,000-job pages, adding one spotter-jobs feature at a time (ms, median):',
+        'The same plain `addBulk` of 1,000-job pages, adding one spotter-jobs feature at a time (ms, and Redis bytes per waiting job, median):',
         '',
         '| users | plain addBulk | + per-tick job ids | + coalescing (deduplication) | spotter-jobs fan-out |',
         '|---|---|---|---|---|',
       );
       for (const a of red.ablation) {
         const f = red.fanout.find((x) => x.users === a.users);
+        const b = a.bytesPerJob;
+        const cell = (ms: number, bytes: number | undefined) => `${n0(ms)}${bytes === undefined ? '' : ` ms, ${n0(bytes)} B`}`;
         lines.push(
-          `| ${n0(a.users)} | ${n0(a.plain.median)} | ${n0(a.ids.median)} | ${n0(a.idsAndCoalescing.median)} | ${f ? n0(f.spotterMs.median) : '–'} |`,
+          `| ${n0(a.users)} | ${cell(a.plain.median, b?.plain)} | ${cell(a.ids.median, b?.ids)} | ${cell(a.idsAndCoalescing.median, b?.idsAndCoalescing)} | ${f ? cell(f.spotterMs.median, b ? f.spotterBytesPerJob.median : undefined) : '–'} |`,
         );
       }
       lines.push(

@@ -183,13 +183,14 @@ async function addJobs(side: 'spotter' | 'bullmq', conn: Redis, url: string, p: 
  * Where fan-out time goes: plain addBulk, then the same with per-tick job ids, then with coalescing
  * (deduplication) too. spotter-jobs' fan-out is the last plus validation and progress.
  */
-async function fanoutAblation(conn: Redis, n: number): Promise<Record<AddVariant, number>> {
-  const out: Record<AddVariant, number> = { plain: 0, ids: 0, idsAndCoalescing: 0 };
-  for (const variant of Object.keys(out) as AddVariant[]) {
+async function fanoutAblation(conn: Redis, n: number): Promise<Record<AddVariant, { ms: number; bytesPerJob: number }>> {
+  const out = {} as Record<AddVariant, { ms: number; bytesPerJob: number }>;
+  for (const variant of ['plain', 'ids', 'idsAndCoalescing'] as AddVariant[]) {
     await flush(conn);
+    const before = await usedMemory(conn);
     const t0 = now();
     await plainAddBulk(conn, prefix('abl'), n, variant);
-    out[variant] = now() - t0;
+    out[variant] = { ms: now() - t0, bytesPerJob: ((await usedMemory(conn)) - before) / n };
   }
   return out;
 }
@@ -719,10 +720,17 @@ async function main(): Promise<void> {
 
     if (persistence === 'none') {
       for (const n of !want('ablation') ? [] : QUICK ? [10_000] : [10_000, 100_000]) {
-        const runs: Array<Record<string, number>> = [];
+        const runs: Array<Record<AddVariant, { ms: number; bytesPerJob: number }>> = [];
         for (let i = 0; i < REPS; i++) runs.push(await fanoutAblation(conn, n));
-        const pick = (k: string) => stats(runs.map((x) => x[k] as number));
-        r.ablation.push({ users: n, plain: pick('plain'), ids: pick('ids'), idsAndCoalescing: pick('idsAndCoalescing') });
+        const pick = (k: AddVariant) => stats(runs.map((x) => x[k].ms));
+        const bytes = (k: AddVariant) => stats(runs.map((x) => x[k].bytesPerJob)).median;
+        r.ablation.push({
+          users: n,
+          plain: pick('plain'),
+          ids: pick('ids'),
+          idsAndCoalescing: pick('idsAndCoalescing'),
+          bytesPerJob: { plain: bytes('plain'), ids: bytes('ids'), idsAndCoalescing: bytes('idsAndCoalescing') },
+        });
         log(
           `fan-out ablation ${n}: plain ${pick('plain').median.toFixed(0)} ms, +ids ${pick('ids').median.toFixed(0)} ms, +coalescing ${pick('idsAndCoalescing').median.toFixed(0)} ms`,
         );
