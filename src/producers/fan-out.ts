@@ -135,7 +135,7 @@ export async function fanOut(
       const delay = spreadDelay(userId, tick.spreadMs);
       jobs.push({
         name: JOB_NAMES.user,
-        // The tick is in the job's id (tickOfJobId), not repeated in its data.
+        // The tick is in the job's id (tickOf reads it back), not repeated in its data.
         data: { userId, scheduledFor: tick.scheduledFor },
         opts: {
           ...base,
