@@ -86,6 +86,22 @@ export interface BenchResult {
   }>;
 }
 
+/**
+ * Figures as JSON the way the repository's formatter (Biome, lines of 140) writes it: indented by two,
+ * an array of numbers on one line where it fits. A results file then passes the lint step as written.
+ */
+export function resultsJson(value: unknown): string {
+  const text = JSON.stringify(value, null, 2).replace(/^( *)("[^"\n]*": )?\[\n((?:\1  -?[\d.e+-]+,?\n)+)\1\]/gm, (whole, indent: string, key = '', items: string) => {
+    const line = `${indent}${key}[${items
+      .split('\n')
+      .map((x) => x.trim().replace(/,$/, ''))
+      .filter(Boolean)
+      .join(', ')}]`;
+    return line.length <= 140 ? line : whole;
+  });
+  return `${text}\n`;
+}
+
 const n0 = (x: number) => Math.round(x).toLocaleString('en-US');
 const s1 = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 const range = (s: Stat, f: (x: number) => string) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
@@ -519,7 +535,7 @@ if (process.argv[1]?.endsWith('report.js') && process.argv[2] === '--merge') {
     }
     merged.sizes = { ...merged.sizes, ...run.sizes };
   }
-  writeFileSync(resolve(out), `${JSON.stringify(merged, null, 2)}\n`);
+  writeFileSync(resolve(out), resultsJson(merged));
   writeReport(merged, root);
   windowReport(merged, root, base.persistence);
 } else if (process.argv[1]?.endsWith('report.js') && process.argv[2]) {

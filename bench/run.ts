@@ -26,7 +26,7 @@ import { UserHistory } from '../src/services/user-history.js';
 import { JobMetrics } from '../src/web/metrics.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { Exclusivity } from '../src/workers/exclusivity.js';
-import { type BenchResult, windowReport, writeReport } from './report.js';
+import { type BenchResult, resultsJson, windowReport, writeReport } from './report.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const QUICK = process.argv.includes('--quick');
@@ -805,7 +805,7 @@ async function main(): Promise<void> {
   const stamp = date.slice(0, 10);
   mkdirSync(resolve(ROOT, 'bench/results'), { recursive: true });
   const file = resolve(ROOT, `bench/results/${stamp}${QUICK ? '-quick' : ''}.json`);
-  writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(file, resultsJson(result));
   if (ONLY) return;
   if (!QUICK) writeReport(result, ROOT);
   process.stderr.write(`results: ${file}${QUICK ? '' : ', docs/benchmarks.md, docs/bench-*.svg'}\n`);
