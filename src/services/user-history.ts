@@ -99,6 +99,17 @@ interface PendingPeriod {
 }
 
 /**
+ * The writes of one flush: found per job through `index` (by type, then kind, then period, nearly
+ * always one per flush, then shard) without building a key string; sent from `hashes`.
+ */
+interface PendingBatch {
+  index: Record<'runs' | 'dead', Map<string, PendingPeriod[]>>;
+  hashes: PendingHash[];
+}
+
+const emptyBatch = (): PendingBatch => ({ index: { runs: new Map(), dead: new Map() }, hashes: [] });
+
+/**
  * Each user's last run of each kind, one field per user in a few shared hashes per kind. A record
  * written in period p (periods as long as the longest completed retention) goes to p's hash, and
  * leaves p-1's; p's hash expires at the end of period p+1. So a record lives at least one retention
@@ -118,20 +129,16 @@ export class UserHistory {
     this.periodMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
   }
 
-  /**
-   * Writes waiting for the next flush. Looked up per job without building a key string: by type,
-   * then kind, then period (nearly always one period per flush), then shard.
-   */
-  private pending = { runs: new Map<string, PendingPeriod[]>(), dead: new Map<string, PendingPeriod[]>() };
-  private pendingCount = 0;
+  /** Writes waiting for the next flush. */
+  private pending = emptyBatch();
   private timer: NodeJS.Timeout | undefined;
 
   private add(what: 'runs' | 'dead', kind: string, userId: string, at: number, value: string): void {
     const period = Math.floor(at / this.periodMs);
-    let periods = this.pending[what].get(kind);
+    let periods = this.pending.index[what].get(kind);
     if (!periods) {
       periods = [];
-      this.pending[what].set(kind, periods);
+      this.pending.index[what].set(kind, periods);
     }
     let p = periods.find((x) => x.period === period);
     if (!p) {
@@ -149,9 +156,9 @@ export class UserHistory {
         expireAt: (period + 2) * this.periodMs,
       };
       p.shards[shard] = h;
+      this.pending.hashes.push(h);
     }
     h.pairs.push(userId, value);
-    this.pendingCount++;
   }
 
   /**
@@ -176,22 +183,17 @@ export class UserHistory {
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pendingCount === 0) return;
-    const batch = this.pending;
-    this.pending = { runs: new Map(), dead: new Map() };
-    this.pendingCount = 0;
+    const { hashes } = this.pending;
+    if (hashes.length === 0) return;
+    this.pending = emptyBatch();
     const pipe = this.conn.pipeline();
-    for (const byKind of [batch.runs, batch.dead])
-      for (const periods of byKind.values())
-        for (const p of periods)
-          for (const h of p.shards) {
-            if (!h) continue;
-            pipe.hset(h.key, ...h.pairs);
-            pipe.pexpireat(h.key, h.expireAt);
-            const users: string[] = [];
-            for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
-            pipe.hdel(h.previous, ...users);
-          }
+    for (const h of hashes) {
+      pipe.hset(h.key, ...h.pairs);
+      pipe.pexpireat(h.key, h.expireAt);
+      const users: string[] = [];
+      for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
+      pipe.hdel(h.previous, ...users);
+    }
     const results = (await pipe.exec()) ?? [];
     const failed = results.find(([err]) => err);
     if (failed?.[0]) throw failed[0];
