@@ -1,0 +1,87 @@
+/** The figures of one benchmark run, as bench/results/*.json hold them. */
+export interface Stat {
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export interface WorkerCost {
+  perSecond: Stat;
+  nodeUs: Stat;
+  redisUs: Stat;
+}
+
+export interface BenchResult {
+  date: string;
+  /** Set when the figures come from several `--only` runs of the same code, merged by `--merge`. */
+  mergedFrom?: string[];
+  quick: boolean;
+  reps: number;
+  machine: { cores: number; cpu: string; memoryGiB: number; node: string };
+  sizes: Record<string, unknown>;
+  redis: Array<{
+    persistence: string;
+    version: string;
+    throughput: Array<{ concurrency: number; jobs: number; spotter: Stat; bullmq: Stat }>;
+    /** Where worker time goes: jobs/s and CPU per job (µs) of Node and Redis, per variant; absent in older runs. */
+    workerAblation?: {
+      concurrency: number;
+      jobs: number;
+      plain: WorkerCost;
+      plainWorkerSpotterJobs: WorkerCost;
+      spotter: WorkerCost;
+    };
+    fanout: Array<{
+      users: number;
+      spotterMs: Stat;
+      bullmqMs: Stat;
+      spotterBytesPerJob: Stat;
+      bullmqBytesPerJob: Stat;
+      spotterDrainMs?: Stat;
+      bullmqDrainMs?: Stat;
+    }>;
+    ablation: Array<{
+      users: number;
+      plain: Stat;
+      ids: Stat;
+      idsAndCoalescing: Stat;
+      /** Redis bytes per waiting job of each variant (median); absent in older runs. */
+      bytesPerJob?: { plain: number; ids: number; idsAndCoalescing: number };
+    }>;
+    scale: Array<{ processes: number; jobs: number; spotter: Stat; bullmq: Stat }>;
+    memory: { completedBytesPerJob: { spotter: number; bullmq: number } } | undefined;
+    longRun: Array<{ tick: number; jobs: number; usedMemory: number }>;
+    tickLag: { spotter: Stat; bullmq: Stat } | undefined;
+    inProcess: { jobs: number; perSecond: Stat } | undefined;
+    /** Exclusivity and user history: sync as shipped, without its group, and plain BullMQ. */
+    policies?: {
+      concurrency: number;
+      jobs: number;
+      /** Absent in runs before the group's lane. */
+      bare?: Stat;
+      exclusive: Stat;
+      shared?: Stat;
+      none: Stat;
+      bullmq: Stat;
+      historyBytesPerUser: number;
+    };
+    /** One tick drained by one worker process: Redis peak above idle (bytes) and time until all done (ms). */
+    window?: Array<{
+      users: number;
+      spotterPeak: number;
+      bullmqPeak: number;
+      spotterMs: number;
+      bullmqMs: number;
+      historyBytes?: number;
+      /** The next tick, in the steady state (absent in runs before it was measured). */
+      spotterNextPeak?: number;
+      bullmqNextPeak?: number;
+      spotterNextMs?: number;
+      bullmqNextMs?: number;
+    }>;
+  }>;
+}
+
+/** One Redis's figures (without persistence, or with AOF). */
+export type RedisResult = BenchResult['redis'][number];
