@@ -34,7 +34,7 @@ import { workerAblation } from './scenarios/worker-ablation.js';
 
 /** In this order, on every Redis the run starts. */
 const everyRedis: Scenario[] = [throughput, workerAblation, policies, window, fanout];
-/** Then, on the Redis without persistence only: the figures that persistence does not change much. */
+/** Then these, on the Redis without persistence only. */
 const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess];
 
 interface Options {
