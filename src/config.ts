@@ -25,6 +25,7 @@ import {
 import { BUILTIN_KINDS } from './jobs/catalog.js';
 import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
 import { ConfigError, UnknownVariableError } from './jobs/errors.js';
+import { checkFollowUps, defaultFollowUps } from './jobs/follow-ups.js';
 import { type Declarations, KIND_FIELDS, type KindConfig, kindConfig, kindVariable } from './jobs/kinds.js';
 
 export type HandlerMode =
@@ -134,9 +135,22 @@ export const VARIABLES: readonly Variable[] = [
     { name: kv(k, 'rateLimit'), default: undefined, description: `${k} jobs started per window, <max>/<duration> (1/1s)`, roles: W },
     { name: kv(k, 'attempts'), default: undefined, description: `attempts for ${k} jobs (overrides SPOTTER_JOBS_ATTEMPTS)`, roles: PW },
     { name: kv(k, 'timeout'), default: d.timeout, description: `deadline of one ${k} attempt`, roles: W },
+    {
+      name: kv(k, 'followUps'),
+      default: undefined,
+      description: `kinds a ${k} job may add (comma-separated, none, any); unset: any in module mode, the catalog file's kinds in HTTP mode`,
+      roles: W,
+    },
   ]),
   { name: 'SPOTTER_JOBS_ATTEMPTS', default: '5', description: 'attempts per job before it is dead-lettered', roles: PW },
   { name: 'SPOTTER_JOBS_BACKOFF', default: '30s', description: 'first retry delay; doubles each attempt, with jitter', roles: W },
+  {
+    name: 'SPOTTER_JOBS_MAX_RETRY_DELAY',
+    default: '1h',
+    description:
+      'longest retry delay, Retry-After included (scheduled user kinds: at most their interval); a longer Retry-After counts as a failed attempt',
+    roles: W,
+  },
   { name: 'SPOTTER_JOBS_LOCK_DURATION', default: '30s', description: "job lock; a dead worker's job is retried after it", roles: PW },
   { name: 'SPOTTER_JOBS_STALLED_INTERVAL', default: '30s', description: 'how often stalled jobs are looked for', roles: PW },
   {
@@ -240,9 +254,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     completedRetention: `${retention.completedAgeMs}ms`,
     completedKeep: String(retention.completedCount),
     failedRetention: `${retention.failedAgeMs}ms`,
+    maxRetryDelayMs: read('SPOTTER_JOBS_MAX_RETRY_DELAY', duration({ min: 1 })),
+    followUps: defaultFollowUps(catalog, get('SPOTTER_URL') !== undefined),
   };
   const kinds: Record<string, KindConfig> = {};
   for (const [name, entry] of Object.entries(catalog)) kinds[name] = kindConfig(name, entry, get, fallbacks);
+  checkFollowUps(kinds);
 
   const url = read('SPOTTER_URL', httpUrl, true);
   const modulePath = read('SPOTTER_JOBS_HANDLERS', nonEmpty, true);

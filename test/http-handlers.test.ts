@@ -56,6 +56,7 @@ function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
     kind: 'sync',
     queue: 'sync',
     parent: undefined,
+    depth: 0,
     enqueue: async () => 'child',
     scheduledFor: Date.UTC(2026, 0, 1),
     signal: new AbortController().signal,
@@ -111,9 +112,13 @@ describe('HTTP mode: the Spotter contract', () => {
     expect(seen[0]?.url).toBe('/internal/jobs/writeback');
   });
 
-  it('does not keep a 2xx body over 16 KB', async () => {
+  it('fails a 2xx body over 16 KB for good instead of completing with null', async () => {
     respond = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ big: 'x'.repeat(20_000) }));
-    expect(await handlers().run.sync('42', ctx())).toBeNull();
+    const err = await handlers()
+      .run.sync('42', ctx())
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(PermanentError);
+    expect((err as Error).message).toMatch(/answered 200 with a body over 16384 bytes/);
   });
 
   it.each([429, 503])('turns %i with Retry-After into a delayed retry', async (status) => {

@@ -53,6 +53,36 @@ describe('decide: the thrown error decides the job', () => {
   });
 });
 
+describe('decide: no delay past the cap', () => {
+  const capped = { ...base, maxRetryDelayMs: 3_600_000, random: () => 0 };
+  const year9999 = Date.UTC(9999, 11, 31, 23, 59, 59) - Date.now();
+
+  it('counts a Retry-After beyond the cap as a failed attempt, retried with backoff, naming the cap', () => {
+    const o = decide(new RetryAfterError('429', year9999), { ...capped, attempt: 1 });
+    expect(o).toMatchObject({ kind: 'retry', delayMs: 500 });
+    expect(o.kind === 'retry' && o.reason).toMatch(
+      /^429 \(Retry-After \d+h.* is over the 1h cap on a retry delay; counted as a failed attempt\)$/,
+    );
+  });
+
+  it('dead-letters it once the attempts are used, the reason naming the cap', () => {
+    const o = decide(new RetryAfterError('429', year9999), { ...capped, attempt: 5 });
+    expect(o).toMatchObject({ kind: 'dead-letter' });
+    expect(o.kind === 'dead-letter' && o.reason).toMatch(/^attempts exhausted \(5\/5\): 429 \(Retry-After .* over the 1h cap/);
+  });
+
+  it('honours a Retry-After up to the cap as before', () => {
+    expect(decide(new RetryAfterError('429', 3_600_000), { ...capped, attempt: 1 })).toEqual({ kind: 'retry', delayMs: 3_600_000 });
+  });
+
+  it('stops exponential backoff at the cap, even at attempt 1000', () => {
+    for (const attempt of [20, 999, 1000]) {
+      const o = decide(new Error('x'), { ...capped, maxAttempts: 1000, attempt: attempt - 1, random: () => 1 });
+      expect(o).toEqual({ kind: 'retry', delayMs: 3_600_000 });
+    }
+  });
+});
+
 describe('backoffDelay', () => {
   it('doubles per attempt and jitters within [half, full]', () => {
     for (let attempt = 1; attempt <= 6; attempt++) {

@@ -4,10 +4,11 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { PermanentError, RetryAfterError } from '../jobs/errors.js';
+import { InvalidJobError, isPermanent, PermanentError, RetryAfterError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { MAX_RESULT_BYTES } from '../jobs/registry.js';
-import type { AnyHandler, HandlerContext, Handlers, Subject } from './types.js';
+import { chainedWork, checkChained } from './http-chain.js';
+import type { AnyHandler, HandlerContext, Handlers } from './types.js';
 import type { ListPosition, UserPage } from './user-pages.js';
 
 const USERS_TIMEOUT_MS = 30_000;
@@ -36,8 +37,9 @@ export function parseRetryAfter(value: string | null, nowMs = Date.now()): numbe
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
-async function readCapped(res: Response): Promise<string> {
-  if (!res.body) return '';
+/** The body, read up to MAX_RESULT_BYTES; `over` when there was more (the rest is not read). */
+async function readCapped(res: Response): Promise<{ text: string; over: boolean }> {
+  if (!res.body) return { text: '', over: false };
   const reader = res.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -47,11 +49,11 @@ async function readCapped(res: Response): Promise<string> {
     size += value.byteLength;
     if (size > MAX_RESULT_BYTES) {
       await reader.cancel();
-      return '';
+      return { text: Buffer.concat(chunks).toString('utf8'), over: true };
     }
     chunks.push(value);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return { text: Buffer.concat(chunks).toString('utf8'), over: false };
 }
 
 export interface HttpModeOptions {
@@ -63,22 +65,41 @@ export interface HttpModeOptions {
   kinds: readonly KindConfig[];
 }
 
-/** A 2xx answer may chain work: `{"enqueue":[{"kind":"download","id":"t1","data":{…}}, {"kind":"enrichment","userId":"42"}]}`. */
-const chained = z.object({
-  enqueue: z
-    .array(
-      z.strictObject({
-        kind: z.string().min(1),
-        userId: z.string().optional(),
-        id: z.string().optional(),
-        data: z.unknown().optional(),
-        delay: z.number().int().nonnegative().optional(),
-      }),
-    )
-    .max(10_000),
-});
-
 export function httpHandlers(opts: HttpModeOptions): Handlers {
+  /**
+   * A 2xx answer: its JSON body is the result, and the jobs it chains are added. A body that cannot
+   * be kept or read whole fails the job for good, as it may have asked for work that would be lost.
+   */
+  const done = async (
+    kind: KindConfig,
+    what: string,
+    res: Response,
+    text: string,
+    over: boolean,
+    ctx: HandlerContext,
+  ): Promise<unknown> => {
+    if (over)
+      throw new PermanentError(`${what} with a body over ${MAX_RESULT_BYTES} bytes, the most a result (enqueue list included) may be`);
+    if (!text) return null;
+    let result: unknown;
+    try {
+      result = JSON.parse(text) as unknown;
+    } catch (err) {
+      // Plain text ("OK") is no result; a body that claims to be JSON and is not may have lost work.
+      if (!/json/i.test(res.headers.get('content-type') ?? '') && !/^\s*[[{]/.test(text)) return null;
+      throw new PermanentError(`${what} with a body that is not JSON (${(err as Error).message})`);
+    }
+    try {
+      const chain = chainedWork(result);
+      checkChained(kind, opts.kinds, ctx.depth, chain);
+      for (const { kind: next, subject, delay } of chain) await ctx.enqueue(next, subject, delay !== undefined ? { delay } : undefined);
+    } catch (err) {
+      if (!isPermanent(err)) throw err;
+      throw new InvalidJobError(`${what}, but ${(err as Error).message}`);
+    }
+    return result;
+  };
+
   /** POSTs one attempt of a `kind` job; `who` is what the body says the job is for. */
   const post = async (kind: KindConfig, who: Record<string, unknown>, ctx: HandlerContext): Promise<unknown> => {
     const body = JSON.stringify({
@@ -112,23 +133,8 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
         e.name === 'TimeoutError' ? `timed out after ${kind.timeoutMs} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
       throw new Error(`POST ${target}: ${why}`);
     }
-    const text = await readCapped(res);
-    if (res.ok) {
-      if (!text) return null;
-      let result: unknown;
-      try {
-        result = JSON.parse(text) as unknown;
-      } catch {
-        return null;
-      }
-      const chain = chained.safeParse(result);
-      if (chain.success) {
-        for (const { kind: next, delay, ...subject } of chain.data.enqueue) {
-          await ctx.enqueue(next, subject as Subject, delay !== undefined ? { delay } : undefined);
-        }
-      }
-      return result;
-    }
+    const { text, over } = await readCapped(res);
+    if (res.ok) return done(kind, `POST ${target} answered ${res.status}`, res, text, over, ctx);
     const detail = `POST ${target} answered ${res.status}${text ? `: ${text.slice(0, 200)}` : ''}`;
     if (res.status === 429 || res.status === 503) {
       const after = parseRetryAfter(res.headers.get('retry-after'));

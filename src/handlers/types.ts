@@ -23,6 +23,8 @@ export interface HandlerContext {
   scheduledFor: number;
   /** The job that added this one, when another job did. */
   parent: ParentRef | undefined;
+  /** How deep in a chain this job is: 0 unless another job added it, then one more than that job. */
+  depth: number;
   /** Fires when the worker shuts down past its deadline; stop and let another worker redo the job. */
   signal: AbortSignal;
   log: Logger;

@@ -24,6 +24,8 @@ export interface AddJob {
   scheduledFor: number;
   tick?: string;
   parent?: ParentRef;
+  /** Chain depth of the job to add (one more than its parent's); absent: 0. */
+  depth?: number;
   delayMs?: number;
   /** User kinds: merge into the user's job that has not started yet (as fan-out does). */
   coalesce?: boolean;
@@ -33,17 +35,25 @@ export interface AddJob {
 export function jobData(
   kind: KindConfig,
   subject: Subject | undefined,
-  rest: { scheduledFor: number; tick?: string; parent?: ParentRef },
+  rest: { scheduledFor: number; tick?: string; parent?: ParentRef; depth?: number },
 ): JobData {
   const s = (subject ?? {}) as Record<string, unknown>;
   const base = {
     scheduledFor: rest.scheduledFor,
     ...(rest.tick ? { tick: rest.tick } : {}),
     ...(rest.parent ? { parent: rest.parent } : {}),
+    ...(rest.depth ? { depth: rest.depth } : {}),
   };
   const refuse = (why: string): never => {
     throw new InvalidJobError(`cannot add a ${kind.name} job: ${why}`);
   };
+  // A chain (a job adding a job adding a job …) ends at the kind's depth, so kinds that add each
+  // other in a cycle cannot add jobs without end.
+  if (rest.depth !== undefined && rest.depth > kind.maxChainDepth) {
+    refuse(
+      `it would be ${rest.depth} deep in a chain of jobs adding jobs; ${kind.name} allows ${kind.maxChainDepth} (SPOTTER_JOBS_${kind.envStem}_MAX_CHAIN_DEPTH)`,
+    );
+  }
   const checkId = (field: 'userId' | 'id') => {
     const r = subjectId.safeParse(s[field]);
     if (!r.success) refuse(`${field} ${JSON.stringify(s[field])?.slice(0, 80) ?? 'missing'} ${r.error.issues[0]?.message}`);

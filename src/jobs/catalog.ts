@@ -52,8 +52,15 @@ export interface KindDeclaration {
   failedRetention?: string;
   /** Item kinds: JSON Schema (or any Standard Schema, in module mode) the item's data must match. */
   schema?: unknown;
-  /** Kinds this kind's handler may add with `ctx.enqueue`; absent: any kind. */
+  /**
+   * Kinds this kind's handler may add with `ctx.enqueue`; absent: any kind in module mode, in HTTP
+   * mode the catalog file's kinds but not Spotter's three.
+   */
   followUps?: readonly string[];
+  /** How deep in a chain (jobs added by jobs) a job of this kind may be; default 32. */
+  maxChainDepth?: number;
+  /** Longest single retry delay (Go duration); default SPOTTER_JOBS_MAX_RETRY_DELAY, for a scheduled user kind at most its interval. */
+  maxRetryDelay?: string;
   description?: string;
   /** Module mode: the handler, `(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)` by scope. */
   run?: unknown;

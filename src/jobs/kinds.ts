@@ -9,6 +9,9 @@ import { age, bool, duration, type Interval, int, parseInterval, rate } from '..
 import { parseDuration } from '../duration.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
+import { followUpsField } from './follow-ups.js';
+import { compileSchema } from './item-schema.js';
+import { MAX_CHAIN_DEPTH } from './registry.js';
 
 export interface ScheduleConfig {
   enabled: boolean;
@@ -56,6 +59,10 @@ export interface KindConfig {
   exclusive: string | undefined;
   /** Kinds its handler may add; undefined: any. */
   followUps: readonly string[] | undefined;
+  /** How deep in a chain a job of this kind may be (a job no other job added is 0 deep). */
+  maxChainDepth: number;
+  /** Longest single retry delay, Retry-After included; a longer Retry-After is a failed attempt. */
+  maxRetryDelayMs: number;
   /** Item kinds with a schema: returns what is wrong with an item's data, or undefined. */
   checkData: ((data: unknown) => string | undefined) | undefined;
   demoLatencyMs: readonly [number, number] | undefined;
@@ -72,6 +79,10 @@ export interface KindFallbacks {
   completedRetention: string;
   completedKeep: string;
   failedRetention: string;
+  /** SPOTTER_JOBS_MAX_RETRY_DELAY in ms. */
+  maxRetryDelayMs: number;
+  /** Follow-ups of a kind that names none (defaultFollowUps); undefined: any kind. */
+  followUps: string | undefined;
 }
 
 /** Per-kind variables as `[field, suffix]`; the schedule and enabled names may be Spotter's own. */
@@ -92,6 +103,9 @@ export const KIND_FIELDS = [
   ['completedRetention', 'COMPLETED_RETENTION'],
   ['completedKeep', 'COMPLETED_KEEP'],
   ['failedRetention', 'FAILED_RETENTION'],
+  ['followUps', 'FOLLOW_UPS'],
+  ['maxChainDepth', 'MAX_CHAIN_DEPTH'],
+  ['maxRetryDelay', 'MAX_RETRY_DELAY'],
 ] as const;
 export type KindField = (typeof KIND_FIELDS)[number][0];
 
@@ -177,35 +191,15 @@ export function checkDeclarations(all: Declarations): void {
   }
 }
 
-/** Compiles a kind's schema into a checker: a Standard Schema (zod, valibot, …) or a JSON Schema. */
-function compileSchema(schema: unknown, where: string): KindConfig['checkData'] {
-  if (schema === undefined) return undefined;
-  const std = (schema as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];
-  if (std && typeof std.validate === 'function') {
-    const validate = std.validate as (
-      v: unknown,
-    ) => { issues?: ReadonlyArray<{ message: string; path?: ReadonlyArray<unknown> }> } | Promise<unknown>;
-    return (data) => {
-      const r = validate(data);
-      if (r instanceof Promise) return 'the schema validates asynchronously; only synchronous schemas are supported';
-      const i = r.issues?.[0];
-      return i
-        ? `${(i.path ?? []).map((p) => (typeof p === 'object' && p ? (p as { key: unknown }).key : p)).join('.') || 'data'}: ${i.message}`
-        : undefined;
-    };
-  }
-  let zs: z.ZodType;
-  try {
-    zs = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
-  } catch (err) {
-    throw new ConfigError(where, JSON.stringify(schema)?.slice(0, 200), `a JSON Schema or a Standard Schema (${(err as Error).message})`);
-  }
-  return (data) => {
-    const r = zs.safeParse(data);
-    if (r.success) return undefined;
-    const i = r.error.issues[0];
-    return `${i?.path.join('.') || 'data'}: ${i?.message ?? 'does not match the schema'}`;
-  };
+/**
+ * A kind's own cap as set; else the global one, and for a scheduled user kind never past its
+ * interval: the next tick's job for the user coalesces into a retry still waiting, so a later retry
+ * would hold back the user's next run too.
+ */
+function retryCap(own: number | undefined, global: number, scope: Scope, schedule: ScheduleConfig | undefined): number {
+  if (own !== undefined) return own;
+  const every = scope === 'user' ? schedule?.interval.every : undefined;
+  return every !== undefined ? Math.min(global, every) : global;
 }
 
 function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKind): string | undefined {
@@ -297,7 +291,9 @@ export function kindConfig(
       name,
       decl,
     ),
-    followUps: decl.followUps ? [...decl.followUps] : undefined,
+    followUps: read('followUps', followUpsField, fb.followUps),
+    maxChainDepth: must(read('maxChainDepth', int(0, MAX_CHAIN_DEPTH), '32')),
+    maxRetryDelayMs: retryCap(read('maxRetryDelay', duration({ min: 1 }), undefined), fb.maxRetryDelayMs, decl.scope, schedule),
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
     demoLatencyMs: decl.demoLatencyMs,
   };

@@ -55,12 +55,17 @@ export const subjectId = z.string().regex(/^[A-Za-z0-9._@-]{1,200}$/, 'may hold 
 export const parentRef = z.strictObject({ kind: z.string().min(1).max(40), jobId: z.string().min(1).max(1000) });
 export type ParentRef = z.infer<typeof parentRef>;
 
+/** The deepest a job may be in a chain, whatever a kind allows: depth is kept in every child's data. */
+export const MAX_CHAIN_DEPTH = 1000;
+
 const common = {
   /** When the job was due: its tick's time, or when it was added (epoch ms). */
   scheduledFor: z.number().int().nonnegative(),
   /** Id of the tick job, or `manual` for a job added by `trigger`; absent for jobs added by other jobs. */
   tick: z.string().min(1).max(300).optional(),
   parent: parentRef.optional(),
+  /** Links of the chain that led to this job: 1 for a child of a job no other job added, and so on; absent: 0. */
+  depth: z.number().int().min(1).max(MAX_CHAIN_DEPTH).optional(),
 };
 
 /**

@@ -111,6 +111,7 @@ class JobContext implements HandlerContext {
     readonly jobId: string,
     readonly attempt: number,
     data: JobData,
+    readonly depth = data.depth ?? 0,
   ) {
     this.kind = deps.kind.name;
     this.queue = deps.kind.queue;
@@ -154,6 +155,7 @@ class JobContext implements HandlerContext {
         jobId: childJobId(kind.queue, this.jobId, target, subject),
         scheduledFor: Date.now() + (opts?.delay ?? 0),
         parent: { kind: kind.name, jobId: this.jobId },
+        depth: this.depth + 1,
         delayMs: opts?.delay,
         coalesce: true,
       });
@@ -174,8 +176,8 @@ function scopeOf(kind: KindConfig, job: Job, attempt: number): Record<string, un
  */
 async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: number, started: number, err: unknown): Promise<never> {
   const { kind, log, queues } = deps;
-  const outcome = decide(err, { attempt, maxAttempts: job.opts.attempts ?? 1, backoffMs: kind.backoffMs });
-  const message = describeThrown(err);
+  const outcome = decide(err, { ...kind, attempt, maxAttempts: job.opts.attempts ?? 1 });
+  const message = outcome.kind === 'retry' && outcome.reason ? outcome.reason : describeThrown(err);
   activeSpan()?.setAttributes({
     'spotter.outcome': outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry',
     'spotter.error': message,
@@ -196,7 +198,7 @@ async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: number, star
     await queues.conn
       .hset(queueKey(queues.settings.prefix, kind.queue, String(job.id)), FIRST_ATTEMPT_FIELD, String(started))
       .catch(() => {});
-  const e = (err instanceof Error ? err : new Error(message)) as Error & RetryDelay;
+  const e = (err instanceof Error && message === describeThrown(err) ? err : new Error(message)) as Error & RetryDelay;
   e.retryDelayMs = outcome.delayMs;
   throw e;
 }
