@@ -55,6 +55,8 @@ export interface KindDeclaration {
   /** Kinds this kind's handler may add with `ctx.enqueue`; absent: any kind. */
   followUps?: readonly string[];
   description?: string;
+  /** What a person calls it ("Monthly Credit Top-Up"), shown beside the name; at most 80 characters. */
+  title?: string;
   /** Module mode: the handler, `(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)` by scope. */
   run?: unknown;
 }

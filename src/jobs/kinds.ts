@@ -9,6 +9,7 @@ import { age, bool, duration, type Interval, int, parseInterval, rate } from '..
 import { parseDuration } from '../duration.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
+import { titleOf } from './kind-title.js';
 
 export interface ScheduleConfig {
   enabled: boolean;
@@ -40,6 +41,8 @@ export interface KindConfig {
   scope: Scope;
   queue: string;
   description: string;
+  /** What a person calls it, shown beside the name; undefined when the catalog gives none. */
+  title: string | undefined;
   builtin: boolean;
   /** Upper-case stem of this kind's `SPOTTER_JOBS_<STEM>_…` variables. */
   envStem: string;
@@ -103,7 +106,7 @@ export function kindVariable(name: string, decl: BuiltinKind, field: KindField):
   return `SPOTTER_JOBS_${envStemOf(name, decl)}_${suffix}`;
 }
 
-const KNOWN_FIELDS = new Set<string>([...KIND_FIELDS.map(([f]) => f), 'scope', 'schema', 'followUps', 'description', 'run']);
+const KNOWN_FIELDS = new Set<string>([...KIND_FIELDS.map(([f]) => f), 'scope', 'schema', 'followUps', 'description', 'title', 'run']);
 const BUILTIN_ONLY = new Set(['queue', 'envStem', 'scheduleVar', 'enabledVar', 'demoLatencyMs']);
 
 /** Checks the declarations as a whole: names, scopes, fields and follow-ups. */
@@ -278,6 +281,7 @@ export function kindConfig(
     scope: decl.scope,
     queue: decl.queue ?? name,
     description: decl.description ?? `${decl.scope} job ${name}`,
+    title: titleOf(name, decl.title, source),
     builtin: source === undefined,
     envStem: envStemOf(name, decl),
     schedule,

@@ -4,6 +4,7 @@
  */
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';
+import { labelOf } from '../jobs/kind-title.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
@@ -92,10 +93,17 @@ async function logNextRuns(rt: Runtime): Promise<void> {
     const at = next.get(kind.name);
     const nextRun = at ? new Date(at).toISOString() : null;
     rt.log.info(
-      { schedule: kind.name, interval: kind.schedule.intervalText, enabled: kind.schedule.enabled, paused: paused.has(kind.name), nextRun },
+      {
+        schedule: kind.name,
+        ...(kind.title ? { title: kind.title } : {}),
+        interval: kind.schedule.intervalText,
+        enabled: kind.schedule.enabled,
+        paused: paused.has(kind.name),
+        nextRun,
+      },
       !nextRun
-        ? `${kind.name} has no next run (${kind.schedule.enabled ? 'not scheduled yet' : 'disabled'})`
-        : `${kind.name} next runs at ${nextRun}${paused.has(kind.name) ? ' (paused: that tick will be skipped)' : ''}`,
+        ? `${labelOf(kind)} has no next run (${kind.schedule.enabled ? 'not scheduled yet' : 'disabled'})`
+        : `${labelOf(kind)} next runs at ${nextRun}${paused.has(kind.name) ? ' (paused: that tick will be skipped)' : ''}`,
     );
   }
 }

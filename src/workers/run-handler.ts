@@ -165,7 +165,7 @@ class JobContext implements HandlerContext {
 function scopeOf(kind: KindConfig, job: Job, attempt: number): Record<string, unknown> {
   const d = job.data as { userId?: unknown; id?: unknown } | undefined;
   const who = typeof d?.userId === 'string' ? { userId: d.userId } : typeof d?.id === 'string' ? { itemId: d.id } : {};
-  return { queue: kind.queue, jobId: job.id, ...who, attempt };
+  return { queue: kind.queue, ...(kind.title ? { title: kind.title } : {}), jobId: job.id, ...who, attempt };
 }
 
 /**
