@@ -137,7 +137,12 @@ export const VARIABLES: readonly Variable[] = [
   ]),
   { name: 'SPOTTER_JOBS_ATTEMPTS', default: '5', description: 'attempts per job before it is dead-lettered', roles: PW },
   { name: 'SPOTTER_JOBS_BACKOFF', default: '30s', description: 'first retry delay; doubles each attempt, with jitter', roles: W },
-  { name: 'SPOTTER_JOBS_LOCK_DURATION', default: '30s', description: "job lock; a dead worker's job is retried after it", roles: PW },
+  {
+    name: 'SPOTTER_JOBS_LOCK_DURATION',
+    default: '30s',
+    description: "job lock; a dead worker's job runs again within this plus SPOTTER_JOBS_STALLED_INTERVAL",
+    roles: PW,
+  },
   { name: 'SPOTTER_JOBS_STALLED_INTERVAL', default: '30s', description: 'how often stalled jobs are looked for', roles: PW },
   {
     name: 'SPOTTER_JOBS_MAX_STALLED',

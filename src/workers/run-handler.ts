@@ -272,7 +272,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     } catch (err) {
       if (deps.leaving()) {
         // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
-        // worker runs it again (at-least-once), which is why handlers get a stable jobId.
+        // worker's stalled check runs it again (at-least-once, within lock + stalled interval),
+        // which is why handlers get a stable jobId.
         return new Promise(() => {});
       }
       if (err !== undefined && err === ctx.timedOut) {
