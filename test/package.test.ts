@@ -69,49 +69,58 @@ function reachable(lock: Record<string, LockEntry>, deps: Record<string, string>
   return out;
 }
 
+/** `npm pack` in a copy of the sources without dist, as in a fresh clone after `npm ci`; returns the file's name. */
+async function packFreshClone(): Promise<string> {
+  // The package must build itself. (Building in the repository would rewrite the dist other test files run.)
+  const clone = join(dir, 'clone');
+  mkdirSync(clone);
+  for (const f of ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md']) {
+    cpSync(join(ROOT, f), join(clone, f), { recursive: true });
+  }
+  symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: clone, env: env(), timeout: 120_000 });
+  const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: Array<{ path: string; mode: number }> }];
+  const paths = files.map((f) => f.path);
+  expect(paths).toContain('dist/cli.js');
+  expect(paths).toContain('dist/index.js');
+  expect(paths).toContain('dist/index.d.ts');
+  expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))).toEqual([]);
+  return filename;
+}
+
+/** An empty folder with the packed file installed, offline, from the cache `npm ci` filled. */
+async function installInEmptyFolder(filename: string): Promise<string> {
+  const tarball = join(dir, filename);
+  const manifest = JSON.parse((await run('tar', ['-xzf', tarball, '-O', 'package/package.json'])).stdout);
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages as Record<string, LockEntry>;
+  const app = join(dir, 'app');
+  const self: LockEntry = {
+    version: manifest.version,
+    resolved: `file:../${filename}`,
+    dependencies: manifest.dependencies,
+    bin: manifest.bin,
+    license: manifest.license,
+  };
+  const pkg = { name: 'app', version: '1.0.0', private: true, dependencies: { 'spotter-jobs': `file:../${filename}` } };
+  mkdirSync(app);
+  writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
+  writeFileSync(
+    join(app, 'package-lock.json'),
+    JSON.stringify({
+      name: 'app',
+      version: '1.0.0',
+      lockfileVersion: 3,
+      requires: true,
+      packages: { '': pkg, 'node_modules/spotter-jobs': self, ...reachable(lock, manifest.dependencies) },
+    }),
+  );
+  await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, env: env(), timeout: 180_000 });
+  return app;
+}
+
 describe('the packed package', () => {
   it('installs offline in an empty folder; npx spotter-jobs and import from spotter-jobs work there', async () => {
-    // Packed from a copy of the sources without dist, as from a fresh clone after `npm ci`: the
-    // package must build itself. (Building in the repository would rewrite the dist other test files run.)
-    const clone = join(dir, 'clone');
-    mkdirSync(clone);
-    for (const f of ['src', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md']) {
-      cpSync(join(ROOT, f), join(clone, f), { recursive: true });
-    }
-    symlinkSync(join(ROOT, 'node_modules'), join(clone, 'node_modules'));
-    const packed = await run('npm', ['pack', '--json', '--pack-destination', dir], { cwd: clone, env: env(), timeout: 120_000 });
-    const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: Array<{ path: string; mode: number }> }];
-    const paths = files.map((f) => f.path);
-    expect(paths).toContain('dist/cli.js');
-    expect(paths).toContain('dist/index.js');
-    expect(paths).toContain('dist/index.d.ts');
-    expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))).toEqual([]);
-
-    const tarball = join(dir, filename);
-    const manifest = JSON.parse((await run('tar', ['-xzf', tarball, '-O', 'package/package.json'])).stdout);
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')).packages as Record<string, LockEntry>;
-    const app = join(dir, 'app');
-    const self: LockEntry = {
-      version: manifest.version,
-      resolved: `file:../${filename}`,
-      dependencies: manifest.dependencies,
-      bin: manifest.bin,
-      license: manifest.license,
-    };
-    const pkg = { name: 'app', version: '1.0.0', private: true, dependencies: { 'spotter-jobs': `file:../${filename}` } };
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
-    writeFileSync(
-      join(app, 'package-lock.json'),
-      JSON.stringify({
-        name: 'app',
-        version: '1.0.0',
-        lockfileVersion: 3,
-        requires: true,
-        packages: { '': pkg, 'node_modules/spotter-jobs': self, ...reachable(lock, manifest.dependencies) },
-      }),
-    );
-    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: app, env: env(), timeout: 180_000 });
+    const app = await installInEmptyFolder(await packFreshClone());
 
     const help = await run('npx', ['--no-install', 'spotter-jobs', '--help'], { cwd: app, env: env(), timeout: 30_000 });
     expect(help.stdout).toMatch(/^Usage: spotter-jobs/m);
