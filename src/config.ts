@@ -22,7 +22,7 @@ import {
   tracesExporters,
   tz,
 } from './config-fields.js';
-import { BUILTIN_KINDS } from './jobs/catalog.js';
+import { BUILTIN_KINDS, envStemOf } from './jobs/catalog.js';
 import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
 import { ConfigError, UnknownVariableError } from './jobs/errors.js';
 import { checkFollowUps, defaultFollowUps } from './jobs/follow-ups.js';
@@ -151,7 +151,12 @@ export const VARIABLES: readonly Variable[] = [
       'longest retry delay, Retry-After included (scheduled user kinds: at most their interval); a longer Retry-After counts as a failed attempt',
     roles: W,
   },
-  { name: 'SPOTTER_JOBS_LOCK_DURATION', default: '30s', description: "job lock; a dead worker's job is retried after it", roles: PW },
+  {
+    name: 'SPOTTER_JOBS_LOCK_DURATION',
+    default: '30s',
+    description: "job lock; a dead worker's job runs again within this plus SPOTTER_JOBS_STALLED_INTERVAL",
+    roles: PW,
+  },
   { name: 'SPOTTER_JOBS_STALLED_INTERVAL', default: '30s', description: 'how often stalled jobs are looked for', roles: PW },
   {
     name: 'SPOTTER_JOBS_MAX_STALLED',
@@ -189,7 +194,12 @@ export const VARIABLES: readonly Variable[] = [
     description: 'worker probes/metrics address (0.0.0.0 in containers)',
     roles: W,
   },
-  { name: 'SPOTTER_JOBS_WORKER_HTTP_PORT', default: '3001', description: 'worker probes/metrics port (0 disables)', roles: W },
+  {
+    name: 'SPOTTER_JOBS_WORKER_HTTP_PORT',
+    default: '3001',
+    description: 'worker probes/metrics port (0 disables; `all` serves them on SPOTTER_JOBS_HTTP_PORT)',
+    roles: W,
+  },
   { name: 'SPOTTER_JOBS_BOARD_USER', default: 'admin', description: 'board/API basic-auth user', roles: P },
   { name: 'SPOTTER_JOBS_BOARD_PASSWORD', default: undefined, description: 'board/API password; unset: loopback only', roles: P },
   { name: 'SPOTTER_JOBS_BOARD_READ_ONLY', default: 'false', description: 'board and API without write actions', roles: P },
@@ -360,11 +370,21 @@ const SERVICE_LINK = /_(SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_\d+_(TCP|U
 /** A misspelled SPOTTER_JOBS_ variable would be ignored silently; refuse it, naming the closest known one. */
 function refuseUnknownVariables(env: NodeJS.ProcessEnv, catalog: Declarations): void {
   const known = new Set([...VARIABLES.map((v) => v.name), ...COMPOSE_ONLY]);
-  for (const [name, { decl }] of Object.entries(catalog)) for (const [field] of KIND_FIELDS) known.add(kindVariable(name, decl, field));
+  // A kind whose schedule or enabled switch keeps Spotter's own name (SPOTTER_METADATA_ENABLED) is
+  // still guessed by the usual pattern (SPOTTER_JOBS_ENRICHMENT_ENABLED): point at the real one.
+  const renamed = new Map<string, string>();
+  for (const [name, { decl }] of Object.entries(catalog)) {
+    for (const [field, suffix] of KIND_FIELDS) {
+      const variable = kindVariable(name, decl, field);
+      known.add(variable);
+      const usual = `SPOTTER_JOBS_${envStemOf(name, decl)}_${suffix}`;
+      if (usual !== variable) renamed.set(usual, variable);
+    }
+  }
   for (const name of Object.keys(env)) {
     if (!name.startsWith('SPOTTER_JOBS_') || known.has(name)) continue;
     if (SERVICE_LINK.test(name) && env[name]?.match(/^(tcp|udp|sctp):\/\/|^[\d.:a-f]+$/i)) continue;
-    throw new UnknownVariableError(name, closest(name, known));
+    throw new UnknownVariableError(name, renamed.get(name) ?? closest(name, known));
   }
 }
 

@@ -4,7 +4,7 @@
  * still never reaches the log.
  */
 import { type Logger, pino } from 'pino';
-import pretty from 'pino-pretty';
+import { prettyFactory } from 'pino-pretty';
 
 export type { Logger };
 
@@ -13,7 +13,7 @@ export interface LoggerOptions {
   /** Literal values to replace with "[redacted]" wherever they appear. */
   secrets?: readonly string[];
   /** Where lines go; stdout by default. */
-  destination?: NodeJS.WritableStream;
+  destination?: pino.DestinationStream;
 }
 
 // pino's isoTime, but one Date and ISO string per millisecond: under load many lines share one, and
@@ -74,6 +74,24 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
  * batch, not per job) and still go out at once when idle; pino flushes what is pending at exit.
  */
 function stdout(): pino.DestinationStream {
-  if (process.stdout.isTTY) return pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true });
+  if (process.stdout.isTTY) return prettyStream({ colorize: true });
   return pino.destination({ dest: 1, sync: false });
+}
+
+/**
+ * The terminal form: one line per event, its fields on the same line after the message, so a job's
+ * start and end read as two lines rather than a dozen indented ones. pino-pretty's own stream would
+ * put `err` (here always the reason, a string) on lines of its own, whatever its options say, as
+ * pino tells it that `err` is the error key; formatting each line here keeps it on the event's line.
+ */
+export function prettyStream(opts: { colorize: boolean; destination?: NodeJS.WritableStream }): pino.DestinationStream {
+  const format = prettyFactory({
+    colorize: opts.colorize,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname',
+    singleLine: true,
+    errorLikeObjectKeys: [],
+  });
+  const out = opts.destination ?? process.stdout;
+  return { write: (line: string) => void out.write(format(line)) };
 }

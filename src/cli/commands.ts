@@ -53,10 +53,12 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
   }));
   if (opts.json) return out(JSON.stringify(s, null, 2));
   out('Kinds');
+  const titled = s.schedules.some((x) => x.title);
   out(
     table(
       s.schedules.map((x) => ({
         kind: x.name,
+        ...(titled ? { title: x.title ?? '-' } : {}),
         queue: x.queue,
         enabled: x.interval === '-' ? '-' : x.paused ? 'paused' : x.enabled ? 'yes' : 'no',
         every: x.interval,

@@ -19,6 +19,7 @@ import {
   whenReady,
   within,
 } from '../redis.js';
+import { logRedisIdentity } from '../redis-identity.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { startTracing } from '../tracing.js';
@@ -112,6 +113,7 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
     assertClusterPrefix(cluster, config.prefix);
     if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
     rt = await createRuntime(config, role, log, targetOf(config, cluster));
+    await logRedisIdentity(log, rt.conn, targetOf(config, cluster), config.prefix);
   } catch (err) {
     // An open probe server would keep the process alive after the error.
     await probes?.close();

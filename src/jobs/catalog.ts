@@ -62,6 +62,8 @@ export interface KindDeclaration {
   /** Longest single retry delay (Go duration); default SPOTTER_JOBS_MAX_RETRY_DELAY, for a scheduled user kind at most its interval. */
   maxRetryDelay?: string;
   description?: string;
+  /** What a person calls it ("Monthly Credit Top-Up"), shown beside the name; at most 80 characters. */
+  title?: string;
   /** Module mode: the handler, `(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)` by scope. */
   run?: unknown;
 }

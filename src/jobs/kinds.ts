@@ -11,6 +11,7 @@ import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type S
 import { ConfigError } from './errors.js';
 import { followUpsField } from './follow-ups.js';
 import { compileSchema } from './item-schema.js';
+import { titleOf } from './kind-title.js';
 import { MAX_CHAIN_DEPTH } from './registry.js';
 
 export interface ScheduleConfig {
@@ -43,6 +44,8 @@ export interface KindConfig {
   scope: Scope;
   queue: string;
   description: string;
+  /** What a person calls it, shown beside the name; undefined when the catalog gives none. */
+  title: string | undefined;
   builtin: boolean;
   /** Upper-case stem of this kind's `SPOTTER_JOBS_<STEM>_…` variables. */
   envStem: string;
@@ -117,7 +120,7 @@ export function kindVariable(name: string, decl: BuiltinKind, field: KindField):
   return `SPOTTER_JOBS_${envStemOf(name, decl)}_${suffix}`;
 }
 
-const KNOWN_FIELDS = new Set<string>([...KIND_FIELDS.map(([f]) => f), 'scope', 'schema', 'followUps', 'description', 'run']);
+const KNOWN_FIELDS = new Set<string>([...KIND_FIELDS.map(([f]) => f), 'scope', 'schema', 'followUps', 'description', 'title', 'run']);
 const BUILTIN_ONLY = new Set(['queue', 'envStem', 'scheduleVar', 'enabledVar', 'demoLatencyMs']);
 
 /** Checks the declarations as a whole: names, scopes, fields and follow-ups. */
@@ -272,6 +275,7 @@ export function kindConfig(
     scope: decl.scope,
     queue: decl.queue ?? name,
     description: decl.description ?? `${decl.scope} job ${name}`,
+    title: titleOf(name, decl.title, source),
     builtin: source === undefined,
     envStem: envStemOf(name, decl),
     schedule,

@@ -16,6 +16,8 @@ export type JobState = (typeof JOB_STATES)[number];
 export interface ScheduleStatus {
   /** The kind's name. */
   name: string;
+  /** What a person calls the kind, when its catalog gives a title. */
+  title?: string;
   scope: Scope;
   queue: string;
   /** False also for kinds without a schedule. */
@@ -65,6 +67,7 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
       const s = schedulers.get(k.name);
       return {
         name: k.name,
+        ...(k.title ? { title: k.title } : {}),
         scope: k.scope,
         queue: k.queue,
         // A scheduler in Redis is what runs; a configured but disabled schedule has none.

@@ -4,11 +4,13 @@
  */
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';
+import { labelOf } from '../jobs/kind-title.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
 import { recordCatalog } from '../schedules/catalog-record.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
+import { pausedSchedules } from '../schedules/pause.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
 import { Retention } from '../services/retention.js';
@@ -72,5 +74,36 @@ export async function startProducer(
     { mode: handlers.mode, schedules: definitions.map((d) => ({ name: d.name, enabled: d.enabled, interval: d.intervalText })) },
     'producer started',
   );
+  await logNextRuns(rt);
   return { ticks, reconcile, reconciled: () => done };
+}
+
+/** One line per scheduled kind with its next run, read from its scheduler: what will happen, and when. */
+async function logNextRuns(rt: Runtime): Promise<void> {
+  const [schedulers, paused] = await Promise.all([
+    rt.queues
+      .schedules()
+      .getJobSchedulers(0, -1)
+      .catch(() => []),
+    pausedSchedules(rt.conn, rt.config.prefix).catch(() => new Map()),
+  ]);
+  const next = new Map(schedulers.map((s) => [s.key, s.next]));
+  for (const kind of kindsOf(rt.config)) {
+    if (!kind.schedule) continue;
+    const at = next.get(kind.name);
+    const nextRun = at ? new Date(at).toISOString() : null;
+    rt.log.info(
+      {
+        schedule: kind.name,
+        ...(kind.title ? { title: kind.title } : {}),
+        interval: kind.schedule.intervalText,
+        enabled: kind.schedule.enabled,
+        paused: paused.has(kind.name),
+        nextRun,
+      },
+      !nextRun
+        ? `${labelOf(kind)} has no next run (${kind.schedule.enabled ? 'not scheduled yet' : 'disabled'})`
+        : `${labelOf(kind)} next runs at ${nextRun}${paused.has(kind.name) ? ' (paused: that tick will be skipped)' : ''}`,
+    );
+  }
 }

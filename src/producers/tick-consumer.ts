@@ -71,7 +71,7 @@ export class TickConsumer {
     const tickId = String(job.id);
     const scheduledFor = job.timestamp + (job.opts.delay ?? 0);
     const startedAt = Date.now();
-    const tlog = log.child({ schedule, tick: tickId });
+    const tlog = log.child({ schedule, ...(kind?.title ? { title: kind.title } : {}), tick: tickId });
     tlog.info({ scheduledFor: new Date(scheduledFor).toISOString(), lagMs: startedAt - scheduledFor }, `tick ${schedule} started`);
     const base = { schedule, tickId, manual: Boolean(data?.manual), scheduledFor, startedAt };
     // BullMQ's span of this attempt (tracing on): named after the tick, the root of its users' jobs.

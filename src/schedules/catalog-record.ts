@@ -12,6 +12,8 @@ export interface RecordedKind {
   name: string;
   scope: Scope;
   queue: string;
+  /** What a person calls the kind; absent when its catalog gives none. */
+  title?: string;
   /** The schedule as configured, or `-`. */
   interval: string;
   enabled: boolean;
@@ -32,6 +34,7 @@ export function catalogOf(config: Config): RecordedKind[] {
     name: k.name,
     scope: k.scope,
     queue: k.queue,
+    ...(k.title ? { title: k.title } : {}),
     interval: k.schedule?.intervalText ?? '-',
     enabled: k.schedule?.enabled ?? false,
   }));

@@ -3,6 +3,7 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Router } from 'express';
+import { labelOf } from '../jobs/kind-title.js';
 import type { Queues } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, kindByQueue, SCHEDULE_QUEUE } from '../jobs/registry.js';
 
@@ -21,7 +22,9 @@ export function boardRouter(queues: Queues, opts: { readOnly: boolean }): Router
       const kind = kindByQueue(queues.settings, name);
       return new BullMQAdapter(queues.get(name), {
         readOnlyMode: opts.readOnly,
-        description: DESCRIPTIONS[name] ?? `${kind?.name}: ${kind?.description} (${kind?.scope} kind)`,
+        // Bull Board shows the display name instead of the queue's: keep both in view.
+        ...(kind?.title ? { displayName: `${kind.title} (${name})` } : {}),
+        description: DESCRIPTIONS[name] ?? `${kind ? labelOf(kind) : name}: ${kind?.description} (${kind?.scope} kind)`,
         // Dead letters are kept on purpose: retrying them in place would skip the replay bookkeeping.
         allowRetries: name !== DEAD_LETTER_QUEUE,
       });

@@ -63,7 +63,7 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
     const schedules = status.schedules.map((s) => {
       const r = s.lastRun;
       return html`<tr>
-        <td><b>${s.name}</b></td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
+        <td><b>${s.name}</b>${s.title ? html`<br><span class="muted">${s.title}</span>` : ''}</td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
         <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
         <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
         <td>${r ? html`<span class="${r.result === 'ok' ? 'ok' : 'bad'}">${r.result}</span>${r.error ? html` ${r.error}` : ''}` : '–'}</td>

@@ -110,7 +110,7 @@ export class Consumers {
       });
       // Counted and logged once BullMQ has stored the result, not when the handler returned. The
       // queue is bound once (pino serializes a child's bindings when it is made, not per line).
-      const queueLog = log.child({ queue });
+      const queueLog = log.child(kind.title ? { queue, title: kind.title } : { queue });
       worker.on('completed', (job) => {
         this.history.record(kind, job, 'completed');
         const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());

@@ -31,7 +31,16 @@ export async function startWorker(
   consumers.start();
   lifecycle.add({ name: 'consumers', close: () => consumers.close(), abandon: () => consumers.abandon() });
   log.info(
-    { kinds: kinds.map((k) => ({ kind: k.name, queue: k.queue, scope: k.scope, concurrency: k.concurrency, attempts: k.attempts })) },
+    {
+      kinds: kinds.map((k) => ({
+        kind: k.name,
+        ...(k.title ? { title: k.title } : {}),
+        queue: k.queue,
+        scope: k.scope,
+        concurrency: k.concurrency,
+        attempts: k.attempts,
+      })),
+    },
     'worker started',
   );
   return consumers;

@@ -167,7 +167,7 @@ class JobContext implements HandlerContext {
 function scopeOf(kind: KindConfig, job: Job, attempt: number): Record<string, unknown> {
   const d = job.data as { userId?: unknown; id?: unknown } | undefined;
   const who = typeof d?.userId === 'string' ? { userId: d.userId } : typeof d?.id === 'string' ? { itemId: d.id } : {};
-  return { queue: kind.queue, jobId: job.id, ...who, attempt };
+  return { queue: kind.queue, ...(kind.title ? { title: kind.title } : {}), jobId: job.id, ...who, attempt };
 }
 
 /**
@@ -274,7 +274,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     } catch (err) {
       if (deps.leaving()) {
         // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
-        // worker runs it again (at-least-once), which is why handlers get a stable jobId.
+        // worker's stalled check runs it again (at-least-once, within lock + stalled interval),
+        // which is why handlers get a stable jobId.
         return new Promise(() => {});
       }
       if (err !== undefined && err === ctx.timedOut) {
