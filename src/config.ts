@@ -241,6 +241,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     completedKeep: String(retention.completedCount),
     failedRetention: `${retention.failedAgeMs}ms`,
   };
+  refuseServiceVariables(catalog);
   const kinds: Record<string, KindConfig> = {};
   for (const [name, entry] of Object.entries(catalog)) kinds[name] = kindConfig(name, entry, get, fallbacks);
 
@@ -348,6 +349,25 @@ function refuseUnknownVariables(env: NodeJS.ProcessEnv, catalog: Declarations): 
     if (!name.startsWith('SPOTTER_JOBS_') || known.has(name)) continue;
     if (SERVICE_LINK.test(name) && env[name]?.match(/^(tcp|udp|sctp):\/\/|^[\d.:a-f]+$/i)) continue;
     throw new UnknownVariableError(name, closest(name, known));
+  }
+}
+
+/** A kind named `shutdown` would read SPOTTER_JOBS_SHUTDOWN_TIMEOUT, the service's own deadline, as its timeout. */
+function refuseServiceVariables(catalog: Declarations): void {
+  const builtinOnes = new Set(
+    Object.entries(BUILTIN_KINDS).flatMap(([name, decl]) => KIND_FIELDS.map(([field]) => kindVariable(name, decl, field))),
+  );
+  const own = new Set(VARIABLES.map((v) => v.name).filter((n) => !builtinOnes.has(n)));
+  for (const [name, { decl, source }] of Object.entries(catalog)) {
+    for (const [field] of KIND_FIELDS) {
+      const variable = kindVariable(name, decl, field);
+      if (own.has(variable))
+        throw new ConfigError(
+          `${source ?? 'built-in catalog'}: kind "${name}"`,
+          name,
+          `a name whose variables are its own (its field "${field}" would be read from ${variable}, a variable of the service)`,
+        );
+    }
   }
 }
 

@@ -109,7 +109,7 @@ const BUILTIN_ONLY = new Set(['queue', 'envStem', 'scheduleVar', 'enabledVar', '
 /** Checks the declarations as a whole: names, scopes, fields and follow-ups. */
 export function checkDeclarations(all: Declarations): void {
   const queues = new Map<string, string>();
-  const stems = new Map<string, string>();
+  const variables = new Map<string, { kind: string; field: KindField }>();
   for (const [name, { decl, source }] of Object.entries(all)) {
     const where = (field: string) => `${source ?? 'built-in catalog'}: kind "${name}" field "${field}"`;
     if (!KIND_NAME.test(name)) {
@@ -158,15 +158,7 @@ export function checkDeclarations(all: Declarations): void {
         `a queue of its own ("${queue}" is taken by kind "${other}")`,
       );
     queues.set(queue, name);
-    const stem = envStemOf(name, decl);
-    const clash = stems.get(stem);
-    if (clash)
-      throw new ConfigError(
-        `${source ?? 'built-in catalog'}: kind "${name}"`,
-        name,
-        `variables of its own (SPOTTER_JOBS_${stem}_… belong to kind "${clash}")`,
-      );
-    stems.set(stem, name);
+    claimVariables(variables, name, decl, source);
     if (decl.followUps !== undefined) {
       if (!Array.isArray(decl.followUps)) throw new ConfigError(where('followUps'), String(decl.followUps), 'a list of kind names');
       for (const f of decl.followUps) {
@@ -174,6 +166,26 @@ export function checkDeclarations(all: Declarations): void {
           throw new ConfigError(where('followUps'), String(f), `a kind in the catalog (${Object.keys(all).join(', ')})`);
       }
     }
+  }
+}
+
+/**
+ * Each per-kind variable must set one field of one kind: with kinds `report` and `report-global`,
+ * SPOTTER_JOBS_REPORT_GLOBAL_CONCURRENCY would set both `report`'s globalConcurrency and
+ * `report-global`'s concurrency.
+ */
+function claimVariables(taken: Map<string, { kind: string; field: KindField }>, name: string, decl: BuiltinKind, source?: string): void {
+  for (const [field] of KIND_FIELDS) {
+    const variable = kindVariable(name, decl, field);
+    const other = taken.get(variable);
+    if (other && other.kind !== name) {
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        `variables of its own (${variable} would set both field "${field}" of kind "${name}" and field "${other.field}" of kind "${other.kind}")`,
+      );
+    }
+    taken.set(variable, { kind: name, field });
   }
 }
 
