@@ -22,7 +22,7 @@ export const duration = (opts: { min?: number; max?: number } = {}) =>
     const ms = parseDuration(s);
     const max = opts.max ?? MAX_TIMER_MS;
     if (ms === undefined || ms < (opts.min ?? 0) || ms > max) {
-      const bounds = [opts.min ? `at least ${opts.min}ms` : '', Number.isFinite(max) ? `at most ${formatDuration(max)}` : ''].filter(
+      const bounds = [opts.min ? `at least ${formatDuration(opts.min)}` : '', Number.isFinite(max) ? `at most ${formatDuration(max)}` : ''].filter(
         Boolean,
       );
       ctx.addIssue({ code: 'custom', message: [DURATION_FORM, ...bounds].join(', ') });
@@ -31,7 +31,12 @@ export const duration = (opts: { min?: number; max?: number } = {}) =>
     return ms;
   });
 /** A Go duration that is an age, not a timer. */
-export const age = () => duration({ max: Number.POSITIVE_INFINITY });
+export const age = (min = 0) => duration({ min, max: Number.POSITIVE_INFINITY });
+/**
+ * How long completed jobs are kept: at least a second. User history files its records by periods of
+ * the longest completed retention, which must not be zero (0 gave a key ending in `Infinity`).
+ */
+export const completedAge = () => age(1000);
 export const bool = str.transform((s, ctx) => {
   const v = s.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;

@@ -7,6 +7,7 @@ import {
   age,
   basicUser,
   bool,
+  completedAge,
   duration,
   fanoutWindow,
   hostNames,
@@ -227,7 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
 
   const tzName = read('SPOTTER_JOBS_TZ', tz);
   const retention = {
-    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', age()),
+    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', completedAge()),
     completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
     failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', age()),
     intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),

@@ -5,7 +5,7 @@
  * the kind and the field.
  */
 import { z } from 'zod';
-import { age, bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
+import { age, bool, completedAge, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
 import { parseDuration } from '../duration.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
@@ -300,7 +300,7 @@ export function kindConfig(
     backoffMs: must(read('backoff', duration(), fb.backoff)),
     timeoutMs: must(read('timeout', duration({ min: 1 }), '2m')),
     retention: {
-      completedAgeMs: must(read('completedRetention', age(), fb.completedRetention)),
+      completedAgeMs: must(read('completedRetention', completedAge(), fb.completedRetention)),
       completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
       failedAgeMs: must(read('failedRetention', age(), fb.failedRetention)),
     },
