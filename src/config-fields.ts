@@ -156,6 +156,28 @@ export const tracesExporters = str
   .transform((v) => v.split(',').map((e) => e.trim()))
   .pipe(z.array(z.enum(['otlp', 'console', 'zipkin', 'none'], { error: 'otlp, console, zipkin or none (comma-separated)' })));
 export const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'http/protobuf, http/json or grpc' });
+/** The samplers the Node SDK builds from OTEL_TRACES_SAMPLER; any other value it replaces silently. */
+export const tracesSampler = z.enum(
+  ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+  {
+    error:
+      'always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+  },
+);
+/** OTLP headers: `key=value` pairs, comma-separated, values URL-encoded; the SDK drops a malformed pair silently. */
+export const otlpHeaders = str.refine(
+  (s) =>
+    s.split(',').every((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pair.slice(0, at).trim())) return false;
+      try {
+        return decodeURIComponent(pair.slice(at + 1).trim()) !== '';
+      } catch {
+        return false;
+      }
+    }),
+  'comma-separated key=value pairs, values URL-encoded, such as Authorization=Bearer%20abc,x-team=jobs',
+);
 
 /** `auto`, or a number of jobs (0: no window). */
 export const fanoutWindow = str.transform((s, ctx): number | 'auto' => {

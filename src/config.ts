@@ -16,11 +16,13 @@ import {
   int,
   level,
   nonEmpty,
+  otlpHeaders,
   otlpProtocol,
   prefix,
   ratio,
   redisUrl,
   tracesExporters,
+  tracesSampler,
   tz,
 } from './config-fields.js';
 import { BUILTIN_KINDS } from './jobs/catalog.js';
@@ -187,8 +189,8 @@ export const VARIABLES: readonly Variable[] = [
     roles: P,
   },
   { name: 'SPOTTER_JOBS_LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace', roles: ALL },
-  // OpenTelemetry's own variables: any of the first three turns tracing on; the SDK reads the rest
-  // (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
+  // OpenTelemetry's own variables: any of the first three turns tracing on. The SDK reads these and
+  // the rest itself; these are checked here, as the SDK replaces a value it cannot use silently.
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: undefined, description: 'traces on: OTLP collector base URL', roles: PW },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: undefined, description: 'traces on: full OTLP traces URL', roles: PW },
   { name: 'OTEL_TRACES_EXPORTER', default: undefined, description: 'traces on with this exporter: otlp, console (none: off)', roles: PW },
@@ -198,6 +200,15 @@ export const VARIABLES: readonly Variable[] = [
     description: 'OTLP protocol: http/protobuf, http/json, grpc',
     roles: PW,
   },
+  {
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    default: undefined,
+    description: 'headers of every OTLP export: key=value,key=value (values URL-encoded)',
+    roles: PW,
+  },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: undefined, description: 'the same, for traces only', roles: PW },
+  { name: 'OTEL_TRACES_SAMPLER', default: undefined, description: 'sampler (SDK default: parentbased_always_on)', roles: PW },
+  { name: 'OTEL_TRACES_SAMPLER_ARG', default: undefined, description: 'ratio of the traceidratio samplers, 0 to 1', roles: PW },
   { name: 'OTEL_SERVICE_NAME', default: 'spotter-jobs', description: 'service.name of the traces', roles: PW },
   { name: 'OTEL_SDK_DISABLED', default: 'false', description: 'true turns tracing off whatever else is set', roles: PW },
 ];
@@ -310,6 +321,10 @@ function tracingOf(read: <T>(name: string, schema: z.ZodType<T, string>, optiona
   const traces = read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl, true);
   const exporter = read('OTEL_TRACES_EXPORTER', tracesExporters, true);
   read('OTEL_EXPORTER_OTLP_PROTOCOL', otlpProtocol, true);
+  read('OTEL_TRACES_SAMPLER', tracesSampler, true);
+  read('OTEL_TRACES_SAMPLER_ARG', ratio, true);
+  read('OTEL_EXPORTER_OTLP_HEADERS', otlpHeaders, true);
+  read('OTEL_EXPORTER_OTLP_TRACES_HEADERS', otlpHeaders, true);
   const disabled = read('OTEL_SDK_DISABLED', bool, true) ?? false;
   const on = exporter ? !exporter.includes('none') : Boolean(base || traces);
   return { enabled: on && !disabled, serviceName: read('OTEL_SERVICE_NAME', nonEmpty, true) ?? 'spotter-jobs' };
