@@ -22,9 +22,10 @@ export const duration = (opts: { min?: number; max?: number } = {}) =>
     const ms = parseDuration(s);
     const max = opts.max ?? MAX_TIMER_MS;
     if (ms === undefined || ms < (opts.min ?? 0) || ms > max) {
-      const bounds = [opts.min ? `at least ${formatDuration(opts.min)}` : '', Number.isFinite(max) ? `at most ${formatDuration(max)}` : ''].filter(
-        Boolean,
-      );
+      const bounds = [
+        opts.min ? `at least ${formatDuration(opts.min)}` : '',
+        Number.isFinite(max) ? `at most ${formatDuration(max)}` : '',
+      ].filter(Boolean);
       ctx.addIssue({ code: 'custom', message: [DURATION_FORM, ...bounds].join(', ') });
       return z.NEVER;
     }
@@ -160,8 +161,7 @@ export const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { err
 export const tracesSampler = z.enum(
   ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
   {
-    error:
-      'always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+    error: 'always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
   },
 );
 /** OTLP headers: `key=value` pairs, comma-separated, values URL-encoded; the SDK drops a malformed pair silently. */

@@ -182,7 +182,7 @@ describe('catalog shapes that once slipped through', () => {
     expect(err.message).toMatch(/"report"/);
   });
 
-  it('refuses a kind whose variable is one of the service\'s own', async () => {
+  it("refuses a kind whose variable is one of the service's own", async () => {
     const err = await catalogError(yamlFile('own.yaml', 'jobs:\n  shutdown:\n    scope: global\n'));
     expect(err.message).toMatch(/kind "shutdown".*SPOTTER_JOBS_SHUTDOWN_TIMEOUT/);
   });

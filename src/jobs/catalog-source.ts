@@ -59,7 +59,11 @@ function addDeclared(into: Declarations, jobs: unknown, source: string, needRun:
   // `{ __proto__: … }` in a module sets the object's prototype rather than declaring a kind.
   const proto = Object.getPrototypeOf(jobs);
   if (proto !== Object.prototype && proto !== null) {
-    throw new ConfigError(`${source}: kind "__proto__"`, '__proto__', 'a kind name of a-z, 0-9 and -, starting with a letter, at most 40 characters');
+    throw new ConfigError(
+      `${source}: kind "__proto__"`,
+      '__proto__',
+      'a kind name of a-z, 0-9 and -, starting with a letter, at most 40 characters',
+    );
   }
   for (const [name, decl] of Object.entries(jobs as Record<string, BuiltinKind>)) {
     if (decl === null || typeof decl !== 'object' || Array.isArray(decl)) {

@@ -29,9 +29,9 @@ function group(list: string): Map<string, RawClient[]> {
     if (!name) continue;
     const cut = name.indexOf(WORKER_NAME_SEPARATOR);
     const key = cut === -1 ? name : name.slice(0, cut);
-    let clients = out.get(key);
-    if (!clients) out.set(key, (clients = []));
-    clients.push(client);
+    const clients = out.get(key);
+    if (clients) clients.push(client);
+    else out.set(key, [client]);
   }
   return out;
 }
@@ -72,7 +72,9 @@ const censuses = new WeakMap<Queues, WorkerCensus>();
 
 /** The census of the connection behind `queues`, shared by the board and the metrics. */
 export function censusOf(queues: Queues): WorkerCensus {
-  let c = censuses.get(queues);
-  if (!c) censuses.set(queues, (c = new WorkerCensus(queues)));
+  const known = censuses.get(queues);
+  if (known) return known;
+  const c = new WorkerCensus(queues);
+  censuses.set(queues, c);
   return c;
 }

@@ -227,7 +227,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     }
     // The kind's schema too: a job written past addJob (the board's "add job") was never checked.
     const unfit = kind.checkData && 'data' in parsed.data ? kind.checkData(parsed.data.data) : undefined;
-    if (unfit) return failAttempt(deps, job, attempt, started, new InvalidJobError(`invalid job data: does not match the schema: ${unfit}`));
+    if (unfit)
+      return failAttempt(deps, job, attempt, started, new InvalidJobError(`invalid job data: does not match the schema: ${unfit}`));
     const data = parsed.data;
     const tick = span && tickOf(kind.name, jobId, data);
     span?.setAttributes({
