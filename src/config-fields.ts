@@ -22,16 +22,22 @@ export const duration = (opts: { min?: number; max?: number } = {}) =>
     const ms = parseDuration(s);
     const max = opts.max ?? MAX_TIMER_MS;
     if (ms === undefined || ms < (opts.min ?? 0) || ms > max) {
-      const bounds = [opts.min ? `at least ${opts.min}ms` : '', Number.isFinite(max) ? `at most ${formatDuration(max)}` : ''].filter(
-        Boolean,
-      );
+      const bounds = [
+        opts.min ? `at least ${formatDuration(opts.min)}` : '',
+        Number.isFinite(max) ? `at most ${formatDuration(max)}` : '',
+      ].filter(Boolean);
       ctx.addIssue({ code: 'custom', message: [DURATION_FORM, ...bounds].join(', ') });
       return z.NEVER;
     }
     return ms;
   });
 /** A Go duration that is an age, not a timer. */
-export const age = () => duration({ max: Number.POSITIVE_INFINITY });
+export const age = (min = 0) => duration({ min, max: Number.POSITIVE_INFINITY });
+/**
+ * How long completed jobs are kept: at least a second. User history files its records by periods of
+ * the longest completed retention, which must not be zero (0 gave a key ending in `Infinity`).
+ */
+export const completedAge = () => age(1000);
 export const bool = str.transform((s, ctx) => {
   const v = s.trim().toLowerCase();
   if (['true', '1', 'yes', 'on'].includes(v)) return true;
@@ -151,6 +157,27 @@ export const tracesExporters = str
   .transform((v) => v.split(',').map((e) => e.trim()))
   .pipe(z.array(z.enum(['otlp', 'console', 'zipkin', 'none'], { error: 'otlp, console, zipkin or none (comma-separated)' })));
 export const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc'], { error: 'http/protobuf, http/json or grpc' });
+/** The samplers the Node SDK builds from OTEL_TRACES_SAMPLER; any other value it replaces silently. */
+export const tracesSampler = z.enum(
+  ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'],
+  {
+    error: 'always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off or parentbased_traceidratio',
+  },
+);
+/** OTLP headers: `key=value` pairs, comma-separated, values URL-encoded; the SDK drops a malformed pair silently. */
+export const otlpHeaders = str.refine(
+  (s) =>
+    s.split(',').every((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(pair.slice(0, at).trim())) return false;
+      try {
+        return decodeURIComponent(pair.slice(at + 1).trim()) !== '';
+      } catch {
+        return false;
+      }
+    }),
+  'comma-separated key=value pairs, values URL-encoded, such as Authorization=Bearer%20abc,x-team=jobs',
+);
 
 /** `auto`, or a number of jobs (0: no window). */
 export const fanoutWindow = str.transform((s, ctx): number | 'auto' => {

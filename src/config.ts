@@ -7,6 +7,7 @@ import {
   age,
   basicUser,
   bool,
+  completedAge,
   duration,
   fanoutWindow,
   hostNames,
@@ -15,11 +16,13 @@ import {
   int,
   level,
   nonEmpty,
+  otlpHeaders,
   otlpProtocol,
   prefix,
   ratio,
   redisUrl,
   tracesExporters,
+  tracesSampler,
   tz,
 } from './config-fields.js';
 import { BUILTIN_KINDS, envStemOf } from './jobs/catalog.js';
@@ -210,8 +213,8 @@ export const VARIABLES: readonly Variable[] = [
     roles: P,
   },
   { name: 'SPOTTER_JOBS_LOG_LEVEL', default: 'info', description: 'pino level: fatal, error, warn, info, debug, trace', roles: ALL },
-  // OpenTelemetry's own variables: any of the first three turns tracing on; the SDK reads the rest
-  // (OTEL_EXPORTER_OTLP_HEADERS, OTEL_TRACES_SAMPLER, …) itself.
+  // OpenTelemetry's own variables: any of the first three turns tracing on. The SDK reads these and
+  // the rest itself; these are checked here, as the SDK replaces a value it cannot use silently.
   { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', default: undefined, description: 'traces on: OTLP collector base URL', roles: PW },
   { name: 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', default: undefined, description: 'traces on: full OTLP traces URL', roles: PW },
   { name: 'OTEL_TRACES_EXPORTER', default: undefined, description: 'traces on with this exporter: otlp, console (none: off)', roles: PW },
@@ -221,6 +224,15 @@ export const VARIABLES: readonly Variable[] = [
     description: 'OTLP protocol: http/protobuf, http/json, grpc',
     roles: PW,
   },
+  {
+    name: 'OTEL_EXPORTER_OTLP_HEADERS',
+    default: undefined,
+    description: 'headers of every OTLP export: key=value,key=value (values URL-encoded)',
+    roles: PW,
+  },
+  { name: 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', default: undefined, description: 'the same, for traces only', roles: PW },
+  { name: 'OTEL_TRACES_SAMPLER', default: undefined, description: 'sampler (SDK default: parentbased_always_on)', roles: PW },
+  { name: 'OTEL_TRACES_SAMPLER_ARG', default: undefined, description: 'ratio of the traceidratio samplers, 0 to 1', roles: PW },
   { name: 'OTEL_SERVICE_NAME', default: 'spotter-jobs', description: 'service.name of the traces', roles: PW },
   { name: 'OTEL_SDK_DISABLED', default: 'false', description: 'true turns tracing off whatever else is set', roles: PW },
 ];
@@ -251,7 +263,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
 
   const tzName = read('SPOTTER_JOBS_TZ', tz);
   const retention = {
-    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', age()),
+    completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', completedAge()),
     completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
     failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', age()),
     intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),
@@ -267,6 +279,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     maxRetryDelayMs: read('SPOTTER_JOBS_MAX_RETRY_DELAY', duration({ min: 1 })),
     followUps: defaultFollowUps(catalog, get('SPOTTER_URL') !== undefined),
   };
+  refuseServiceVariables(catalog);
   const kinds: Record<string, KindConfig> = {};
   for (const [name, entry] of Object.entries(catalog)) kinds[name] = kindConfig(name, entry, get, fallbacks);
   checkFollowUps(kinds);
@@ -335,6 +348,10 @@ function tracingOf(read: <T>(name: string, schema: z.ZodType<T, string>, optiona
   const traces = read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl, true);
   const exporter = read('OTEL_TRACES_EXPORTER', tracesExporters, true);
   read('OTEL_EXPORTER_OTLP_PROTOCOL', otlpProtocol, true);
+  read('OTEL_TRACES_SAMPLER', tracesSampler, true);
+  read('OTEL_TRACES_SAMPLER_ARG', ratio, true);
+  read('OTEL_EXPORTER_OTLP_HEADERS', otlpHeaders, true);
+  read('OTEL_EXPORTER_OTLP_TRACES_HEADERS', otlpHeaders, true);
   const disabled = read('OTEL_SDK_DISABLED', bool, true) ?? false;
   const on = exporter ? !exporter.includes('none') : Boolean(base || traces);
   return { enabled: on && !disabled, serviceName: read('OTEL_SERVICE_NAME', nonEmpty, true) ?? 'spotter-jobs' };
@@ -385,6 +402,25 @@ function refuseUnknownVariables(env: NodeJS.ProcessEnv, catalog: Declarations): 
     if (!name.startsWith('SPOTTER_JOBS_') || known.has(name)) continue;
     if (SERVICE_LINK.test(name) && env[name]?.match(/^(tcp|udp|sctp):\/\/|^[\d.:a-f]+$/i)) continue;
     throw new UnknownVariableError(name, renamed.get(name) ?? closest(name, known));
+  }
+}
+
+/** A kind named `shutdown` would read SPOTTER_JOBS_SHUTDOWN_TIMEOUT, the service's own deadline, as its timeout. */
+function refuseServiceVariables(catalog: Declarations): void {
+  const builtinOnes = new Set(
+    Object.entries(BUILTIN_KINDS).flatMap(([name, decl]) => KIND_FIELDS.map(([field]) => kindVariable(name, decl, field))),
+  );
+  const own = new Set(VARIABLES.map((v) => v.name).filter((n) => !builtinOnes.has(n)));
+  for (const [name, { decl, source }] of Object.entries(catalog)) {
+    for (const [field] of KIND_FIELDS) {
+      const variable = kindVariable(name, decl, field);
+      if (own.has(variable))
+        throw new ConfigError(
+          `${source ?? 'built-in catalog'}: kind "${name}"`,
+          name,
+          `a name whose variables are its own (its field "${field}" would be read from ${variable}, a variable of the service)`,
+        );
+    }
   }
 }
 

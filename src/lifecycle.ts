@@ -8,7 +8,8 @@ import type { Logger } from './logger.js';
 /** A long-lived part of a process: started elsewhere, closed here, idempotently. */
 export interface Part {
   name: string;
-  close(): Promise<void>;
+  /** `deadlineAt`: when the shutdown deadline falls (epoch ms), for a part that must give up before it. */
+  close(deadlineAt: number): Promise<void>;
   /** Past the deadline: abort what is running and return the ids left behind. */
   abandon?(): string[];
 }
@@ -54,6 +55,7 @@ export class Lifecycle {
   private async run(): Promise<number> {
     this.draining = true;
     let timer: NodeJS.Timeout | undefined;
+    const deadlineAt = Date.now() + this.timeoutMs;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), this.timeoutMs);
     });
@@ -61,7 +63,7 @@ export class Lifecycle {
     const closeAll = (async () => {
       for (const part of [...this.parts].reverse()) {
         try {
-          await part.close();
+          await part.close(deadlineAt);
         } catch (err) {
           failed = true;
           this.log.error({ part: part.name, err: (err as Error).message }, 'error while closing');

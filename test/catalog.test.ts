@@ -144,6 +144,50 @@ describe('the catalog', () => {
   });
 });
 
+describe('catalog shapes that once slipped through', () => {
+  const legacy = 'export const listUsers = []; export const sync = async () => null;';
+  const yamlFile = (name: string, text: string) => {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    return { SPOTTER_URL: 'http://127.0.0.1:1', SPOTTER_JOBS_CATALOG: file };
+  };
+
+  it.each([
+    ['YAML', 'jobs:\n  __proto__:\n    scope: global\n  other:\n    scope: item\n'],
+    ['JSON', '{"jobs": {"__proto__": {"scope": "global"}, "other": {"scope": "item"}}}'],
+  ])('refuses a kind named __proto__ in a %s catalog instead of dropping it', async (_format, text) => {
+    const err = await catalogError(yamlFile(`proto-${_format}.yaml`, text));
+    expect(err.message).toMatch(/kind "__proto__".*a kind name of a-z/);
+  });
+
+  it('refuses a kind named __proto__ in a module', async () => {
+    const err = await catalogError({
+      SPOTTER_JOBS_HANDLERS: moduleFile(`${legacy}\nexport const jobs = { __proto__: { scope: 'global', run: async () => null } };`),
+    });
+    expect(err.message).toMatch(/kind "__proto__".*a kind name of a-z/);
+  });
+
+  it('refuses a kind declared as null, naming it (exit 78, not a crash)', async () => {
+    const env = yamlFile('null-kind.yaml', 'jobs:\n  one: null\n');
+    expect((await catalogError(env)).message).toMatch(/kind "one".*an object with at least a scope/);
+    const r = await runCli(['status'], env);
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toMatch(/kind "one"/);
+  });
+
+  it('refuses two kinds whose variables would be the same, naming both', async () => {
+    const err = await catalogError(yamlFile('clash.yaml', 'jobs:\n  report:\n    scope: global\n  report-global:\n    scope: global\n'));
+    expect(err.message).toMatch(/SPOTTER_JOBS_REPORT_GLOBAL_CONCURRENCY/);
+    expect(err.message).toMatch(/"report-global"/);
+    expect(err.message).toMatch(/"report"/);
+  });
+
+  it("refuses a kind whose variable is one of the service's own", async () => {
+    const err = await catalogError(yamlFile('own.yaml', 'jobs:\n  shutdown:\n    scope: global\n'));
+    expect(err.message).toMatch(/kind "shutdown".*SPOTTER_JOBS_SHUTDOWN_TIMEOUT/);
+  });
+});
+
 describe('one place decides what kinds exist', () => {
   const SRC = resolve(import.meta.dirname, '../src');
   const files = (d: string): string[] =>

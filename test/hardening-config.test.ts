@@ -98,3 +98,16 @@ describe('8. secrets in configuration', () => {
     expect(configError({ SPOTTER_JOBS_BOARD_USER: 'ad:min' }).variable).toBe('SPOTTER_JOBS_BOARD_USER');
   });
 });
+
+describe('a completed retention of zero', () => {
+  // User history files records by periods as long as the longest completed retention: 0 made the
+  // period 0, the history key end in `Infinity` and its expiry NaN.
+  it.each(['SPOTTER_JOBS_COMPLETED_RETENTION', 'SPOTTER_JOBS_SYNC_COMPLETED_RETENTION'])('is refused in %s, naming it', (variable) => {
+    const err = configError({ [variable]: '0' });
+    expect(err.variable).toBe(variable);
+    expect(err.message).toMatch(/at least 1s/);
+  });
+  it('still takes one second', () => {
+    expect(loadConfig({ SPOTTER_JOBS_COMPLETED_RETENTION: '1s' }).retention.completedAgeMs).toBe(1000);
+  });
+});

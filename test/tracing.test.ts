@@ -86,11 +86,31 @@ describe('tracing configuration', () => {
       ['OTEL_EXPORTER_OTLP_ENDPOINT', 'collector:4318', /http/],
       ['OTEL_TRACES_EXPORTER', 'jaeger', /otlp, console/],
       ['OTEL_EXPORTER_OTLP_PROTOCOL', 'udp', /http\/protobuf/],
+      ['OTEL_TRACES_SAMPLER', 'sometimes', /parentbased_always_on/],
+      ['OTEL_TRACES_SAMPLER_ARG', '1.5', /from 0 to 1/],
+      ['OTEL_EXPORTER_OTLP_HEADERS', 'Authorization Bearer abc', /key=value/],
+      ['OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'x-team=%E0%A4%A', /key=value/],
     ] as const) {
       const err = configError({ [variable]: value });
       expect(err.variable).toBe(variable);
       expect(err.message).toMatch(expected);
     }
+  });
+
+  it('takes the samplers and headers the SDK knows', () => {
+    expect(() =>
+      loadConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+        OTEL_EXPORTER_OTLP_HEADERS: 'Authorization=Bearer%20abc, x-team=jobs',
+      }),
+    ).not.toThrow();
+  });
+
+  it('exits 78 naming a bogus sampler', async () => {
+    const r = await runCli(['status'], { OTEL_TRACES_SAMPLER: 'sometimes', REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(r.code, r.stderr).toBe(78);
+    expect(r.stderr).toMatch(/OTEL_TRACES_SAMPLER/);
   });
 });
 

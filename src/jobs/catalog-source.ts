@@ -56,7 +56,19 @@ function addDeclared(into: Declarations, jobs: unknown, source: string, needRun:
   if (jobs === null || typeof jobs !== 'object' || Array.isArray(jobs)) {
     throw new ConfigError(source, typeof jobs, 'an object mapping kind names to their declarations');
   }
+  // `{ __proto__: … }` in a module sets the object's prototype rather than declaring a kind.
+  const proto = Object.getPrototypeOf(jobs);
+  if (proto !== Object.prototype && proto !== null) {
+    throw new ConfigError(
+      `${source}: kind "__proto__"`,
+      '__proto__',
+      'a kind name of a-z, 0-9 and -, starting with a letter, at most 40 characters',
+    );
+  }
   for (const [name, decl] of Object.entries(jobs as Record<string, BuiltinKind>)) {
+    if (decl === null || typeof decl !== 'object' || Array.isArray(decl)) {
+      throw new ConfigError(`${source}: kind "${name}"`, String(decl), 'an object with at least a scope');
+    }
     if (Object.hasOwn(into, name)) {
       throw new ConfigError(`${source}: kind "${name}"`, name, 'a name not already in the catalog (duplicate kind)');
     }
@@ -67,7 +79,9 @@ function addDeclared(into: Declarations, jobs: unknown, source: string, needRun:
         'the handler function',
       );
     }
-    into[name] = { decl, source };
+    // Defined, not assigned: a kind named `__proto__` (YAML and JSON make it an own key) would
+    // otherwise set the prototype and vanish, instead of being refused by its name.
+    Object.defineProperty(into, name, { value: { decl, source }, enumerable: true, writable: true, configurable: true });
   }
 }
 

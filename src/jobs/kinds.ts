@@ -5,7 +5,7 @@
  * the kind and the field.
  */
 import { z } from 'zod';
-import { age, bool, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
+import { age, bool, completedAge, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
 import { parseDuration } from '../duration.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
 import { ConfigError } from './errors.js';
@@ -126,7 +126,7 @@ const BUILTIN_ONLY = new Set(['queue', 'envStem', 'scheduleVar', 'enabledVar', '
 /** Checks the declarations as a whole: names, scopes, fields and follow-ups. */
 export function checkDeclarations(all: Declarations): void {
   const queues = new Map<string, string>();
-  const stems = new Map<string, string>();
+  const variables = new Map<string, { kind: string; field: KindField }>();
   for (const [name, { decl, source }] of Object.entries(all)) {
     const where = (field: string) => `${source ?? 'built-in catalog'}: kind "${name}" field "${field}"`;
     if (!KIND_NAME.test(name)) {
@@ -175,15 +175,7 @@ export function checkDeclarations(all: Declarations): void {
         `a queue of its own ("${queue}" is taken by kind "${other}")`,
       );
     queues.set(queue, name);
-    const stem = envStemOf(name, decl);
-    const clash = stems.get(stem);
-    if (clash)
-      throw new ConfigError(
-        `${source ?? 'built-in catalog'}: kind "${name}"`,
-        name,
-        `variables of its own (SPOTTER_JOBS_${stem}_… belong to kind "${clash}")`,
-      );
-    stems.set(stem, name);
+    claimVariables(variables, name, decl, source);
     if (decl.followUps !== undefined) {
       if (!Array.isArray(decl.followUps)) throw new ConfigError(where('followUps'), String(decl.followUps), 'a list of kind names');
       for (const f of decl.followUps) {
@@ -203,6 +195,26 @@ function retryCap(own: number | undefined, global: number, scope: Scope, schedul
   if (own !== undefined) return own;
   const every = scope === 'user' ? schedule?.interval.every : undefined;
   return every !== undefined ? Math.min(global, every) : global;
+}
+
+/**
+ * Each per-kind variable must set one field of one kind: with kinds `report` and `report-global`,
+ * SPOTTER_JOBS_REPORT_GLOBAL_CONCURRENCY would set both `report`'s globalConcurrency and
+ * `report-global`'s concurrency.
+ */
+function claimVariables(taken: Map<string, { kind: string; field: KindField }>, name: string, decl: BuiltinKind, source?: string): void {
+  for (const [field] of KIND_FIELDS) {
+    const variable = kindVariable(name, decl, field);
+    const other = taken.get(variable);
+    if (other && other.kind !== name) {
+      throw new ConfigError(
+        `${source ?? 'built-in catalog'}: kind "${name}"`,
+        name,
+        `variables of its own (${variable} would set both field "${field}" of kind "${name}" and field "${other.field}" of kind "${other.kind}")`,
+      );
+    }
+    taken.set(variable, { kind: name, field });
+  }
 }
 
 function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKind): string | undefined {
@@ -286,7 +298,7 @@ export function kindConfig(
     backoffMs: must(read('backoff', duration(), fb.backoff)),
     timeoutMs: must(read('timeout', duration({ min: 1 }), '2m')),
     retention: {
-      completedAgeMs: must(read('completedRetention', age(), fb.completedRetention)),
+      completedAgeMs: must(read('completedRetention', completedAge(), fb.completedRetention)),
       completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
       failedAgeMs: must(read('failedRetention', age(), fb.failedRetention)),
     },

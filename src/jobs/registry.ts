@@ -78,6 +78,19 @@ export const JOB_DATA = {
   item: z.strictObject({ id: subjectId, data: z.unknown(), ...common }),
 } as const satisfies Record<Scope, z.ZodType>;
 
+/**
+ * What a worker checks a kind's job data against: its scope's shape and, for an item kind with a
+ * schema, that schema too (a job written past addJob, by the board's "add job", was never checked).
+ */
+export function jobDataSchema(kind: KindConfig): z.ZodType<JobData> {
+  const check = kind.checkData;
+  if (!check) return JOB_DATA[kind.scope];
+  return JOB_DATA.item.superRefine((d, ctx) => {
+    const problem = check(d.data);
+    if (problem) ctx.addIssue({ code: 'custom', path: ['data'], message: `does not match the schema: ${problem}` });
+  });
+}
+
 export type UserJobData = z.infer<(typeof JOB_DATA)['user']>;
 export type GlobalJobData = z.infer<(typeof JOB_DATA)['global']>;
 export type ItemJobData = z.infer<(typeof JOB_DATA)['item']>;

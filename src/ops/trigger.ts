@@ -29,11 +29,31 @@ export interface TriggerOptions {
   at?: Date;
 }
 
+/**
+ * A manual tick's id holds a millisecond, and two runs with one id are one job: each run takes a
+ * millisecond of its own, the first not yet taken for the kind at or after now (kept in Redis, so
+ * processes sharing it never hand out the same one). Under a burst the ids run a few ms ahead.
+ */
+const CLAIM_MS = `
+local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+local t = tonumber(ARGV[2])
+if t <= last then t = last + 1 end
+redis.call('HSET', KEYS[1], ARGV[1], t)
+return t`;
+
+function manualClockKey(prefix: string): string {
+  return `${prefix}:spotter-jobs:manual-clock`;
+}
+
+async function claimMillisecond(queues: Queues, kind: string, now: number): Promise<number> {
+  return Number(await queues.conn.eval(CLAIM_MS, 1, manualClockKey(queues.prefix), kind, String(now)));
+}
+
 export async function trigger(queues: Queues, config: Config, kind: KindConfig, opts: TriggerOptions = {}): Promise<Triggered> {
   const now = Date.now();
   const runAt = opts.at ? opts.at.getTime() : now;
   const delay = Math.max(0, runAt - now);
-  const tickId = manualTickId(kind.name, now);
+  const tickId = manualTickId(kind.name, await claimMillisecond(queues, kind.name, now));
   const paused = kind.schedule ? await isPaused(queues.conn, queues.prefix, kind.name) : false;
   const done = (what: Triggered['kind'], queue: string, jobId: string): Triggered => ({
     queue,

@@ -13,6 +13,7 @@ import { within } from '../redis.js';
 import { intervalAt } from '../schedules/catch-up.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
+import { censusOf } from './worker-census.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
 
@@ -169,7 +170,8 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
     registers: [registry],
     collect: tolerant(async function () {
       const names = allQueues(config);
-      const counts = await Promise.all(names.map((q) => queues.get(q).getWorkersCount()));
+      const census = censusOf(queues);
+      const counts = await Promise.all(names.map(async (q) => (await census.workersOf(q)).length));
       this.reset();
       for (const [i, queue] of names.entries()) this.set({ queue }, counts[i] ?? 0);
     }),

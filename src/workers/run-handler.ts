@@ -11,7 +11,7 @@ import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import { type Queues, queueKey } from '../jobs/queues.js';
-import { JOB_DATA, type JobData, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
+import { type JobData, jobDataSchema, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../tracing.js';
@@ -206,7 +206,7 @@ async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: number, star
 export function makeProcessor(deps: RunHandlerDeps): Processor {
   const { kind, log } = deps;
   const queue = kind.queue;
-  const schema = JOB_DATA[kind.scope];
+  const schema = jobDataSchema(kind);
   const call = caller(kind, deps.handler);
   const group = kind.exclusive && deps.exclusivity ? kind.exclusive : undefined;
   // Two parameters at most: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
