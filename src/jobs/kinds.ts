@@ -58,6 +58,8 @@ export interface KindConfig {
   followUps: readonly string[] | undefined;
   /** Item kinds with a schema: returns what is wrong with an item's data, or undefined. */
   checkData: ((data: unknown) => string | undefined) | undefined;
+  /** The declared schema as data (a JSON Schema), `standard` for a Standard Schema (code, which Redis cannot keep), or undefined. */
+  schema: unknown;
   demoLatencyMs: readonly [number, number] | undefined;
 }
 
@@ -178,7 +180,7 @@ export function checkDeclarations(all: Declarations): void {
 }
 
 /** Compiles a kind's schema into a checker: a Standard Schema (zod, valibot, …) or a JSON Schema. */
-function compileSchema(schema: unknown, where: string): KindConfig['checkData'] {
+export function compileSchema(schema: unknown, where: string): KindConfig['checkData'] {
   if (schema === undefined) return undefined;
   const std = (schema as { '~standard'?: { validate?: unknown } } | null)?.['~standard'];
   if (std && typeof std.validate === 'function') {
@@ -299,6 +301,7 @@ export function kindConfig(
     ),
     followUps: decl.followUps ? [...decl.followUps] : undefined,
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
+    schema: (decl.schema as { '~standard'?: unknown } | undefined)?.['~standard'] ? 'standard' : decl.schema,
     demoLatencyMs: decl.demoLatencyMs,
   };
 }
