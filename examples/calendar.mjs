@@ -3,6 +3,10 @@
 //
 //   npm run example:calendar                      # runs them (times in SPOTTER_JOBS_TZ, Europe/Berlin here)
 //   npx spotter-jobs trigger credit-top-up        # in another terminal: run one now
+//   npx spotter-jobs status                       # each calendar's next run, and how its last run ended
+//
+// The CLI needs no SPOTTER_JOBS_HANDLERS for these: it takes the kinds, and their settings, that the
+// running producer recorded in Redis (same REDIS_URL and SPOTTER_JOBS_PREFIX).
 //
 // No `sync`, `enrichment` or `writeback` export: this module owns its catalog, so Spotter's three
 // kinds are not part of it.

@@ -4,7 +4,9 @@
  * 78 bad configuration (the message names the variable, the value and the accepted form).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { dlqList, dlqPurge, dlqReplay, pauseCommand, statusCommand, triggerCommand, UsageError, userCommand } from './cli/commands.js';
+import { pauseCommand, statusCommand, triggerCommand, UsageError, userCommand } from './cli/commands.js';
+import { dlqList, dlqPurge, dlqReplay } from './cli/dlq.js';
+import { forgetCommand } from './cli/forget.js';
 import { variablesHelp } from './cli/help.js';
 import { serve } from './cli/serve.js';
 import { type Config, loadSettings } from './config.js';
@@ -103,6 +105,13 @@ function program(): Command {
       .addHelpText('after', variablesHelp(['cli']))
       .action(async (kind: string, o) => pauseCommand(await cfg(), kind, pause, o, out));
   }
+  p.command('forget')
+    .description('remove the queue and dead letters of a kind gone from the catalog (status lists them under "Left behind")')
+    .argument('<kind>', 'the kind or its queue')
+    .option('--yes', 'really remove its jobs and dead letters, for good')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action(async (kind: string, o) => forgetCommand(await cfg(), kind, o, out));
   const dlq = p
     .command('dlq')
     .description('inspect and act on the dead-letter queue')

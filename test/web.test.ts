@@ -154,7 +154,7 @@ describe('JSON API', () => {
     expect(sync[0]).toMatchObject({ sourceQueue: 'sync', attemptsMade: 1 });
     expect((await req('/api/dead-letter?queue=mail', { headers: h })).status).toBe(400);
     const replay = await req('/api/dead-letter/replay', { method: 'POST', headers: h, body: JSON.stringify({ ids: ['sync__t__a'] }) });
-    expect(await replay.json()).toEqual({ replayed: ['t__a__replay'], missing: [], settled: [] });
+    expect(await replay.json()).toEqual({ replayed: ['t__a__replay'], missing: [], settled: [], orphaned: [] });
     expect((await req('/api/dead-letter/replay', { method: 'POST', headers: h, body: '{}' })).status).toBe(400);
     const purge = await req('/api/dead-letter?queue=enrichment', { method: 'DELETE', headers: h });
     expect(await purge.json()).toEqual({ purged: 1 });

@@ -181,7 +181,7 @@ describe('workers, retries and dead letters', () => {
     await waitFor('dead letters', async () => (await x.deadLetters.count()) === 2);
     healthy = true;
     const r = await x.deadLetters.replay({ ids: ['sync__t__p1', 'nope'] });
-    expect(r).toEqual({ replayed: ['t__p1__replay'], missing: ['nope'], settled: [] });
+    expect(r).toEqual({ replayed: ['t__p1__replay'], missing: ['nope'], settled: [], orphaned: [] });
     await waitFor('replayed job completed', async () => (await x.queues.get('sync').getCompletedCount()) === 1);
     expect(runs).toContainEqual(['t__p1__replay', 1]);
     expect(await x.deadLetters.count()).toBe(1);

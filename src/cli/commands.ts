@@ -1,50 +1,20 @@
-/** `status`, `trigger` and `dlq`: short commands that read or act on Redis and exit. */
+/** `status`, `trigger`, `user`, `pause` and `resume`: short commands that read or act on Redis and exit. */
 import type { Config } from '../config.js';
-import { DURATION_FORM, formatDuration, parseDuration } from '../duration.js';
+import { formatDuration } from '../duration.js';
+import { HANDLERS_VAR } from '../jobs/catalog-source.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import { Queues } from '../jobs/queues.js';
+import type { KindConfig } from '../jobs/kinds.js';
 import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
-import { createLogger } from '../logger.js';
+import { describeRun, jobsText } from '../ops/last-run.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
-import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { table, when } from './print.js';
+import { type Out, UsageError, withCatalog, withQueues } from './session.js';
 
-/** A bad command line: exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-type Out = (s: string) => void;
-
-async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T>): Promise<T> {
-  const { cluster } = await probe(targetOf(config));
-  const conn = failFastConnection(targetOf(config, cluster), 'spotter-jobs:cli');
-  conn.on('error', () => {});
-  const queues = new Queues(conn, config, createLogger({ level: 'silent' }));
-  try {
-    return await fn(queues);
-  } finally {
-    await queues.close();
-    await closeConnection(conn);
-  }
-}
-
-/** `--queue`: a kind's queue, named by the queue or the kind. */
-function workQueueOpt(config: Config, q: string | undefined): string | undefined {
-  if (q === undefined) return undefined;
-  const kind = kindByNameOrQueue(config, q);
-  if (!kind)
-    throw new UsageError(
-      `unknown queue "${q}"; expected one of ${kindsOf(config)
-        .map((k) => k.queue)
-        .join(', ')}`,
-    );
-  return kind.queue;
-}
+export { UsageError } from './session.js';
 
 export async function statusCommand(config: Config, opts: { json?: boolean }, out: Out): Promise<void> {
   const s = await withQueues(config, async (q) => ({
@@ -60,20 +30,27 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
         kind: x.name,
         ...(titled ? { title: x.title ?? '-' } : {}),
         queue: x.queue,
-        enabled: x.interval === '-' ? '-' : x.paused ? 'paused' : x.enabled ? 'yes' : 'no',
+        enabled: x.interval === '-' ? '-' : x.paused ? 'paused' : `${x.enabled ? 'yes' : 'no'}${s.catalog === 'local' ? ' (local)' : ''}`,
         every: x.interval,
         scope: x.scope,
         'next run': when(x.nextRun),
         'last run': when(x.lastRun?.startedAt),
         result: x.lastRun
-          ? `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors} in ${formatDuration(x.lastRun.durationMs)}`
+          ? x.scope === 'global' && x.outcome
+            ? describeRun(x.outcome, x.scope)
+            : `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors} in ${formatDuration(x.lastRun.durationMs)}${x.outcome ? `; ${jobsText(x.outcome)}` : ''}`
           : '-',
       })),
     ),
   );
+  if (s.catalog === 'local')
+    out("(local): no producer has recorded its catalog in Redis yet, so this is this environment's configuration, not yet recorded");
   out('\nJobs');
   out(table(Object.entries(s.queues).map(([queue, c]) => ({ queue, ...c }))));
   out(`\nDead letters: ${s.deadLetters}`);
+  if (s.orphans.length === 0) return;
+  out('\nLeft behind: queues of kinds no longer in the catalog; no kind consumes them (spotter-jobs forget <queue> --yes removes one)');
+  out(table(s.orphans.map((o) => ({ queue: o.queue, ...o.jobs, 'dead letters': o.deadLetters }))));
 }
 
 export async function triggerCommand(
@@ -82,13 +59,6 @@ export async function triggerCommand(
   opts: { user?: string; item?: string; data?: string; at?: string; json?: boolean },
   out: Out,
 ): Promise<void> {
-  const kind = kindByNameOrQueue(config, name);
-  if (!kind)
-    throw new UsageError(
-      `unknown kind "${name}"; expected one of ${kindsOf(config)
-        .map((k) => k.name)
-        .join(', ')}`,
-    );
   let at: Date | undefined;
   if (opts.at !== undefined) {
     at = new Date(opts.at);
@@ -107,7 +77,11 @@ export async function triggerCommand(
     }
   }
   const item = opts.item !== undefined ? { id: opts.item, data: data ?? {} } : undefined;
-  const t = await withQueues(config, (q) => trigger(q, config, kind, { userId: opts.user, item, at })).catch((err: unknown) => {
+  const { kind, t } = await withCatalog(config, async (q, c) => {
+    const k = kindOf(c, name);
+    const done = await trigger(q, c, k, { userId: opts.user, item, at });
+    return { kind: k, t: done };
+  }).catch((err: unknown) => {
     // A subject the kind cannot take is the caller's mistake, not a failure of the service.
     if (err instanceof InvalidJobError) throw new UsageError(err.message);
     throw err;
@@ -124,13 +98,35 @@ export async function triggerCommand(
   out(t.paused ? `${what[t.kind]} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)` : what[t.kind]);
 }
 
+/** The kind `trigger` names, from the catalog the command acts on. */
+function kindOf(config: Config, name: string): KindConfig {
+  const kind = kindByNameOrQueue(config, name);
+  if (!kind)
+    throw new UsageError(
+      `unknown kind "${name}"; expected one of ${kindsOf(config)
+        .map((k) => k.name)
+        .join(', ')}`,
+    );
+  // A Standard Schema is code in the handler module: the recorded catalog cannot check data with it.
+  if (kind.scope === 'item' && kind.schema === 'standard' && !kind.checkData)
+    throw new UsageError(
+      `${kind.name} checks its items with a schema in its handler module; set ${HANDLERS_VAR} to that module to add one from here`,
+    );
+  return kind;
+}
+
 /** `user <id>`: the user's last run, current job, next tick and dead letter for each user kind. */
 export async function userCommand(config: Config, userId: string, opts: { json?: boolean }, out: Out): Promise<void> {
-  const r = await withQueues(config, (q) => userReport(q, config, userId)).catch((err: unknown) => {
+  const r = await withCatalog(config, (q, c) => userReport(q, c, userId)).catch((err: unknown) => {
     if (err instanceof InvalidJobError) throw new UsageError(err.message);
     throw err;
   });
   if (opts.json) return out(JSON.stringify(r, null, 2));
+  if (!r.known) {
+    // Next ticks would read as if the user existed: no job ever ran, waits or failed for this id.
+    out(`No record of user ${r.userId} exists: no job of any user kind ran, waits or was dead-lettered for this id`);
+    return;
+  }
   out(`User ${r.userId}`);
   out(
     table(
@@ -150,68 +146,19 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
 
 /** `pause <kind>` / `resume <kind>`: stop and restart a schedule's ticks, keeping its cadence. */
 export async function pauseCommand(config: Config, name: string, pause: boolean, opts: { json?: boolean }, out: Out): Promise<void> {
-  const kind = kindByNameOrQueue(config, name);
-  if (!kind?.schedule) {
-    throw new UsageError(
-      `"${name}" is no scheduled kind; expected one of ${kindsOf(config)
-        .filter((k) => k.schedule)
-        .map((k) => k.name)
-        .join(', ')}`,
-    );
-  }
-  const changed = await withQueues(config, (q) => setPaused(q, kind.name, pause));
+  const { kind, changed } = await withCatalog(config, async (q, c) => {
+    const k = kindByNameOrQueue(c, name);
+    if (!k?.schedule) {
+      throw new UsageError(
+        `"${name}" is no scheduled kind; expected one of ${kindsOf(c)
+          .filter((x) => x.schedule)
+          .map((x) => x.name)
+          .join(', ')}`,
+      );
+    }
+    return { kind: k, changed: await setPaused(q, k.name, pause) };
+  });
   if (opts.json) return out(JSON.stringify({ schedule: kind.name, paused: pause, changed }));
   const verb = pause ? 'paused' : 'resumed';
-  out(changed ? `${kind.name} ${verb}` : `${kind.name} was ${pause ? 'paused' : 'not paused'} already`);
-}
-
-export async function dlqList(config: Config, opts: { queue?: string; limit?: string; json?: boolean }, out: Out): Promise<void> {
-  const queue = workQueueOpt(config, opts.queue);
-  const limit = opts.limit === undefined ? 50 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit "${opts.limit}" is not a whole number ≥ 1`);
-  const items = await withQueues(config, (q) => new DeadLetters(q, config).list({ queue, limit }));
-  if (opts.json) return out(JSON.stringify(items, null, 2));
-  out(
-    table(
-      items.map((d) => ({
-        id: d.id,
-        queue: d.sourceQueue,
-        user: String((d.data as { userId?: unknown; id?: unknown })?.userId ?? (d.data as { id?: unknown })?.id ?? '-'),
-        attempts: d.attemptsMade,
-        failed: when(d.failedAt),
-        reason: d.failedReason.replace(/\s+/g, ' ').slice(0, 100),
-      })),
-    ),
-  );
-}
-
-export async function dlqReplay(
-  config: Config,
-  ids: string[],
-  opts: { all?: boolean; queue?: string; json?: boolean },
-  out: Out,
-): Promise<void> {
-  const queue = workQueueOpt(config, opts.queue);
-  const chosen = [ids.length > 0, Boolean(opts.all), queue !== undefined].filter(Boolean).length;
-  if (chosen !== 1) throw new UsageError('say which dead letters to replay: --all, --queue Q, or one or more ids');
-  const r = await withQueues(config, (q) => new DeadLetters(q, config).replay(ids.length > 0 ? { ids } : { all: opts.all, queue }));
-  if (opts.json) return out(JSON.stringify(r));
-  out(
-    `replayed ${r.replayed.length} dead letter(s)` +
-      (r.settled.length ? `; ${r.settled.length} retired without a replay (their jobs were retried since)` : '') +
-      (r.missing.length ? `; not found: ${r.missing.join(', ')}` : ''),
-  );
-  if (r.missing.length > 0 && r.replayed.length === 0 && r.settled.length === 0) throw new UsageError('no such dead letter');
-}
-
-export async function dlqPurge(config: Config, opts: { queue?: string; olderThan?: string; json?: boolean }, out: Out): Promise<void> {
-  const queue = workQueueOpt(config, opts.queue);
-  let olderThanMs: number | undefined;
-  if (opts.olderThan !== undefined) {
-    olderThanMs = parseDuration(opts.olderThan);
-    if (olderThanMs === undefined) throw new UsageError(`--older-than "${opts.olderThan}" is not ${DURATION_FORM}`);
-  }
-  const n = await withQueues(config, (q) => new DeadLetters(q, config).purge({ queue, olderThanMs }));
-  if (opts.json) return out(JSON.stringify({ purged: n }));
-  out(`purged ${n} dead letter(s)`);
+  out(changed ? `${kind.name} ${verb}` : pause ? `${kind.name} was paused already` : `${kind.name} is not paused`);
 }

@@ -68,6 +68,8 @@ export interface KindConfig {
   maxRetryDelayMs: number;
   /** Item kinds with a schema: returns what is wrong with an item's data, or undefined. */
   checkData: ((data: unknown) => string | undefined) | undefined;
+  /** The declared schema as data (a JSON Schema), `standard` for a Standard Schema (code, which Redis cannot keep), or undefined. */
+  schema: unknown;
   demoLatencyMs: readonly [number, number] | undefined;
 }
 
@@ -311,6 +313,7 @@ export function kindConfig(
     maxChainDepth: must(read('maxChainDepth', int(0, MAX_CHAIN_DEPTH), '32')),
     maxRetryDelayMs: retryCap(read('maxRetryDelay', duration({ min: 1 }), undefined), fb.maxRetryDelayMs, decl.scope, schedule),
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
+    schema: (decl.schema as { '~standard'?: unknown } | undefined)?.['~standard'] ? 'standard' : decl.schema,
     demoLatencyMs: decl.demoLatencyMs,
   };
 }

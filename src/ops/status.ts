@@ -9,6 +9,8 @@ import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
+import { type RunOutcome, runOutcome } from './last-run.js';
+import { type OrphanQueue, orphanQueues } from './orphans.js';
 
 export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
 export type JobState = (typeof JOB_STATES)[number];
@@ -29,6 +31,8 @@ export interface ScheduleStatus {
   /** Present when a scheduler exists in Redis. */
   nextRun: number | null;
   lastRun: TickResult | null;
+  /** What the last run came to: for a global kind its job's state, for a user kind its tick's and how its jobs ended so far. */
+  outcome: RunOutcome | null;
 }
 
 export interface Status {
@@ -40,6 +44,8 @@ export interface Status {
    * recorded its catalog yet, so this process's own configuration is shown).
    */
   catalog: 'redis' | 'local';
+  /** Queues in Redis of kinds no longer in the catalog: no kind consumes them (`spotter-jobs forget` removes one). */
+  orphans: OrphanQueue[];
 }
 
 type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
@@ -52,7 +58,8 @@ function describe(s: Scheduler): string {
 /**
  * Reads everything from Redis: the kinds from the catalog the producers recorded, each schedule's
  * interval and next run from its scheduler (so an edit made elsewhere shows as it is), the last run
- * from the tick record. Never the caller's environment, unless no producer has run yet.
+ * from the tick record and the counts of its jobs (global kinds: its job). Never the caller's
+ * environment, unless no producer has run yet.
  */
 export async function readStatus(queues: Queues, config: Config): Promise<Status> {
   const [list, recorded, paused] = await Promise.all([
@@ -65,17 +72,20 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
   const schedules = await Promise.all(
     kinds.map(async (k): Promise<ScheduleStatus> => {
       const s = schedulers.get(k.name);
+      const last = (await lastTick(queues.conn, config.prefix, k.name)) ?? null;
       return {
         name: k.name,
         ...(k.title ? { title: k.title } : {}),
         scope: k.scope,
         queue: k.queue,
-        // A scheduler in Redis is what runs; a configured but disabled schedule has none.
-        enabled: s !== undefined,
+        // A scheduler in Redis is what runs; a configured but disabled schedule has none. Before any
+        // producer recorded its catalog there is none either: the local configuration says.
+        enabled: recorded ? s !== undefined : k.enabled,
         interval: s ? describe(s) : k.interval,
         paused: paused.has(k.name),
         nextRun: s?.next ?? null,
-        lastRun: (await lastTick(queues.conn, config.prefix, k.name)) ?? null,
+        lastRun: last,
+        outcome: last ? await runOutcome(queues, k, last) : null,
       };
     }),
   );
@@ -84,5 +94,9 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
   const byQueue = Object.fromEntries(
     names.map((q, i) => [q, Object.fromEntries(JOB_STATES.map((st) => [st, counts[i]?.[st] ?? 0]))]),
   ) as Status['queues'];
-  return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local' };
+  const orphans = await orphanQueues(
+    queues,
+    kinds.map((k) => k.queue),
+  );
+  return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local', orphans };
 }

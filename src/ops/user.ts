@@ -7,11 +7,14 @@ import { type KindHistory, UserHistory } from '../services/user-history.js';
 
 export interface UserReport {
   userId: string;
+  /** False when no job of any kind ran, waits or was dead-lettered for this id: no record of the user exists. */
+  known: boolean;
   kinds: KindHistory[];
 }
 
 export async function userReport(queues: Queues, config: Config, userId: string): Promise<UserReport> {
   if (!subjectId.safeParse(userId).success)
     throw new InvalidJobError(`"${userId.slice(0, 80)}" is not a user id (letters, digits and . _ @ - only)`);
-  return { userId, kinds: await new UserHistory(queues.conn, config).lookup(queues, userId) };
+  const kinds = await new UserHistory(queues.conn, config).lookup(queues, userId);
+  return { userId, known: kinds.some((k) => k.lastRun || k.current || k.deadLetter), kinds };
 }

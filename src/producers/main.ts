@@ -10,6 +10,7 @@ import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime.js';
 import { recordCatalog } from '../schedules/catalog-record.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
+import { discoverQueues } from '../schedules/known-queues.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
@@ -56,6 +57,9 @@ export async function startProducer(
   };
   await applyGlobalLimits(rt);
   await reconcile();
+  // Queues from before the known-queue set existed, so `status` can list those no kind consumes.
+  // In the background: one pass over the keyspace must not hold up start-up.
+  discoverQueues(conn, config.prefix).catch((err: Error) => log.debug({ err: err.message }, 'could not look for queues left behind'));
 
   const ticks = new TickConsumer({ conn, config, queues, handlers, log, onTick: opts.onTick });
   ticks.start();

@@ -19,8 +19,10 @@ import {
   JOB_NAMES,
   kindByQueue,
   replayJobId,
+  tickOf,
   workQueues,
 } from '../jobs/registry.js';
+import { recordReplayed } from '../schedules/tick-jobs.js';
 
 const DLQ_STATES = ['waiting', 'prioritized', 'delayed'] as const;
 
@@ -35,6 +37,16 @@ export const DEAD_LETTERED_FIELD = 'sjDeadLetteredAt';
 
 export interface DeadLetter extends DeadLetterData {
   id: string;
+}
+
+export interface Replayed {
+  /** Ids of the jobs added back. */
+  replayed: string[];
+  missing: string[];
+  /** Dead letters retired without a replay: their jobs were retried since. */
+  settled: string[];
+  /** Refused: their kind is gone from the catalog, so nothing would consume the replay. */
+  orphaned: Array<{ id: string; queue: string }>;
 }
 
 /** BullMQ's words for a job whose worker kept dying under it, said so an operator sees why. */
@@ -171,16 +183,19 @@ export class DeadLetters {
    * lost": the new job is added first (deterministic id, so a crash and a second replay add it once),
    * then the failed original and the dead letter are removed.
    */
-  async replay(sel: {
-    ids?: string[];
-    queue?: string;
-    all?: boolean;
-  }): Promise<{ replayed: string[]; missing: string[]; settled: string[] }> {
+  async replay(sel: { ids?: string[]; queue?: string; all?: boolean }): Promise<Replayed> {
     const replayed: string[] = [];
     const missing: string[] = [];
     const settled: string[] = [];
+    const orphaned: Replayed['orphaned'] = [];
     const one = async (entry: Job) => {
       const d = entry.data as DeadLetterData;
+      const kind = kindByQueue(this.config, d.sourceQueue);
+      if (!kind) {
+        // Its kind is gone from the catalog: nothing consumes that queue, so a replay would go nowhere.
+        orphaned.push({ id: String(entry.id), queue: d.sourceQueue });
+        return;
+      }
       const source = this.queues.get(d.sourceQueue);
       const original = await source.getJob(d.sourceJobId);
       const state = original ? await original.getState() : undefined;
@@ -191,9 +206,7 @@ export class DeadLetters {
         return;
       }
       const newId = replayJobId(d.sourceJobId);
-      const kind = kindByQueue(this.config, d.sourceQueue);
-      // A kind removed from the catalog since: its queue still exists, its jobs keep the defaults.
-      const opts: JobsOptions = kind ? jobOptions(kind) : { attempts: 1 };
+      const opts: JobsOptions = jobOptions(kind);
       const userId = (d.data as { userId?: unknown } | null)?.userId;
       // The same per-user guarantee as fan-out: merged into the user's job that has not started yet,
       // kept for after the one that is running.
@@ -201,6 +214,8 @@ export class DeadLetters {
       await source.add(d.name, d.data, { ...opts, jobId: newId });
       await removeQuietly(original);
       await removeQuietly(entry);
+      const tick = tickOf(kind.name, d.sourceJobId, (d.data ?? {}) as Parameters<typeof tickOf>[2]);
+      if (tick) await recordReplayed(this.queues.conn, this.config.prefix, kind.name, tick);
       replayed.push(newId);
     };
     if (sel.ids) {
@@ -212,7 +227,7 @@ export class DeadLetters {
     } else if (sel.all || sel.queue) {
       for await (const entry of this.entries((d) => !sel.queue || d.sourceQueue === sel.queue)) await one(entry);
     }
-    return { replayed, missing, settled };
+    return { replayed, missing, settled, orphaned };
   }
 
   /**

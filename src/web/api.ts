@@ -44,6 +44,11 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
     res.json((await readStatus(queues, config)).schedules);
   });
 
+  // Everything `status --json` shows: the kinds, job counts, dead letters and the queues left behind.
+  r.get('/status', async (_req, res) => {
+    res.json({ ...(await readStatus(queues, config)), deadLetters: await deadLetters.count() });
+  });
+
   r.post('/schedules/:name/run', async (req: Request, res: Response) => {
     const name = String(req.params.name);
     const kind = kindByName(config, name);

@@ -7,12 +7,11 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import { queueKey } from '../jobs/queues.js';
-import { allQueues, DEAD_LETTER_QUEUE, scheduledKinds, workQueues } from '../jobs/registry.js';
+import { allQueues, DEAD_LETTER_QUEUE, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
 import { within } from '../redis.js';
-import { intervalAt } from '../schedules/catch-up.js';
-import { pausedSchedules } from '../schedules/pause.js';
-import { lastTick, type TickResult } from '../schedules/tick-record.js';
+import type { TickResult } from '../schedules/tick-record.js';
+import { registerScheduleMetrics } from './schedule-metrics.js';
 import { censusOf } from './worker-census.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
@@ -126,7 +125,7 @@ export class JobMetrics {
  * A collect that cannot read Redis leaves its gauge empty instead of failing the whole scrape, so
  * /metrics keeps answering (process metrics, `spotter_jobs_redis_up 0`) through an outage.
  */
-function tolerant<T extends Gauge>(collect: (this: T) => Promise<void>) {
+export function tolerant<T extends Gauge>(collect: (this: T) => Promise<void>) {
   return async function (this: T) {
     try {
       await collect.call(this);
@@ -202,89 +201,7 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       for (const q of workQueues(config)) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
     }),
   });
-  type PerSchedule = Record<string, number>;
-  const scheduleNames = () => scheduledKinds(config).map((k) => k.name);
-  const scheduleGauge = (name: string, help: string, read: () => Promise<PerSchedule>) =>
-    new Gauge({
-      name,
-      help,
-      labelNames: ['schedule'],
-      registers: [registry],
-      collect: tolerant(async function () {
-        const values = await read();
-        this.reset();
-        for (const [schedule, v] of Object.entries(values)) if (v !== undefined) this.set({ schedule }, v);
-      }),
-    });
-  const fromTicks = (pick: (t: TickResult) => number) => async () => {
-    const out: PerSchedule = {};
-    for (const s of scheduleNames()) {
-      const t = await lastTick(queues.conn, config.prefix, s);
-      if (t) out[s] = pick(t);
-    }
-    return out;
-  };
-  scheduleGauge('spotter_jobs_schedule_next_run_timestamp_seconds', 'Next run of each schedule (unix seconds)', async () => {
-    const out: PerSchedule = {};
-    for (const x of await queues.schedules().getJobSchedulers(0, -1)) {
-      if (x.next && scheduleNames().includes(x.key)) out[x.key] = x.next / 1000;
-    }
-    return out;
-  });
-  scheduleGauge(
-    'spotter_jobs_schedule_interval_seconds',
-    'Interval of each schedule (for a cron, the gap between its next two runs); alerts compare lags with it',
-    async () => {
-      const now = Date.now();
-      return Object.fromEntries(
-        scheduledKinds(config).flatMap((k) => {
-          if (!k.schedule) return [];
-          // From the next slot, so a cron's value is a whole gap (next run to the one after), not a remainder.
-          const next = now + intervalAt(k.schedule, config.tz, now);
-          return [[k.name, intervalAt(k.schedule, config.tz, next) / 1000]];
-        }),
-      );
-    },
-  );
-  scheduleGauge('spotter_jobs_schedule_paused', '1 while an operator has paused the schedule (its ticks are skipped)', async () => {
-    const paused = await pausedSchedules(queues.conn, config.prefix);
-    return Object.fromEntries(scheduleNames().map((s) => [s, paused.has(s) ? 1 : 0]));
-  });
-  scheduleGauge(
-    'spotter_jobs_schedule_last_run_timestamp_seconds',
-    'Start of the last tick of each schedule (unix seconds)',
-    fromTicks((t) => t.startedAt / 1000),
-  );
-  scheduleGauge(
-    'spotter_jobs_schedule_last_run_success',
-    '1 when the last tick fanned out (completely, or until a newer tick took over), 0 when it failed',
-    fromTicks((t) => (t.result === 'failed' ? 0 : 1)),
-  );
-  scheduleGauge(
-    'spotter_jobs_fanout_last_duration_seconds',
-    'Duration of the last fan-out',
-    fromTicks((t) => t.durationMs / 1000),
-  );
-  scheduleGauge(
-    'spotter_jobs_fanout_last_users',
-    'Users seen by the last fan-out',
-    fromTicks((t) => t.users),
-  );
-  scheduleGauge(
-    'spotter_jobs_fanout_last_jobs_added',
-    'Jobs added by the last fan-out',
-    fromTicks((t) => t.added),
-  );
-  scheduleGauge(
-    'spotter_jobs_fanout_last_coalesced',
-    'Users coalesced by the last fan-out (previous job not started yet)',
-    fromTicks((t) => t.coalesced),
-  );
-  scheduleGauge(
-    'spotter_jobs_fanout_last_errors',
-    'Errors in the last fan-out',
-    fromTicks((t) => t.errors),
-  );
+  registerScheduleMetrics(registry, queues, config);
 }
 
 export function createRegistry(): Registry {

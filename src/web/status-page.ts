@@ -6,11 +6,14 @@
 import type { Request, Response } from 'express';
 import type { Config } from '../config.js';
 import { formatDuration } from '../duration.js';
+import type { Scope } from '../jobs/catalog.js';
 import type { Queues } from '../jobs/queues.js';
 import { workQueues } from '../jobs/registry.js';
+import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';
+import type { OrphanQueue } from '../ops/orphans.js';
 import { JOB_STATES, readStatus } from '../ops/status.js';
 import { type UserReport, userReport } from '../ops/user.js';
-import type { DeadLetters } from '../services/dead-letters.js';
+import type { DeadLetter, DeadLetters } from '../services/dead-letters.js';
 import { BOARD_PATH } from './board.js';
 import { html, raw } from './html.js';
 
@@ -26,6 +29,8 @@ const ago = (ms: number) => {
 /** "What happened to me?": one user's last run, current job, next tick and dead letter per kind. */
 function userSection(asked: string, user: UserReport | Error) {
   if (user instanceof Error) return html`<h2>User ${asked}</h2><p class="bad">${user.message}</p>`;
+  if (!user.known)
+    return html`<h2>User ${user.userId}</h2><p class="muted">No record of this user exists: no job of any user kind ran, waits or was dead-lettered for this id.</p>`;
   const rows = user.kinds.map(
     (k) => html`<tr><td><b>${k.kind}</b></td>
       <td>${k.lastRun ? html`${when(k.lastRun.at)} <span class="${k.lastRun.outcome === 'completed' ? 'ok' : 'bad'}">${k.lastRun.outcome}</span>, ${k.lastRun.attempts} attempt(s), ${formatDuration(k.lastRun.durationMs)}${k.lastRun.reason ? html`<br><code>${k.lastRun.reason}</code>` : ''}` : '–'}</td>
@@ -37,13 +42,39 @@ function userSection(asked: string, user: UserReport | Error) {
 <table><thead><tr><th>kind</th><th>last run</th><th>now</th><th>next tick</th><th>dead letter</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+/** A failure's reason with its own user (or item) id taken out, so different users' failures read as one. */
+function reasonOf(d: DeadLetter): string {
+  const data = (d.data ?? {}) as { userId?: unknown; id?: unknown };
+  const [who, label] = typeof data.userId === 'string' ? [data.userId, '<user>'] : typeof data.id === 'string' ? [data.id, '<item>'] : [];
+  const text = d.failedReason.replace(/\s+/g, ' ');
+  return who ? text.split(who).join(label) : text;
+}
+
 /** Groups failure reasons that differ only by ids and numbers. */
 function reasonKey(reason: string): string {
   return reason
-    .replace(/\s+/g, ' ')
     .replace(/\b[0-9a-f]{8,}\b/gi, '…')
     .replace(/\d+/g, 'N')
     .slice(0, 160);
+}
+
+/** A global kind's run is its job's; a user kind's is its tick's, with how its jobs ended so far. */
+function resultCell(scope: Scope, o: RunOutcome) {
+  const good = runSucceeded(o.state) === 1 ? 'ok' : o.state === 'running' ? 'muted' : 'bad';
+  const [head, ...rest] = describeRun(o, scope).split('; ');
+  return html`<span class="${good}">${head}</span>${rest.length ? html`<br><span class="muted">${rest.join('; ')}</span>` : ''}`;
+}
+
+/** Queues of kinds gone from the catalog: what is left in them, and that nothing consumes them. */
+function orphanSection(orphans: readonly OrphanQueue[]) {
+  if (orphans.length === 0) return '';
+  const rows = orphans.map(
+    (o) =>
+      html`<tr><td>${o.queue}</td>${JOB_STATES.map((st) => html`<td class="n">${o.jobs[st]}</td>`)}<td class="n">${o.deadLetters}</td></tr>`,
+  );
+  return html`<h2>Left behind</h2>
+<p class="bad">No kind of the catalog consumes these queues: their jobs never run. <code>spotter-jobs forget &lt;queue&gt; --yes</code> removes one.</p>
+<table><thead><tr><th>queue</th>${JOB_STATES.map((st) => html`<th>${st}</th>`)}<th>dead letters</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#1f2328;max-width:72rem}
@@ -60,13 +91,15 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
     const [status, sample] = await Promise.all([readStatus(queues, config), deadLetters.list({ limit: REASON_SAMPLE })]);
     const dlqTotal = await deadLetters.count();
 
+    const local = status.catalog === 'local' ? html` <span class="muted">(local, not yet recorded)</span>` : '';
     const schedules = status.schedules.map((s) => {
       const r = s.lastRun;
+      const o = s.outcome;
       return html`<tr>
-        <td><b>${s.name}</b>${s.title ? html`<br><span class="muted">${s.title}</span>` : ''}</td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}</td><td><code>${s.interval}</code></td>
+        <td><b>${s.name}</b>${s.title ? html`<br><span class="muted">${s.title}</span>` : ''}</td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}${local}</td><td><code>${s.interval}</code></td>
         <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
         <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
-        <td>${r ? html`<span class="${r.result === 'ok' ? 'ok' : 'bad'}">${r.result}</span>${r.error ? html` ${r.error}` : ''}` : '–'}</td>
+        <td>${r && o ? resultCell(s.scope, o) : '–'}</td>
         <td class="n">${r?.users ?? '–'}</td><td class="n">${r?.added ?? '–'}</td><td class="n">${r?.coalesced ?? '–'}</td>
         <td class="n">${r?.errors ?? '–'}</td><td class="n">${r ? formatDuration(r.durationMs) : '–'}</td>
         <td>${
@@ -88,8 +121,9 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
       const mine = sample.filter((d) => d.sourceQueue === q);
       const tally = new Map<string, { n: number; example: string }>();
       for (const d of mine) {
-        const k = reasonKey(d.failedReason);
-        const t = tally.get(k) ?? { n: 0, example: d.failedReason };
+        const reason = reasonOf(d);
+        const k = reasonKey(reason);
+        const t = tally.get(k) ?? { n: 0, example: reason };
         t.n++;
         tally.set(k, t);
       }
@@ -112,6 +146,7 @@ ${user === undefined ? '' : userSection(asked, user)}
 <th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${schedules}</tbody></table>
 <h2>Jobs per queue and state</h2>
 <table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${counts}</tbody></table>
+${orphanSection(status.orphans)}
 <h2>Dead letters: ${dlqTotal}</h2>
 <table><thead><tr><th>source queue</th><th>entries${dlqTotal > REASON_SAMPLE ? ` (newest ${REASON_SAMPLE})` : ''}</th><th>most common reasons</th></tr></thead>
 <tbody>${dead}</tbody></table>

@@ -15,6 +15,7 @@ import { telemetryOption } from '../tracing.js';
 import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
 import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
+import { TickOutcomes } from './tick-outcomes.js';
 
 export interface ConsumerDeps {
   conn: RedisClient;
@@ -42,6 +43,7 @@ export class Consumers {
   private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
+  private readonly ticks: TickOutcomes;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -55,6 +57,7 @@ export class Consumers {
       ),
     );
     this.history = new UserHistory(deps.conn, deps.config);
+    this.ticks = new TickOutcomes(deps.conn, deps.config.prefix, deps.config.tz, deps.log);
   }
 
   start(): void {
@@ -113,6 +116,7 @@ export class Consumers {
       const queueLog = log.child(kind.title ? { queue, title: kind.title } : { queue });
       worker.on('completed', (job) => {
         this.history.record(kind, job, 'completed');
+        this.ticks.settled(kind, job, 'completed');
         const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
         this.deps.observe?.(queue, 'completed', ms / 1000);
         if (!queueLog.isLevelEnabled('info')) return;
@@ -128,6 +132,7 @@ export class Consumers {
         // finishedOn is set only when the job moved to `failed` for good (no retry left).
         if (!job) return;
         this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
+        this.ticks.settled(kind, job, job.finishedOn ? 'dead_letter' : 'retry');
         if (!job.finishedOn) return;
         deadLetters.record(queue, job).then(
           (id) => log.info({ queue, jobId: job.id, deadLetter: id }, 'dead-lettered'),
@@ -172,7 +177,7 @@ export class Consumers {
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
     this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() =>
-      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {})]).then(() => {}),
+      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {}), this.ticks.flush()]).then(() => {}),
     );
     return this.closing;
   }
