@@ -23,7 +23,10 @@ export interface HandlerContext {
   scheduledFor: number;
   /** The job that added this one, when another job did. */
   parent: ParentRef | undefined;
-  /** Fires when the worker shuts down past its deadline; stop and let another worker redo the job. */
+  /**
+   * Fires at the attempt's timeout, when the worker shuts down past its deadline, and when the worker
+   * lost the job's lock or its user's exclusivity hold; stop, the job is retried or redone elsewhere.
+   */
   signal: AbortSignal;
   log: Logger;
   /** Reports progress (0..100), shown in Bull Board. */
