@@ -64,6 +64,8 @@ export interface Config {
   maxStalledCount: number;
   retention: { completedAgeMs: number; completedCount: number; failedAgeMs: number; intervalMs: number };
   shutdownTimeoutMs: number;
+  /** HTTP mode: how long a request past its kind's timeout stays open, waiting for Spotter's answer. */
+  timeoutGraceMs: number;
   handlers: HandlerMode;
   http: {
     host: string;
@@ -177,6 +179,12 @@ export const VARIABLES: readonly Variable[] = [
   },
   { name: 'SPOTTER_JOBS_RETENTION_INTERVAL', default: '1m', description: 'how often retention is enforced', roles: PW },
   { name: 'SPOTTER_JOBS_SHUTDOWN_TIMEOUT', default: '25s', description: 'graceful shutdown deadline', roles: PW },
+  {
+    name: 'SPOTTER_JOBS_TIMEOUT_GRACE',
+    default: '30s',
+    description: "HTTP mode: how long a request past its kind's timeout stays open, its user still held in its exclusivity group",
+    roles: W,
+  },
   { name: 'SPOTTER_URL', default: undefined, description: 'Spotter base URL: HTTP mode (users and work come from Spotter)', roles: PW },
   { name: 'SPOTTER_JOBS_SECRET', default: undefined, description: 'HMAC secret signing requests to Spotter', roles: W },
   { name: 'SPOTTER_JOBS_SECRET_PREVIOUS', default: undefined, description: 'previous secret, also signed with during rotation', roles: W },
@@ -324,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     maxStalledCount: read('SPOTTER_JOBS_MAX_STALLED', int(0, 100)),
     retention,
     shutdownTimeoutMs: read('SPOTTER_JOBS_SHUTDOWN_TIMEOUT', duration({ min: 100 })),
+    timeoutGraceMs: read('SPOTTER_JOBS_TIMEOUT_GRACE', duration()),
     handlers,
     http: {
       host: read('SPOTTER_JOBS_HTTP_HOST', nonEmpty),

@@ -60,7 +60,7 @@ async function drainVariant({ conn, url, sizes }: BenchContext, variant: Variant
   const other = variant === 'shared' ? new Redis(url, { maxRetriesPerRequest: null }) : undefined;
   const peer = other && new Exclusivity(other, p, 30_000);
   if (peer) {
-    const run = async () => (await peer.enter('playlists', 'write-back', 'nobody', 'wb'))?.();
+    const run = async () => (await peer.enter('playlists', 'write-back', 'nobody', 'wb'))?.release();
     await run();
     // Its last call may still be on the wire when the connection closes below.
     writeBack = setInterval(() => void run().catch(() => {}), 200);

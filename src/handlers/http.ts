@@ -4,6 +4,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
+import { MAX_TIMER_MS } from '../config-fields.js';
 import { InvalidJobError, isPermanent, PermanentError, RetryAfterError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { MAX_RESULT_BYTES } from '../jobs/registry.js';
@@ -63,9 +64,31 @@ export interface HttpModeOptions {
   authorization?: string;
   secrets: readonly string[];
   kinds: readonly KindConfig[];
+  /** How long a request stays open past its kind's timeout, waiting for Spotter's answer (ms; default 0). */
+  graceMs?: number;
+}
+
+/**
+ * What cuts a POST: the job's signal (shutdown deadline, lost lock) and the kind's timeout plus the
+ * grace. At the timeout itself the attempt fails and frees its slot, but the request stays open up
+ * to the grace: while Spotter may still be working, the handler has not returned, so the user stays
+ * held in its exclusivity group. (The timeout's reason is recognised by name: handlers sit below the
+ * workers and do not import them.)
+ */
+function requestSignal(signal: AbortSignal, timeoutMs: number, graceMs: number): AbortSignal {
+  const cut = new AbortController();
+  const follow = () => {
+    if ((signal.reason as Error | undefined)?.name !== 'JobTimeoutError') cut.abort(signal.reason);
+  };
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  // Each is a valid timer, their sum may not be: Node would fire a timer beyond 2^31 - 1 ms at once.
+  return AbortSignal.any([cut.signal, AbortSignal.timeout(Math.min(timeoutMs + graceMs, MAX_TIMER_MS))]);
 }
 
 export function httpHandlers(opts: HttpModeOptions): Handlers {
+  const graceMs = opts.graceMs ?? 0;
+
   /**
    * A 2xx answer: its JSON body is the result, and the jobs it chains are added. A body that cannot
    * be kept or read whole fails the job for good, as it may have asked for work that would be lost.
@@ -125,12 +148,14 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
         headers,
         body,
         redirect: 'error',
-        signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(kind.timeoutMs)]),
+        signal: requestSignal(ctx.signal, kind.timeoutMs, graceMs),
       });
     } catch (err) {
       const e = err as Error;
       const why =
-        e.name === 'TimeoutError' ? `timed out after ${kind.timeoutMs} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
+        e.name === 'TimeoutError'
+          ? `timed out after ${kind.timeoutMs} ms${graceMs > 0 ? ` and a grace of ${graceMs} ms` : ''}`
+          : ((e.cause as Error | undefined)?.message ?? e.message);
       throw new Error(`POST ${target}: ${why}`);
     }
     const { text, over } = await readCapped(res);

@@ -12,7 +12,13 @@ export async function loadHandlers(config: Config, roles: { needsUsers: boolean;
   const h = config.handlers;
   switch (h.kind) {
     case 'http':
-      return httpHandlers({ url: h.url, authorization: h.authorization, secrets: h.secrets, kinds: kindsOf(config) });
+      return httpHandlers({
+        url: h.url,
+        authorization: h.authorization,
+        secrets: h.secrets,
+        kinds: kindsOf(config),
+        graceMs: config.timeoutGraceMs,
+      });
     case 'module':
       return moduleHandlers(h.path, kindsOf(config), roles);
     case 'demo':

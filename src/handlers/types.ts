@@ -25,7 +25,10 @@ export interface HandlerContext {
   parent: ParentRef | undefined;
   /** How deep in a chain this job is: 0 unless another job added it, then one more than that job. */
   depth: number;
-  /** Fires when the worker shuts down past its deadline; stop and let another worker redo the job. */
+  /**
+   * Fires at the attempt's timeout, when the worker shuts down past its deadline, and when the worker
+   * lost the job's lock or its user's exclusivity hold; stop, the job is retried or redone elsewhere.
+   */
   signal: AbortSignal;
   log: Logger;
   /** Reports progress (0..100), shown in Bull Board. */

@@ -14,7 +14,9 @@ import { UserHistory } from '../services/user-history.js';
 import { telemetryOption } from '../tracing.js';
 import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
-import { makeProcessor, type Overdue, type RetryDelay, type RunHandlerDeps } from './run-handler.js';
+import type { RetryDelay } from './fail-attempt.js';
+import { LockLostError } from './hold.js';
+import { makeProcessor, type Overdue, type RunHandlerDeps } from './run-handler.js';
 import { TickOutcomes } from './tick-outcomes.js';
 
 export interface ConsumerDeps {
@@ -40,6 +42,7 @@ export class Consumers {
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
   private readonly overdueJobs = new Map<string, Overdue>();
+  private readonly lostLocks = new Set<string>();
   private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
@@ -79,6 +82,7 @@ export class Consumers {
           running: this.running,
           overdue: this.overdueJobs,
           exclusivity: this.exclusivity,
+          lostLocks: this.lostLocks,
           observe: this.deps.observe,
           slots,
         }),
@@ -97,6 +101,15 @@ export class Consumers {
           },
         },
       );
+      // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
+      // signal fires at once, and its run is not counted as completed.
+      worker.on('lockRenewalFailed', (ids: string[]) => {
+        for (const id of ids) {
+          if (!this.running.has(id)) continue;
+          this.lostLocks.add(id);
+          this.running.get(id)?.abort(new LockLostError('lost its job lock; another worker may run it'));
+        }
+      });
       worker.on('error', (err) => {
         // BullMQ could not store an outcome because another worker took the job over: this process
         // held the event loop past SPOTTER_JOBS_LOCK_DURATION (or lost Redis that long), so the run

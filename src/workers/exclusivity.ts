@@ -17,226 +17,49 @@
  * From then on every kind uses per-user keys, until a kind is alone again and takes the lane. All
  * leases last SPOTTER_JOBS_LOCK_DURATION: a worker killed mid-job frees the lane, like its users,
  * when its job lock lapses. Every decision runs inside one Lua script on Redis' clock.
+ *
+ * A job keeps its hold (key or lane place) until its handler has really returned, past its timeout
+ * too, renewed all the while. A hold whose lease could have lapsed (no renewal confirmed for a whole
+ * lease, as after a SIGSTOP or a long blocked event loop) or that Redis gives to another is lost: the
+ * run-handler aborts the handler's signal and does not count the run as completed (hold.ts).
  */
 import { randomUUID } from 'node:crypto';
 import type { RedisClient } from '../redis.js';
+import { Lane } from './exclusivity-lane.js';
+import { type Scripted, scripted } from './exclusivity-scripts.js';
+import { Hold, type Leaseholder } from './hold.js';
 
-// Shared by the scripts: Redis' clock in ms, lapsed members dropped, and whether a set holds a member
-// of a kind other than ARGV's (members are `<kind>|<process>`; kind names have no `|`).
-const PRELUDE = `local t = redis.call('time')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function live(key) redis.call('zremrangebyscore', key, '-inf', now) end
-local function foreign(key, kind)
-  local mine = kind .. '|'
-  for _, m in ipairs(redis.call('zrange', key, 0, -1)) do
-    if string.sub(m, 1, #mine) ~= mine then return true end
-  end
-  return false
-end
-local function lease(key, member, ttl)
-  redis.call('zadd', key, now + ttl, member)
-  if redis.call('pttl', key) < ttl then redis.call('pexpire', key, ttl) end
-end
-`;
+export type { Hold } from './hold.js';
 
-// KEYS: lane, active. ARGV: kind, member, ttl, lane jobs running here (count).
-// Returns 1 when this process may start lane jobs, 0 when it must use per-user keys.
-const RENEW = `${PRELUDE}
-local ttl = tonumber(ARGV[3])
-live(KEYS[1]) live(KEYS[2])
-lease(KEYS[2], ARGV[2], ttl)
-if foreign(KEYS[1], ARGV[1]) then return 0 end
-local member = redis.call('zscore', KEYS[1], ARGV[2])
-if foreign(KEYS[2], ARGV[1]) then
-  -- Another kind wants the group: no new lane jobs; stay in the lane only while ours still run.
-  if member and tonumber(ARGV[4]) > 0 then lease(KEYS[1], ARGV[2], ttl) end
-  return 0
-end
-lease(KEYS[1], ARGV[2], ttl)
-return 1`;
-
-// KEYS: lane, active. ARGV: member, and 1 to leave the active set too (the process is idle).
-const LEAVE = `redis.call('zrem', KEYS[1], ARGV[1])
-if ARGV[2] == '1' then redis.call('zrem', KEYS[2], ARGV[1]) end
-return 0`;
-
-// KEYS: lane, active, then the user keys. ARGV: kind, member, ttl, then one job id per user key.
-// Registers the process as active, refuses all while another kind holds the lane, and takes each
-// user key when free or already ours (the same job re-run after its worker died); a key twice in
-// one call goes to the first.
-const ACQUIRE = `${PRELUDE}
-local ttl = tonumber(ARGV[3])
-live(KEYS[1]) live(KEYS[2])
-lease(KEYS[2], ARGV[2], ttl)
-local out = {}
-local blocked = foreign(KEYS[1], ARGV[1])
-for i = 3, #KEYS do
-  local id = ARGV[i + 1]
-  local v = redis.call('get', KEYS[i])
-  if not blocked and (v == false or v == id) then redis.call('set', KEYS[i], id, 'PX', ttl) out[i - 2] = 1 else out[i - 2] = 0 end
-end
-return out`;
-
-const EXTEND = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end return 0`;
-
-// ARGV: one job id per key; a key is deleted only while that job still holds it.
-const RELEASE = `local n = 0
-for i, key in ipairs(KEYS) do
-  if redis.call('get', key) == ARGV[i] then n = n + redis.call('del', key) end
-end
-return n`;
-
-type Scripted = RedisClient & {
-  sjLaneRenew(lane: string, active: string, kind: string, member: string, ttl: string, running: string): Promise<number>;
-  sjLaneLeave(lane: string, active: string, member: string, idle: string): Promise<number>;
-  sjAcquire(numKeys: number, ...args: string[]): Promise<number[]>;
-  sjExtend(key: string, jobId: string, ttl: string): Promise<number>;
-  sjRelease(numKeys: number, ...args: string[]): Promise<number>;
-};
-
-/** The scripts as commands of the connection, so each call sends a SHA, not the script. */
-function scripted(conn: RedisClient): Scripted {
-  const c = conn as Scripted;
-  if (typeof c.sjAcquire !== 'function') {
-    conn.defineCommand('sjLaneRenew', { numberOfKeys: 2, lua: RENEW });
-    conn.defineCommand('sjLaneLeave', { numberOfKeys: 2, lua: LEAVE });
-    // No numberOfKeys: the key count is the first argument of each call.
-    conn.defineCommand('sjAcquire', { lua: ACQUIRE });
-    conn.defineCommand('sjExtend', { numberOfKeys: 1, lua: EXTEND });
-    conn.defineCommand('sjRelease', { lua: RELEASE });
-  }
-  return c;
-}
-
-export type Release = () => Promise<void>;
-
-interface Asking {
-  key: string;
-  jobId: string;
-  resolve: (taken: boolean) => void;
-  reject: (err: unknown) => void;
-}
-
-/** How long after its last job a process stays active in a group before it leaves it. */
-const IDLE_MS = 1000;
-
-/** One kind of one group, in this process: its lane lease and the acquires gathered this turn. */
-class Lane {
-  readonly member: string;
-  readonly laneKey: string;
-  readonly activeKey: string;
-  /** Lane jobs running here. */
-  running = 0;
-  /** Jobs running here on per-user keys: the process stays active in the group while any runs. */
-  locked = 0;
-  /** Jobs of this kind that ran or asked here lately; the process is active in the group until idle. */
-  lastUse = 0;
-  /** Lane jobs may start until then (local clock): half a lease after the renewal was sent. */
-  grantedUntil = 0;
-  asking: Asking[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private renewing = false;
-  private inLane = false;
+/** A user key this process holds for one run; renewed with the others by one timer. */
+class KeyLease implements Leaseholder {
+  readonly hold: Hold;
 
   constructor(
-    private readonly conn: Scripted,
-    base: string,
-    readonly kind: string,
-    processId: string,
-    private readonly ttlMs: number,
-    private readonly onChange: (kind: string, lane: boolean) => void,
+    private readonly owner: Exclusivity,
+    readonly lane: Lane,
+    readonly key: string,
+    readonly token: string,
+    public confirmedAt: number,
+    ttlMs: number,
   ) {
-    this.member = `${kind}|${processId}`;
-    this.laneKey = `${base}:lane`;
-    this.activeKey = `${base}:active`;
+    this.hold = new Hold(this, ttlMs);
   }
 
-  /** Called for every job of the kind: keeps the process active and the renewals going. */
-  touch(): void {
-    this.lastUse = Date.now();
-    if (!this.timer) {
-      this.timer = setInterval(() => this.renew(), Math.max(20, Math.min(100, Math.floor(this.ttlMs / 10))));
-      this.timer.unref();
-      this.renew();
-    }
-  }
-
-  /** A lane job may start now. */
-  open(): boolean {
-    return Date.now() < this.grantedUntil;
-  }
-
-  /** A lane job ended; the last one out of a closed lane leaves it at once, so the other kind need not wait. */
-  ended(): void {
-    this.running--;
-    this.lastUse = Date.now();
-    if (this.running === 0 && !this.open()) this.renew();
-  }
-
-  /** One lane call at a time, so a leave can never overtake a renewal. */
-  renew(): void {
-    if (this.renewing) return;
-    const idle = this.running === 0 && this.locked === 0 && Date.now() - this.lastUse > IDLE_MS;
-    if (idle || (!this.open() && this.running === 0 && this.inLane)) {
-      // Leaving: no lane job may start from here on, whatever the answer.
-      const was = this.inLane;
-      this.grantedUntil = 0;
-      this.renewing = true;
-      this.inLane = false;
-      this.conn
-        .sjLaneLeave(this.laneKey, this.activeKey, this.member, idle ? '1' : '0')
-        .catch(() => {})
-        .finally(() => {
-          this.renewing = false;
-        });
-      if (idle) this.stop();
-      if (was) this.onChange(this.kind, false);
-      return;
-    }
-    const sent = Date.now();
-    this.renewing = true;
-    this.conn.sjLaneRenew(this.laneKey, this.activeKey, this.kind, this.member, String(this.ttlMs), String(this.running)).then(
-      (granted) => {
-        this.renewing = false;
-        const was = this.open();
-        if (granted === 1) {
-          this.inLane = true;
-          this.grantedUntil = sent + this.ttlMs / 2;
-        } else {
-          this.grantedUntil = 0;
-          // Still listed while lane jobs run here; out as soon as they are done.
-          if (this.running === 0 && this.inLane) this.renew();
-        }
-        if (was !== this.open()) this.onChange(this.kind, this.open());
-      },
-      () => {
-        this.renewing = false;
-        this.grantedUntil = 0;
-      },
-    );
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
-  }
-
-  /** Out of the lane and the active set for good (shutdown); errors are left to the leases. */
-  leave(): Promise<unknown> {
-    this.grantedUntil = 0;
-    this.inLane = false;
-    return this.conn.sjLaneLeave(this.laneKey, this.activeKey, this.member, '1').catch(() => {});
+  free(): Promise<void> {
+    return this.owner.free(this);
   }
 }
 
 export class Exclusivity {
   private readonly conn: Scripted;
   private readonly processId = randomUUID().slice(0, 8);
+  private runs = 0;
   private readonly lanes = new Map<string, Lane>();
-  /** Per-user keys this process holds, with the job holding each; renewed together by one timer. */
-  private readonly held = new Map<string, string>();
+  /** Per-user keys this process holds and still renews, one per run. */
+  private readonly held = new Set<KeyLease>();
   private timer: NodeJS.Timeout | undefined;
-  private releasing: { key: string; jobId: string; done: (err?: unknown) => void }[] = [];
+  private releasing: { key: string; token: string; done: (err?: unknown) => void }[] = [];
   private scheduled = false;
 
   constructor(
@@ -273,42 +96,44 @@ export class Exclusivity {
   }
 
   /**
-   * Lets a job of `kind` for `userId` run; resolves with its release, or undefined when it must wait
+   * Lets a job of `kind` for `userId` run; resolves with its hold, or undefined when it must wait
    * (another job of the group holds the user, or another kind holds the lane). In the lane this
-   * answers without asking Redis.
+   * answers without asking Redis. The hold is the job's until its release, whatever the handler's
+   * timeout: release it once the handler has returned.
    */
-  enter(group: string, kind: string, userId: string, jobId: string): Release | Promise<Release | undefined> {
+  enter(group: string, kind: string, userId: string, jobId: string): Hold | Promise<Hold | undefined> {
     const lane = this.lane(group, kind);
     lane.touch();
-    if (lane.open()) {
-      lane.running++;
-      return () => {
-        lane.ended();
-        return Promise.resolve();
-      };
-    }
+    if (lane.open()) return lane.enter();
     return this.acquire(lane, group, userId, jobId);
   }
 
-  private async acquire(lane: Lane, group: string, userId: string, jobId: string): Promise<Release | undefined> {
+  private async acquire(lane: Lane, group: string, userId: string, jobId: string): Promise<Hold | undefined> {
     const key = this.key(group, userId);
+    // Unique per run: a retry of the same job waits for an attempt of its own that still runs.
+    const token = `${jobId}#${this.processId}.${++this.runs}`;
+    const sent = Date.now();
     const taken = await new Promise<boolean>((resolve, reject) => {
-      lane.asking.push({ key, jobId, resolve, reject });
+      lane.asking.push({ key, token, resolve, reject });
       this.schedule();
     });
     if (!taken) return undefined;
-    this.held.set(key, jobId);
+    const lease = new KeyLease(this, lane, key, token, sent, this.ttlMs);
+    this.held.add(lease);
     lane.locked++;
     this.timer ??= this.renewals();
-    return () => {
-      this.held.delete(key);
-      lane.locked--;
-      lane.touch();
-      return new Promise<void>((resolve, reject) => {
-        this.releasing.push({ key, jobId, done: (err) => (err ? reject(err) : resolve()) });
-        this.schedule();
-      });
-    };
+    return lease.hold;
+  }
+
+  /** A keyed run ended: its key is deleted (only while still its own), batched with the others. */
+  free(lease: KeyLease): Promise<void> {
+    this.held.delete(lease);
+    lease.lane.locked--;
+    lease.lane.touch();
+    return new Promise<void>((resolve, reject) => {
+      this.releasing.push({ key: lease.key, token: lease.token, done: (err) => (err ? reject(err) : resolve()) });
+      this.schedule();
+    });
   }
 
   // Acquires and releases asked for within one turn of the event loop go to Redis as one call each
@@ -325,7 +150,7 @@ export class Exclusivity {
     const releasing = this.releasing;
     this.releasing = [];
     if (releasing.length > 0) {
-      this.conn.sjRelease(releasing.length, ...releasing.map((r) => r.key), ...releasing.map((r) => r.jobId)).then(
+      this.conn.sjRelease(releasing.length, ...releasing.map((r) => r.key), ...releasing.map((r) => r.token)).then(
         () => {
           for (const r of releasing) r.done();
         },
@@ -347,7 +172,7 @@ export class Exclusivity {
           lane.kind,
           lane.member,
           String(this.ttlMs),
-          ...asking.map((a) => a.jobId),
+          ...asking.map((a) => a.token),
         )
         .then(
           (taken) => {
@@ -360,15 +185,39 @@ export class Exclusivity {
     }
   }
 
+  /**
+   * Keys are extended every third of a lease; in between, a short tick checks them on the local
+   * clock, so that a process waking from a pause longer than the lease aborts its handlers before
+   * their own timers run on.
+   */
   private renewals(): NodeJS.Timeout {
+    const every = Math.max(100, Math.floor(this.ttlMs / 3));
+    let last = 0;
     const t = setInterval(
       () => {
-        if (this.held.size === 0) return;
-        const p = this.conn.pipeline() as unknown as { sjExtend(k: string, j: string, ttl: string): void; exec(): Promise<unknown> };
-        for (const [key, jobId] of this.held) p.sjExtend(key, jobId, String(this.ttlMs));
-        p.exec().catch(() => {});
+        const now = Date.now();
+        for (const lease of this.held) if (lease.hold.check()) this.held.delete(lease);
+        if (this.held.size === 0 || now - last < every) return;
+        last = now;
+        const leases = [...this.held];
+        const p = this.conn.pipeline() as unknown as {
+          sjExtend(k: string, token: string, ttl: string): void;
+          exec(): Promise<Array<[Error | null, unknown]> | null>;
+        };
+        for (const lease of leases) p.sjExtend(lease.key, lease.token, String(this.ttlMs));
+        p.exec().then(
+          (results) => {
+            for (const [i, lease] of leases.entries()) {
+              const [err, extended] = results?.[i] ?? [null, undefined];
+              if (err || extended === undefined) continue;
+              if (extended === 1) lease.confirmedAt = Math.max(lease.confirmedAt, now);
+              else if (this.held.delete(lease)) lease.hold.lose('its user key lapsed or was taken by another run');
+            }
+          },
+          () => {},
+        );
       },
-      Math.max(100, Math.floor(this.ttlMs / 3)),
+      Math.max(20, Math.min(100, Math.floor(this.ttlMs / 10))),
     );
     t.unref();
     return t;
@@ -377,7 +226,8 @@ export class Exclusivity {
   /**
    * At shutdown, once the workers are closed: leaves every lane no job of this process still runs in,
    * so another kind of the group need not wait for the lease to lapse after a restart. Lanes with
-   * jobs still running (abandoned past the deadline), like held user keys, lapse with the job locks.
+   * jobs still running (abandoned past the deadline, or overdue), like held user keys, lapse with the
+   * job locks.
    */
   async close(): Promise<void> {
     clearInterval(this.timer);

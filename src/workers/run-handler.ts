@@ -3,24 +3,20 @@
  * its kind's scope (`(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)`), validates the data, and lets
  * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
  */
-import { DelayedError, type Job, type Processor, UnrecoverableError } from 'bullmq';
+import type { Job, Processor } from 'bullmq';
 import { formatDuration } from '../duration.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
-import { describeThrown, InvalidJobError, PermanentError } from '../jobs/errors.js';
+import { InvalidJobError, PermanentError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
-import { decide } from '../jobs/outcome.js';
-import { type Queues, queueKey } from '../jobs/queues.js';
+import type { Queues } from '../jobs/queues.js';
 import { type JobData, jobDataSchema, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
-import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../tracing.js';
 import type { Exclusivity } from './exclusivity.js';
-
-/** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
-export interface RetryDelay {
-  retryDelayMs?: number;
-}
+import { failAttempt, scopeOf } from './fail-attempt.js';
+import { enterGroup, releaseWhenReturned } from './group-entry.js';
+import { Hold, LockLostError } from './hold.js';
 
 export interface RunHandlerDeps {
   kind: KindConfig;
@@ -41,12 +37,11 @@ export interface RunHandlerDeps {
   overdue: Map<string, Overdue>;
   /** Per-user exclusivity groups; needed when the kind has one. */
   exclusivity?: Exclusivity;
+  /** Running jobs whose BullMQ lock could not be renewed, reported by the consumer: aborted, never completed. */
+  lostLocks?: Set<string>;
   /** This queue's slots in use, for the concurrency-in-use metric. */
   slots?: { busy: number };
 }
-
-/** How long a job waits before it looks again at a user its group is busy with. */
-const EXCLUSIVE_RETRY_MS = 250;
 
 export interface Overdue {
   queue: string;
@@ -103,6 +98,8 @@ class JobContext implements HandlerContext {
   readonly parent: ParentRef | undefined;
   controller: AbortController | undefined;
   timedOut: JobTimeoutError | undefined;
+  /** Set when the worker lost the job's lock or its exclusivity hold: the run must stop and not complete. */
+  lost: LockLostError | undefined;
   private child: Logger | undefined;
 
   constructor(
@@ -122,13 +119,25 @@ class JobContext implements HandlerContext {
   get signal(): AbortSignal {
     if (!this.controller) {
       this.controller = new AbortController();
-      if (this.timedOut) this.controller.abort(this.timedOut);
+      const ended = this.timedOut ?? this.lostReason();
+      if (ended) this.controller.abort(ended);
       else {
         if (this.deps.leaving()) this.controller.abort(new Error('shutdown deadline reached'));
         this.deps.running.set(this.jobId, this.controller);
       }
     }
     return this.controller.signal;
+  }
+
+  /** Why the run must stop and not complete: the worker lost the job's lock or the user's hold. */
+  lostReason(): LockLostError | undefined {
+    if (!this.lost && this.deps.lostLocks?.has(this.jobId)) this.lost = new LockLostError('lost its job lock; another worker may run it');
+    return this.lost;
+  }
+
+  lose(err: LockLostError): void {
+    this.lost ??= err;
+    this.controller?.abort(err);
   }
 
   get log(): Logger {
@@ -161,46 +170,6 @@ class JobContext implements HandlerContext {
       });
     };
   }
-}
-
-/** The fields every log line about this attempt carries; built only for a line that is written. */
-function scopeOf(kind: KindConfig, job: Job, attempt: number): Record<string, unknown> {
-  const d = job.data as { userId?: unknown; id?: unknown } | undefined;
-  const who = typeof d?.userId === 'string' ? { userId: d.userId } : typeof d?.id === 'string' ? { itemId: d.id } : {};
-  return { queue: kind.queue, ...(kind.title ? { title: kind.title } : {}), jobId: job.id, ...who, attempt };
-}
-
-/**
- * A failed attempt: `decide()` says retry or dead-letter; this logs it, counts it and throws what
- * makes BullMQ do that (an UnrecoverableError for a dead letter, the error with its delay otherwise).
- */
-async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: number, started: number, err: unknown): Promise<never> {
-  const { kind, log, queues } = deps;
-  const outcome = decide(err, { ...kind, attempt, maxAttempts: job.opts.attempts ?? 1 });
-  const message = outcome.kind === 'retry' && outcome.reason ? outcome.reason : describeThrown(err);
-  activeSpan()?.setAttributes({
-    'spotter.outcome': outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry',
-    'spotter.error': message,
-  });
-  const seconds = (Date.now() - started) / 1000;
-  deps.observe?.(kind.queue, outcome.kind === 'dead-letter' ? 'dead_letter' : 'retry', seconds);
-  const scope = scopeOf(kind, job, attempt);
-  if (outcome.kind === 'dead-letter') {
-    log.error({ ...scope, durationMs: Date.now() - started, reason: outcome.reason }, 'job failed for good; dead-lettering');
-    const final = new UnrecoverableError(outcome.reason);
-    if (err instanceof Error && err.stack) final.stack = `${outcome.reason}\n${err.stack.split('\n').slice(1).join('\n')}`;
-    throw final;
-  }
-  log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
-  // BullMQ overwrites processedOn on every attempt; keep the first one's start for the dead letter.
-  // Only on a failed first attempt, so a job that succeeds costs nothing more.
-  if (attempt === 1)
-    await queues.conn
-      .hset(queueKey(queues.settings.prefix, kind.queue, String(job.id)), FIRST_ATTEMPT_FIELD, String(started))
-      .catch(() => {});
-  const e = (err instanceof Error && message === describeThrown(err) ? err : new Error(message)) as Error & RetryDelay;
-  e.retryDelayMs = outcome.delayMs;
-  throw e;
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
@@ -237,19 +206,11 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       ...(tick ? { 'spotter.tick_id': tick } : {}),
     });
     const ctx = new JobContext(deps, job, jobId, attempt, data);
-    let release: (() => Promise<void>) | undefined;
+    let hold: Hold | undefined;
     if (group && 'userId' in data) {
-      // In the group's lane (the kind alone in it) this is synchronous: no Redis call per job.
-      const entered = deps.exclusivity?.enter(group, kind.name, (data as { userId: string }).userId, jobId);
-      release = typeof entered === 'function' ? entered : await entered;
-      if (!release) {
-        // Another job of the group runs for this user: wait, without using an attempt.
-        if (log.isLevelEnabled('debug'))
-          log.debug({ ...scopeOf(kind, job, attempt), group }, 'user busy in its exclusivity group; waiting');
-        span?.setAttributes({ 'spotter.outcome': 'waiting', 'spotter.exclusive': group });
-        await job.moveToDelayed(Date.now() + EXCLUSIVE_RETRY_MS + Math.floor(Math.random() * EXCLUSIVE_RETRY_MS), token);
-        throw new DelayedError();
-      }
+      const entered = enterGroup(deps, job, group, (data as { userId: string }).userId, token, span);
+      hold = entered instanceof Hold ? entered : await entered;
+      hold.runner = ctx;
     }
     if (log.isLevelEnabled('debug')) log.debug(scopeOf(kind, job, attempt), 'job started');
     deps.running.set(jobId, undefined);
@@ -269,6 +230,10 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
           pending.then(resolve, reject);
         }),
       );
+      // Checked after the attempt: a run whose worker lost the job's lock or the user's hold
+      // meanwhile is not counted as completed (BullMQ's stalled handling runs the job again).
+      const lost = ctx.lostReason() ?? hold?.check();
+      if (lost) throw lost;
       span?.setAttribute('spotter.outcome', 'completed');
       return result;
     } catch (err) {
@@ -289,11 +254,8 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
       }
       return failAttempt(deps, job, attempt, started, err);
     } finally {
-      // Not awaited: sent on the same connection ahead of BullMQ's own completion, so it costs the
-      // job no round trip; the key lapses with the job lock if it is lost.
-      release?.().catch((err: Error) =>
-        log.warn({ ...scopeOf(kind, job, attempt), err: err.message }, 'could not release the exclusivity key; it lapses'),
-      );
+      if (hold) releaseWhenReturned(deps, job, attempt, hold, pending);
+      deps.lostLocks?.delete(jobId);
       clearTimeout(timer);
       if (deps.slots) deps.slots.busy--;
       if (!deps.leaving() && deps.running.get(jobId) === ctx.controller) deps.running.delete(jobId);
