@@ -10,6 +10,7 @@ import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
 import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
+import { describeListing } from '../schedules/tick-record.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { table, when } from './print.js';
 
@@ -64,7 +65,7 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
         'next run': when(x.nextRun),
         'last run': when(x.lastRun?.startedAt),
         result: x.lastRun
-          ? `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors} in ${formatDuration(x.lastRun.durationMs)}`
+          ? `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors}${x.lastRun.duplicates ? ` duplicates=${x.lastRun.duplicates}` : ''} in ${formatDuration(x.lastRun.durationMs)}${x.lastRun.listing ? `; ${describeListing(x.lastRun)}` : ''}`
           : '-',
       })),
     ),

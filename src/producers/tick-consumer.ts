@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
-import { recordTick, type TickResult } from '../schedules/tick-record.js';
+import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
 import { activeSpan, telemetryOption } from '../tracing.js';
 import { type FanOutProgress, fanOut } from './fan-out.js';
 
@@ -47,7 +47,9 @@ export class TickConsumer {
       connection: conn,
       prefix: config.prefix,
       // A windowed tick pages as its jobs drain, which can take a whole interval; room for every
-      // schedule's tick and the next one that supersedes it, so no schedule waits for another.
+      // schedule's tick and the next one that supersedes it, so no schedule waits for another. A
+      // superseded tick lets go of its slot within half a second whatever it waits for (fan-out.ts),
+      // and a listing that never ends fails its tick (listing-limits.ts): a schedule holds at most two.
       concurrency: Math.max(3, 2 * scheduledKinds(config).length + 1),
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
@@ -92,7 +94,9 @@ export class TickConsumer {
       await recordTick(conn, config.prefix, r);
       return r;
     };
-    const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
+    const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0, duplicates: 0 };
+    // What the fan-out added so far: a tick that fails on a later page records the pages before it.
+    let sofar = nothing;
     try {
       // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
       if (!kind || kind.scope === 'item')
@@ -114,17 +118,19 @@ export class TickConsumer {
           ? await fanOut(
               this.deps,
               { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) },
-              (progress) => job.updateProgress(progress),
+              (progress) => {
+                sofar = progress;
+                return job.updateProgress(progress);
+              },
               signal,
             )
           : await this.runGlobal(kind, tickId, scheduledFor);
       const { superseded, ...progress } = p;
       const result = await finish(superseded ? 'superseded' : 'ok', progress);
+      const counts = { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, duplicates: p.duplicates };
       tlog.info(
-        { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, durationMs: result.durationMs },
-        superseded
-          ? `tick ${schedule} superseded: a newer tick started while it paged; it covers the users this one did not reach`
-          : `tick ${schedule} finished`,
+        { ...counts, listing: p.listing, durationMs: result.durationMs },
+        superseded ? `tick ${schedule} superseded: ${describeListing(p)}` : `tick ${schedule} finished`,
       );
       await this.logNextRun(schedule, tlog);
       return result;
@@ -137,7 +143,7 @@ export class TickConsumer {
         throw new DelayedError();
       }
       const message = (err as Error).message;
-      await finish('failed', { ...nothing, errors: 1 }, message).catch(() => {});
+      await finish('failed', sofar, message).catch(() => {});
       tlog.error({ err: message }, `tick ${schedule} failed`);
       throw err;
     }
@@ -146,7 +152,7 @@ export class TickConsumer {
   /** A global kind's tick is its one job; the id is the tick's, so a tick redone adds it once. */
   private async runGlobal(kind: KindConfig, tickId: string, scheduledFor: number): Promise<FanOutProgress> {
     await addJob(this.deps.queues, { kind, subject: undefined, jobId: globalJobId(tickId), scheduledFor, tick: tickId });
-    return { users: 0, added: 1, coalesced: 0, errors: 0 };
+    return { users: 0, added: 1, coalesced: 0, errors: 0, duplicates: 0 };
   }
 
   private async logNextRun(schedule: string, tlog: Logger): Promise<void> {
