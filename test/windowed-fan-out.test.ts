@@ -14,7 +14,7 @@ import { userPages } from '../src/handlers/user-pages.js';
 import type { KindConfig } from '../src/jobs/kinds.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { windowFor } from '../src/producers/tick-consumer.js';
-import { tickHistory } from '../src/schedules/tick-record.js';
+import { type TickResult, tickHistory } from '../src/schedules/tick-record.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { configError } from './helpers/config-error.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -227,7 +227,9 @@ describe('windowed ticks across producers', () => {
     s.start(['worker', '--queues', 'sync']);
     const producer = s.start(['producer']);
     const board = await producer.waitForLog((l) => /^board at /.test(l.msg), 'the producer serving');
-    await producer.waitForLog((l) => /^tick sync superseded/.test(l.msg), 'a superseded tick', 30_000);
+    const line = await producer.waitForLog((l) => /^tick sync superseded/.test(l.msg), 'a superseded tick', 30_000);
+    // It says how far it got and which tick goes on from there.
+    expect(line.msg).toMatch(/^tick sync superseded: reached \d+ (of 600 )?\(from \d+(, wrapped round)?\); tick \S+ took over there$/);
     const metrics = await (await fetch(`${String(board.url)}/metrics`)).text();
     expect(metrics).toMatch(/spotter_jobs_ticks_total\{schedule="sync",result="superseded"\} [1-9]/);
     const history = await tickHistory(s.conn, s.prefix, 'sync');
@@ -236,5 +238,9 @@ describe('windowed ticks across producers', () => {
     const status = await runCli(['status', '--json'], s.env);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain('superseded');
+    const last = (JSON.parse(status.stdout) as { schedules: Array<{ name: string; lastRun: TickResult | null }> }).schedules.find(
+      (k) => k.name === 'sync',
+    )?.lastRun;
+    expect(last?.listing?.reached).toEqual(expect.any(Number));
   }, 60_000);
 });
