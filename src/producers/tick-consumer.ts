@@ -66,7 +66,7 @@ export class TickConsumer {
   async process(job: Job, jobSignal?: AbortSignal, token?: string): Promise<TickResult> {
     // Shutdown stops a tick between two pages, and hands it on (below).
     const signal = jobSignal ? AbortSignal.any([jobSignal, this.stopping.signal]) : this.stopping.signal;
-    const { config, conn, log } = this.deps;
+    const { config, log } = this.deps;
     const data = job.data as TickJobData;
     const kind = kindByName(config, String(data?.schedule));
     const schedule = kind?.name ?? String(data?.schedule).slice(0, 100);
@@ -80,20 +80,7 @@ export class TickConsumer {
     const span = activeSpan();
     span?.updateName(`tick ${schedule}`);
     span?.setAttributes({ 'spotter.schedule': schedule, 'spotter.tick_id': tickId, 'spotter.manual': base.manual });
-    /** Records how the tick ended: one shape for every outcome. */
-    const finish = async (result: TickResult['result'], p: FanOutProgress, error?: string): Promise<TickResult> => {
-      const finishedAt = Date.now();
-      const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result, ...(error ? { error } : {}) };
-      this.deps.onTick?.(r);
-      span?.setAttributes({
-        'spotter.outcome': result,
-        'spotter.tick.users': p.users,
-        'spotter.tick.added': p.added,
-        'spotter.tick.coalesced': p.coalesced,
-      });
-      await recordTick(conn, config.prefix, r);
-      return r;
-    };
+    const finish = (result: TickResult['result'], p: FanOutProgress, error?: string) => this.record(base, span, result, p, error);
     const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0, duplicates: 0 };
     // What the fan-out added so far: a tick that fails on a later page records the pages before it.
     let sofar = nothing;
@@ -101,35 +88,18 @@ export class TickConsumer {
       // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
       if (!kind || kind.scope === 'item')
         throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
-      // A paused schedule keeps ticking in Redis (so resuming keeps its cadence) but does no work;
-      // a manual run (trigger) goes ahead. Both kinds of skip stay in the history only.
-      if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
-        tlog.info(`tick ${schedule} skipped: the schedule is paused`);
-        return await finish('paused', nothing);
-      }
-      const verdict =
-        !data.manual && kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
-      if (!verdict.run) {
-        tlog.warn({ reason: verdict.reason }, `missed tick ${schedule} skipped: ${verdict.reason}`);
-        return await finish('skipped', nothing, verdict.reason);
-      }
+      const skip = data.manual ? undefined : await this.skipped(kind, scheduledFor, startedAt, tlog);
+      if (skip) return await finish(skip.result, nothing, skip.reason);
       const p =
         kind.scope === 'user'
-          ? await fanOut(
-              this.deps,
-              { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) },
-              (progress) => {
-                sofar = progress;
-                return job.updateProgress(progress);
-              },
-              signal,
-            )
+          ? await this.fanOutUsers(job, kind, scheduledFor, signal, (progress) => {
+              sofar = progress;
+            })
           : await this.runGlobal(kind, tickId, scheduledFor);
       const { superseded, ...progress } = p;
-      const result = await finish(superseded ? 'superseded' : 'ok', progress);
-      const counts = { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, duplicates: p.duplicates };
+      const result = await finish(superseded ? 'superseded' : 'ok', p);
       tlog.info(
-        { ...counts, listing: p.listing, durationMs: result.durationMs },
+        { ...progress, durationMs: result.durationMs },
         superseded ? `tick ${schedule} superseded: ${describeListing(p)}` : `tick ${schedule} finished`,
       );
       await this.logNextRun(schedule, tlog);
@@ -147,6 +117,71 @@ export class TickConsumer {
       tlog.error({ err: message }, `tick ${schedule} failed`);
       throw err;
     }
+  }
+
+  /**
+   * Why a scheduled tick does no work, if it does none. A paused schedule keeps ticking in Redis (so
+   * resuming keeps its cadence); a missed tick may be dropped by its catch-up policy. A manual run
+   * (trigger) always goes ahead. Both kinds of skip stay in the history only.
+   */
+  private async skipped(
+    kind: KindConfig,
+    scheduledFor: number,
+    startedAt: number,
+    tlog: Logger,
+  ): Promise<{ result: 'paused' | 'skipped'; reason?: string } | undefined> {
+    const { config, conn } = this.deps;
+    if (await isPaused(conn, config.prefix, kind.name)) {
+      tlog.info(`tick ${kind.name} skipped: the schedule is paused`);
+      return { result: 'paused' };
+    }
+    const verdict = kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
+    if (verdict.run) return undefined;
+    tlog.warn({ reason: verdict.reason }, `missed tick ${kind.name} skipped: ${verdict.reason}`);
+    return { result: 'skipped', reason: verdict.reason };
+  }
+
+  /** Records how the tick ended: one shape for every outcome. */
+  private async record(
+    base: Pick<TickResult, 'schedule' | 'tickId' | 'manual' | 'scheduledFor' | 'startedAt'>,
+    span: ReturnType<typeof activeSpan>,
+    result: TickResult['result'],
+    p: FanOutProgress,
+    error?: string,
+  ): Promise<TickResult> {
+    const finishedAt = Date.now();
+    const { superseded: _, ...counts } = p;
+    const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - base.startedAt, ...counts, result, ...(error ? { error } : {}) };
+    this.deps.onTick?.(r);
+    span?.setAttributes({
+      'spotter.outcome': result,
+      'spotter.tick.users': p.users,
+      'spotter.tick.added': p.added,
+      'spotter.tick.coalesced': p.coalesced,
+    });
+    await recordTick(this.deps.conn, this.deps.config.prefix, r);
+    return r;
+  }
+
+  /** A user kind's tick: its fan-out, its progress shown on the tick job and told to `seen`. */
+  private fanOutUsers(
+    job: Job,
+    kind: KindConfig,
+    scheduledFor: number,
+    signal: AbortSignal,
+    seen: (p: FanOutProgress) => void,
+  ): Promise<FanOutProgress> {
+    const { config } = this.deps;
+    const tick = { kind, tickId: String(job.id), scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) };
+    return fanOut(
+      this.deps,
+      tick,
+      (p) => {
+        seen(p);
+        return job.updateProgress(p);
+      },
+      signal,
+    );
   }
 
   /** A global kind's tick is its one job; the id is the tick's, so a tick redone adds it once. */
