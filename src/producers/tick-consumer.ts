@@ -49,7 +49,8 @@ export class TickConsumer {
       // A windowed tick pages as its jobs drain, which can take a whole interval; room for every
       // schedule's tick and the next one that supersedes it, so no schedule waits for another. A
       // superseded tick lets go of its slot within half a second whatever it waits for (fan-out.ts),
-      // and a listing that never ends fails its tick (listing-limits.ts): a schedule holds at most two.
+      // and a listing that never ends fails its tick (listing-limits.ts): a schedule holds one slot,
+      // plus each tick it superseded for that half second.
       concurrency: Math.max(3, 2 * scheduledKinds(config).length + 1),
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
