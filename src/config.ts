@@ -57,6 +57,8 @@ export interface Config {
   fanoutPage: number;
   /** Jobs a tick keeps waiting at most while it pages; `auto` derives it from the kind (windowFor). */
   fanoutWindow: number | 'auto';
+  /** What ends a user listing that would never end (a tick that hits one fails with the reason). */
+  fanoutLimits: { emptyPages: number; deadlineMs: number };
   /** Default first retry delay; each kind may override it. */
   backoffMs: number;
   lockDurationMs: number;
@@ -127,6 +129,18 @@ export const VARIABLES: readonly Variable[] = [
     default: 'auto',
     description:
       "at most this many of a queue's jobs wait while a tick pages (auto: 20 x the kind's concurrency, at least 1000; 0: all at once)",
+    roles: P,
+  },
+  {
+    name: 'SPOTTER_JOBS_FANOUT_EMPTY_PAGES',
+    default: '50',
+    description: 'a tick fails after this many empty pages in a row from a user listing that still names a next cursor',
+    roles: P,
+  },
+  {
+    name: 'SPOTTER_JOBS_FANOUT_DEADLINE',
+    default: '30m',
+    description: 'a tick fails after spending this long listing users and adding their jobs (waits for room in the window not counted)',
     roles: P,
   },
   ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
@@ -326,6 +340,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     kinds,
     fanoutPage: read('SPOTTER_JOBS_FANOUT_PAGE', int(1, 100_000)),
     fanoutWindow: read('SPOTTER_JOBS_FANOUT_WINDOW', fanoutWindow),
+    fanoutLimits: {
+      emptyPages: read('SPOTTER_JOBS_FANOUT_EMPTY_PAGES', int(1, 100_000)),
+      deadlineMs: read('SPOTTER_JOBS_FANOUT_DEADLINE', duration({ min: 1000 })),
+    },
     backoffMs,
     lockDurationMs: read('SPOTTER_JOBS_LOCK_DURATION', duration({ min: 1000 })),
     stalledIntervalMs: read('SPOTTER_JOBS_STALLED_INTERVAL', duration({ min: 500 })),

@@ -58,7 +58,14 @@ describe('fan-out', () => {
         pages.push(p.users);
       },
     );
-    expect(r).toEqual({ users: 10, added: 10, coalesced: 0, errors: 0 });
+    expect(r).toEqual({
+      users: 10,
+      added: 10,
+      coalesced: 0,
+      errors: 0,
+      duplicates: 0,
+      listing: { from: 0, reached: 10, of: 10, wrapped: false },
+    });
     expect(pages).toEqual([3, 6, 9, 10]);
     expect(await x.queues.get('sync').getWaitingCount()).toBe(10);
     // The tick is in the id, in base 36, and comes back from it; the data holds no copy of it.
@@ -167,6 +174,6 @@ describe('fan-out', () => {
         spreadMs: 0,
       },
     );
-    expect(r).toEqual({ users: 5, added: 2, coalesced: 0, errors: 3 });
+    expect(r).toMatchObject({ users: 5, added: 2, coalesced: 0, errors: 3, duplicates: 0 });
   });
 });

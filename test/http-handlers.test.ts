@@ -184,6 +184,24 @@ describe('HTTP mode: the Spotter contract', () => {
     expect(seen.map((s) => s.url)).toEqual(['/internal/jobs/users?limit=2', '/internal/jobs/users?cursor=c2&limit=2']);
   });
 
+  it('refuses a redirect of the user listing: nothing is sent to the other origin, its list is not used', async () => {
+    let elsewhere = 0;
+    const other = createServer((_req, res) => {
+      elsewhere++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"users":[{"id":"stranger"}],"nextCursor":null}');
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    try {
+      const to = `http://127.0.0.1:${(other.address() as AddressInfo).port}/list`;
+      respond = (_r, res) => res.writeHead(302, { location: to }).end();
+      const it = handlers().listUsers(10)[Symbol.asyncIterator]();
+      await expect(it.next()).rejects.toThrow(/GET \/internal\/jobs\/users: answered a redirect, which is refused/);
+      expect(elsewhere).toBe(0);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  });
+
   it('fails a user listing with an unexpected body', async () => {
     respond = (_r, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"people":[]}');
     const it = handlers().listUsers(10)[Symbol.asyncIterator]();

@@ -14,7 +14,7 @@ import { userPages } from '../src/handlers/user-pages.js';
 import type { KindConfig } from '../src/jobs/kinds.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { windowFor } from '../src/producers/tick-consumer.js';
-import { tickHistory } from '../src/schedules/tick-record.js';
+import { type TickResult, tickHistory } from '../src/schedules/tick-record.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { configError } from './helpers/config-error.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -82,7 +82,7 @@ describe('windowed fan-out', () => {
     sampling = false;
     await sampler;
     await consumers.close();
-    expect(r).toEqual({ users: 20_000, added: 20_000, coalesced: 0, errors: 0 });
+    expect(r).toMatchObject({ users: 20_000, added: 20_000, coalesced: 0, errors: 0, duplicates: 0 });
     expect(peak).toBeGreaterThan(0);
     expect(peak).toBeLessThanOrEqual(500);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
@@ -90,7 +90,7 @@ describe('windowed fan-out', () => {
     expect(await x.conn.keys(`${x.prefix}:spotter-jobs:fanout:*`)).toEqual([]);
   }, 90_000);
 
-  it('stops when a newer tick of the schedule starts; the newer one covers the rest, each user run once per tick that reached them', async () => {
+  it('stops when a newer tick of the schedule starts; the newer one goes on where it stopped and round to it, each user run once per tick that reached them', async () => {
     const x = await harness({ SPOTTER_JOBS_SYNC_EXCLUSIVE: 'none' });
     open.push(x);
     const ids = users(2000);
@@ -101,12 +101,20 @@ describe('windowed fan-out', () => {
     await waitFor('the window full', async () => (await notStarted(x, 'sync')) === 100);
     const newer = fanOut({ ...x, handlers }, { kind, tickId: 'repeat:sync:2000', scheduledFor: 2000, spreadMs: 0, window: 100 });
     const o = await older;
-    expect(o).toMatchObject({ superseded: true, users: 100, added: 100 });
+    expect(o).toMatchObject({
+      superseded: true,
+      supersededBy: 'repeat:sync:2000',
+      users: 100,
+      added: 100,
+      listing: { from: 0, reached: 100 },
+    });
     const consumers = new Consumers({ ...x, handlers }, [kind]);
     consumers.start();
     const n = await newer;
     expect(n.superseded).toBeUndefined();
     expect(n.users).toBe(2000);
+    // It began where the older one stopped, went to the end, and round to where it began.
+    expect(n.listing).toEqual({ from: 100, reached: 100, of: 2000, wrapped: true });
     expect(n.added + n.coalesced).toBe(2000);
     await waitFor('every user run', () => runs.size === 2000, { timeoutMs: 30_000 });
     await waitFor(
@@ -114,8 +122,8 @@ describe('windowed fan-out', () => {
       async () => (await notStarted(x, 'sync')) === 0 && (await x.queues.get('sync').getActiveCount()) === 0,
     );
     await consumers.close();
-    // Once per tick that reached them: the first 100 by both ticks (coalesced when the older job
-    // still waited), every other user by the newer tick only.
+    // Once per tick that reached them: the first 100 by both ticks (the newer one last, coalesced
+    // when the older job still waited), every other user by the newer tick only.
     const reachedByBoth = ids.slice(0, 100);
     for (const u of reachedByBoth) expect(runs.get(u)).toBeGreaterThanOrEqual(1);
     for (const u of reachedByBoth) expect(runs.get(u)).toBeLessThanOrEqual(2);
@@ -219,7 +227,9 @@ describe('windowed ticks across producers', () => {
     s.start(['worker', '--queues', 'sync']);
     const producer = s.start(['producer']);
     const board = await producer.waitForLog((l) => /^board at /.test(l.msg), 'the producer serving');
-    await producer.waitForLog((l) => /^tick sync superseded/.test(l.msg), 'a superseded tick', 30_000);
+    const line = await producer.waitForLog((l) => /^tick sync superseded/.test(l.msg), 'a superseded tick', 30_000);
+    // It says how far it got and which tick goes on from there.
+    expect(line.msg).toMatch(/^tick sync superseded: reached \d+ (of 600 )?\(from \d+(, wrapped round)?\); tick \S+ took over there$/);
     const metrics = await (await fetch(`${String(board.url)}/metrics`)).text();
     expect(metrics).toMatch(/spotter_jobs_ticks_total\{schedule="sync",result="superseded"\} [1-9]/);
     const history = await tickHistory(s.conn, s.prefix, 'sync');
@@ -228,5 +238,9 @@ describe('windowed ticks across producers', () => {
     const status = await runCli(['status', '--json'], s.env);
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toContain('superseded');
+    const last = (JSON.parse(status.stdout) as { schedules: Array<{ name: string; lastRun: TickResult | null }> }).schedules.find(
+      (k) => k.name === 'sync',
+    )?.lastRun;
+    expect(last?.listing?.reached).toEqual(expect.any(Number));
   }, 60_000);
 });

@@ -10,6 +10,7 @@ import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
+import { describeListing } from '../schedules/tick-record.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { table, when } from './print.js';
 import { type Out, UsageError, withCatalog, withQueues } from './session.js';
@@ -38,7 +39,7 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
         result: x.lastRun
           ? x.scope === 'global' && x.outcome
             ? describeRun(x.outcome, x.scope)
-            : `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors} in ${formatDuration(x.lastRun.durationMs)}${x.outcome ? `; ${jobsText(x.outcome)}` : ''}`
+            : `${x.lastRun.result} users=${x.lastRun.users} added=${x.lastRun.added} coalesced=${x.lastRun.coalesced} errors=${x.lastRun.errors}${x.lastRun.duplicates ? ` duplicates=${x.lastRun.duplicates}` : ''} in ${formatDuration(x.lastRun.durationMs)}${x.lastRun.listing ? `; ${describeListing(x.lastRun)}` : ''}${x.outcome ? `; ${jobsText(x.outcome)}` : ''}`
           : '-',
       })),
     ),

@@ -182,34 +182,53 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
   };
 
   async function* listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]> {
-    for await (const page of listFrom({ skip: 0 }, pageSize, signal)) yield page.users;
+    for await (const page of listFrom({ skip: 0 }, pageSize, signal)) if (page.users.length > 0) yield page.users;
   }
 
+  /** One page of the listing. Never follows a redirect: the signature and the list must come from Spotter itself. */
+  async function fetchUsers(cursor: string | undefined, pageSize: number, signal?: AbortSignal): Promise<z.infer<typeof usersPage>> {
+    const u = new URL(`${opts.url}/internal/jobs/users`);
+    if (cursor) u.searchParams.set('cursor', cursor);
+    u.searchParams.set('limit', String(pageSize));
+    const headers: Record<string, string> = {
+      accept: 'application/json',
+      'user-agent': 'spotter-jobs',
+      ...(opts.authorization ? { authorization: opts.authorization } : {}),
+    };
+    // GETs carry no body; the signature covers the path and query instead, so Spotter can still
+    // authenticate the caller.
+    if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(`${u.pathname}${u.search}`, opts.secrets);
+    const timeout = AbortSignal.timeout(USERS_TIMEOUT_MS);
+    let res: Response;
+    try {
+      res = await fetch(u, { headers, redirect: 'error', signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (err) {
+      const e = err as Error;
+      const why =
+        e.name === 'TimeoutError' ? `timed out after ${USERS_TIMEOUT_MS} ms` : ((e.cause as Error | undefined)?.message ?? e.message);
+      throw new Error(`GET ${u.pathname}: ${why === 'unexpected redirect' ? 'answered a redirect, which is refused' : why}`);
+    }
+    if (!res.ok) throw new Error(`GET ${u.pathname} answered ${res.status}`);
+    const parsed = usersPage.safeParse(await res.json());
+    if (!parsed.success) throw new Error(`GET ${u.pathname} returned an unexpected body: ${parsed.error.issues[0]?.message}`);
+    return parsed.data;
+  }
+
+  /**
+   * Pages from a position on, empty pages included, so the fan-out sees every answer and can stop a
+   * listing that never ends (listing-limits.ts).
+   */
   async function* listFrom(from: ListPosition, pageSize: number, signal?: AbortSignal): AsyncIterable<UserPage> {
-    let cursor: string | null | undefined = from.token;
+    let cursor: string | undefined = from.token;
     let skip = from.skip;
     do {
-      const u = new URL(`${opts.url}/internal/jobs/users`);
-      if (cursor) u.searchParams.set('cursor', cursor);
-      u.searchParams.set('limit', String(pageSize));
-      const headers: Record<string, string> = {
-        accept: 'application/json',
-        'user-agent': 'spotter-jobs',
-        ...(opts.authorization ? { authorization: opts.authorization } : {}),
-      };
-      // GETs carry no body; the signature covers the path and query instead, so Spotter can still
-      // authenticate the caller.
-      if (opts.secrets.length > 0) headers['x-spotter-signature'] = sign(`${u.pathname}${u.search}`, opts.secrets);
-      const timeout = AbortSignal.timeout(USERS_TIMEOUT_MS);
-      const res = await fetch(u, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
-      if (!res.ok) throw new Error(`GET ${u.pathname} answered ${res.status}`);
-      const parsed = usersPage.safeParse(await res.json());
-      if (!parsed.success) throw new Error(`GET ${u.pathname} returned an unexpected body: ${parsed.error.issues[0]?.message}`);
-      const ids = parsed.data.users.map((x) => String(x.id));
-      if (parsed.data.nextCursor && parsed.data.nextCursor === cursor) throw new Error(`GET ${u.pathname} returned the same cursor twice`);
-      cursor = parsed.data.nextCursor;
+      const page = await fetchUsers(cursor, pageSize, signal);
+      const ids = page.users.map((x) => String(x.id));
+      // The fan-out stops any cursor seen before in a tick; this catches the plainest loop for other callers.
+      if (page.nextCursor && page.nextCursor === cursor) throw new Error('GET /internal/jobs/users returned the same cursor twice');
+      cursor = page.nextCursor ?? undefined;
       skip += ids.length;
-      if (ids.length > 0) yield { users: ids, next: { skip, ...(cursor ? { token: cursor } : {}) } };
+      yield { users: ids, next: { skip, ...(cursor ? { token: cursor } : {}) } };
     } while (cursor);
   }
 

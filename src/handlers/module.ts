@@ -64,7 +64,8 @@ export async function moduleHandlers(
       const next = r.nextCursor == null || r.nextCursor === '' ? undefined : String(r.nextCursor);
       if (next !== undefined && next === cursor) throw new Error('listUsers returned the same cursor twice');
       skip += ids.length;
-      if (ids.length > 0) yield { users: ids, next: { skip, ...(next ? { token: next } : {}) } };
+      // Empty pages too: the fan-out counts them, so a listing that never ends is stopped.
+      yield { users: ids, next: { skip, ...(next ? { token: next } : {}) } };
       if (next === undefined) return;
       cursor = next;
       r = await ask({ cursor, limit: pageSize });
@@ -74,7 +75,7 @@ export async function moduleHandlers(
   return {
     mode: 'module',
     listUsers: async function* (pageSize) {
-      for await (const page of listFrom({ skip: 0 }, pageSize)) yield page.users;
+      for await (const page of listFrom({ skip: 0 }, pageSize)) if (page.users.length > 0) yield page.users;
     },
     listFrom,
     run,

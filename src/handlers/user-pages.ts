@@ -1,7 +1,7 @@
 /**
  * Resumable user listing for windowed fan-outs. A position is how many users a tick has passed, and,
  * for sources that page with a cursor (HTTP mode, a module whose listUsers takes `{ cursor, limit }`),
- * that source's cursor, so a tick resumed by another producer asks for the next page directly. Plain
+ * that source's cursor, so a tick resumed by another producer asks for the right page directly. Plain
  * iterables are listed again and skipped up to the position.
  */
 import type { Handlers } from './types.js';
@@ -9,11 +9,20 @@ import type { Handlers } from './types.js';
 export interface ListPosition {
   /** Users passed so far (invalid ids included). */
   skip: number;
-  /** The source's cursor for the next page; undefined when the source has none. */
+  /**
+   * The source's cursor of the page holding the next user; undefined for the first page and for
+   * sources without cursors.
+   */
   token?: string;
+  /**
+   * Users of that page already passed: a page longer than the fan-out window is added in parts, and
+   * a tick may stop between two of them. Absent (0) at a page boundary.
+   */
+  within?: number;
 }
 
 export interface UserPage {
+  /** May be empty: a cursor listing can answer a page with no users but a next cursor. */
   users: string[];
   /** Where the listing stands after this page. */
   next: ListPosition;
@@ -21,11 +30,11 @@ export interface UserPage {
 
 /** Pages from `from` on: the source's own cursor where it has one, otherwise re-listed and skipped. */
 export async function* userPages(handlers: Handlers, from: ListPosition, size: number, signal?: AbortSignal): AsyncIterable<UserPage> {
-  if (handlers.listFrom) {
-    yield* handlers.listFrom(from, size, signal);
-    return;
-  }
-  yield* skipTo(handlers.listUsers(size, signal), from);
+  const within = from.within ?? 0;
+  // The page holding the position starts `within` users earlier; those are dropped again.
+  const pageStart: ListPosition = { skip: from.skip - within, ...(from.token !== undefined ? { token: from.token } : {}) };
+  const pages = handlers.listFrom ? handlers.listFrom(pageStart, size, signal) : skipTo(handlers.listUsers(size, signal), pageStart);
+  yield* dropFirst(pages, within);
 }
 
 /** A listing without a cursor, skipped up to `from.skip`. */
@@ -36,5 +45,18 @@ export async function* skipTo(pages: AsyncIterable<string[]>, from: ListPosition
     passed += page.length;
     if (start >= page.length) continue;
     yield { users: start > 0 ? page.slice(start) : page, next: { skip: passed } };
+  }
+}
+
+async function* dropFirst(pages: AsyncIterable<UserPage>, n: number): AsyncIterable<UserPage> {
+  let left = n;
+  for await (const page of pages) {
+    if (left === 0) {
+      yield page;
+      continue;
+    }
+    const drop = Math.min(left, page.users.length);
+    left -= drop;
+    yield { users: page.users.slice(drop), next: page.next };
   }
 }

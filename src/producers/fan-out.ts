@@ -1,31 +1,47 @@
 /**
  * One tick → one job per user. Pages through the users, bulk-adds a page at a time with ids derived
  * from the tick and the user (so a fan-out redone after a crash adds nothing twice), coalesces users
- * whose previous job has not started, and spreads jobs over a window by a stable per-user delay.
+ * whose previous job has not started, and keeps at most a window of the queue's jobs waiting.
+ *
+ * A tick goes on where the schedule's listing stands (where the last tick stopped), runs to the end of
+ * the listing, wraps round to the start and stops where it began: at most one round per tick, and over
+ * ticks that supersede each other every user is reached once before any user is reached again.
  */
-import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config.js';
 import type { Handlers } from '../handlers/types.js';
-import { userPages } from '../handlers/user-pages.js';
+import { type ListPosition, userPages } from '../handlers/user-pages.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { jobOptions, queueKey } from '../jobs/queues.js';
-import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
 import type { Logger } from '../logger.js';
 import { tracer } from '../tracing.js';
-import { TickCursor } from './tick-cursor.js';
+import { type AddCounts, addUsers } from './add-users.js';
+import { guardPages, ListingBudget, ListingLimitError, sleep } from './listing-limits.js';
+import { TickCursor, type TickState } from './tick-cursor.js';
 
-export interface FanOutProgress {
-  users: number;
-  added: number;
-  coalesced: number;
-  errors: number;
-  /** Set when a newer tick of the schedule started while this one was paging: it stopped there. */
-  superseded?: boolean;
+export { spreadDelay } from './add-users.js';
+
+/** How far a tick got through the schedule's listing, in users passed. */
+export interface ListingProgress {
+  /** Where the tick began: where the previous tick of the schedule stopped. */
+  from: number;
+  /** Where it stopped; equal to `from` after a whole round. */
+  reached: number;
+  /** The listing's length when a tick last got to its end; absent until one did. */
+  of?: number;
+  /** True once the tick passed the end of the listing and went on from the start. */
+  wrapped: boolean;
 }
 
-/** The longest pause between two looks at a full window. */
-const ROOM_POLL_MAX_MS = 500;
+export interface FanOutProgress extends AddCounts {
+  listing?: ListingProgress;
+  /** Set when a newer tick of the schedule started while this one was paging: it stopped there. */
+  superseded?: boolean;
+  /** The newer tick that took over, going on from `listing.reached`. */
+  supersededBy?: string;
+}
+
+/** The longest pause between two looks at a full window, and between two looks at who pages. */
+const POLL_MAX_MS = 500;
 
 export interface Tick {
   kind: KindConfig;
@@ -39,53 +55,182 @@ export interface Tick {
   window?: number;
 }
 
-/** FNV-1a: a cheap, stable hash, so a user's place in the spread window is the same every tick. */
-export function spreadDelay(userId: string, spreadMs: number): number {
-  if (spreadMs <= 0) return 0;
-  let h = 0x811c9dc5;
-  for (let i = 0; i < userId.length; i++) {
-    h ^= userId.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
+type Deps = { queues: Queues; handlers: Handlers; config: Config; log: Logger };
+
+/** Stops the paging when a newer tick took over; carries who. */
+class Superseded extends Error {
+  constructor(readonly by: string) {
+    super(`superseded by tick ${by}`);
   }
-  return (h >>> 0) % spreadMs;
 }
 
 export async function fanOut(
-  deps: { queues: Queues; handlers: Handlers; config: Config; log: Logger },
+  deps: Deps,
   tick: Tick,
   onPage?: (p: FanOutProgress) => Promise<void>,
   signal?: AbortSignal,
 ): Promise<FanOutProgress> {
-  const queueName = tick.kind.queue;
-  const queue = deps.queues.get(queueName);
-  const base: JobsOptions = jobOptions(tick.kind);
-  const window = tick.window ?? 0;
-  const cursor = new TickCursor(deps.queues.conn, deps.config.prefix, tick.kind.name, tick.tickId, tick.scheduledFor);
+  const cursor = new TickCursor(deps.queues.conn, deps.config.prefix, tick.kind.name, tick.tickId, tick.scheduledFor, deps.log);
   // A tick taken over from a producer that died goes on where that one stopped.
   const saved = await cursor.load();
-  const p: FanOutProgress = saved ? { ...saved.progress } : { users: 0, added: 0, coalesced: 0, errors: 0 };
-  // A superseded tick never pages again: its cursor goes at once.
-  const supersede = async () => {
+  const claim = await cursor.claim();
+  if (!claim.ok) {
+    // A superseded tick never pages again: its cursor goes at once.
     await cursor.finish();
-    return { ...p, superseded: true };
+    const counts = saved?.progress ?? { users: 0, added: 0, coalesced: 0, errors: 0, duplicates: 0 };
+    return { ...counts, ...(saved ? { listing: listingOf(saved, undefined) } : {}), superseded: true, supersededBy: claim.by };
+  }
+  const state: TickState = saved ?? {
+    start: claim.position,
+    position: claim.position,
+    wrapped: false,
+    progress: { users: 0, added: 0, coalesced: 0, errors: 0, duplicates: 0 },
   };
-  if (!(await cursor.claim())) return supersede();
-  // With a window, pages are at most half of it, so a page fits as soon as half the window drained.
-  const pageSize = window > 0 ? Math.min(deps.config.fanoutPage, Math.max(1, Math.floor(window / 2))) : deps.config.fanoutPage;
-  let pageNo = 0;
-  for await (const page of userPages(deps.handlers, saved?.position ?? { skip: 0 }, pageSize, signal)) {
-    if (signal?.aborted) throw new Error('fan-out aborted');
-    const room = window > 0 ? await waitForRoom(window - page.users.length) : (await cursor.superseded()) ? 'superseded' : 'room';
-    if (room === 'superseded') return supersede();
-    // One span per page (tracing on): the parent of the BullMQ add whose context every job carries.
-    await tracer.startActiveSpan('fan-out page', async (span) => {
+  return new FanOutRun(deps, tick, cursor, state, claim.length, onPage, signal).run();
+}
+
+function listingOf(s: TickState, length: number | undefined, reached = s.position.skip): ListingProgress {
+  return { from: s.start.skip, reached, ...(length !== undefined ? { of: length } : {}), wrapped: s.wrapped };
+}
+
+const atStart = (p: ListPosition) => p.skip === 0 && !p.within && p.token === undefined;
+
+class FanOutRun {
+  private readonly window: number;
+  private readonly pageSize: number;
+  private readonly stop = new AbortController();
+  private readonly signal: AbortSignal;
+  private readonly budget: ListingBudget;
+  private pageNo = 0;
+  private atEnd = false;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly tick: Tick,
+    private readonly cursor: TickCursor,
+    private readonly state: TickState,
+    private length: number | undefined,
+    private readonly onPage: ((p: FanOutProgress) => Promise<void>) | undefined,
+    outer: AbortSignal | undefined,
+  ) {
+    this.window = tick.window ?? 0;
+    // With a window, pages are at most half of it, so a page fits as soon as half the window drained.
+    const { fanoutPage } = deps.config;
+    this.pageSize = this.window > 0 ? Math.min(fanoutPage, Math.max(1, Math.floor(this.window / 2))) : fanoutPage;
+    this.signal = outer ? AbortSignal.any([outer, this.stop.signal]) : this.stop.signal;
+    this.budget = new ListingBudget(deps.config.fanoutLimits.deadlineMs, (err) => this.stop.abort(err));
+  }
+
+  private get progress(): FanOutProgress {
+    // A tick that stopped at the end of the listing reached its length, though the position is back at 0.
+    const reached = this.atEnd ? this.length : undefined;
+    return { ...this.state.progress, listing: listingOf(this.state, this.length, reached) };
+  }
+
+  async run(): Promise<FanOutProgress> {
+    // A newer tick is noticed within half a second whatever this one waits for (a page that does not
+    // come, room in the window), so a schedule holds a tick slot for one tick at a time.
+    const watch = setInterval(() => {
+      this.cursor.supersededBy().then(
+        (by) => by !== undefined && this.stop.abort(new Superseded(by)),
+        () => {},
+      );
+    }, POLL_MAX_MS);
+    this.budget.run();
+    try {
+      while (!(await this.pass())) {
+        this.length = this.state.position.skip;
+        if (this.state.wrapped || atStart(this.state.start)) {
+          // A round from the start, or a listing that got shorter than where the tick began.
+          this.atEnd = true;
+          await this.advance({ skip: 0 }, [], false);
+          break;
+        }
+        // The end of the listing: on from its start, up to where this tick began.
+        this.state.wrapped = true;
+        await this.advance({ skip: 0 }, [], false);
+      }
+      await this.cursor.finish();
+      return this.progress;
+    } catch (err) {
+      const reason: unknown = this.stop.signal.aborted ? this.stop.signal.reason : err;
+      if (reason instanceof Superseded) {
+        await this.cursor.finish();
+        return { ...this.progress, superseded: true, supersededBy: reason.by };
+      }
+      if (reason instanceof ListingLimitError) throw reason;
+      throw err;
+    } finally {
+      clearInterval(watch);
+      this.budget.pause();
+    }
+  }
+
+  /** One pass from the tick's position: true when it came round to where it began, false at the end of the listing. */
+  private async pass(): Promise<boolean> {
+    const from = this.state.position;
+    const pages = guardPages(
+      userPages(this.deps.handlers, from, this.pageSize, this.signal),
+      from,
+      this.deps.config.fanoutLimits,
+      this.signal,
+    );
+    for await (const page of pages) {
+      if (this.state.wrapped) {
+        const left = this.state.start.skip - this.state.position.skip;
+        if (page.users.length >= left) {
+          await this.addInParts(page.users.slice(0, Math.max(0, left)), this.state.start);
+          return true;
+        }
+      }
+      await this.addInParts(page.users, page.next);
+    }
+    return false;
+  }
+
+  /**
+   * Adds a page in parts that fit the window (a source may answer more than the limit asked for),
+   * each waiting for its room; the position moves on after each part, mid-page where need be.
+   */
+  private async addInParts(users: string[], next: ListPosition): Promise<void> {
+    const size = this.window > 0 ? Math.max(1, Math.floor(this.window / 2)) : Math.max(1, users.length);
+    for (let i = 0; i === 0 || i < users.length; i += size) {
+      const part = users.slice(i, i + size);
+      const at = this.state.position;
+      const after: ListPosition =
+        i + size >= users.length
+          ? next
+          : { skip: at.skip + part.length, ...(at.token !== undefined ? { token: at.token } : {}), within: (at.within ?? 0) + part.length };
+      if (this.window > 0 && part.length > 0) await this.waitForRoom(this.window - part.length);
+      await this.advance(after, part);
+    }
+  }
+
+  /**
+   * Moves the schedule's position to `after` (failing when a newer tick took over), then adds
+   * `users`: a newer tick taking over in between goes on after them, never doubling them.
+   */
+  private async advance(after: ListPosition, users: string[], report = true): Promise<void> {
+    const by = await this.cursor.reserve(after, after.skip === 0 && this.length !== undefined ? this.length : undefined);
+    if (by !== undefined) throw new Superseded(by);
+    if (users.length > 0) await this.traced(users);
+    this.state.position = after;
+    // Saved after the add: a crash in between redoes the part, and the job ids add nothing twice.
+    await this.cursor.save(this.state);
+    if (report) await this.onPage?.(this.progress);
+  }
+
+  /** One span per part (tracing on): the parent of the BullMQ add whose context every job carries. */
+  private traced(users: string[]): Promise<void> {
+    return tracer.startActiveSpan('fan-out page', async (span) => {
       try {
+        const p = this.state.progress;
         const before = { ...p };
-        await addPage(page.users);
+        await addUsers(this.deps, this.tick, users, p);
         span.setAttributes({
-          'spotter.schedule': tick.kind.name,
-          'spotter.tick_id': tick.tickId,
-          'spotter.page': pageNo++,
+          'spotter.schedule': this.tick.kind.name,
+          'spotter.tick_id': this.tick.tickId,
+          'spotter.page': this.pageNo++,
           'spotter.page.users': p.users - before.users,
           'spotter.page.added': p.added - before.added,
           'spotter.page.coalesced': p.coalesced - before.coalesced,
@@ -97,73 +242,21 @@ export async function fanOut(
         span.end();
       }
     });
-    // Saved after the add: a crash in between redoes the page, and the job ids add nothing twice.
-    await cursor.save({ position: page.next, progress: p });
-    await onPage?.({ ...p });
-  }
-  await cursor.finish();
-  return p;
-
-  /**
-   * Waits until the queue holds at most `limit` jobs not yet started (waiting, prioritized, delayed:
-   * everything that occupies Redis before a worker takes it), or a newer tick of the schedule starts.
-   */
-  async function waitForRoom(limit: number): Promise<'room' | 'superseded'> {
-    for (let delay = 20; ; delay = Math.min(delay * 2, ROOM_POLL_MAX_MS)) {
-      if (await cursor.superseded()) return 'superseded';
-      const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
-      if ((c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) <= limit) return 'room';
-      if (signal?.aborted) throw new Error('fan-out aborted');
-      await new Promise((r) => setTimeout(r, delay));
-    }
   }
 
-  async function addPage(page: readonly string[]): Promise<void> {
-    if (signal?.aborted) throw new Error('fan-out aborted');
-    const jobs: { name: string; data: UserJobData; opts: JobsOptions }[] = [];
-    for (const userId of page) {
-      p.users++;
-      if (!subjectId.safeParse(userId).success) {
-        // Counted and reported, never dropped silently; such an id could not be a job id anyway.
-        p.errors++;
-        deps.log.warn(
-          { schedule: tick.kind.name, userId: String(userId).slice(0, 100) },
-          'user listing returned an invalid user id; skipped',
-        );
-        continue;
+  /** Waits until the queue holds at most `limit` (≥ 0) jobs not yet started: waiting, prioritized, delayed. */
+  private async waitForRoom(limit: number): Promise<void> {
+    const queue = this.deps.queues.get(this.tick.kind.queue);
+    // Waiting for workers is not listing: the deadline's clock stops meanwhile.
+    this.budget.pause();
+    try {
+      for (let delay = 20; ; delay = Math.min(delay * 2, POLL_MAX_MS)) {
+        const c = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
+        if ((c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0) <= limit) return;
+        await sleep(delay, this.signal);
       }
-      const delay = spreadDelay(userId, tick.spreadMs);
-      jobs.push({
-        name: JOB_NAMES.user,
-        // The tick is in the job's id (tickOf reads it back), not repeated in its data.
-        data: { userId, scheduledFor: tick.scheduledFor },
-        opts: {
-          ...base,
-          jobId: userJobId(tick.tickId, userId),
-          ...(delay > 0 ? { delay } : {}),
-          // Coalescing, done by BullMQ in the same Lua call as the add: while the user's previous job
-          // waits (or waits for a retry), this add is merged into it; while it runs, this one is kept
-          // and enqueued the moment it finishes. At most one waiting and one running per user, and
-          // never two of a user's jobs at once.
-          deduplication: { id: coalesceId(userId), keepLastIfActive: true },
-        },
-      });
-    }
-    if (jobs.length > 0) {
-      const added = await queue.addBulk(jobs);
-      // A merged add returns the id of the user's existing job instead of the new one. If that job is
-      // running, the new job was kept for later (added); otherwise it was coalesced into it.
-      const merged = added.filter((job, i) => job.id !== jobs[i]?.opts.jobId).map((job) => String(job.id));
-      p.added += added.length - merged.length;
-      if (merged.length > 0) {
-        const activeKey = queueKey(deps.config.prefix, queueName, 'active');
-        const pipe = deps.queues.conn.pipeline();
-        for (const id of merged) pipe.lpos(activeKey, id);
-        const res = (await pipe.exec()) ?? [];
-        const running = res.filter(([, pos]) => pos !== null && pos !== undefined).length;
-        p.added += running;
-        p.coalesced += merged.length - running;
-      }
+    } finally {
+      this.budget.run();
     }
   }
 }

@@ -15,7 +15,7 @@ import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
-import { recordTick, type TickResult } from '../schedules/tick-record.js';
+import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
 import { activeSpan, telemetryOption } from '../tracing.js';
 import { type FanOutProgress, fanOut } from './fan-out.js';
 
@@ -47,7 +47,10 @@ export class TickConsumer {
       connection: conn,
       prefix: config.prefix,
       // A windowed tick pages as its jobs drain, which can take a whole interval; room for every
-      // schedule's tick and the next one that supersedes it, so no schedule waits for another.
+      // schedule's tick and the next one that supersedes it, so no schedule waits for another. A
+      // superseded tick lets go of its slot within half a second whatever it waits for (fan-out.ts),
+      // and a listing that never ends fails its tick (listing-limits.ts): a schedule holds one slot,
+      // plus each tick it superseded for that half second.
       concurrency: Math.max(3, 2 * scheduledKinds(config).length + 1),
       lockDuration: config.lockDurationMs,
       stalledInterval: config.stalledIntervalMs,
@@ -64,7 +67,7 @@ export class TickConsumer {
   async process(job: Job, jobSignal?: AbortSignal, token?: string): Promise<TickResult> {
     // Shutdown stops a tick between two pages, and hands it on (below).
     const signal = jobSignal ? AbortSignal.any([jobSignal, this.stopping.signal]) : this.stopping.signal;
-    const { config, conn, log } = this.deps;
+    const { config, log } = this.deps;
     const data = job.data as TickJobData;
     const kind = kindByName(config, String(data?.schedule));
     const schedule = kind?.name ?? String(data?.schedule).slice(0, 100);
@@ -78,53 +81,27 @@ export class TickConsumer {
     const span = activeSpan();
     span?.updateName(`tick ${schedule}`);
     span?.setAttributes({ 'spotter.schedule': schedule, 'spotter.tick_id': tickId, 'spotter.manual': base.manual });
-    /** Records how the tick ended: one shape for every outcome. */
-    const finish = async (result: TickResult['result'], p: FanOutProgress, error?: string): Promise<TickResult> => {
-      const finishedAt = Date.now();
-      const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - startedAt, ...p, result, ...(error ? { error } : {}) };
-      this.deps.onTick?.(r);
-      span?.setAttributes({
-        'spotter.outcome': result,
-        'spotter.tick.users': p.users,
-        'spotter.tick.added': p.added,
-        'spotter.tick.coalesced': p.coalesced,
-      });
-      await recordTick(conn, config.prefix, r);
-      return r;
-    };
-    const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0 };
+    const finish = (result: TickResult['result'], p: FanOutProgress, error?: string) => this.record(base, span, result, p, error);
+    const nothing: FanOutProgress = { users: 0, added: 0, coalesced: 0, errors: 0, duplicates: 0 };
+    // What the fan-out added so far: a tick that fails on a later page records the pages before it.
+    let sofar = nothing;
     try {
       // Inside the try, so a tick that cannot even start is logged and recorded like any failed tick.
       if (!kind || kind.scope === 'item')
         throw new Error(`tick ${tickId} names "${schedule}", which is no user or global kind of this producer's catalog`);
-      // A paused schedule keeps ticking in Redis (so resuming keeps its cadence) but does no work;
-      // a manual run (trigger) goes ahead. Both kinds of skip stay in the history only.
-      if (!data.manual && (await isPaused(conn, config.prefix, schedule))) {
-        tlog.info(`tick ${schedule} skipped: the schedule is paused`);
-        return await finish('paused', nothing);
-      }
-      const verdict =
-        !data.manual && kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
-      if (!verdict.run) {
-        tlog.warn({ reason: verdict.reason }, `missed tick ${schedule} skipped: ${verdict.reason}`);
-        return await finish('skipped', nothing, verdict.reason);
-      }
+      const skip = data.manual ? undefined : await this.skipped(kind, scheduledFor, startedAt, tlog);
+      if (skip) return await finish(skip.result, nothing, skip.reason);
       const p =
         kind.scope === 'user'
-          ? await fanOut(
-              this.deps,
-              { kind, tickId, scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) },
-              (progress) => job.updateProgress(progress),
-              signal,
-            )
+          ? await this.fanOutUsers(job, kind, scheduledFor, signal, (progress) => {
+              sofar = progress;
+            })
           : await this.runGlobal(kind, tickId, scheduledFor);
       const { superseded, ...progress } = p;
-      const result = await finish(superseded ? 'superseded' : 'ok', progress);
+      const result = await finish(superseded ? 'superseded' : 'ok', p);
       tlog.info(
-        { users: p.users, added: p.added, coalesced: p.coalesced, errors: p.errors, durationMs: result.durationMs },
-        superseded
-          ? `tick ${schedule} superseded: a newer tick started while it paged; it covers the users this one did not reach`
-          : `tick ${schedule} finished`,
+        { ...progress, durationMs: result.durationMs },
+        superseded ? `tick ${schedule} superseded: ${describeListing(p)}` : `tick ${schedule} finished`,
       );
       await this.logNextRun(schedule, tlog);
       return result;
@@ -137,16 +114,81 @@ export class TickConsumer {
         throw new DelayedError();
       }
       const message = (err as Error).message;
-      await finish('failed', { ...nothing, errors: 1 }, message).catch(() => {});
+      await finish('failed', sofar, message).catch(() => {});
       tlog.error({ err: message }, `tick ${schedule} failed`);
       throw err;
     }
   }
 
+  /**
+   * Why a scheduled tick does no work, if it does none. A paused schedule keeps ticking in Redis (so
+   * resuming keeps its cadence); a missed tick may be dropped by its catch-up policy. A manual run
+   * (trigger) always goes ahead. Both kinds of skip stay in the history only.
+   */
+  private async skipped(
+    kind: KindConfig,
+    scheduledFor: number,
+    startedAt: number,
+    tlog: Logger,
+  ): Promise<{ result: 'paused' | 'skipped'; reason?: string } | undefined> {
+    const { config, conn } = this.deps;
+    if (await isPaused(conn, config.prefix, kind.name)) {
+      tlog.info(`tick ${kind.name} skipped: the schedule is paused`);
+      return { result: 'paused' };
+    }
+    const verdict = kind.schedule ? catchUpVerdict(kind.schedule, config.tz, scheduledFor, startedAt) : { run: true as const };
+    if (verdict.run) return undefined;
+    tlog.warn({ reason: verdict.reason }, `missed tick ${kind.name} skipped: ${verdict.reason}`);
+    return { result: 'skipped', reason: verdict.reason };
+  }
+
+  /** Records how the tick ended: one shape for every outcome. */
+  private async record(
+    base: Pick<TickResult, 'schedule' | 'tickId' | 'manual' | 'scheduledFor' | 'startedAt'>,
+    span: ReturnType<typeof activeSpan>,
+    result: TickResult['result'],
+    p: FanOutProgress,
+    error?: string,
+  ): Promise<TickResult> {
+    const finishedAt = Date.now();
+    const { superseded: _, ...counts } = p;
+    const r: TickResult = { ...base, finishedAt, durationMs: finishedAt - base.startedAt, ...counts, result, ...(error ? { error } : {}) };
+    this.deps.onTick?.(r);
+    span?.setAttributes({
+      'spotter.outcome': result,
+      'spotter.tick.users': p.users,
+      'spotter.tick.added': p.added,
+      'spotter.tick.coalesced': p.coalesced,
+    });
+    await recordTick(this.deps.conn, this.deps.config.prefix, r);
+    return r;
+  }
+
+  /** A user kind's tick: its fan-out, its progress shown on the tick job and told to `seen`. */
+  private fanOutUsers(
+    job: Job,
+    kind: KindConfig,
+    scheduledFor: number,
+    signal: AbortSignal,
+    seen: (p: FanOutProgress) => void,
+  ): Promise<FanOutProgress> {
+    const { config } = this.deps;
+    const tick = { kind, tickId: String(job.id), scheduledFor, spreadMs: kind.schedule?.spreadMs ?? 0, window: windowFor(config, kind) };
+    return fanOut(
+      this.deps,
+      tick,
+      (p) => {
+        seen(p);
+        return job.updateProgress(p);
+      },
+      signal,
+    );
+  }
+
   /** A global kind's tick is its one job; the id is the tick's, so a tick redone adds it once. */
   private async runGlobal(kind: KindConfig, tickId: string, scheduledFor: number): Promise<FanOutProgress> {
     await addJob(this.deps.queues, { kind, subject: undefined, jobId: globalJobId(tickId), scheduledFor, tick: tickId });
-    return { users: 0, added: 1, coalesced: 0, errors: 0 };
+    return { users: 0, added: 1, coalesced: 0, errors: 0, duplicates: 0 };
   }
 
   private async logNextRun(schedule: string, tlog: Logger): Promise<void> {

@@ -1,70 +1,140 @@
 /**
- * What a windowed fan-out keeps in Redis while it pages: how far its tick got (so the producer that
- * takes the tick over after a crash resumes there) and which tick of the schedule pages now (so an
- * older tick stops when a newer one starts, instead of both building a backlog).
+ * What a fan-out keeps in Redis. Per schedule: which tick pages now (so an older tick stops when a
+ * newer one starts) and where the schedule's listing stands (so the newer tick goes on from there and
+ * every user is reached once before any is reached again). Per tick: how far it got, so the producer
+ * that takes the tick over after a crash resumes there.
  */
+import { z } from 'zod';
 import type { ListPosition } from '../handlers/user-pages.js';
+import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import type { FanOutProgress } from './fan-out.js';
 
 /** Long enough for any tick to finish; each save renews it. */
 const TTL_MS = 24 * 3600_000;
 
 // The newest tick of a schedule pages; an older one (by due time) may not take over from it.
-// KEYS[1] the schedule's paging key; ARGV tick id, due time, TTL. Returns 1 when this tick may page.
-const CLAIM = `local cur = redis.call('get', KEYS[1])
-if cur then
-  local id, at = string.match(cur, '^(.*)|(%d+)$')
-  if id ~= ARGV[1] and tonumber(at) > tonumber(ARGV[2]) then return 0 end
-end
-redis.call('set', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[3])
+// KEYS[1] the schedule's fan-out hash; ARGV tick id, due time.
+// Returns {1, position, length, previous tick} when this tick may page, {0, newer tick} otherwise.
+const CLAIM = `local cur = redis.call('hmget', KEYS[1], 'tick', 'at', 'pos', 'length')
+if cur[1] and cur[1] ~= ARGV[1] and (tonumber(cur[2]) or 0) > tonumber(ARGV[2]) then return {0, cur[1]} end
+redis.call('hset', KEYS[1], 'tick', ARGV[1], 'at', ARGV[2])
+return {1, cur[3] or '', cur[4] or '', cur[1] or ''}`;
+
+// Moves the schedule's listing position on, only while this tick still pages.
+// KEYS[1] the schedule's fan-out hash; ARGV tick id, position (JSON), listing length or ''.
+// Returns 1, or the id of the tick that took over.
+const RESERVE = `local cur = redis.call('hget', KEYS[1], 'tick')
+if cur ~= ARGV[1] then return cur or '' end
+redis.call('hset', KEYS[1], 'pos', ARGV[2])
+if ARGV[3] ~= '' then redis.call('hset', KEYS[1], 'length', ARGV[3]) end
 return 1`;
 
-export interface SavedCursor {
-  position: ListPosition;
-  progress: FanOutProgress;
-}
+const position = z.object({
+  skip: z.number().int().nonnegative(),
+  token: z.string().optional(),
+  within: z.number().int().nonnegative().optional(),
+});
+const count = z.number().int().nonnegative();
+const tickState = z.object({
+  // A cursor written before ticks went on from each other's positions began at the start.
+  start: position.default({ skip: 0 }),
+  position,
+  wrapped: z.boolean().default(false),
+  progress: z.object({ users: count, added: count, coalesced: count, errors: count, duplicates: count.default(0) }),
+});
+
+/** A tick's own cursor: where it began in the listing, what it has added, whether it went round. */
+export type TickState = z.infer<typeof tickState>;
+
+export type Claim =
+  | { ok: true; position: ListPosition; length: number | undefined; previous: string | undefined }
+  | { ok: false; by: string };
 
 export class TickCursor {
   private readonly cursorKey: string;
-  private readonly pagingKey: string;
+  private readonly scheduleKey: string;
   constructor(
     private readonly conn: RedisClient,
     prefix: string,
     schedule: string,
     private readonly tickId: string,
     private readonly scheduledFor: number,
+    private readonly log: Logger,
   ) {
     this.cursorKey = `${prefix}:spotter-jobs:fanout:${tickId}`;
-    this.pagingKey = `${prefix}:spotter-jobs:fanout-paging:${schedule}`;
+    this.scheduleKey = `${prefix}:spotter-jobs:fanout-schedule:${schedule}`;
   }
 
-  async load(): Promise<SavedCursor | undefined> {
+  /** The tick's cursor when a producer already paged it; an unreadable one is logged and ignored. */
+  async load(): Promise<TickState | undefined> {
     const raw = await this.conn.get(this.cursorKey);
-    return raw ? (JSON.parse(raw) as SavedCursor) : undefined;
+    return raw === null ? undefined : this.read(raw, tickState, 'the fan-out cursor of this tick');
   }
 
-  /** After each page is added: a crash from here on resumes after it. */
-  async save(c: SavedCursor): Promise<void> {
-    await this.conn.set(this.cursorKey, JSON.stringify(c), 'PX', TTL_MS);
+  /** After each page (or part of one) is added: a crash from here on resumes after it. */
+  async save(s: TickState): Promise<void> {
+    await this.conn.set(this.cursorKey, JSON.stringify(s), 'PX', TTL_MS);
   }
 
   /** Makes this tick the one paging for its schedule, unless a newer one already is. */
-  async claim(): Promise<boolean> {
-    return (await this.conn.eval(CLAIM, 1, this.pagingKey, this.tickId, String(this.scheduledFor), String(TTL_MS))) === 1;
-  }
-
-  /** True once a newer tick of the schedule has started paging. */
-  async superseded(): Promise<boolean> {
-    const cur = await this.conn.get(this.pagingKey);
-    return cur !== null && !cur.startsWith(`${this.tickId}|`);
+  async claim(): Promise<Claim> {
+    const [ok, a, b, c] = (await this.conn.eval(CLAIM, 1, this.scheduleKey, this.tickId, String(this.scheduledFor))) as [
+      number,
+      string,
+      string?,
+      string?,
+    ];
+    if (ok !== 1) return { ok: false, by: a };
+    const length = b ? Number(b) : undefined;
+    return {
+      ok: true,
+      position: (a ? this.read(a, position, "the schedule's listing position") : undefined) ?? { skip: 0 },
+      length: length !== undefined && Number.isSafeInteger(length) && length >= 0 ? length : undefined,
+      previous: c && c !== this.tickId ? c : undefined,
+    };
   }
 
   /**
-   * The tick is done: its cursor goes. The claim stays (it lapses with its TTL), so an older tick
-   * redone later, its producer having died, still finds a newer one and does not page again.
+   * Moves the schedule's listing position to `next` before the users up to it are added, so a newer
+   * tick that takes over goes on after them. Returns the id of the tick that took over, if one did.
+   */
+  async reserve(next: ListPosition, length?: number): Promise<string | undefined> {
+    const r = await this.conn.eval(
+      RESERVE,
+      1,
+      this.scheduleKey,
+      this.tickId,
+      JSON.stringify(next),
+      length === undefined ? '' : String(length),
+    );
+    return r === 1 ? undefined : String(r);
+  }
+
+  /** The tick paging for the schedule now, when it is not this one. */
+  async supersededBy(): Promise<string | undefined> {
+    const cur = await this.conn.hget(this.scheduleKey, 'tick');
+    return cur !== null && cur !== this.tickId ? cur : undefined;
+  }
+
+  /**
+   * The tick is done: its cursor goes. The schedule's record stays, so an older tick redone later,
+   * its producer having died, still finds a newer one and does not page again.
    */
   async finish(): Promise<void> {
     await this.conn.del(this.cursorKey);
+  }
+
+  private read<T>(raw: string, schema: z.ZodType<T>, what: string): T | undefined {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = undefined;
+    }
+    const r = schema.safeParse(parsed);
+    if (r.success) return r.data;
+    // Treated as absent: the listing starts again rather than the tick failing every attempt.
+    this.log.warn({ tick: this.tickId, value: raw.slice(0, 200) }, `${what} is unreadable; starting the listing again`);
+    return undefined;
   }
 }

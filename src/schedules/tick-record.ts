@@ -17,6 +17,15 @@ export interface TickResult {
   added: number;
   coalesced: number;
   errors: number;
+  /** Ids whose job of this tick already existed (listed twice); absent in records of older versions. */
+  duplicates?: number;
+  /**
+   * How far a user tick got through the schedule's listing, in users: from where it began (where the
+   * tick before it stopped) to where it stopped, and the listing's length when one last got to its end.
+   */
+  listing?: { from: number; reached: number; of?: number; wrapped: boolean };
+  /** A superseded tick: the newer tick that took over, going on from `listing.reached`. */
+  supersededBy?: string;
   /**
    * `ok`; `failed` when the fan-out could not finish (the tick job is retried); `paused` when the
    * schedule was paused, `skipped` when a missed tick was dropped by its catch-up policy (both kept
@@ -28,6 +37,15 @@ export interface TickResult {
 }
 
 const HISTORY = 50;
+
+/** The listing part of a tick's result in words, such as "reached 25 of 60 (from 0); tick … took over there". */
+export function describeListing(r: Pick<TickResult, 'listing' | 'supersededBy'>): string {
+  const l = r.listing;
+  if (!l) return '';
+  const of = l.of !== undefined ? ` of ${l.of}` : '';
+  const from = l.wrapped ? `from ${l.from}, wrapped round` : `from ${l.from}`;
+  return `reached ${l.reached}${of} (${from})${r.supersededBy ? `; tick ${r.supersededBy} took over there` : ''}`;
+}
 
 export function tickKey(prefix: string, schedule: string, what: 'last' | 'history'): string {
   return `${prefix}:spotter-jobs:tick:${schedule}:${what}`;

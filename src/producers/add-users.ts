@@ -1,0 +1,103 @@
+/**
+ * Adds one tick's jobs for a slice of its user listing, in one bulk add, and counts what happened to
+ * each listed id: added, coalesced into the user's waiting job, already given this tick's job
+ * (`duplicates`), or invalid. The four always add up to the users listed.
+ */
+import type { JobsOptions } from 'bullmq';
+import type { Config } from '../config.js';
+import type { Queues } from '../jobs/queues.js';
+import { jobOptions, queueKey } from '../jobs/queues.js';
+import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
+import type { Logger } from '../logger.js';
+import type { Tick } from './fan-out.js';
+
+export interface AddCounts {
+  users: number;
+  added: number;
+  coalesced: number;
+  errors: number;
+  /** Ids whose job of this tick already existed: listed twice, or a page redone after its producer died. */
+  duplicates: number;
+}
+
+/** FNV-1a: a cheap, stable hash, so a user's place in the spread window is the same every tick. */
+export function spreadDelay(userId: string, spreadMs: number): number {
+  if (spreadMs <= 0) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < userId.length; i++) {
+    h ^= userId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % spreadMs;
+}
+
+type Deps = { queues: Queues; config: Config; log: Logger };
+type NewJob = { name: string; data: UserJobData; opts: JobsOptions & { jobId: string } };
+
+/** Adds the jobs of `users` for `tick`, counting into `p`. */
+export async function addUsers(deps: Deps, tick: Tick, users: readonly string[], p: AddCounts): Promise<void> {
+  const jobs = jobsFor(deps, tick, users, p);
+  if (jobs.length === 0) return;
+  const queueName = tick.kind.queue;
+  // A job of this tick for the user exists already (the user was listed on an earlier page, or this
+  // page is redone after a crash): the add would be a no-op that BullMQ reports like a new job.
+  const exists = deps.queues.conn.pipeline();
+  for (const j of jobs) exists.exists(queueKey(deps.config.prefix, queueName, j.opts.jobId));
+  const res = (await exists.exec()) ?? [];
+  const fresh = jobs.filter((_, i) => res[i]?.[1] !== 1);
+  p.duplicates += jobs.length - fresh.length;
+  if (fresh.length === 0) return;
+  const added = await deps.queues.get(queueName).addBulk(fresh);
+  // A merged add returns the id of the user's existing job instead of the new one. If that job is
+  // running, the new job was kept for later (added); otherwise it was coalesced into it.
+  const merged = added.filter((job, i) => job.id !== fresh[i]?.opts.jobId).map((job) => String(job.id));
+  p.added += added.length - merged.length;
+  if (merged.length === 0) return;
+  const activeKey = queueKey(deps.config.prefix, queueName, 'active');
+  const pipe = deps.queues.conn.pipeline();
+  for (const id of merged) pipe.lpos(activeKey, id);
+  const running = ((await pipe.exec()) ?? []).filter(([, pos]) => pos !== null && pos !== undefined).length;
+  p.added += running;
+  p.coalesced += merged.length - running;
+}
+
+/** The jobs to add: invalid ids and ids repeated in the slice counted, not added. */
+function jobsFor(deps: Deps, tick: Tick, users: readonly string[], p: AddCounts): NewJob[] {
+  const base = jobOptions(tick.kind);
+  const seen = new Set<string>();
+  const jobs: NewJob[] = [];
+  for (const userId of users) {
+    p.users++;
+    if (!subjectId.safeParse(userId).success) {
+      // Counted and reported, never dropped silently; such an id could not be a job id anyway.
+      p.errors++;
+      deps.log.warn(
+        { schedule: tick.kind.name, userId: String(userId).slice(0, 100) },
+        'user listing returned an invalid user id; skipped',
+      );
+      continue;
+    }
+    if (seen.has(userId)) {
+      p.duplicates++;
+      continue;
+    }
+    seen.add(userId);
+    const delay = spreadDelay(userId, tick.spreadMs);
+    jobs.push({
+      name: JOB_NAMES.user,
+      // The tick is in the job's id (tickOf reads it back), not repeated in its data.
+      data: { userId, scheduledFor: tick.scheduledFor },
+      opts: {
+        ...base,
+        jobId: userJobId(tick.tickId, userId),
+        ...(delay > 0 ? { delay } : {}),
+        // Coalescing, done by BullMQ in the same Lua call as the add: while the user's previous job
+        // waits (or waits for a retry), this add is merged into it; while it runs, this one is kept
+        // and enqueued the moment it finishes. At most one waiting and one running per user, and
+        // never two of a user's jobs at once.
+        deduplication: { id: coalesceId(userId), keepLastIfActive: true },
+      },
+    });
+  }
+  return jobs;
+}
