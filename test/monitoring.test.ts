@@ -175,7 +175,7 @@ describe('a real Prometheus scraping a producer and a worker', () => {
       throw new Error(`${(err as Error).message}; active: ${(await active()).join(', ')}`);
     });
 
-    // The README's picture of the Prometheus graph page, taken from this run when asked for (after
+    // The picture of the Prometheus graph page in docs/operations.md, taken from this run when asked for (after
     // two more minutes of jobs, so the lines have some length).
     const shots = process.env.SCREENSHOT_DIR;
     if (shots) {

@@ -36,7 +36,7 @@ function windowPage(r: BenchResult, persistence: string, rows: WindowRow[], next
     '',
     ...(next ? twoTickTable(rows) : oneTickTable(rows)),
     '',
-    "User history is the record of each user's last run of each kind (README, one user's history): a field per user in one of 16 shared " +
+    "User history is the record of each user's last run of each kind (see one user's history in [Operations](operations.md#operator-controls-pause-overlap-missed-ticks-history)): a field per user in one of 16 shared " +
       'hashes per kind and retention period, kept one to two retentions (24 h by default) past the last job, so it grows with the number of ' +
       'users who ran, not with the window. It is measured exactly, as MEMORY USAGE of every history hash after the ticks. ' +
       'A windowed tick starts a job as one drains, so its jobs started per second are its users over the time until all are done; ' +
