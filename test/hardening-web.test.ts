@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
 import { targetOf, webConnection, whenReady } from '../src/redis.js';
-import { DeadLetters } from '../src/services/dead-letters.js';
+import { DeadLetters } from '../src/services/dead-letters/index.js';
 import { createApp } from '../src/web/app.js';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
 import { listen } from '../src/web/server.js';
