@@ -99,7 +99,7 @@ export class JobContext implements HandlerContext {
   get enqueue(): HandlerContext['enqueue'] {
     return async (name, subject, opts) => {
       const { kind, queues } = this.deps;
-      const target = kindByName(queues.settings, name);
+      const target = kindByName(queues.catalog, name);
       if (!target) throw new InvalidJobError(`cannot add a job of kind "${name}": no such kind in the catalog`);
       if (kind.followUps && !kind.followUps.includes(name)) {
         throw new InvalidJobError(`cannot add a job of kind "${name}" from ${kind.name}: its followUps are ${kind.followUps.join(', ')}`);
