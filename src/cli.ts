@@ -54,11 +54,11 @@ function program(): Command {
     .showHelpAfterError()
     .exitOverride();
   p.command('producer')
-    .description('reconcile schedules, fan ticks out into per-user jobs, serve the HTTP surface')
+    .description('reconcile schedules, fan ticks out into jobs, serve the HTTP surface')
     .addHelpText('after', variablesHelp(['producer']))
     .action(async () => serve(await cfg(), 'producer'));
   p.command('worker')
-    .description('consume per-user jobs')
+    .description('consume jobs')
     .option('--queues <list>', 'comma-separated kinds (or queues) to consume; default: every kind of the catalog')
     .addHelpText('after', variablesHelp(['worker']))
     .action(async (o: { queues?: string }) => {

@@ -9,7 +9,7 @@ import { Lifecycle } from './lifecycle.js';
 import { createLogger, type Logger } from './logger.js';
 import type { RedisClient } from './redis.js';
 import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from './redis.js';
-import { DeadLetters } from './services/dead-letters.js';
+import { DeadLetters } from './services/dead-letters/index.js';
 
 export interface Runtime {
   config: Config;

@@ -1,4 +1,4 @@
-/** Missed ticks (policies issue): once, skip, within <duration>; with a producer stopped for several intervals. */
+/** Missed ticks: once, skip, within <duration>; with a producer stopped for several intervals. */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { builtinCatalog } from '../src/jobs/catalog-source.js';

@@ -1,7 +1,8 @@
 /**
- * The exclusivity group's lane (policies issue, benchmark target): a kind alone in its group runs
- * without a Redis call per job, and hands the group over safely when another kind arrives or when
- * a process dies in the lane. Two Exclusivity objects on their own connections play two processes.
+ * The exclusivity group's lane: a kind alone in its group runs without a Redis call per job (a cost
+ * the benchmark's worker path would show), and hands the group over safely when another kind
+ * arrives or when a process dies in the lane. Two Exclusivity objects on their own connections play
+ * two processes.
  */
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';

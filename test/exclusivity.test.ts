@@ -1,5 +1,5 @@
 /**
- * Per-user exclusivity across kinds (policies issue): sync and write-back share a group, so one
+ * Per-user exclusivity across kinds: sync and write-back share a group, so one
  * user's two jobs never run at the same time on any worker, even with a worker killed mid-job.
  */
 import { describe, expect, it } from 'vitest';

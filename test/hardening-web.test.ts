@@ -1,10 +1,10 @@
-/** The web surface under a careless or hostile client, and during a Redis outage (hardening 9–12). */
+/** The web surface under a careless or hostile client, and during a Redis outage. */
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
 import { targetOf, webConnection, whenReady } from '../src/redis.js';
-import { DeadLetters } from '../src/services/dead-letters.js';
+import { DeadLetters } from '../src/services/dead-letters/index.js';
 import { createApp } from '../src/web/app.js';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
 import { listen } from '../src/web/server.js';
@@ -54,7 +54,7 @@ function raw(url: string, opts: { method?: string; host?: string; headers?: Reco
   });
 }
 
-describe('9. DNS rebinding in loopback mode', () => {
+describe('DNS rebinding in loopback mode', () => {
   it('answers only loopback Host names when there is no password', async () => {
     const { web } = await setup();
     const port = new URL(web.url).port;
@@ -81,7 +81,7 @@ describe('9. DNS rebinding in loopback mode', () => {
   });
 });
 
-describe('10. read-only means read-only everywhere', () => {
+describe('read-only means read-only everywhere', () => {
   it('refuses the API writes too', async () => {
     const { web } = await setup({ SPOTTER_JOBS_BOARD_READ_ONLY: 'true' });
     const json = { 'content-type': 'application/json' };
@@ -92,7 +92,7 @@ describe('10. read-only means read-only everywhere', () => {
   });
 });
 
-describe('12. bad bodies', () => {
+describe('bad bodies', () => {
   it('answers 413 to an oversized body and 400 to malformed JSON, without an error log', async () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
@@ -113,7 +113,7 @@ describe('12. bad bodies', () => {
   });
 });
 
-describe('11. a Redis outage', () => {
+describe('a Redis outage', () => {
   it('answers 503 within about 2 s instead of hanging, and /metrics still answers with redis_up 0', async () => {
     const r = await privateRedis({ appendonly: false });
     open.push(() => r.dispose());
@@ -170,7 +170,7 @@ describe('11. a Redis outage', () => {
   });
 });
 
-describe('11. a Redis outage, in a real producer process', () => {
+describe('a Redis outage, in a real producer process', () => {
   const scene = useProcessScenes();
   it('serves 503 in time from the producer while Redis is paused, and recovers', async () => {
     const r = await privateRedis({ appendonly: false });

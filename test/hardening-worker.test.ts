@@ -1,4 +1,4 @@
-/** Work that can hang or lie (hardening 1–3): timeouts in every mode, honest completion, lost locks. */
+/** Work that can hang or lie: timeouts in every mode, honest completion, lost locks. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { Consumers, lostLockJobId } from '../src/workers/consumer.js';
@@ -25,7 +25,7 @@ async function setup(run: Handler, env: Record<string, string> = {}) {
   return { x, consumers, add, lines };
 }
 
-describe('1. a handler that never settles', () => {
+describe('a handler that never settles', () => {
   it('is timed out in module mode: signal aborted, attempt retried, slot freed, overdue reported', async () => {
     const aborted: boolean[] = [];
     const { x, consumers, add } = await setup(
@@ -56,7 +56,7 @@ describe('1. a handler that never settles', () => {
   });
 });
 
-describe('2. results that cannot be stored', () => {
+describe('results that cannot be stored', () => {
   it.each([
     [
       'circular',
@@ -89,7 +89,7 @@ describe('2. results that cannot be stored', () => {
   });
 });
 
-describe('3. a handler that blocks the event loop past the lock', () => {
+describe('a handler that blocks the event loop past the lock', () => {
   const scene = useProcessScenes();
   it('warns naming the job, and does not count the run as completed', async () => {
     const s = scene({ SPOTTER_JOBS_LOCK_DURATION: '1s', SPOTTER_JOBS_STALLED_INTERVAL: '500ms' });
@@ -108,7 +108,8 @@ describe('3. a handler that blocks the event loop past the lock', () => {
   });
 
   it('names the job whole when its id holds dots (a manual tick, a user like jane.doe)', () => {
-    // BullMQ's messages; the former pattern stopped at the first dot and named job "m".
+    // BullMQ's messages put a dot right after the id, so the id runs to the last dot before white
+    // space: stopping at the first dot would name the first job "m".
     for (const id of ['m.mxb2u8gp__jane.doe', 'mxb2u8gp__u1', 'sync__x.y__replay'])
       for (const message of [`Missing lock for job ${id}. moveToFinished`, `Lock mismatch for job ${id}. Cmd moveToFinished from active`])
         expect(lostLockJobId(message)).toBe(id);

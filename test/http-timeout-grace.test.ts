@@ -11,7 +11,7 @@ import { httpHandlers } from '../src/handlers/http.js';
 import type { HandlerContext, UserHandler } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { createLogger } from '../src/logger.js';
-import { JobTimeoutError } from '../src/workers/run-handler.js';
+import { JobTimeoutError } from '../src/workers/job-context.js';
 import { waitFor } from './helpers/wait-for.js';
 
 let server: Server;

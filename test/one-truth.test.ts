@@ -1,6 +1,6 @@
 /**
- * One truth (issue "what Redis holds, what the board changes and what status says must agree"): each
- * test reproduces a place where two of them told different stories.
+ * What Redis holds, what the board changes and what status says must agree: each test reproduces a
+ * place where two of them could tell different stories.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,6 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
-import { coalesceId } from '../src/jobs/registry.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';
@@ -41,7 +40,7 @@ function consume(x: Harness, run: Handler, names: string[] = ['sync']) {
 const addUserJob = (x: Harness, userId: string, queue = 'sync') =>
   x.queues.get(queue).add('user', { userId, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, queue), jobId: `t__${userId}` });
 
-describe('1. schedule drift', () => {
+describe('schedule drift', () => {
   it('refuses scheduler edits on the board, and reconciliation repairs edits made elsewhere', async () => {
     const { log, lines } = capturingLogger('warn');
     const x = await h({}, { log });
@@ -67,7 +66,7 @@ describe('1. schedule drift', () => {
   });
 });
 
-describe('2. status reads Redis, not the caller environment', () => {
+describe('status reads Redis, not the caller environment', () => {
   it('shows what the producer runs to a CLI started with only REDIS_URL', async () => {
     const x = await h({ SPOTTER_SYNC_INTERVAL: '1h', SPOTTER_METADATA_ENABLED: 'false', SPOTTER_JOBS_WRITEBACK_ENABLED: 'false' });
     await reconcileAsProducer(x);
@@ -86,7 +85,7 @@ describe('2. status reads Redis, not the caller environment', () => {
   });
 });
 
-describe('3. a dead letter deleted on the board', () => {
+describe('a dead letter deleted on the board', () => {
   it('stays deleted: the sweep knows it was recorded', async () => {
     const x = await h({ SPOTTER_JOBS_ATTEMPTS: '1' });
     consume(x, async () => {
@@ -103,7 +102,7 @@ describe('3. a dead letter deleted on the board', () => {
   });
 });
 
-describe('4. a failed job retried on the board', () => {
+describe('a failed job retried on the board', () => {
   it('retires its dead letter, and a replay does not run it again', async () => {
     const x = await h({ SPOTTER_JOBS_ATTEMPTS: '1' });
     let healthy = false;
@@ -132,7 +131,7 @@ describe('4. a failed job retried on the board', () => {
   });
 });
 
-describe('5. one user, one job at a time, whoever adds it', () => {
+describe('one user, one job at a time, whoever adds it', () => {
   it('coalesces trigger --user and a replay into the user job that has not started', async () => {
     const x = await h({ SPOTTER_JOBS_ATTEMPTS: '1' });
     // A job of user u1 waits (no worker yet).
@@ -141,7 +140,7 @@ describe('5. one user, one job at a time, whoever adds it', () => {
       .add(
         'user',
         { userId: 'u1', scheduledFor: 1, tick: 'tick1' },
-        { ...optionsFor(x.config, 'sync'), jobId: 'tick1__u1', deduplication: { id: coalesceId('u1'), keepLastIfActive: true } },
+        { ...optionsFor(x.config, 'sync'), jobId: 'tick1__u1', deduplication: { id: 'u1', keepLastIfActive: true } },
       );
     const t = await runCli(['trigger', 'sync', '--user', 'u1', '--json'], testEnv(x.prefix));
     expect(t.code, t.stderr).toBe(0);
@@ -162,7 +161,7 @@ describe('5. one user, one job at a time, whoever adds it', () => {
       .add(
         'user',
         { userId: 'u2', scheduledFor: 2, tick: 'tick2' },
-        { ...optionsFor(x.config, 'sync'), jobId: 'tick2__u2', deduplication: { id: coalesceId('u2'), keepLastIfActive: true } },
+        { ...optionsFor(x.config, 'sync'), jobId: 'tick2__u2', deduplication: { id: 'u2', keepLastIfActive: true } },
       );
     const r = await x.deadLetters.replay({ ids: ['sync__t__u2'] });
     expect(r.replayed).toEqual(['t__u2__replay']);
@@ -172,7 +171,7 @@ describe('5. one user, one job at a time, whoever adds it', () => {
   });
 });
 
-describe('6. the cluster-wide cap has one owner: the producer', () => {
+describe('the cluster-wide cap has one owner: the producer', () => {
   it('survives a worker restart and a producer restart, and only the producer help lists it', async () => {
     const x = await h({ SPOTTER_JOBS_SYNC_GLOBAL_CONCURRENCY: '3' });
     await applyGlobalLimits(x);
@@ -192,7 +191,7 @@ describe('6. the cluster-wide cap has one owner: the producer', () => {
   });
 });
 
-describe('7. a tick that fails before its fan-out', () => {
+describe('a tick that fails before its fan-out', () => {
   it('is logged and recorded', async () => {
     const { log, lines } = capturingLogger('info');
     const x = await h({}, { log });
@@ -204,7 +203,7 @@ describe('7. a tick that fails before its fan-out', () => {
   });
 });
 
-describe('8. a dead letter records its first attempt', () => {
+describe('a dead letter records its first attempt', () => {
   it('keeps the first start, though BullMQ overwrites processedOn on every attempt', async () => {
     const x = await h({ SPOTTER_JOBS_ATTEMPTS: '3', SPOTTER_JOBS_BACKOFF: '150ms' });
     const starts: number[] = [];
@@ -225,7 +224,7 @@ describe('8. a dead letter records its first attempt', () => {
   });
 });
 
-describe('9. the README handler example, verbatim, outside the repository', () => {
+describe('the README handler example, verbatim, outside the repository', () => {
   it('loads: `import { PermanentError } from "spotter-jobs"` resolves to the running service', async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
     const block = /```js\n\s*\/\/ my-handlers\.mjs\n[\s\S]*?```/.exec(readme)?.[0] as string;
@@ -248,7 +247,7 @@ describe('9. the README handler example, verbatim, outside the repository', () =
   });
 });
 
-describe('10. first run: a fixed slot, or at boot plus the delay', () => {
+describe('first run: a fixed slot, or at boot plus the delay', () => {
   it('places a boot schedule its offset after creation, keeps it across restarts, and refuses it for cron', async () => {
     const before = Date.now();
     const x = await h({ SPOTTER_JOBS_ENRICHMENT_FIRST_RUN: 'boot', SPOTTER_JOBS_WRITEBACK_FIRST_RUN: 'slot' });

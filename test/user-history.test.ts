@@ -1,8 +1,7 @@
-/** One user's history (policies issue): from the CLI, the API and the status page, without scanning a queue. */
+/** One user's history: from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { coalesceId } from '../src/jobs/registry.js';
-import { HISTORY_SHARDS, historyKey, historyShard, legacyUserKey, UserHistory } from '../src/services/user-history.js';
+import { HISTORY_SHARDS, historyKey, historyShard, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
@@ -39,7 +38,7 @@ describe("one user's history", () => {
         .add(
           'user',
           { userId, scheduledFor: 1, tick: 't' },
-          { ...optionsFor(x.config, queue), jobId, deduplication: { id: coalesceId(userId), keepLastIfActive: true } },
+          { ...optionsFor(x.config, queue), jobId, deduplication: { id: userId, keepLastIfActive: true } },
         );
     await add('sync', 'u1', 't1__u1');
     await add('writeback', 'u1', 't1w__u1');
@@ -73,25 +72,6 @@ describe("one user's history", () => {
     expect(page).toContain('writeback__t1w__u1');
     expect(page).toContain('<input name="user" value="u1"');
     expect((await fetch(`${web.url}/api/users/a%20b`)).status).toBe(400);
-
-    // Records written by the earlier versions (a hash per user, a JSON or a compact field) still read.
-    const old = { jobId: 'old__u9', at: 1_700_000_000_000, outcome: 'failed', attempts: 2, durationMs: 40, reason: 'provider down' };
-    await x.conn.hset(
-      legacyUserKey(x.prefix, 'u9'),
-      'sync',
-      JSON.stringify(old),
-      'write-back',
-      `${(1_700_000_000_000).toString(36)} c 1 12 wb__u9`,
-    );
-    const u9 = await history.lookup(x.queues, 'u9');
-    expect(u9.find((k) => k.kind === 'sync')?.lastRun).toEqual(old);
-    expect(u9.find((k) => k.kind === 'write-back')?.lastRun).toEqual({
-      jobId: 'wb__u9',
-      at: 1_700_000_000_000,
-      outcome: 'completed',
-      attempts: 1,
-      durationMs: 12,
-    });
 
     // Bounded: one field per user in the hash of this period, which expires at the end of the next.
     const period = history.periodMs;

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { PermanentError, RetryAfterError } from '../src/jobs/errors.js';
 import { applyGlobalLimits } from '../src/producers/main.js';
-import { DEAD_LETTERED_FIELD } from '../src/services/dead-letters.js';
+import { DEAD_LETTERED_FIELD } from '../src/services/dead-letters/index.js';
 import { Retention } from '../src/services/retention.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';

@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import { paginate } from '../../src/handlers/types.js';
 import type { KindConfig } from '../../src/jobs/kinds.js';
 import { Queues } from '../../src/jobs/queues.js';
-import { coalesceId, userJobId } from '../../src/jobs/registry.js';
+import { userJobId } from '../../src/jobs/registry.js';
 import { createLogger } from '../../src/logger.js';
 import { fanOut } from '../../src/producers/fan-out.js';
 import { now } from './clock.js';
@@ -51,7 +51,7 @@ export async function plainAddBulk(conn: Redis, p: string, n: number, variant: A
           removeOnComplete: { age: 86_400, count: 100_000_000 },
           removeOnFail: { age: 604_800 },
           ...(variant !== 'plain' ? { jobId: userJobId(`repeat:sync:${at}`, `u${j}`) } : {}),
-          ...(variant === 'idsAndCoalescing' ? { deduplication: { id: coalesceId(`u${j}`), keepLastIfActive: true } } : {}),
+          ...(variant === 'idsAndCoalescing' ? { deduplication: { id: `u${j}`, keepLastIfActive: true } } : {}),
         },
       });
     }

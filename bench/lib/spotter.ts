@@ -6,7 +6,7 @@ import { paginate } from '../../src/handlers/types.js';
 import type { KindConfig } from '../../src/jobs/kinds.js';
 import type { Queues } from '../../src/jobs/queues.js';
 import { createLogger } from '../../src/logger.js';
-import { DeadLetters } from '../../src/services/dead-letters.js';
+import { DeadLetters } from '../../src/services/dead-letters/index.js';
 import { Consumers } from '../../src/workers/consumer.js';
 
 /** The service's defaults, with completed jobs kept so they can be counted. */

@@ -11,7 +11,7 @@ import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
 import { describeListing } from '../schedules/tick-record.js';
-import { DeadLetters } from '../services/dead-letters.js';
+import { DeadLetters } from '../services/dead-letters/index.js';
 import { table, when } from './print.js';
 import { type Out, UsageError, withCatalog, withQueues } from './session.js';
 

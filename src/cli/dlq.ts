@@ -2,7 +2,7 @@
 import type { Config } from '../config.js';
 import { DURATION_FORM, parseDuration } from '../duration.js';
 import { kindByNameOrQueue, kindByQueue, kindsOf } from '../jobs/registry.js';
-import { type DeadLetter, DeadLetters } from '../services/dead-letters.js';
+import { type DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
 import { table, when } from './print.js';
 import { type Out, UsageError, withCatalog } from './session.js';
 

@@ -21,7 +21,7 @@ import {
 } from '../redis.js';
 import { logRedisIdentity } from '../redis-identity.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
-import { DeadLetters } from '../services/dead-letters.js';
+import { DeadLetters } from '../services/dead-letters/index.js';
 import { startTracing } from '../tracing.js';
 import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';

@@ -1,6 +1,7 @@
 /**
  * HTTP mode: Spotter itself lists users and does the work; spotter-jobs only schedules it.
- * The contract (paths, body, signature, status semantics) is the spec's "Users and handlers" section.
+ * Spotter implements the other side of this contract (paths, body, signature, what each status
+ * means), so every part of it is spelled out here and in the tests that pin it.
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';

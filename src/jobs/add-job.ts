@@ -10,7 +10,7 @@ import type { Subject } from '../handlers/types.js';
 import { InvalidJobError } from './errors.js';
 import type { KindConfig } from './kinds.js';
 import { jobOptions, type Queues } from './queues.js';
-import { coalesceId, JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
+import { JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
 
 /** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
 export const MAX_ITEM_DATA_BYTES = 16 * 1024;
@@ -105,7 +105,8 @@ export async function addJob(queues: Queues, a: AddJob): Promise<string> {
     throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
   }
   const opts: JobsOptions = { ...jobOptions(kind), jobId: a.jobId, ...(a.delayMs ? { delay: Math.round(a.delayMs) } : {}) };
-  if (a.coalesce && 'userId' in data) opts.deduplication = { id: coalesceId(data.userId), keepLastIfActive: true };
+  // The coalescing key: BullMQ keeps it under the queue's own keys, so the user id alone is the key.
+  if (a.coalesce && 'userId' in data) opts.deduplication = { id: data.userId, keepLastIfActive: true };
   const job = await queues.get(kind.queue).add(jobNameOf(kind), data, opts);
   return String(job.id);
 }

@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
 import { telemetryOption } from '../tracing.js';
 import type { KindConfig } from './kinds.js';
-import { allQueues, SCHEDULE_QUEUE } from './registry.js';
+import { allQueues, type KindCatalog, SCHEDULE_QUEUE } from './registry.js';
 
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
 export const BACKOFF_TYPE = 'spotter';
@@ -55,8 +55,8 @@ export class Queues {
     return this.config.prefix;
   }
 
-  /** The configuration these handles were made for: it names the queues. */
-  get settings(): Config {
+  /** The kinds these handles were made for: they name the queues. */
+  get catalog(): KindCatalog {
     return this.config;
   }
 

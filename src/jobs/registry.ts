@@ -13,37 +13,40 @@ export const SCHEDULE_QUEUE = 'schedules';
 /** Jobs that failed for good; nothing consumes it, so entries stay until replayed or purged. */
 export const DEAD_LETTER_QUEUE = 'dead-letter';
 
+/** What the look-ups below need of the configuration: its kinds, by name. */
+export type KindCatalog = Pick<Config, 'kinds'>;
+
 /** Every kind, in catalog order. */
-export function kindsOf(config: Config): KindConfig[] {
+export function kindsOf(config: KindCatalog): KindConfig[] {
   return Object.values(config.kinds);
 }
 
 /** The kinds that have a schedule (enabled or not). */
-export function scheduledKinds(config: Config): KindConfig[] {
+export function scheduledKinds(config: KindCatalog): KindConfig[] {
   return kindsOf(config).filter((k) => k.schedule !== undefined);
 }
 
 /** The queues that carry work, one per kind. */
-export function workQueues(config: Config): string[] {
+export function workQueues(config: KindCatalog): string[] {
   return kindsOf(config).map((k) => k.queue);
 }
 
 /** Every queue: the kinds', the schedule queue and the dead-letter queue. */
-export function allQueues(config: Config): string[] {
+export function allQueues(config: KindCatalog): string[] {
   return [...workQueues(config), SCHEDULE_QUEUE, DEAD_LETTER_QUEUE];
 }
 
-export function kindByName(config: Config, name: string): KindConfig | undefined {
+export function kindByName(config: KindCatalog, name: string): KindConfig | undefined {
   return Object.hasOwn(config.kinds, name) ? config.kinds[name] : undefined;
 }
 
 /** The kind whose queue is `queue`. */
-export function kindByQueue(config: Config, queue: string): KindConfig | undefined {
+export function kindByQueue(config: KindCatalog, queue: string): KindConfig | undefined {
   return kindsOf(config).find((k) => k.queue === queue);
 }
 
 /** A kind by its name or its queue's name (they differ only for Spotter's write-back). */
-export function kindByNameOrQueue(config: Config, name: string): KindConfig | undefined {
+export function kindByNameOrQueue(config: KindCatalog, name: string): KindConfig | undefined {
   return kindByName(config, name) ?? kindByQueue(config, name);
 }
 
@@ -184,14 +187,6 @@ export function globalJobId(tickId: string): string {
 /** Id of a tick added by hand (`trigger`, the API), unique per kind and millisecond. */
 export function manualTickId(kind: string, now: number): string {
   return `manual_${kind}_${now}`;
-}
-
-/**
- * Coalescing key: at most one not-yet-started job per queue and user. BullMQ keeps it under the
- * queue's own keys, so the user id alone is the key.
- */
-export function coalesceId(userId: string): string {
-  return userId;
 }
 
 /** A dead letter's id is derived from its source job, so the same failure is recorded once. */

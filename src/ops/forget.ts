@@ -10,7 +10,7 @@ import { kindByNameOrQueue } from '../jobs/registry.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
 import { resumeSchedule } from '../schedules/pause.js';
 import { tickKey } from '../schedules/tick-record.js';
-import { DeadLetters } from '../services/dead-letters.js';
+import { DeadLetters } from '../services/dead-letters/index.js';
 import { deadLettersBySource } from './orphans.js';
 import { JOB_STATES } from './status.js';
 

@@ -1,6 +1,7 @@
 /**
  * The producer role: reconciles the schedules, watches that they stay in Redis, and consumes ticks,
- * fanning each out into per-user jobs. Fails fast when Redis is down at start.
+ * fanning each out into its kind's jobs (one per user, or the one job of a global kind). Fails fast
+ * when Redis is down at start.
  */
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';

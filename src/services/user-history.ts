@@ -8,7 +8,7 @@ import type { Job } from 'bullmq';
 import type { Config } from '../config.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import { coalesceId, DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
+import { DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis.js';
 
 export interface LastRun {
@@ -49,8 +49,6 @@ const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) =>
  */
 function lastRunOf(v: string | null | undefined): LastRun | null {
   if (!v) return null;
-  // Written by a version before the compact field (kept for the retention, 24 h by default).
-  if (v.startsWith('{')) return JSON.parse(v) as LastRun;
   const parts = v.split(' ');
   const [at36, code, attempts, durationMs, jobId] = parts;
   const reason = parts.slice(5).join(' ');
@@ -62,11 +60,6 @@ function lastRunOf(v: string | null | undefined): LastRun | null {
     durationMs: Number(durationMs),
     ...(reason ? { reason } : {}),
   };
-}
-
-/** The per-user hash of the version before the shared history hashes; read until it expires. */
-export function legacyUserKey(prefix: string, userId: string): string {
-  return `${prefix}:spotter-jobs:user:${userId}`;
 }
 
 /** Which of a kind's history hashes holds the user (a stable 32-bit string hash). */
@@ -212,8 +205,6 @@ export class UserHistory {
 
   /** Everything about one user, in a few Redis calls per kind, whatever the number of users. */
   async lookup(queues: Queues, userId: string): Promise<KindHistory[]> {
-    // Written by the version that kept a hash per user; it expires within one retention.
-    const legacy = await this.conn.hgetall(legacyUserKey(this.config.prefix, userId));
     const schedulers = new Map((await queues.schedules().getJobSchedulers(0, -1)).map((s) => [s.key, s]));
     const userKinds = kindsOf(this.config).filter((k) => k.scope === 'user');
     return Promise.all(
@@ -222,16 +213,16 @@ export class UserHistory {
         const [run, dlId, pendingId] = await Promise.all([
           this.newest('runs', k.name, userId),
           this.newest('dead', k.name, userId),
-          q.getDeduplicationJobId(coalesceId(userId)),
+          // The user's coalescing key is the user id (fan-out and add-job set it so).
+          q.getDeduplicationJobId(userId),
         ]);
         const pending = pendingId ? await q.getJob(pendingId) : undefined;
-        const dlSource = dlId ?? legacy[`dl:${k.name}`];
-        const dl = dlSource ? await queues.get(DEAD_LETTER_QUEUE).getJob(dlSource) : undefined;
+        const dl = dlId ? await queues.get(DEAD_LETTER_QUEUE).getJob(dlId) : undefined;
         const s = schedulers.get(k.name);
         return {
           kind: k.name,
           queue: k.queue,
-          lastRun: lastRunOf(run ?? legacy[k.name]),
+          lastRun: lastRunOf(run),
           current: pending ? { jobId: String(pending.id), state: await pending.getState() } : null,
           nextTick: s?.next ?? null,
           deadLetter: dl ? { id: String(dl.id), failedReason: String(dl.data.failedReason), failedAt: Number(dl.data.failedAt) } : null,

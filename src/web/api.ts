@@ -10,7 +10,7 @@ import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
-import type { DeadLetters } from '../services/dead-letters.js';
+import type { DeadLetters } from '../services/dead-letters/index.js';
 
 const runBody = z.strictObject({
   userId: z.string().min(1).max(200).optional(),

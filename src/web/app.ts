@@ -11,7 +11,7 @@ import type { Config } from '../config.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import { within } from '../redis.js';
-import type { DeadLetters } from '../services/dead-letters.js';
+import type { DeadLetters } from '../services/dead-letters/index.js';
 import { apiRoutes } from './api.js';
 import { BOARD_PATH, boardRouter } from './board.js';
 import { probeRoutes, type Readiness } from './health.js';

@@ -37,8 +37,8 @@ export function boardRouter(queues: Queues, opts: { readOnly: boolean }): Router
   serverAdapter.setBasePath(BOARD_PATH);
   const census = censusOf(queues);
   createBullBoard({
-    queues: allQueues(queues.settings).map((name) => {
-      const kind = kindByQueue(queues.settings, name);
+    queues: allQueues(queues.catalog).map((name) => {
+      const kind = kindByQueue(queues.catalog, name);
       return new CensusAdapter(queues.get(name), census, {
         readOnlyMode: opts.readOnly,
         // Bull Board shows the display name instead of the queue's: keep both in view.

@@ -13,7 +13,7 @@ import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';
 import type { OrphanQueue } from '../ops/orphans.js';
 import { JOB_STATES, readStatus } from '../ops/status.js';
 import { type UserReport, userReport } from '../ops/user.js';
-import type { DeadLetter, DeadLetters } from '../services/dead-letters.js';
+import type { DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
 import { BOARD_PATH } from './board.js';
 import { html, raw } from './html.js';
 

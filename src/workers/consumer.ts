@@ -9,14 +9,15 @@ import type { KindConfig } from '../jobs/kinds.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
 import type { Logger } from '../logger.js';
 import type { RedisClient } from '../redis.js';
-import type { DeadLetters } from '../services/dead-letters.js';
+import { type DeadLetters, recordDeadLetters } from '../services/dead-letters/index.js';
 import { UserHistory } from '../services/user-history.js';
 import { telemetryOption } from '../tracing.js';
 import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
 import { LockLostError } from './hold.js';
-import { makeProcessor, type Overdue, type RunHandlerDeps } from './run-handler.js';
+import type { Overdue, RunHandlerDeps } from './run-deps.js';
+import { makeProcessor } from './run-handler.js';
 import { TickOutcomes } from './tick-outcomes.js';
 
 export interface ConsumerDeps {
@@ -146,12 +147,9 @@ export class Consumers {
         if (!job) return;
         this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
         this.ticks.settled(kind, job, job.finishedOn ? 'dead_letter' : 'retry');
-        if (!job.finishedOn) return;
-        deadLetters.record(queue, job).then(
-          (id) => log.info({ queue, jobId: job.id, deadLetter: id }, 'dead-lettered'),
-          (err: Error) => log.error({ queue, jobId: job.id, err: err.message }, 'could not record dead letter; the sweep will retry'),
-        );
       });
+      // After the listener above, so the history and tick records are taken first, as before.
+      recordDeadLetters(worker, queue, deadLetters, log);
       worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or lost its lock); running it again'));
       this.workers.set(queue, worker);
     }

@@ -6,10 +6,9 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import { describeThrown } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
-import { queueKey } from '../jobs/queues.js';
-import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
+import { stampFirstAttempt } from '../services/dead-letters/index.js';
 import { activeSpan } from '../tracing.js';
-import type { RunHandlerDeps } from './run-handler.js';
+import type { RunHandlerDeps } from './run-deps.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
 export interface RetryDelay {
@@ -46,11 +45,7 @@ export async function failAttempt(deps: RunHandlerDeps, job: Job, attempt: numbe
   }
   log.warn({ ...scope, durationMs: Date.now() - started, err: message, retryInMs: outcome.delayMs }, 'job failed; will retry');
   // BullMQ overwrites processedOn on every attempt; keep the first one's start for the dead letter.
-  // Only on a failed first attempt, so a job that succeeds costs nothing more.
-  if (attempt === 1)
-    await queues.conn
-      .hset(queueKey(queues.settings.prefix, kind.queue, String(job.id)), FIRST_ATTEMPT_FIELD, String(started))
-      .catch(() => {});
+  if (attempt === 1) await stampFirstAttempt(queues, kind.queue, String(job.id), started);
   const e = (err instanceof Error && message === describeThrown(err) ? err : new Error(message)) as Error & RetryDelay;
   e.retryDelayMs = outcome.delayMs;
   throw e;

@@ -1,5 +1,5 @@
 /**
- * The worker role: consumes per-user jobs of the chosen queues with the configured caps, retries
+ * The worker role: consumes the jobs of the chosen queues (any kind) with the configured caps, retries
  * with backoff and records dead letters. Waits and reconnects when Redis is down.
  */
 import { loadHandlers } from '../handlers/select.js';

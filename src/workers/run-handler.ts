@@ -1,60 +1,23 @@
 /**
- * The thin adapter between BullMQ and business code: turns a Job into the handler's arguments for
- * its kind's scope (`(userId, ctx)`, `(ctx)` or `({ id, data }, ctx)`), validates the data, and lets
- * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
+ * The adapter between BullMQ and business code. Each attempt goes through four steps, each its own
+ * function: validate the job's data, enter the kind's exclusivity group, run the handler against the
+ * kind's deadline, and settle (the result to store, or `decide()`'s retry or dead-letter). The
+ * handler's context and call shape are in `job-context.ts`, the failure path in `fail-attempt.ts`.
  */
 import type { Job, Processor } from 'bullmq';
+import type { ZodType } from 'zod';
 import { formatDuration } from '../duration.js';
-import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
-import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
 import type { KindConfig } from '../jobs/kinds.js';
-import type { Queues } from '../jobs/queues.js';
-import { type JobData, jobDataSchema, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import { type JobData, jobDataSchema, MAX_RESULT_BYTES, tickOf } from '../jobs/registry.js';
 import { activeSpan } from '../tracing.js';
-import type { Exclusivity } from './exclusivity.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
-import { Hold, LockLostError } from './hold.js';
+import { Hold } from './hold.js';
+import { caller, JobContext, JobTimeoutError } from './job-context.js';
+import type { RunHandlerDeps } from './run-deps.js';
 
-export interface RunHandlerDeps {
-  kind: KindConfig;
-  handler: AnyHandler;
-  /** For `ctx.enqueue`: the queue handles and, through them, the catalog. */
-  queues: Queues;
-  log: Logger;
-  /** True once shutdown passed its deadline: aborted jobs are then left for another worker. */
-  leaving: () => boolean;
-  /**
-   * The jobs this process is running, by id, each with its abort controller once the handler has asked
-   * for `ctx.signal` (created on demand: most of the per-job cost of a no-op handler was this).
-   */
-  running: Map<string, AbortController | undefined>;
-  /** Per-attempt outcome and duration, for the metrics (completions are counted once stored, by the consumer). */
-  observe?: (queue: string, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
-  /** Attempts that timed out while their handler, ignoring its signal, still runs; by `jobId#attempt`. */
-  overdue: Map<string, Overdue>;
-  /** Per-user exclusivity groups; needed when the kind has one. */
-  exclusivity?: Exclusivity;
-  /** Running jobs whose BullMQ lock could not be renewed, reported by the consumer: aborted, never completed. */
-  lostLocks?: Set<string>;
-  /** This queue's slots in use, for the concurrency-in-use metric. */
-  slots?: { busy: number };
-}
-
-export interface Overdue {
-  queue: string;
-  jobId: string;
-  attempt: number;
-  /** When the attempt timed out (epoch ms). */
-  since: number;
-}
-
-/** The attempt ran past the kind's timeout: retried like any passing failure. */
-export class JobTimeoutError extends Error {
-  override name = 'JobTimeoutError';
-}
+type Span = ReturnType<typeof activeSpan>;
 
 /** A result BullMQ could not store, or should not: not JSON, or larger than MAX_RESULT_BYTES. */
 export function checkResult(result: unknown): unknown {
@@ -72,109 +35,114 @@ export function checkResult(result: unknown): unknown {
   return value;
 }
 
-type Call = (data: JobData, ctx: HandlerContext) => Promise<unknown>;
+/** Step 1: the job's data for its kind, or the error that dead-letters it (data never gets valid by retrying). */
+function validate(schema: ZodType<JobData>, raw: unknown): JobData | InvalidJobError {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  return new InvalidJobError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`);
+}
 
-/** One call shape per scope, chosen once per kind rather than per job. */
-function caller(kind: KindConfig, handler: AnyHandler): Call {
-  switch (kind.scope) {
-    case 'user':
-      return (d, ctx) => (handler as UserHandler)((d as { userId: string }).userId, ctx);
-    case 'global':
-      return (_d, ctx) => (handler as GlobalHandler)(ctx);
-    case 'item':
-      return (d, ctx) => (handler as ItemHandler)({ id: (d as { id: string }).id, data: (d as { data: unknown }).data }, ctx);
+/** BullMQ's span of this attempt, when tracing is on: who it ran for, never the data. */
+function tagSpan(span: NonNullable<Span>, kind: KindConfig, jobId: string, attempt: number, data: JobData): void {
+  const tick = tickOf(kind.name, jobId, data);
+  span.setAttributes({
+    'spotter.kind': kind.name,
+    'spotter.attempt': attempt,
+    ...('userId' in data ? { 'spotter.user_id': String(data.userId) } : {}),
+    ...('id' in data ? { 'spotter.item_id': String(data.id) } : {}),
+    ...(tick ? { 'spotter.tick_id': tick } : {}),
+  });
+}
+
+/**
+ * Step 2: the user's hold in the kind's exclusivity group, handed to `ctx` so losing it aborts the
+ * run. Synchronous in the group's lane (no await per job); throws BullMQ's DelayedError when the
+ * user is busy.
+ */
+function enterExclusivity(
+  deps: RunHandlerDeps,
+  group: string,
+  job: Job,
+  userId: string,
+  token: string | undefined,
+  span: Span,
+  ctx: JobContext,
+): Hold | Promise<Hold> {
+  const entered = enterGroup(deps, job, group, userId, token, span);
+  if (entered instanceof Hold) {
+    entered.runner = ctx;
+    return entered;
+  }
+  return entered.then((hold) => {
+    hold.runner = ctx;
+    return hold;
+  });
+}
+
+/**
+ * Step 3: the handler's promise against the kind's deadline, in every mode. At the deadline the
+ * signal fires and the attempt fails, freeing the slot even if the handler ignores its signal (it is
+ * then reported as overdue until it settles).
+ */
+async function runWithDeadline(timeoutMs: number, ctx: JobContext, pending: Promise<unknown>): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        ctx.timedOut = new JobTimeoutError(`timed out after ${formatDuration(timeoutMs)}`);
+        ctx.controller?.abort(ctx.timedOut);
+        reject(ctx.timedOut);
+      }, timeoutMs);
+      pending.then(resolve, reject);
+    });
+  } finally {
+    clearTimeout(timer);
   }
 }
 
 /**
- * What a handler gets as `ctx`. A class, so a job costs one object: its logger, signal, `progress` and
- * `enqueue` are made only when the handler asks for them (closures per job were a measurable share
- * of a no-op job's cost).
+ * Step 4, the handler returned in time: the result BullMQ stores. Checked after the attempt: a run
+ * whose worker lost the job's lock or the user's hold meanwhile is not counted as completed
+ * (BullMQ's stalled handling runs the job again).
  */
-class JobContext implements HandlerContext {
-  readonly kind: string;
-  readonly queue: string;
-  readonly scheduledFor: number;
-  readonly parent: ParentRef | undefined;
-  controller: AbortController | undefined;
-  timedOut: JobTimeoutError | undefined;
-  /** Set when the worker lost the job's lock or its exclusivity hold: the run must stop and not complete. */
-  lost: LockLostError | undefined;
-  private child: Logger | undefined;
+function settleReturned(result: unknown, ctx: JobContext, hold: Hold | undefined, span: Span): unknown {
+  const value = checkResult(result);
+  const lost = ctx.lostReason() ?? hold?.check();
+  if (lost) throw lost;
+  span?.setAttribute('spotter.outcome', 'completed');
+  return value;
+}
 
-  constructor(
-    private readonly deps: RunHandlerDeps,
-    private readonly job: Job,
-    readonly jobId: string,
-    readonly attempt: number,
-    data: JobData,
-    readonly depth = data.depth ?? 0,
-  ) {
-    this.kind = deps.kind.name;
-    this.queue = deps.kind.queue;
-    this.scheduledFor = data.scheduledFor;
-    this.parent = data.parent;
+/** Step 4, the attempt failed or timed out: `decide()` makes it a retry or a dead letter. */
+function settleFailed(deps: RunHandlerDeps, job: Job, ctx: JobContext, started: number, err: unknown, pending: Promise<unknown>) {
+  if (deps.leaving()) {
+    // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
+    // worker's stalled check runs it again (at-least-once, within lock + stalled interval),
+    // which is why handlers get a stable jobId.
+    return new Promise<never>(() => {});
   }
+  if (err !== undefined && err === ctx.timedOut) {
+    const { kind, log } = deps;
+    const key = `${ctx.jobId}#${ctx.attempt}`;
+    deps.overdue.set(key, { queue: kind.queue, jobId: ctx.jobId, attempt: ctx.attempt, since: Date.now() });
+    log.warn({ ...scopeOf(kind, job, ctx.attempt), timeoutMs: kind.timeoutMs }, 'job timed out; its signal was aborted');
+    const settled = () => deps.overdue.delete(key);
+    pending.then(settled, settled);
+  }
+  return failAttempt(deps, job, ctx.attempt, started, err);
+}
 
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      const ended = this.timedOut ?? this.lostReason();
-      if (ended) this.controller.abort(ended);
-      else {
-        if (this.deps.leaving()) this.controller.abort(new Error('shutdown deadline reached'));
-        this.deps.running.set(this.jobId, this.controller);
-      }
-    }
-    return this.controller.signal;
-  }
-
-  /** Why the run must stop and not complete: the worker lost the job's lock or the user's hold. */
-  lostReason(): LockLostError | undefined {
-    if (!this.lost && this.deps.lostLocks?.has(this.jobId)) this.lost = new LockLostError('lost its job lock; another worker may run it');
-    return this.lost;
-  }
-
-  lose(err: LockLostError): void {
-    this.lost ??= err;
-    this.controller?.abort(err);
-  }
-
-  get log(): Logger {
-    this.child ??= this.deps.log.child(scopeOf(this.deps.kind, this.job, this.attempt));
-    return this.child;
-  }
-
-  // Getters that return functions, so `const { progress } = ctx` works as it did with a plain object.
-  get progress(): (n: number) => Promise<void> {
-    return (n) => this.job.updateProgress(n);
-  }
-
-  get enqueue(): HandlerContext['enqueue'] {
-    return async (name, subject, opts) => {
-      const { kind, queues } = this.deps;
-      const target = kindByName(queues.settings, name);
-      if (!target) throw new InvalidJobError(`cannot add a job of kind "${name}": no such kind in the catalog`);
-      if (kind.followUps && !kind.followUps.includes(name)) {
-        throw new InvalidJobError(`cannot add a job of kind "${name}" from ${kind.name}: its followUps are ${kind.followUps.join(', ')}`);
-      }
-      return addJob(queues, {
-        kind: target,
-        subject,
-        jobId: childJobId(kind.queue, this.jobId, target, subject),
-        scheduledFor: Date.now() + (opts?.delay ?? 0),
-        parent: { kind: kind.name, jobId: this.jobId },
-        depth: this.depth + 1,
-        delayMs: opts?.delay,
-        coalesce: true,
-      });
-    };
-  }
+/** The slot, the running entry and the hold, given back however the attempt ended. */
+function release(deps: RunHandlerDeps, job: Job, ctx: JobContext, hold: Hold | undefined, pending: Promise<unknown>): void {
+  if (hold) releaseWhenReturned(deps, job, ctx.attempt, hold, pending);
+  deps.lostLocks?.delete(ctx.jobId);
+  if (deps.slots) deps.slots.busy--;
+  if (!deps.leaving() && deps.running.get(ctx.jobId) === ctx.controller) deps.running.delete(ctx.jobId);
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
   const { kind, log } = deps;
-  const queue = kind.queue;
   const schema = jobDataSchema(kind);
   const call = caller(kind, deps.handler);
   const group = kind.exclusive && deps.exclusivity ? kind.exclusive : undefined;
@@ -183,82 +151,26 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const attempt = job.attemptsMade + 1;
     const jobId = String(job.id);
     const started = Date.now();
-    const parsed = schema.safeParse(job.data);
-    // BullMQ's span of this attempt, when tracing is on: who it ran for and how it ended, never the data.
+    const data = validate(schema, job.data);
     const span = activeSpan();
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return failAttempt(
-        deps,
-        job,
-        attempt,
-        started,
-        new InvalidJobError(`invalid job data: ${issue?.path.join('.') || 'data'}: ${issue?.message ?? 'does not validate'}`),
-      );
-    }
-    const data = parsed.data;
-    const tick = span && tickOf(kind.name, jobId, data);
-    span?.setAttributes({
-      'spotter.kind': kind.name,
-      'spotter.attempt': attempt,
-      ...('userId' in data ? { 'spotter.user_id': String(data.userId) } : {}),
-      ...('id' in data ? { 'spotter.item_id': String(data.id) } : {}),
-      ...(tick ? { 'spotter.tick_id': tick } : {}),
-    });
+    if (data instanceof InvalidJobError) return failAttempt(deps, job, attempt, started, data);
+    if (span) tagSpan(span, kind, jobId, attempt, data);
     const ctx = new JobContext(deps, job, jobId, attempt, data);
     let hold: Hold | undefined;
     if (group && 'userId' in data) {
-      const entered = enterGroup(deps, job, group, (data as { userId: string }).userId, token, span);
+      const entered = enterExclusivity(deps, group, job, data.userId, token, span, ctx);
       hold = entered instanceof Hold ? entered : await entered;
-      hold.runner = ctx;
     }
     if (log.isLevelEnabled('debug')) log.debug(scopeOf(kind, job, attempt), 'job started');
     deps.running.set(jobId, undefined);
     if (deps.slots) deps.slots.busy++;
-    // Every mode gets the kind's deadline: at it the signal fires and the attempt fails, freeing the
-    // slot even if the handler ignores its signal (it is then reported as overdue until it settles).
-    let timer: NodeJS.Timeout | undefined;
     const pending = call(data, ctx);
     try {
-      const result = checkResult(
-        await new Promise((resolve, reject) => {
-          timer = setTimeout(() => {
-            ctx.timedOut = new JobTimeoutError(`timed out after ${formatDuration(kind.timeoutMs)}`);
-            ctx.controller?.abort(ctx.timedOut);
-            reject(ctx.timedOut);
-          }, kind.timeoutMs);
-          pending.then(resolve, reject);
-        }),
-      );
-      // Checked after the attempt: a run whose worker lost the job's lock or the user's hold
-      // meanwhile is not counted as completed (BullMQ's stalled handling runs the job again).
-      const lost = ctx.lostReason() ?? hold?.check();
-      if (lost) throw lost;
-      span?.setAttribute('spotter.outcome', 'completed');
-      return result;
+      return settleReturned(await runWithDeadline(kind.timeoutMs, ctx, pending), ctx, hold, span);
     } catch (err) {
-      if (deps.leaving()) {
-        // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
-        // worker's stalled check runs it again (at-least-once, within lock + stalled interval),
-        // which is why handlers get a stable jobId.
-        return new Promise(() => {});
-      }
-      if (err !== undefined && err === ctx.timedOut) {
-        const key = `${jobId}#${attempt}`;
-        deps.overdue.set(key, { queue, jobId, attempt, since: Date.now() });
-        log.warn({ ...scopeOf(kind, job, attempt), timeoutMs: kind.timeoutMs }, 'job timed out; its signal was aborted');
-        pending.then(
-          () => deps.overdue.delete(key),
-          () => deps.overdue.delete(key),
-        );
-      }
-      return failAttempt(deps, job, attempt, started, err);
+      return settleFailed(deps, job, ctx, started, err, pending);
     } finally {
-      if (hold) releaseWhenReturned(deps, job, attempt, hold, pending);
-      deps.lostLocks?.delete(jobId);
-      clearTimeout(timer);
-      if (deps.slots) deps.slots.busy--;
-      if (!deps.leaving() && deps.running.get(jobId) === ctx.controller) deps.running.delete(jobId);
+      release(deps, job, ctx, hold, pending);
     }
   };
 }
