@@ -141,6 +141,18 @@ function release(deps: RunHandlerDeps, job: Job, ctx: JobContext, hold: Hold | u
   if (!deps.leaving() && deps.running.get(ctx.jobId) === ctx.controller) deps.running.delete(ctx.jobId);
 }
 
+/**
+ * The handler's promise, whatever it returned: a module may export a plain function that returns a
+ * value or throws before returning, and both must settle like an async handler's promise.
+ */
+function invoke(call: ReturnType<typeof caller>, data: JobData, ctx: JobContext): Promise<unknown> {
+  try {
+    return Promise.resolve(call(data, ctx));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 export function makeProcessor(deps: RunHandlerDeps): Processor {
   const { kind, log } = deps;
   const schema = jobDataSchema(kind);
@@ -164,7 +176,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     if (log.isLevelEnabled('debug')) log.debug(scopeOf(kind, job, attempt), 'job started');
     deps.running.set(jobId, undefined);
     if (deps.slots) deps.slots.busy++;
-    const pending = call(data, ctx);
+    const pending = invoke(call, data, ctx);
     try {
       return settleReturned(await runWithDeadline(kind.timeoutMs, ctx, pending), ctx, hold, span);
     } catch (err) {

@@ -1,0 +1,46 @@
+/** A handler need not be async: one that returns a value or throws synchronously settles like any other. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Handler } from '../src/handlers/types.js';
+import { Consumers } from '../src/workers/consumer.js';
+import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
+import { harness } from './helpers/harness.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const open: Array<{ dispose(): Promise<void> }> = [];
+afterEach(async () => {
+  for (const o of open.splice(0).reverse()) await o.dispose();
+});
+
+async function setup(run: Handler) {
+  const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms' });
+  open.push(x);
+  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));
+  consumers.start();
+  open.push({ dispose: () => consumers.close() });
+  const add = (userId: string) =>
+    x.queues.get('sync').add('user', { userId, scheduledFor: 1 }, { ...optionsFor(x.config, 'sync'), jobId: `t__${userId}` });
+  return { x, consumers, add };
+}
+
+describe('handlers written as plain functions', () => {
+  it('completes a job whose handler returns its result without a promise', async () => {
+    const { x, add } = await setup(((userId: string) => ({ done: userId })) as unknown as Handler);
+    await add('42');
+    await waitFor('completed', async () => (await x.queues.get('sync').getCompletedCount()) === 1);
+    expect((await x.queues.get('sync').getJob('t__42'))?.returnvalue).toEqual({ done: '42' });
+  });
+
+  it('retries, then dead-letters, a handler that throws before returning, and frees its slot each time', async () => {
+    let calls = 0;
+    const { x, consumers, add } = await setup(((userId: string) => {
+      calls++;
+      throw new Error(`no provider for ${userId}`);
+    }) as unknown as Handler);
+    await add('7');
+    await waitFor('dead letter', async () => (await x.deadLetters.count()) === 1);
+    expect(calls).toBe(2);
+    const [d] = await x.deadLetters.list();
+    expect(d?.failedReason).toBe('attempts exhausted (2/2): no provider for 7');
+    expect(consumers.slots().find((s) => s.queue === 'sync')?.busy).toBe(0);
+  });
+});
