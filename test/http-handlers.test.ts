@@ -239,7 +239,7 @@ describe('HTTP mode: kinds from a catalog file, chained by the answer', () => {
   });
 });
 
-describe('HTTP mode: credentials in SPOTTER_URL (hardening 8)', () => {
+describe('HTTP mode: credentials in SPOTTER_URL', () => {
   it('sends them as a Basic Authorization header, never in the URL, a log or a failure reason', async () => {
     const u = new URL(base);
     u.username = 'jobs';

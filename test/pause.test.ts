@@ -1,4 +1,4 @@
-/** Pause and resume one schedule (policies issue): from the CLI, the API and the status page. */
+/** Pause and resume one schedule: from the CLI, the API and the status page. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick, tickHistory } from '../src/schedules/tick-record.js';

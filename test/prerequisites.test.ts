@@ -1,4 +1,4 @@
-/** Hardening 14: `npm test` on a machine that lacks what the suite needs stops at once, with one line. */
+/** `npm test` on a machine that lacks what the suite needs stops at once, with one line. */
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,4 +1,4 @@
-/** Hardening 13 and 15, as a user runs the processes: Redis credentials, waiting workers, the stack launcher. */
+/** What a process tells its user as it starts: Redis credentials refused, probes while it waits for Redis, where the stack's board is, readable logs at a terminal. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import { waitFor } from './helpers/wait-for.js';
 
 const scene = useProcessScenes();
 
-describe('13. Redis credentials and a waiting worker', () => {
+describe('Redis credentials and a waiting worker', () => {
   it('says authentication failed for a wrong Redis password, not "not reachable"', async () => {
     const r = await privateRedis({ appendonly: false, args: ['--requirepass', 'right-password'] });
     scene.onCleanup(() => r.dispose());
@@ -39,7 +39,7 @@ describe('13. Redis credentials and a waiting worker', () => {
   });
 });
 
-describe('15. npm run stack honours SPOTTER_JOBS_HTTP_PORT', () => {
+describe('npm run stack honours SPOTTER_JOBS_HTTP_PORT', () => {
   it('puts the board on the documented variable, and --port still wins', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'spotter-jobs-stack-port-'));
     scene.onCleanup(() => rmSync(dir, { recursive: true, force: true }));
@@ -69,7 +69,7 @@ describe('15. npm run stack honours SPOTTER_JOBS_HTTP_PORT', () => {
   });
 });
 
-describe('16. logs at a terminal', () => {
+describe('logs at a terminal', () => {
   it('are human-readable lines under a TTY, and JSON otherwise', async () => {
     const s = scene({ SPOTTER_JOBS_HANDLERS: '' });
     const cli = resolve(import.meta.dirname, '../dist/cli.js');

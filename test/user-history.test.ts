@@ -1,4 +1,4 @@
-/** One user's history (policies issue): from the CLI, the API and the status page, without scanning a queue. */
+/** One user's history: from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
 import { coalesceId } from '../src/jobs/registry.js';

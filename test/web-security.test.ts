@@ -1,18 +1,9 @@
-/** The web surface under a careless or hostile client, and during a Redis outage (hardening 9–12). */
-import { request } from 'node:http';
+/** The web surface under a careless or hostile client: foreign Host names, writes in read-only mode, bad bodies. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Queues } from '../src/jobs/queues.js';
 import { createLogger } from '../src/logger.js';
-import { targetOf, webConnection, whenReady } from '../src/redis.js';
-import { DeadLetters } from '../src/services/dead-letters.js';
-import { createApp } from '../src/web/app.js';
-import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
-import { listen } from '../src/web/server.js';
-import { type Harness, harness } from './helpers/harness.js';
-import { useProcessScenes } from './helpers/process-scene.js';
-import { privateRedis } from './helpers/redis.js';
-import { waitFor } from './helpers/wait-for.js';
-import { basic, serveApp } from './helpers/web.js';
+import { harness } from './helpers/harness.js';
+import { raw } from './helpers/raw-http.js';
+import { serveApp } from './helpers/web.js';
 
 const open: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -26,35 +17,7 @@ async function setup(env: Record<string, string> = {}) {
   return { x, web };
 }
 
-/** A raw request, so the Host header is whatever the client says. */
-function raw(url: string, opts: { method?: string; host?: string; headers?: Record<string, string>; body?: string; timeoutMs?: number }) {
-  const u = new URL(url);
-  return new Promise<{ status: number; body: string; ms: number }>((resolve, reject) => {
-    const t0 = Date.now();
-    const req = request(
-      {
-        host: u.hostname,
-        port: u.port,
-        path: u.pathname + u.search,
-        method: opts.method ?? 'GET',
-        headers: { ...(opts.host ? { host: opts.host } : {}), ...opts.headers },
-        timeout: opts.timeoutMs ?? 10_000,
-      },
-      (res) => {
-        let body = '';
-        res.on('data', (d) => {
-          body += d;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ms: Date.now() - t0 }));
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs ?? 10_000} ms`)));
-    req.on('error', reject);
-    req.end(opts.body);
-  });
-}
-
-describe('9. DNS rebinding in loopback mode', () => {
+describe('DNS rebinding in loopback mode', () => {
   it('answers only loopback Host names when there is no password', async () => {
     const { web } = await setup();
     const port = new URL(web.url).port;
@@ -81,7 +44,7 @@ describe('9. DNS rebinding in loopback mode', () => {
   });
 });
 
-describe('10. read-only means read-only everywhere', () => {
+describe('read-only means read-only everywhere', () => {
   it('refuses the API writes too', async () => {
     const { web } = await setup({ SPOTTER_JOBS_BOARD_READ_ONLY: 'true' });
     const json = { 'content-type': 'application/json' };
@@ -92,7 +55,7 @@ describe('10. read-only means read-only everywhere', () => {
   });
 });
 
-describe('12. bad bodies', () => {
+describe('bad bodies', () => {
   it('answers 413 to an oversized body and 400 to malformed JSON, without an error log', async () => {
     const lines: string[] = [];
     const log = createLogger({ level: 'info', destination: { write: (l: string) => lines.push(l) } as unknown as NodeJS.WritableStream });
@@ -110,89 +73,5 @@ describe('12. bad bodies', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatch(/JSON/);
     expect(lines.filter((l) => JSON.parse(l).level >= 50)).toEqual([]);
-  });
-});
-
-describe('11. a Redis outage', () => {
-  it('answers 503 within about 2 s instead of hanging, and /metrics still answers with redis_up 0', async () => {
-    const r = await privateRedis({ appendonly: false });
-    open.push(() => r.dispose());
-    const password = 'pw-for-outage';
-    const x: Harness = await harness({ REDIS_URL: r.redis.url, SPOTTER_JOBS_BOARD_PASSWORD: password });
-    open.push(() => x.dispose());
-    // As `serve` builds it: the web surface reads through a fail-fast connection of its own.
-    const conn = webConnection(targetOf(x.config), 'test:web');
-    await whenReady(conn);
-    const queues = new Queues(conn, x.config, x.log);
-    open.push(async () => {
-      await queues.close();
-      conn.disconnect();
-    });
-    const registry = createRegistry();
-    registerClusterMetrics(registry, queues, x.config);
-    const app = createApp({
-      config: x.config,
-      queues,
-      deadLetters: new DeadLetters(queues, x.config),
-      registry,
-      log: x.log,
-      readiness: async () => ({ ready: true, checks: {} }),
-    });
-    const web = await listen(app, '127.0.0.1', 0);
-    open.push(() => web.close());
-    const auth = { authorization: basic('admin', password) };
-    expect((await raw(`${web.url}/api/schedules`, { headers: auth })).status).toBe(200);
-    expect((await raw(`${web.url}/metrics`, {})).body).toMatch(/^spotter_jobs_redis_up 1$/m);
-
-    for (const outage of ['paused', 'stopped'] as const) {
-      if (outage === 'paused') process.kill(r.redis.pid as number, 'SIGSTOP');
-      else {
-        process.kill(r.redis.pid as number, 'SIGCONT');
-        await r.redis.stop('SIGKILL');
-      }
-      for (const path of ['/', '/api/schedules', '/api/dead-letter', '/board/api/queues']) {
-        const res = await raw(`${web.url}${path}`, { headers: auth, timeoutMs: 8000 });
-        expect(res.status, `${outage} ${path}`).toBe(503);
-        expect(res.ms, `${outage} ${path}`).toBeLessThan(3000);
-        expect(res.body).toMatch(/Redis/);
-      }
-      const m = await raw(`${web.url}/metrics`, { timeoutMs: 8000 });
-      expect(m.status, outage).toBe(200);
-      expect(m.ms).toBeLessThan(3000);
-      expect(m.body).toMatch(/^spotter_jobs_redis_up 0$/m);
-      expect(m.body).toContain('spotter_jobs_process_cpu_seconds_total');
-    }
-    // Back again: the same connection serves again, and the harness can clean up.
-    await r.restart();
-    await waitFor('pages served again', async () => (await raw(`${web.url}/api/schedules`, { headers: auth })).status === 200, {
-      timeoutMs: 15_000,
-    });
-  });
-});
-
-describe('11. a Redis outage, in a real producer process', () => {
-  const scene = useProcessScenes();
-  it('serves 503 in time from the producer while Redis is paused, and recovers', async () => {
-    const r = await privateRedis({ appendonly: false });
-    scene.onCleanup(() => r.dispose());
-    const s = scene({ SPOTTER_JOBS_HANDLERS: '', SPOTTER_JOBS_DEMO_USERS: '3' }, r.redis.url);
-    const p = s.start(['producer']);
-    const line = await p.waitForLog((l) => typeof l.board === 'string', 'board url');
-    const url = String(line.url);
-    expect((await raw(`${url}/api/schedules`, {})).status).toBe(200);
-    process.kill(r.redis.pid as number, 'SIGSTOP');
-    try {
-      for (const path of ['/api/schedules', '/', '/board/api/queues']) {
-        const res = await raw(`${url}${path}`, { timeoutMs: 8000 });
-        expect(res.status, path).toBe(503);
-        expect(res.ms, path).toBeLessThan(3000);
-      }
-      const m = await raw(`${url}/metrics`, { timeoutMs: 8000 });
-      expect(m.status).toBe(200);
-      expect(m.body).toMatch(/^spotter_jobs_redis_up 0$/m);
-    } finally {
-      process.kill(r.redis.pid as number, 'SIGCONT');
-    }
-    await waitFor('served again', async () => (await raw(`${url}/api/schedules`, {})).status === 200);
   });
 });
