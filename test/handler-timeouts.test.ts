@@ -68,6 +68,8 @@ describe('a handler that blocks the event loop past the lock', () => {
     await waitFor('b completed it', () => readLedger(s.ledger).find((e) => e.event === 'end' && e.pid === b.pid), { timeoutMs: 20_000 });
     const warning = await a.waitForLog((l) => l.msg.includes('lost the lock'), 'lock-lost warning', 20_000);
     expect(warning).toMatchObject({ level: 40, queue: 'sync', jobId });
+    // B logs its completion once BullMQ stored it, a moment after its handler's ledger line.
+    await b.waitForLog((l) => l.msg === 'job completed' && l.jobId === jobId, 'b completed it');
     expect(a.logs().filter((l) => l.msg === 'job completed')).toEqual([]);
     expect(b.logs().filter((l) => l.msg === 'job completed' && l.jobId === jobId)).toHaveLength(1);
   });
