@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ['test/faults/**/*.fault.ts'],
     globalSetup: ['test/faults/summary.ts'],
+    // After every file: no key left under its prefixes, no socket, child or timer left open.
+    setupFiles: ['test/helpers/leak-check.ts'],
     testTimeout: 180_000,
     hookTimeout: 60_000,
     fileParallelism: false,

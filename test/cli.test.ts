@@ -68,14 +68,13 @@ describe('the CLI, run as a user runs it', () => {
 
   it('fails fast with exit 1 and a clear message when Redis is down', async () => {
     const port = await freePort();
-    const started = Date.now();
+    // Exit 1 is the CLI giving up by itself: runCli kills a command that keeps retrying (exit code null).
     for (const cmd of [['status'], ['producer']]) {
       const r = await runCli(cmd, { REDIS_URL: `redis://:hunter2hunter2@127.0.0.1:${port}` });
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`Redis at redis://:***@127.0.0.1:${port}`);
       expect(r.stderr).not.toContain('hunter2hunter2');
     }
-    expect(Date.now() - started).toBeLessThan(15_000);
   });
 
   it('status --json shows schedules and counts; trigger adds a tick or one user job', async () => {

@@ -100,3 +100,20 @@ describe('backoffDelay', () => {
     expect(delays.size).toBeGreaterThan(50);
   });
 });
+
+describe('decide: whatever a handler throws', () => {
+  const a = { attempt: 1, maxAttempts: 5, backoffMs: 1000 };
+  it('treats a plain object named PermanentError as permanent, as the docs promise', () => {
+    expect(decide({ name: 'PermanentError', message: 'account closed' }, a)).toEqual({
+      kind: 'dead-letter',
+      reason: 'permanent: account closed',
+    });
+    expect(decide({ name: 'PermanentError' }, a).kind).toBe('dead-letter');
+  });
+  it('renders non-Error throws readably, never as [object Object]', () => {
+    const o = decide({ code: 42, why: 'quota' }, { ...a, attempt: 5 });
+    expect(o).toEqual({ kind: 'dead-letter', reason: 'attempts exhausted (5/5): {"code":42,"why":"quota"}' });
+    expect(decide('plain string', { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): plain string' });
+    expect(decide(undefined, { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): undefined' });
+  });
+});

@@ -240,11 +240,18 @@ describe('workers, retries and dead letters', () => {
     });
   });
 
-  it('treats an UnrecoverableError from a handler as final, too', async () => {
+  it('dead-letters an UnrecoverableError from a handler at once, as permanent', async () => {
+    let runs = 0;
     const { x, add } = await setup(async () => {
+      runs++;
       throw new UnrecoverableError('cannot ever work');
     });
     await add('u');
     await waitFor('dead letter', async () => (await x.deadLetters.count()) === 1);
+    // Three attempts are allowed: a retried error would run three times and be "attempts exhausted (3/3)".
+    expect(runs).toBe(1);
+    const [d] = await x.deadLetters.list();
+    expect(d?.failedReason).toBe('permanent: cannot ever work');
+    expect(d?.attemptsMade).toBe(1);
   });
 });

@@ -12,8 +12,17 @@ export function redisUrl(): string {
   return inject('redisUrl');
 }
 
+/** Every prefix handed out in this test file; the leak check (leak-check.ts) scans them after it. */
+const handedOut = new Set<string>();
+
 export function newPrefix(): string {
-  return `t${randomBytes(5).toString('hex')}`;
+  const prefix = `t${randomBytes(5).toString('hex')}`;
+  handedOut.add(prefix);
+  return prefix;
+}
+
+export function prefixesHandedOut(): string[] {
+  return [...handedOut];
 }
 
 /** Environment for a test process or config: shared Redis, own prefix, quiet logs, fast retries. */

@@ -1,4 +1,4 @@
-/** As a user runs the processes: Redis credentials, waiting workers, the stack launcher. */
+/** What a process tells its user as it starts: Redis credentials refused, probes while it waits for Redis, where the stack's board is, readable logs at a terminal. */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,30 +1,12 @@
 /**
- * Limits the configuration must refuse, and secrets it must keep: each test reproduces what a
- * careless or hostile operator tried.
+ * Limits the configuration must refuse, and secrets it must keep: each test reproduces what a careless
+ * or hostile operator tried.
  */
 import { describe, expect, it } from 'vitest';
 import { loadConfig, redactUrl, secretsOf } from '../src/config.js';
-import { decide } from '../src/jobs/outcome.js';
 import { configError } from './helpers/config-error.js';
 import { redisUrl } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
-
-describe('what a handler throws', () => {
-  const a = { attempt: 1, maxAttempts: 5, backoffMs: 1000 };
-  it('treats a plain object named PermanentError as permanent, as the docs promise', () => {
-    expect(decide({ name: 'PermanentError', message: 'account closed' }, a)).toEqual({
-      kind: 'dead-letter',
-      reason: 'permanent: account closed',
-    });
-    expect(decide({ name: 'PermanentError' }, a).kind).toBe('dead-letter');
-  });
-  it('renders non-Error throws readably, never as [object Object]', () => {
-    const o = decide({ code: 42, why: 'quota' }, { ...a, attempt: 5 });
-    expect(o).toEqual({ kind: 'dead-letter', reason: 'attempts exhausted (5/5): {"code":42,"why":"quota"}' });
-    expect(decide('plain string', { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): plain string' });
-    expect(decide(undefined, { ...a, attempt: 5 })).toMatchObject({ reason: 'attempts exhausted (5/5): undefined' });
-  });
-});
 
 describe('durations a timer cannot honour', () => {
   it.each([
