@@ -4,9 +4,9 @@
  * an unreadable cursor starts the listing again instead of failing the tick.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KindConfig } from '../src/config/kinds.js';
 import type { Handlers } from '../src/handlers/types.js';
 import type { ListPosition, UserPage } from '../src/handlers/user-pages.js';
-import type { KindConfig } from '../src/jobs/kinds.js';
 import { type FanOutProgress, fanOut } from '../src/producers/fan-out.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';

@@ -2,9 +2,9 @@
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
-import { createLogger } from '../src/logger.js';
-import { targetOf, webConnection, whenReady } from '../src/redis.js';
+import { targetOf, webConnection, whenReady } from '../src/redis/connection.js';
 import { DeadLetters } from '../src/services/dead-letters.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { createApp } from '../src/web/app.js';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
 import { listen } from '../src/web/server.js';

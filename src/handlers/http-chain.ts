@@ -4,10 +4,10 @@
  * entry is added: work an answer asked for is never dropped quietly, nor added in part.
  */
 import { z } from 'zod';
-import { MAX_TIMER_MS } from '../config-fields.js';
+import { MAX_TIMER_MS } from '../config/fields.js';
+import type { KindConfig } from '../config/kinds.js';
 import { jobData } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Subject } from './types.js';
 
 /** Entries one answer may chain. */

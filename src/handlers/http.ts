@@ -4,9 +4,9 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_TIMER_MS } from '../config-fields.js';
+import { MAX_TIMER_MS } from '../config/fields.js';
+import type { KindConfig } from '../config/kinds.js';
 import { InvalidJobError, isPermanent, PermanentError, RetryAfterError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { MAX_RESULT_BYTES } from '../jobs/registry.js';
 import { chainedWork, checkChained } from './http-chain.js';
 import type { AnyHandler, HandlerContext, Handlers } from './types.js';

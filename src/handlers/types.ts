@@ -1,6 +1,6 @@
 /** What business code sees: a user id, an item or nothing, and a small context. Never a BullMQ Job. */
 import type { ParentRef } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { ListPosition, UserPage } from './user-pages.js';
 
 /** Who a job added with `ctx.enqueue` is for: a user (user kinds), an item (item kinds), nothing (global). */

@@ -6,9 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
+import type { KindConfig } from '../config/kinds.js';
 import type { Subject } from '../handlers/types.js';
 import { InvalidJobError } from './errors.js';
-import type { KindConfig } from './kinds.js';
 import { jobOptions, type Queues } from './queues.js';
 import { coalesceId, JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
 

@@ -3,11 +3,11 @@
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
 import { type JobsOptions, type KeepJobs, Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
-import { telemetryOption } from '../tracing.js';
-import type { KindConfig } from './kinds.js';
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
+import type { RedisClient } from '../redis/connection.js';
+import type { Logger } from '../telemetry/logger.js';
+import { telemetryOption } from '../telemetry/tracing.js';
 import { allQueues, SCHEDULE_QUEUE } from './registry.js';
 
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */

@@ -4,9 +4,9 @@
  * up here and spell none of them.
  */
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import type { Scope } from './catalog.js';
-import type { KindConfig } from './kinds.js';
+import type { Scope } from '../config/catalog.js';
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 
 /** Holds one job scheduler per scheduled kind; each tick is one job here, consumed by producers. */
 export const SCHEDULE_QUEUE = 'schedules';

@@ -3,8 +3,9 @@
  * queue with every job in it (BullMQ's obliterate), its dead letters, its tick records and its pause
  * flag. Refused for a kind still in the catalog, and while a worker still consumes the queue.
  */
-import type { Config } from '../config.js';
-import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../jobs/catalog.js';
+
+import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js';
+import type { Config } from '../config/load.js';
 import { type Queues, queueKey } from '../jobs/queues.js';
 import { kindByNameOrQueue } from '../jobs/registry.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';

@@ -1,9 +1,9 @@
 /** The state an operator asks about, read from Redis; shared by `status`, the API and the status page. */
 
 import type { Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import type { Scope } from '../jobs/catalog.js';
+import type { Scope } from '../config/catalog.js';
+import { formatDuration } from '../config/duration.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';

@@ -2,11 +2,12 @@
  * Runs a kind now or at a time: a manual tick the producers fan out (user kinds), one user's job
  * (`--user`), the kind's one job (global kinds) or one item's job (item kinds).
  */
-import type { Config } from '../config.js';
+
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 import type { Subject } from '../handlers/types.js';
 import { addJob } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';

@@ -4,11 +4,11 @@
  * (`duplicates`), or invalid. The four always add up to the users listed.
  */
 import type { JobsOptions } from 'bullmq';
-import type { Config } from '../config.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { jobOptions, queueKey } from '../jobs/queues.js';
 import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Tick } from './fan-out.js';
 
 export interface AddCounts {

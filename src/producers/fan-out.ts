@@ -7,13 +7,14 @@
  * the listing, wraps round to the start and stops where it began: at most one round per tick, and over
  * ticks that supersede each other every user is reached once before any user is reached again.
  */
-import type { Config } from '../config.js';
+
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 import type { Handlers } from '../handlers/types.js';
 import { type ListPosition, userPages } from '../handlers/user-pages.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
-import { tracer } from '../tracing.js';
+import type { Logger } from '../telemetry/logger.js';
+import { tracer } from '../telemetry/tracing.js';
 import { type AddCounts, addUsers } from './add-users.js';
 import { guardPages, ListingBudget, ListingLimitError, sleep } from './listing-limits.js';
 import { TickCursor, type TickState } from './tick-cursor.js';

@@ -3,7 +3,7 @@
  * stay empty, a source that stops answering) fails its tick with the reason instead of keeping the
  * tick, and its slot in the tick consumer, for ever.
  */
-import { formatDuration } from '../duration.js';
+import { formatDuration } from '../config/duration.js';
 import type { ListPosition, UserPage } from '../handlers/user-pages.js';
 
 export interface ListingLimits {

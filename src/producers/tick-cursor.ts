@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import type { ListPosition } from '../handlers/user-pages.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** Long enough for any tick to finish; each save renews it. */
 const TTL_MS = 24 * 3600_000;

@@ -5,12 +5,13 @@
  * Written by every producer when it reconciles; the schedulers stay the truth for intervals and
  * next runs.
  */
-import type { Config } from '../config.js';
-import type { Scope } from '../jobs/catalog.js';
-import { compileSchema } from '../jobs/item-schema.js';
-import type { KindConfig } from '../jobs/kinds.js';
+
+import type { Scope } from '../config/catalog.js';
+import { compileSchema } from '../config/item-schema.js';
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 import { kindsOf } from '../jobs/registry.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import { rememberQueues } from './known-queues.js';
 
 /** A kind's settings as JSON: everything but its compiled schema checker (its `schema` is kept). */

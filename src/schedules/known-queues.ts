@@ -5,8 +5,8 @@
  * start-up for queues that were there before the set was (BullMQ gives every queue a `meta` hash).
  */
 import { Cluster } from 'ioredis';
-import { RESERVED_QUEUES } from '../jobs/catalog.js';
-import type { RedisClient } from '../redis.js';
+import { RESERVED_QUEUES } from '../config/catalog.js';
+import type { RedisClient } from '../redis/connection.js';
 
 /** Keys looked at per SCAN call of the start-up scan. */
 const SCAN_COUNT = 1000;

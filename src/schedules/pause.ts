@@ -3,7 +3,7 @@
  * ticking on its cadence, and its ticks are skipped while the flag is set; so a restart or a
  * reconciliation cannot resume it by accident, and resuming continues on the original cadence.
  */
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 
 export interface Paused {
   /** When it was paused (epoch ms). */

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { JOB_NAMES } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import type { Logger } from '../telemetry/logger.js';
 import { repeatAt, type ScheduleDefinition, type TickTemplateData } from './definitions.js';
 
 const LOCK_TTL_MS = 15_000;

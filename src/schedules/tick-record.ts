@@ -3,7 +3,7 @@
  * last run of every schedule. A short history is kept too, newest first.
  */
 
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 
 export interface TickResult {
   schedule: string;

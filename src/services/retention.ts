@@ -3,10 +3,10 @@
  * queue that goes quiet would keep its old jobs forever; this sweeps by age regardless, and re-checks
  * that every failed job has its dead letter.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf, SCHEDULE_QUEUE } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { DeadLetters } from './dead-letters.js';
 
 /** Jobs removed per clean call; large backlogs are worked off over several rounds. */

@@ -5,11 +5,11 @@
  * two retentions past the user's last job, so its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
-import type { Config } from '../config.js';
-import type { KindConfig } from '../jobs/kinds.js';
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { coalesceId, DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 
 export interface LastRun {
   jobId: string;

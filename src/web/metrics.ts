@@ -4,12 +4,12 @@
  * values (job durations and outcomes) are counted where the jobs run, on every worker's /metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/status.js';
-import { within } from '../redis.js';
+import { within } from '../redis/connection.js';
 import type { TickResult } from '../schedules/tick-record.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';
 import { censusOf } from './worker-census.js';

@@ -3,7 +3,7 @@
  * last fan-out, and what the last run came to (last-run.ts: for a global kind its job's state).
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { scheduledKinds } from '../jobs/registry.js';
 import { type RunOutcome, runOutcome, runSucceeded } from '../ops/last-run.js';

@@ -4,9 +4,9 @@
  * Plain HTML, every value escaped, no script.
  */
 import type { Request, Response } from 'express';
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import type { Scope } from '../jobs/catalog.js';
+import type { Scope } from '../config/catalog.js';
+import { formatDuration } from '../config/duration.js';
+import type { Config } from '../config/load.js';
 import type { Queues } from '../jobs/queues.js';
 import { workQueues } from '../jobs/registry.js';
 import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';

@@ -6,7 +6,7 @@
  */
 import { Cluster } from 'ioredis';
 import type { Queues } from '../jobs/queues.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 
 /** One line of CLIENT LIST, as BullMQ and Bull Board read it: `id`, `addr`, `name`, `age`, … */
 export type RawClient = Record<string, string>;

@@ -3,15 +3,15 @@
  * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
  */
 import { Worker } from 'bullmq';
-import type { Config } from '../config.js';
+import type { KindConfig } from '../config/kinds.js';
+import type { Config } from '../config/load.js';
 import type { Handlers } from '../handlers/types.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import type { DeadLetters } from '../services/dead-letters.js';
 import { UserHistory } from '../services/user-history.js';
-import { telemetryOption } from '../tracing.js';
+import type { Logger } from '../telemetry/logger.js';
+import { telemetryOption } from '../telemetry/tracing.js';
 import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';

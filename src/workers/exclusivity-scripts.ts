@@ -2,7 +2,7 @@
  * The Lua scripts of the exclusivity groups (see exclusivity.ts), defined as commands of the
  * connection. Every decision runs inside one script on Redis' clock.
  */
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 
 // Shared by the scripts: Redis' clock in ms, lapsed members dropped, and whether a set holds a member
 // of a kind other than ARGV's (members are `<kind>|<process>`; kind names have no `|`).

@@ -24,7 +24,7 @@
  * run-handler aborts the handler's signal and does not count the run as completed (hold.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import { Lane } from './exclusivity-lane.js';
 import { type Scripted, scripted } from './exclusivity-scripts.js';
 import { Hold, type Leaseholder } from './hold.js';

@@ -4,15 +4,15 @@
  * `decide()` turn whatever was thrown, invalid data included, into retry or dead-letter.
  */
 import type { Job, Processor } from 'bullmq';
-import { formatDuration } from '../duration.js';
+import { formatDuration } from '../config/duration.js';
+import type { KindConfig } from '../config/kinds.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { type JobData, jobDataSchema, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import { activeSpan } from '../tracing.js';
+import type { Logger } from '../telemetry/logger.js';
+import { activeSpan } from '../telemetry/tracing.js';
 import type { Exclusivity } from './exclusivity.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';

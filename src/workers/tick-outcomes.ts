@@ -5,11 +5,11 @@
  * Redis calls, not one per job. Best effort: a failed write is logged, never fails a job.
  */
 import type { Job } from 'bullmq';
-import type { KindConfig } from '../jobs/kinds.js';
+import type { KindConfig } from '../config/kinds.js';
 import { tickOf } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import { type Settled, type SettledChange, settledChange, tickJobsKey, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** How long settled attempts are summed before they are written. */
 const FLUSH_MS = 50;

@@ -23,7 +23,7 @@ let hooked = false;
 function resolveSelf(): void {
   if (hooked) return;
   hooked = true;
-  const hook = new URL('../handlers/self-resolve.js', import.meta.url);
+  const hook = new URL('./self-resolve.js', import.meta.url);
   // Only the built service has the compiled hook; run from source (tests), the package resolves itself.
   if (existsSync(hook)) register(hook);
 }

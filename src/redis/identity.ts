@@ -4,9 +4,9 @@
  * else was running is the first thing a newcomer trips over; this line answers "which Redis?".
  */
 import { Cluster } from 'ioredis';
-import { redactUrl } from './config.js';
-import type { Logger } from './logger.js';
-import { type RedisClient, type RedisTarget, within } from './redis.js';
+import { redactUrl } from '../config/load.js';
+import type { Logger } from '../telemetry/logger.js';
+import { type RedisClient, type RedisTarget, within } from './connection.js';
 
 /** Keys counted under the prefix before the count is reported as "over" this many. */
 export const KEY_COUNT_CAP = 10_000;

@@ -5,14 +5,14 @@
  * the kind and the field.
  */
 import { z } from 'zod';
-import { age, bool, completedAge, duration, type Interval, int, parseInterval, rate } from '../config-fields.js';
-import { parseDuration } from '../duration.js';
+import { MAX_CHAIN_DEPTH } from '../jobs/registry.js';
 import { type BuiltinKind, envStemOf, KIND_NAME, RESERVED_QUEUES, SCOPES, type Scope } from './catalog.js';
+import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
+import { age, bool, completedAge, duration, type Interval, int, parseInterval, rate } from './fields.js';
 import { followUpsField } from './follow-ups.js';
 import { compileSchema } from './item-schema.js';
 import { titleOf } from './kind-title.js';
-import { MAX_CHAIN_DEPTH } from './registry.js';
 
 export interface ScheduleConfig {
   enabled: boolean;

@@ -3,6 +3,9 @@
  * ConfigError naming the variable, the value and the accepted form; nothing falls back silently.
  */
 import type { z } from 'zod';
+import { BUILTIN_KINDS, envStemOf } from './catalog.js';
+import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './catalog-source.js';
+import { ConfigError, UnknownVariableError } from './errors.js';
 import {
   age,
   basicUser,
@@ -24,12 +27,9 @@ import {
   tracesExporters,
   tracesSampler,
   tz,
-} from './config-fields.js';
-import { BUILTIN_KINDS, envStemOf } from './jobs/catalog.js';
-import { builtinCatalog, CATALOG_VAR, HANDLERS_VAR, loadCatalog } from './jobs/catalog-source.js';
-import { ConfigError, UnknownVariableError } from './jobs/errors.js';
-import { checkFollowUps, defaultFollowUps } from './jobs/follow-ups.js';
-import { type Declarations, KIND_FIELDS, type KindConfig, kindConfig, kindVariable } from './jobs/kinds.js';
+} from './fields.js';
+import { checkFollowUps, defaultFollowUps } from './follow-ups.js';
+import { type Declarations, KIND_FIELDS, type KindConfig, kindConfig, kindVariable } from './kinds.js';
 
 export type HandlerMode =
   | {
