@@ -1,7 +1,7 @@
 /** Missed ticks (policies issue): once, skip, within <duration>; with a producer stopped for several intervals. */
 import { describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
-import type { ScheduleConfig } from '../src/config/kinds.js';
+import type { ScheduleConfig } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import { catchUpVerdict } from '../src/schedules/catch-up.js';
 import { tickHistory } from '../src/schedules/tick-record.js';

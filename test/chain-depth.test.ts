@@ -1,7 +1,7 @@
 /** Chains end: a job knows how deep it is, and a child past its kind's depth is refused. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
-import type { Declarations } from '../src/config/kinds.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import type { HandlerContext, Handlers } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';

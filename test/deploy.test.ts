@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { BUILTIN_KINDS } from '../src/config/catalog.js';
 import { parseDuration } from '../src/config/duration.js';
-import { loadConfig, VARIABLES } from '../src/config/load.js';
+import { loadConfig } from '../src/config/load.js';
+import { VARIABLES } from '../src/config/variables.js';
 import { runCli } from './helpers/spawn-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KindConfig } from '../src/config/kinds.js';
+import type { KindConfig } from '../src/config/kind-config.js';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { globalJobId, manualTickId, tickOf, userJobId } from '../src/jobs/registry.js';
 import { fanOut, spreadDelay } from '../src/producers/fan-out.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../src/config/catalog-source.js';
-import type { KindConfig } from '../src/config/kinds.js';
+import type { KindConfig } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import { httpHandlers, parseRetryAfter } from '../src/handlers/http.js';
 import { loadHandlers } from '../src/handlers/select.js';

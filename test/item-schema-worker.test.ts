@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
-import type { Declarations } from '../src/config/kinds.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import type { Handlers, ItemHandler } from '../src/handlers/types.js';
 import { jobOptions } from '../src/jobs/queues.js';
 import { kindsOf } from '../src/jobs/registry.js';

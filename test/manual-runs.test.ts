@@ -4,7 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
-import type { Declarations } from '../src/config/kinds.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { type Harness, harness } from './helpers/harness.js';

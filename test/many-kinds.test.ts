@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
-import type { Declarations } from '../src/config/kinds.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import type { Handlers } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Consumers } from '../src/workers/consumer.js';

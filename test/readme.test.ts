@@ -1,7 +1,7 @@
 /** The README is the newcomer's contract: its variable table must match what the code reads. */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { VARIABLES } from '../src/config/load.js';
+import { VARIABLES } from '../src/config/variables.js';
 
 const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const rows = new Map(

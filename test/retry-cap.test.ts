@@ -1,7 +1,7 @@
 /** A retry is never parked past the cap: a far Retry-After counts as a failed attempt, and ends in a dead letter. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/errors.js';
-import type { KindConfig } from '../src/config/kinds.js';
+import type { KindConfig } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import type { Handlers } from '../src/handlers/types.js';
 import { RetryAfterError } from '../src/jobs/errors.js';

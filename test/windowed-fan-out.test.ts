@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KindConfig } from '../src/config/kinds.js';
+import type { KindConfig } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import { moduleHandlers } from '../src/handlers/module.js';
 import { type Handlers, paginate } from '../src/handlers/types.js';

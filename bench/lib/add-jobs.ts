@@ -1,7 +1,7 @@
 /** Adding one tick's jobs: spotter-jobs through its fan-out, plain BullMQ with addBulk. */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { KindConfig } from '../../src/config/kinds.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { paginate } from '../../src/handlers/types.js';
 import { Queues } from '../../src/jobs/queues.js';
 import { coalesceId, userJobId } from '../../src/jobs/registry.js';

@@ -1,7 +1,7 @@
 /** spotter-jobs' side, in this process: its configuration, logger, user ids and a no-op sync worker. */
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
-import type { KindConfig } from '../../src/config/kinds.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
 import type { Queues } from '../../src/jobs/queues.js';

@@ -1,6 +1,6 @@
 /** A long run with the default retention (10,000 completed per queue): memory must level off. */
 
-import type { KindConfig } from '../../src/config/kinds.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
 import { Queues } from '../../src/jobs/queues.js';

@@ -7,7 +7,7 @@
  */
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { KindConfig } from '../../src/config/kinds.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
 import { Queues } from '../../src/jobs/queues.js';

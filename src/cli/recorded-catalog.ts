@@ -6,7 +6,7 @@
  */
 
 import { CATALOG_VAR, HANDLERS_VAR } from '../config/catalog-source.js';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { catalogDifference, catalogOf, readCatalog, withRecordedKinds } from '../schedules/catalog-record.js';
 

@@ -1,8 +1,8 @@
 /** `producer`, `worker` and `all`: the long-running roles, each with one shutdown routine. */
 import { resolve } from 'node:path';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
-import { redactUrl } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
+import { redactUrl } from '../config/secrets.js';
 import { loadHandlers } from '../handlers/select.js';
 import { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';

@@ -1,5 +1,5 @@
 /** What every short command shares: its usage error, and a connection to Redis for one command. */
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
 import { Queues } from '../jobs/queues.js';
 import { closeConnection, failFastConnection, probe, targetOf } from '../redis/connection.js';
 import { createLogger } from '../telemetry/logger.js';

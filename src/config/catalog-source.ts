@@ -8,8 +8,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { BUILTIN_KINDS, type BuiltinKind } from './catalog.js';
+import { checkDeclarations } from './declarations.js';
 import { ConfigError } from './errors.js';
-import { checkDeclarations, type Declarations } from './kinds.js';
+import type { Declarations } from './kind-config.js';
 
 export const HANDLERS_VAR = 'SPOTTER_JOBS_HANDLERS';
 export const CATALOG_VAR = 'SPOTTER_JOBS_CATALOG';

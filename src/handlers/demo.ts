@@ -3,7 +3,7 @@
  * shows the whole flow (ticks, jobs, retries, dead letters) with no Spotter at all.
  */
 
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { PermanentError } from '../jobs/errors.js';
 import { type AnyHandler, type HandlerContext, type Handlers, paginate } from './types.js';
 

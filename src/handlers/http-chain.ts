@@ -5,10 +5,10 @@
  */
 import { z } from 'zod';
 import { MAX_TIMER_MS } from '../config/fields.js';
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { jobData } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { Subject } from './types.js';
+import type { Subject } from '../jobs/subject.js';
 
 /** Entries one answer may chain. */
 export const MAX_CHAINED = 10_000;

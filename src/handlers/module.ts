@@ -5,9 +5,10 @@
  */
 import { HANDLERS_VAR, importHandlerModule } from '../config/catalog-source.js';
 import { ConfigError } from '../config/errors.js';
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
+import type { ListPosition, UserPage } from './list-position.js';
 import { type AnyHandler, type Handlers, paginate } from './types.js';
-import { type ListPosition, skipTo, type UserPage } from './user-pages.js';
+import { skipTo } from './user-pages.js';
 
 type UserList = AsyncIterable<string> | Iterable<string>;
 

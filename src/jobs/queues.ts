@@ -3,8 +3,8 @@
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
 import { type JobsOptions, type KeepJobs, Queue } from 'bullmq';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { RedisClient } from '../redis/connection.js';
 import type { Logger } from '../telemetry/logger.js';
 import { telemetryOption } from '../telemetry/tracing.js';

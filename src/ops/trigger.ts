@@ -3,14 +3,14 @@
  * (`--user`), the kind's one job (global kinds) or one item's job (item kinds).
  */
 
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
-import type { Subject } from '../handlers/types.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { addJob } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
+import type { Subject } from '../jobs/subject.js';
 import { isPaused } from '../schedules/pause.js';
 
 export interface Triggered {

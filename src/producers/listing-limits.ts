@@ -4,7 +4,7 @@
  * tick, and its slot in the tick consumer, for ever.
  */
 import { formatDuration } from '../config/duration.js';
-import type { ListPosition, UserPage } from '../handlers/user-pages.js';
+import type { ListPosition, UserPage } from '../handlers/list-position.js';
 
 export interface ListingLimits {
   /** Empty pages in a row that a listing may return while it still names a next cursor. */

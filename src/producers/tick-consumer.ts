@@ -4,9 +4,9 @@
  * after its lock lapses and redone without duplicates (job ids are per tick and user).
  */
 import { DelayedError, type Job, Worker } from 'bullmq';
+import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
 import { addJob } from '../jobs/add-job.js';
 import type { Queues } from '../jobs/queues.js';
@@ -17,7 +17,8 @@ import { isPaused } from '../schedules/pause.js';
 import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
 import type { Logger } from '../telemetry/logger.js';
 import { activeSpan, telemetryOption } from '../telemetry/tracing.js';
-import { type FanOutProgress, fanOut } from './fan-out.js';
+import { fanOut } from './fan-out.js';
+import type { FanOutProgress } from './tick.js';
 
 export interface TickConsumerDeps {
   conn: RedisClient;

@@ -5,7 +5,7 @@
  * that takes the tick over after a crash resumes there.
  */
 import { z } from 'zod';
-import type { ListPosition } from '../handlers/user-pages.js';
+import type { ListPosition } from '../handlers/list-position.js';
 import type { RedisClient } from '../redis/connection.js';
 import type { Logger } from '../telemetry/logger.js';
 

@@ -5,8 +5,9 @@
  * Sentinel-managed master (configured by SPOTTER_JOBS_REDIS_SENTINELS).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import type { Config } from '../config/config.js';
 import { ConfigError } from '../config/errors.js';
-import { type Config, redactUrl } from '../config/load.js';
+import { redactUrl } from '../config/secrets.js';
 import type { Logger } from '../telemetry/logger.js';
 
 export type RedisClient = Redis | Cluster;

@@ -4,7 +4,7 @@
  * else was running is the first thing a newcomer trips over; this line answers "which Redis?".
  */
 import { Cluster } from 'ioredis';
-import { redactUrl } from '../config/load.js';
+import { redactUrl } from '../config/secrets.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type RedisClient, type RedisTarget, within } from './connection.js';
 

@@ -3,7 +3,8 @@
  * handles, the dead-letter queue and the shutdown routine.
  */
 
-import { type Config, secretsOf } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import { secretsOf } from '../config/secrets.js';
 import { Queues } from '../jobs/queues.js';
 import type { RedisClient } from '../redis/connection.js';
 import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from '../redis/connection.js';

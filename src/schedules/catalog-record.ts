@@ -7,9 +7,9 @@
  */
 
 import type { Scope } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
 import { compileSchema } from '../config/item-schema.js';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
 import { rememberQueues } from './known-queues.js';

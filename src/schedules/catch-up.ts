@@ -6,7 +6,7 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { formatDuration } from '../config/duration.js';
-import type { ScheduleConfig } from '../config/kinds.js';
+import type { ScheduleConfig } from '../config/kind-config.js';
 
 export type CatchUpVerdict = { run: true } | { run: false; reason: string };
 

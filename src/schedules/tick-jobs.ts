@@ -5,7 +5,7 @@
  * kind's last run. Workers sum their updates for a moment and write them in one pipeline; the hash
  * expires on its own (tickJobsTtlMs).
  */
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { tickToken } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
 import { intervalAt } from './catch-up.js';

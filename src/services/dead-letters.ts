@@ -8,7 +8,7 @@
  * nothing is dead-lettered twice.
  */
 import type { Job, JobsOptions } from 'bullmq';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { jobOptions, queueKey } from '../jobs/queues.js';
 import {

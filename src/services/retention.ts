@@ -3,7 +3,7 @@
  * queue that goes quiet would keep its old jobs forever; this sweeps by age regardless, and re-checks
  * that every failed job has its dead letter.
  */
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import type { Logger } from '../telemetry/logger.js';

@@ -5,8 +5,8 @@
  * two retentions past the user's last job, so its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Queues } from '../jobs/queues.js';
 import { coalesceId, DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { within } from '../redis/connection.js';
 import type { DeadLetters } from '../services/dead-letters.js';

@@ -3,8 +3,8 @@
  * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
  */
 import { Worker } from 'bullmq';
-import type { KindConfig } from '../config/kinds.js';
-import type { Config } from '../config/load.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
 import type { RedisClient } from '../redis/connection.js';
@@ -12,11 +12,12 @@ import type { DeadLetters } from '../services/dead-letters.js';
 import { UserHistory } from '../services/user-history.js';
 import type { Logger } from '../telemetry/logger.js';
 import { telemetryOption } from '../telemetry/tracing.js';
-import type { SlotUse } from '../web/metrics.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
 import { LockLostError } from './hold.js';
-import { makeProcessor, type Overdue, type RunHandlerDeps } from './run-handler.js';
+import type { Overdue, RunHandlerDeps } from './run-deps.js';
+import { makeProcessor } from './run-handler.js';
+import type { SlotUse } from './slot-use.js';
 import { TickOutcomes } from './tick-outcomes.js';
 
 export interface ConsumerDeps {

@@ -3,13 +3,13 @@
  * makes BullMQ do that.
  */
 import { type Job, UnrecoverableError } from 'bullmq';
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { describeThrown } from '../jobs/errors.js';
 import { decide } from '../jobs/outcome.js';
 import { queueKey } from '../jobs/queues.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../telemetry/tracing.js';
-import type { RunHandlerDeps } from './run-handler.js';
+import type { RunHandlerDeps } from './run-deps.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */
 export interface RetryDelay {

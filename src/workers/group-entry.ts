@@ -8,7 +8,7 @@ import type { activeSpan } from '../telemetry/tracing.js';
 import type { Exclusivity } from './exclusivity.js';
 import { scopeOf } from './fail-attempt.js';
 import { Hold } from './hold.js';
-import type { RunHandlerDeps } from './run-handler.js';
+import type { RunHandlerDeps } from './run-deps.js';
 
 /** How long a job waits before it looks again at a user its group is busy with. */
 const EXCLUSIVE_RETRY_MS = 250;

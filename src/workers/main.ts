@@ -3,7 +3,7 @@
  * with backoff and records dead letters. Waits and reconnects when Redis is down.
  */
 
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';
 import type { Runtime } from '../runtime/runtime.js';

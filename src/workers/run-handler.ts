@@ -5,51 +5,17 @@
  */
 import type { Job, Processor } from 'bullmq';
 import { formatDuration } from '../config/duration.js';
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { Queues } from '../jobs/queues.js';
 import { type JobData, jobDataSchema, kindByName, MAX_RESULT_BYTES, type ParentRef, tickOf } from '../jobs/registry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { activeSpan } from '../telemetry/tracing.js';
-import type { Exclusivity } from './exclusivity.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
 import { Hold, LockLostError } from './hold.js';
-
-export interface RunHandlerDeps {
-  kind: KindConfig;
-  handler: AnyHandler;
-  /** For `ctx.enqueue`: the queue handles and, through them, the catalog. */
-  queues: Queues;
-  log: Logger;
-  /** True once shutdown passed its deadline: aborted jobs are then left for another worker. */
-  leaving: () => boolean;
-  /**
-   * The jobs this process is running, by id, each with its abort controller once the handler has asked
-   * for `ctx.signal` (created on demand: most of the per-job cost of a no-op handler was this).
-   */
-  running: Map<string, AbortController | undefined>;
-  /** Per-attempt outcome and duration, for the metrics (completions are counted once stored, by the consumer). */
-  observe?: (queue: string, outcome: 'completed' | 'retry' | 'dead_letter', seconds: number) => void;
-  /** Attempts that timed out while their handler, ignoring its signal, still runs; by `jobId#attempt`. */
-  overdue: Map<string, Overdue>;
-  /** Per-user exclusivity groups; needed when the kind has one. */
-  exclusivity?: Exclusivity;
-  /** Running jobs whose BullMQ lock could not be renewed, reported by the consumer: aborted, never completed. */
-  lostLocks?: Set<string>;
-  /** This queue's slots in use, for the concurrency-in-use metric. */
-  slots?: { busy: number };
-}
-
-export interface Overdue {
-  queue: string;
-  jobId: string;
-  attempt: number;
-  /** When the attempt timed out (epoch ms). */
-  since: number;
-}
+import type { RunHandlerDeps } from './run-deps.js';
 
 /** The attempt ran past the kind's timeout: retried like any passing failure. */
 export class JobTimeoutError extends Error {

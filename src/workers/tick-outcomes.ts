@@ -5,7 +5,7 @@
  * Redis calls, not one per job. Best effort: a failed write is logged, never fails a job.
  */
 import type { Job } from 'bullmq';
-import type { KindConfig } from '../config/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { tickOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
 import { type Settled, type SettledChange, settledChange, tickJobsKey, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';

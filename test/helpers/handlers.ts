@@ -1,8 +1,8 @@
 /** In-process handlers for tests: a fixed user list and one function for every kind. */
 
 import { BUILTIN_KINDS } from '../../src/config/catalog.js';
-import type { KindConfig } from '../../src/config/kinds.js';
-import type { Config } from '../../src/config/load.js';
+import type { Config } from '../../src/config/config.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { type Handler, type Handlers, paginate } from '../../src/handlers/types.js';
 import { jobOptions } from '../../src/jobs/queues.js';
 import { kindByNameOrQueue } from '../../src/jobs/registry.js';

@@ -1,7 +1,8 @@
 /** An in-process runtime on the test Redis under a fresh prefix, removed again by `dispose`. */
 
-import type { Declarations } from '../../src/config/kinds.js';
-import { type Config, loadConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/config.js';
+import type { Declarations } from '../../src/config/kind-config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { tickJobOptions } from '../../src/jobs/queues.js';
 import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { recordCatalog } from '../../src/schedules/catalog-record.js';
