@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
 import { coalesceId } from '../src/jobs/registry.js';
-import { HISTORY_SHARDS, historyKey, historyShard, legacyUserKey, UserHistory } from '../src/services/user-history.js';
+import { historyKey, legacyUserKey } from '../src/redis/keys.js';
+import { HISTORY_SHARDS, historyShard, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';

@@ -83,8 +83,3 @@ export class Queues {
     this.map.clear();
   }
 }
-
-/** The Redis key BullMQ uses for `queue`'s `suffix` (e.g. `failed`), for the few direct reads. */
-export function queueKey(prefix: string, queue: string, suffix: string): string {
-  return `${prefix}:${queue}:${suffix}`;
-}

@@ -6,11 +6,11 @@
 
 import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js';
 import type { Config } from '../config/config.js';
-import { type Queues, queueKey } from '../jobs/queues.js';
+import type { Queues } from '../jobs/queues.js';
 import { kindByNameOrQueue } from '../jobs/registry.js';
+import { queueKey, tickKey } from '../redis/keys.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
 import { resumeSchedule } from '../schedules/pause.js';
-import { tickKey } from '../schedules/tick-record.js';
 import { DeadLetters } from '../services/dead-letters.js';
 import { JOB_STATES } from './job-states.js';
 import { deadLettersBySource } from './orphans.js';

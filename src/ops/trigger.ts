@@ -11,6 +11,7 @@ import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
 import type { Subject } from '../jobs/subject.js';
+import { manualClockKey } from '../redis/keys.js';
 import { isPaused } from '../schedules/pause.js';
 
 export interface Triggered {
@@ -41,10 +42,6 @@ local t = tonumber(ARGV[2])
 if t <= last then t = last + 1 end
 redis.call('HSET', KEYS[1], ARGV[1], t)
 return t`;
-
-function manualClockKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:manual-clock`;
-}
 
 async function claimMillisecond(queues: Queues, kind: string, now: number): Promise<number> {
   return Number(await queues.conn.eval(CLAIM_MS, 1, manualClockKey(queues.prefix), kind, String(now)));

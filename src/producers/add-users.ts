@@ -6,8 +6,9 @@
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { jobOptions, queueKey } from '../jobs/queues.js';
+import { jobOptions } from '../jobs/queues.js';
 import { coalesceId, JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
+import { queueKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { AddCounts, Tick } from './tick.js';
 

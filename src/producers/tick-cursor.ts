@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { ListPosition } from '../handlers/list-position.js';
 import type { RedisClient } from '../redis/connection.js';
+import { fanoutCursorKey, fanoutScheduleKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Long enough for any tick to finish; each save renews it. */
@@ -61,8 +62,8 @@ export class TickCursor {
     private readonly scheduledFor: number,
     private readonly log: Logger,
   ) {
-    this.cursorKey = `${prefix}:spotter-jobs:fanout:${tickId}`;
-    this.scheduleKey = `${prefix}:spotter-jobs:fanout-schedule:${schedule}`;
+    this.cursorKey = fanoutCursorKey(prefix, tickId);
+    this.scheduleKey = fanoutScheduleKey(prefix, schedule);
   }
 
   /** The tick's cursor when a producer already paged it; an unreadable one is logged and ignored. */

@@ -4,14 +4,11 @@
  * reconciliation cannot resume it by accident, and resuming continues on the original cadence.
  */
 import type { RedisClient } from '../redis/connection.js';
+import { pausedKey } from '../redis/keys.js';
 
 export interface Paused {
   /** When it was paused (epoch ms). */
   at: number;
-}
-
-export function pausedKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:paused`;
 }
 
 export async function pauseSchedule(conn: RedisClient, prefix: string, kind: string): Promise<boolean> {

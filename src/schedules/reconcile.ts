@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { JOB_NAMES } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
+import { reconcileLockKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
 import { repeatAt, type ScheduleDefinition, type TickTemplateData } from './definitions.js';
 
@@ -56,10 +57,6 @@ export function driftOf(cur: Scheduler, d: ScheduleDefinition, tickOptions: Jobs
   if (cur.name !== JOB_NAMES.tick) out.push('tick name');
   if (canonical(cur.template?.opts ?? {}) !== canonical(tickOptions)) out.push('tick options');
   return out;
-}
-
-export function reconcileLockKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:reconcile-lock`;
 }
 
 async function withLock<T>(conn: RedisClient, key: string, fn: () => Promise<T>): Promise<T> {

@@ -10,7 +10,7 @@
 import type { Job, JobsOptions } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { jobOptions, queueKey } from '../jobs/queues.js';
+import { jobOptions } from '../jobs/queues.js';
 import {
   coalesceId,
   DEAD_LETTER_QUEUE,
@@ -22,6 +22,7 @@ import {
   tickOf,
   workQueues,
 } from '../jobs/registry.js';
+import { queueKey } from '../redis/keys.js';
 import { recordReplayed } from '../schedules/tick-jobs.js';
 
 const DLQ_STATES = ['waiting', 'prioritized', 'delayed'] as const;

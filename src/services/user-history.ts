@@ -10,6 +10,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import type { Queues } from '../jobs/queues.js';
 import { coalesceId, DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
+import { historyKey, legacyUserKey } from '../redis/keys.js';
 
 export interface LastRun {
   jobId: string;
@@ -64,24 +65,11 @@ function lastRunOf(v: string | null | undefined): LastRun | null {
   };
 }
 
-/** The per-user hash of the version before the shared history hashes; read until it expires. */
-export function legacyUserKey(prefix: string, userId: string): string {
-  return `${prefix}:spotter-jobs:user:${userId}`;
-}
-
 /** Which of a kind's history hashes holds the user (a stable 32-bit string hash). */
 export function historyShard(userId: string): number {
   let h = 0;
   for (let i = 0; i < userId.length; i++) h = (Math.imul(h, 31) + userId.charCodeAt(i)) | 0;
   return (h >>> 0) % HISTORY_SHARDS;
-}
-
-/**
- * The hash holding the last runs (`runs`) or the latest dead letters (`dead`) of one kind, for the
- * users of one shard whose record was written in one period (a period is as long as the retention).
- */
-export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, shard: number, period: number): string {
-  return `${prefix}:spotter-jobs:history:${what}:${kind}:${shard}:${period}`;
 }
 
 /** What one flush writes into one hash: its field/value pairs and the older period's hash to drop them from. */

@@ -6,10 +6,10 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/job-states.js';
 import { within } from '../redis/connection.js';
+import { queueKey } from '../redis/keys.js';
 import type { TickResult } from '../schedules/tick-record.js';
 import type { SlotUse } from '../workers/slot-use.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';

@@ -6,7 +6,7 @@ import { type Job, UnrecoverableError } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
 import { describeThrown } from '../jobs/errors.js';
 import { decide } from '../jobs/outcome.js';
-import { queueKey } from '../jobs/queues.js';
+import { queueKey } from '../redis/keys.js';
 import { FIRST_ATTEMPT_FIELD } from '../services/dead-letters.js';
 import { activeSpan } from '../telemetry/tracing.js';
 import type { RunHandlerDeps } from './run-deps.js';

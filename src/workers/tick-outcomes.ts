@@ -6,9 +6,10 @@
  */
 import type { Job } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
-import { tickOf } from '../jobs/registry.js';
+import { tickOf, tickToken } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
-import { type Settled, type SettledChange, settledChange, tickJobsKey, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';
+import { tickJobsKey } from '../redis/keys.js';
+import { type Settled, type SettledChange, settledChange, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** How long settled attempts are summed before they are written. */
@@ -38,7 +39,7 @@ export class TickOutcomes {
       attempts: job.opts.attempts ?? 1,
       reason: job.failedReason,
     });
-    const key = tickJobsKey(this.prefix, kind.name, tick);
+    const key = tickJobsKey(this.prefix, kind.name, tickToken(tick));
     const entry = this.pending.get(key);
     if (entry) {
       for (const [f, n] of Object.entries(change.incr) as Array<[keyof SettledChange['incr'], number]>)
