@@ -11,6 +11,7 @@ import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
 import type { Subject } from '../jobs/subject.js';
+import { scripted } from '../redis/commands.js';
 import { manualClockKey } from '../redis/keys.js';
 import { isPaused } from '../schedules/pause.js';
 
@@ -36,15 +37,8 @@ export interface TriggerOptions {
  * millisecond of its own, the first not yet taken for the kind at or after now (kept in Redis, so
  * processes sharing it never hand out the same one). Under a burst the ids run a few ms ahead.
  */
-const CLAIM_MS = `
-local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-local t = tonumber(ARGV[2])
-if t <= last then t = last + 1 end
-redis.call('HSET', KEYS[1], ARGV[1], t)
-return t`;
-
 async function claimMillisecond(queues: Queues, kind: string, now: number): Promise<number> {
-  return Number(await queues.conn.eval(CLAIM_MS, 1, manualClockKey(queues.prefix), kind, String(now)));
+  return Number(await scripted(queues.conn).sjManualClock(manualClockKey(queues.prefix), kind, String(now)));
 }
 
 export async function trigger(queues: Queues, config: Config, kind: KindConfig, opts: TriggerOptions = {}): Promise<Triggered> {

@@ -7,6 +7,7 @@
  */
 import type { KindConfig } from '../config/kind-config.js';
 import { tickToken } from '../jobs/registry.js';
+import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { tickJobsKey } from '../redis/keys.js';
 import { intervalAt } from './catch-up.js';
@@ -97,14 +98,8 @@ export async function writeSettled(
 
 /** A dead letter of the tick was replayed: it no longer counts as dead-lettered, and runs again. */
 export async function recordReplayed(conn: RedisClient, prefix: string, schedule: string, tickId: string): Promise<void> {
-  await conn.eval(REPLAYED, 1, tickJobsKey(prefix, schedule, tickToken(tickId)));
+  await scripted(conn).sjTickReplayed(tickJobsKey(prefix, schedule, tickToken(tickId)));
 }
-
-// Only on a hash that still exists: an expired tick's counts are not brought back as negatives.
-const REPLAYED = `if redis.call('exists', KEYS[1]) == 0 then return 0 end
-if tonumber(redis.call('hget', KEYS[1], 'deadLettered') or '0') > 0 then redis.call('hincrby', KEYS[1], 'deadLettered', -1) end
-redis.call('hdel', KEYS[1], 'state', 'reason', 'attempt', 'attempts', 'at')
-return 1`;
 
 export async function readTickJobs(
   conn: RedisClient,

@@ -22,6 +22,7 @@ import {
   tickOf,
   workQueues,
 } from '../jobs/registry.js';
+import { scripted } from '../redis/commands.js';
 import { queueKey } from '../redis/keys.js';
 import { recordReplayed } from '../schedules/tick-jobs.js';
 
@@ -100,7 +101,7 @@ export class DeadLetters {
     if (existing && (existing.data as DeadLetterData).failedAt < entry.failedAt) await existing.updateData(entry);
     else if (!existing) await this.dlq.add(JOB_NAMES.deadLetter, entry, { jobId: id, removeOnComplete: true, removeOnFail: true });
     // Marks the source as recorded; only if it still exists, so no bare hash is left behind.
-    await this.queues.conn.eval(MARK, 1, key, DEAD_LETTERED_FIELD, String(Date.now()));
+    await scripted(this.queues.conn).sjMarkIfExists(key, DEAD_LETTERED_FIELD, String(Date.now()));
     return id;
   }
 
@@ -275,9 +276,6 @@ export class DeadLetters {
     return n;
   }
 }
-
-/** HSET only on a hash that exists: marks a job without resurrecting one that is gone. */
-const MARK = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) else return 0 end`;
 
 async function removeQuietly(job: Job | undefined): Promise<void> {
   if (!job) return;

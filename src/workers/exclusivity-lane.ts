@@ -2,7 +2,7 @@
  * One kind of one exclusivity group in this process: its lane lease, the lane jobs running here, and
  * the acquires of per-user keys gathered this turn (see exclusivity.ts for the whole picture).
  */
-import type { Scripted } from './exclusivity-scripts.js';
+import type { Scripted } from '../redis/commands.js';
 import { Hold, type Leaseholder } from './hold.js';
 
 export interface Asking {

@@ -24,10 +24,10 @@
  * run-handler aborts the handler's signal and does not count the run as completed (hold.ts).
  */
 import { randomUUID } from 'node:crypto';
+import { type Scripted, scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { exclusiveActiveKey, exclusiveLaneKey, exclusiveUserKey } from '../redis/keys.js';
 import { Lane } from './exclusivity-lane.js';
-import { type Scripted, scripted } from './exclusivity-scripts.js';
 import { Hold, type Leaseholder } from './hold.js';
 
 export type { Hold } from './hold.js';
