@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort, LocalRedis } from '../src/local-redis.js';
+import { freePort, LocalRedis } from '../src/redis/local.js';
 import { ROOT } from './lib/paths.js';
 import { flush } from './lib/redis.js';
 import type { BenchContext, Scenario } from './lib/scenario.js';

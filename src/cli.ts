@@ -9,9 +9,10 @@ import { dlqList, dlqPurge, dlqReplay } from './cli/dlq.js';
 import { forgetCommand } from './cli/forget.js';
 import { variablesHelp } from './cli/help.js';
 import { serve } from './cli/serve.js';
-import { type Config, loadSettings } from './config.js';
-import { ConfigError } from './jobs/errors.js';
-import type { KindConfig } from './jobs/kinds.js';
+import type { Config } from './config/config.js';
+import { ConfigError } from './config/errors.js';
+import type { KindConfig } from './config/kind-config.js';
+import { loadSettings } from './config/load.js';
 import { kindByNameOrQueue, kindsOf } from './jobs/registry.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, config: 78 } as const;

@@ -1,8 +1,8 @@
 /** Missed ticks: once, skip, within <duration>; with a producer stopped for several intervals. */
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { ScheduleConfig } from '../src/jobs/kinds.js';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { ScheduleConfig } from '../src/config/kind-config.js';
+import { loadConfig } from '../src/config/load.js';
 import { catchUpVerdict } from '../src/schedules/catch-up.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
 import { useProcessScenes } from './helpers/process-scene.js';

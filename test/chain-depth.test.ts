@@ -1,9 +1,9 @@
 /** Chains end: a job knows how deep it is, and a child past its kind's depth is refused. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/config/errors.js';
+import type { Declarations } from '../src/config/kind-config.js';
+import { loadConfig } from '../src/config/load.js';
 import type { HandlerContext, Handlers } from '../src/handlers/types.js';
-import { ConfigError } from '../src/jobs/errors.js';
-import type { Declarations } from '../src/jobs/kinds.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { type Harness, harness } from './helpers/harness.js';

@@ -1,9 +1,9 @@
 /** Global and item kinds in process, on real Redis: a tick's one job, ctx.enqueue and what it refuses. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import type { AnyHandler, HandlerContext, Handlers } from '../src/handlers/types.js';
 import { MAX_ITEM_DATA_BYTES } from '../src/jobs/add-job.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { Declarations } from '../src/jobs/kinds.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { Consumers } from '../src/workers/consumer.js';

@@ -3,7 +3,8 @@
  * or hostile operator tried.
  */
 import { describe, expect, it } from 'vitest';
-import { loadConfig, redactUrl, secretsOf } from '../src/config.js';
+import { loadConfig } from '../src/config/load.js';
+import { redactUrl, secretsOf } from '../src/config/secrets.js';
 import { configError } from './helpers/config-error.js';
 import { redisUrl } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';

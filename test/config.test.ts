@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { formatDuration, parseDuration } from '../src/duration.js';
+import { formatDuration, parseDuration } from '../src/config/duration.js';
+import { loadConfig } from '../src/config/load.js';
 import { configError } from './helpers/config-error.js';
 
 describe('Go durations', () => {

@@ -7,9 +7,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { loadConfig, VARIABLES } from '../src/config.js';
-import { parseDuration } from '../src/duration.js';
-import { BUILTIN_KINDS } from '../src/jobs/catalog.js';
+import { BUILTIN_KINDS } from '../src/config/catalog.js';
+import { parseDuration } from '../src/config/duration.js';
+import { loadConfig } from '../src/config/load.js';
+import { VARIABLES } from '../src/config/variables.js';
 import { runCli } from './helpers/spawn-cli.js';
 
 const ROOT = resolve(import.meta.dirname, '..');

@@ -4,10 +4,11 @@
  * an unreadable cursor starts the listing again instead of failing the tick.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KindConfig } from '../src/config/kind-config.js';
+import type { ListPosition, UserPage } from '../src/handlers/list-position.js';
 import type { Handlers } from '../src/handlers/types.js';
-import type { ListPosition, UserPage } from '../src/handlers/user-pages.js';
-import type { KindConfig } from '../src/jobs/kinds.js';
-import { type FanOutProgress, fanOut } from '../src/producers/fan-out.js';
+import { fanOut } from '../src/producers/fan-out.js';
+import type { FanOutProgress } from '../src/producers/tick.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';
 import { Consumers } from '../src/workers/consumer.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import type { KindConfig } from '../src/config/kind-config.js';
 import type { HandlerContext } from '../src/handlers/types.js';
-import type { KindConfig } from '../src/jobs/kinds.js';
 import { globalJobId, manualTickId, tickOf, userJobId } from '../src/jobs/registry.js';
 import { fanOut, spreadDelay } from '../src/producers/fan-out.js';
 import { Consumers } from '../src/workers/consumer.js';

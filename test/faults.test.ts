@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/local-redis.js';
+import { freePort } from '../src/redis/local.js';
 import { readLedger } from './helpers/ledger.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { privateRedis } from './helpers/redis.js';

@@ -6,11 +6,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load.js';
 import { httpHandlers } from '../src/handlers/http.js';
 import type { HandlerContext, UserHandler } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { JobTimeoutError } from '../src/workers/job-context.js';
 import { waitFor } from './helpers/wait-for.js';
 

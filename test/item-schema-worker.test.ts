@@ -4,9 +4,9 @@
  * schema refuses.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import type { Handlers, ItemHandler } from '../src/handlers/types.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { Declarations } from '../src/jobs/kinds.js';
 import { jobOptions } from '../src/jobs/queues.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Consumers } from '../src/workers/consumer.js';

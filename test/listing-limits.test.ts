@@ -6,10 +6,10 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { Declarations, KindConfig } from '../src/config/kind-config.js';
 import { httpHandlers } from '../src/handlers/http.js';
 import type { Handlers } from '../src/handlers/types.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { Declarations, KindConfig } from '../src/jobs/kinds.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { ListingLimitError } from '../src/producers/listing-limits.js';

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const capture = () => {

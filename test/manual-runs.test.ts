@@ -3,8 +3,8 @@
  * accepted request is a job of its own, or is told which waiting job it joined.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { Declarations } from '../src/jobs/kinds.js';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { type Harness, harness } from './helpers/harness.js';

@@ -5,9 +5,9 @@
  * thousand CLIENT LISTs of a thousand clients each: 1.6 s per scrape, and a board answering 503).
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import type { Handlers } from '../src/handlers/types.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
-import type { Declarations } from '../src/jobs/kinds.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { type Harness, harness } from './helpers/harness.js';

@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { freePort } from '../src/local-redis.js';
+import { freePort } from '../src/redis/local.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -84,6 +84,7 @@ async function packFreshClone(): Promise<string> {
   expect(paths).toContain('dist/cli.js');
   expect(paths).toContain('dist/index.js');
   expect(paths).toContain('dist/index.d.ts');
+  expect(paths).toContain('dist/redis/scripts/exclusive-acquire.lua');
   expect(paths.filter((p) => !p.startsWith('dist/') && !['package.json', 'README.md', 'LICENSE'].includes(p))).toEqual([]);
   return filename;
 }

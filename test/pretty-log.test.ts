@@ -1,7 +1,7 @@
 /** At a terminal, one event is one line: its fields sit on the line of its message. */
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createLogger, prettyStream } from '../src/logger.js';
+import { createLogger, prettyStream } from '../src/telemetry/logger.js';
 
 describe('the terminal log', () => {
   it('writes an event with nested fields and an error as one line, the details after the message', () => {

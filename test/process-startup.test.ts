@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort } from '../src/local-redis.js';
+import { freePort } from '../src/redis/local.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { privateRedis } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
@@ -45,7 +45,7 @@ describe('npm run stack honours SPOTTER_JOBS_HTTP_PORT', () => {
     scene.onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     for (const viaFlag of [false, true]) {
       const port = await freePort();
-      const args = [resolve(import.meta.dirname, '../dist/stack.js'), '--workers', '0', ...(viaFlag ? ['--port', String(port)] : [])];
+      const args = [resolve(import.meta.dirname, '../dist/dev/stack.js'), '--workers', '0', ...(viaFlag ? ['--port', String(port)] : [])];
       const child = spawn(process.execPath, args, {
         cwd: dir,
         env: { PATH: process.env.PATH ?? '', SPOTTER_JOBS_HTTP_PORT: String(viaFlag ? port + 1 : port), SPOTTER_JOBS_LOG_LEVEL: 'warn' },

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
 import { tickOf, tickToken } from '../src/jobs/registry.js';
-import { createLogger } from '../src/logger.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { readLedger } from './helpers/ledger.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { testConfig } from './helpers/redis.js';

@@ -3,7 +3,7 @@
  * masked, the server's version, and how many keys already live under its prefix (counted, bounded).
  */
 import { describe, expect, it } from 'vitest';
-import { identify, KEY_COUNT_CAP, keysText } from '../src/redis-identity.js';
+import { identify, KEY_COUNT_CAP, keysText } from '../src/redis/identity.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { deletePrefix, newPrefix, privateRedis, redisUrl, testRedis } from './helpers/redis.js';
 

@@ -1,9 +1,10 @@
 /** A retry is never parked past the cap: a far Retry-After counts as a failed attempt, and ends in a dead letter. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { ConfigError } from '../src/config/errors.js';
+import type { KindConfig } from '../src/config/kind-config.js';
+import { loadConfig } from '../src/config/load.js';
 import type { Handlers } from '../src/handlers/types.js';
-import { ConfigError, RetryAfterError } from '../src/jobs/errors.js';
-import type { KindConfig } from '../src/jobs/kinds.js';
+import { RetryAfterError } from '../src/jobs/errors.js';
 import { trigger } from '../src/ops/trigger.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { type Harness, harness } from './helpers/harness.js';

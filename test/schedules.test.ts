@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
-import { builtinCatalog } from '../src/jobs/catalog-source.js';
+import { builtinCatalog } from '../src/config/catalog-source.js';
+import { loadConfig } from '../src/config/load.js';
 import { startProducer } from '../src/producers/main.js';
 import { tickHistory } from '../src/schedules/tick-record.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';

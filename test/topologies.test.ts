@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startStack } from '../src/stack.js';
+import { startStack } from '../src/dev/stack.js';
 import { FIXTURE, readLedger } from './helpers/ledger.js';
 import { newPrefix } from './helpers/redis.js';
 import { type CliProcess, runCli, startCli } from './helpers/spawn-cli.js';

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config/load.js';
 import { configError } from './helpers/config-error.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { runCli } from './helpers/spawn-cli.js';

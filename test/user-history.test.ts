@@ -1,7 +1,8 @@
 /** One user's history: from the CLI, the API and the status page, without scanning a queue. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { HISTORY_SHARDS, historyKey, historyShard, UserHistory } from '../src/services/user-history.js';
+import { historyKey } from '../src/redis/keys.js';
+import { HISTORY_SHARDS, historyShard, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';

@@ -1,7 +1,7 @@
 /** The web surface during a Redis outage: it answers 503 instead of waiting for Redis, and /metrics keeps answering. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Queues } from '../src/jobs/queues.js';
-import { targetOf, webConnection, whenReady } from '../src/redis.js';
+import { targetOf, webConnection, whenReady } from '../src/redis/connection.js';
 import { DeadLetters } from '../src/services/dead-letters/index.js';
 import { createApp } from '../src/web/app.js';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';

@@ -1,6 +1,6 @@
 /** The web surface under a careless or hostile client: foreign Host names, writes in read-only mode, bad bodies. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { harness } from './helpers/harness.js';
 import { raw } from './helpers/raw-http.js';
 import { serveApp } from './helpers/web.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
-import { createLogger } from '../src/logger.js';
+import { createLogger } from '../src/telemetry/logger.js';
 import { constantTimeEqual } from '../src/web/security.js';
 import { isLoopback } from '../src/web/server.js';
 import { Consumers } from '../src/workers/consumer.js';

@@ -1,12 +1,12 @@
 /** Adding one tick's jobs: spotter-jobs through its fan-out, plain BullMQ with addBulk. */
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { paginate } from '../../src/handlers/types.js';
-import type { KindConfig } from '../../src/jobs/kinds.js';
 import { Queues } from '../../src/jobs/queues.js';
 import { userJobId } from '../../src/jobs/registry.js';
-import { createLogger } from '../../src/logger.js';
 import { fanOut } from '../../src/producers/fan-out.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { now } from './clock.js';
 import { configFor, users } from './spotter.js';
 

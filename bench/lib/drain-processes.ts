@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { freePort } from '../../src/local-redis.js';
+import { freePort } from '../../src/redis/local.js';
 import { addJobs } from './add-jobs.js';
 import { now, sleep } from './clock.js';
 import { waitDrained } from './drained.js';

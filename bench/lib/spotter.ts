@@ -1,12 +1,12 @@
 /** spotter-jobs' side, in this process: its configuration, logger, user ids and a no-op sync worker. */
 import { Writable } from 'node:stream';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
-import type { KindConfig } from '../../src/jobs/kinds.js';
 import type { Queues } from '../../src/jobs/queues.js';
-import { createLogger } from '../../src/logger.js';
 import { DeadLetters } from '../../src/services/dead-letters/index.js';
+import { createLogger } from '../../src/telemetry/logger.js';
 import { Consumers } from '../../src/workers/consumer.js';
 
 /** The service's defaults, with completed jobs kept so they can be counted. */

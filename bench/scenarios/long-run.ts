@@ -1,7 +1,8 @@
 /** A long run with the default retention (10,000 completed per queue): memory must level off. */
-import { loadConfig } from '../../src/config.js';
+
+import type { KindConfig } from '../../src/config/kind-config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
-import type { KindConfig } from '../../src/jobs/kinds.js';
 import { Queues } from '../../src/jobs/queues.js';
 import { fanOut } from '../../src/producers/fan-out.js';
 import { sleep } from '../lib/clock.js';

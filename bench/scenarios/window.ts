@@ -7,9 +7,9 @@
  */
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { loadConfig } from '../../src/config.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { paginate } from '../../src/handlers/types.js';
-import type { KindConfig } from '../../src/jobs/kinds.js';
 import { Queues } from '../../src/jobs/queues.js';
 import { fanOut } from '../../src/producers/fan-out.js';
 import { windowFor } from '../../src/producers/tick-consumer.js';

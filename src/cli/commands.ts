@@ -1,9 +1,10 @@
 /** `status`, `trigger`, `user`, `pause` and `resume`: short commands that read or act on Redis and exit. */
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import { HANDLERS_VAR } from '../jobs/catalog-source.js';
+
+import { HANDLERS_VAR } from '../config/catalog-source.js';
+import type { Config } from '../config/config.js';
+import { formatDuration } from '../config/duration.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { describeRun, jobsText } from '../ops/last-run.js';
 import { setPaused } from '../ops/pause.js';

@@ -1,6 +1,7 @@
 /** `dlq list`, `dlq replay` and `dlq purge`: the dead-letter queue from the command line. */
-import type { Config } from '../config.js';
-import { DURATION_FORM, parseDuration } from '../duration.js';
+
+import type { Config } from '../config/config.js';
+import { DURATION_FORM, parseDuration } from '../config/duration.js';
 import { kindByNameOrQueue, kindByQueue, kindsOf } from '../jobs/registry.js';
 import { type DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
 import { table, when } from './print.js';

@@ -1,5 +1,5 @@
 /** `forget <kind> --yes`: removes the queue and dead letters a kind left behind when it left the catalog. */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { ForgetRefused, forgetKind } from '../ops/forget.js';
 import { type Out, UsageError, withCatalog } from './session.js';
 

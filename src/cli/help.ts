@@ -1,5 +1,5 @@
 /** `--help` text: the environment variables a command reads, from the one list in config.ts. */
-import { VARIABLES, type Variable } from '../config.js';
+import { VARIABLES, type Variable } from '../config/variables.js';
 
 export function variablesHelp(roles: ReadonlyArray<Variable['roles'][number]>): string {
   const rows = VARIABLES.filter((v) => v.roles.some((r) => roles.includes(r)));

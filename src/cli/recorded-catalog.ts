@@ -4,8 +4,9 @@
  * catalog (no SPOTTER_JOBS_HANDLERS, no SPOTTER_JOBS_CATALOG) uses that one, so the CLI works from
  * any shell. A caller that names one uses its own, and is warned of any difference from the record.
  */
-import type { Config } from '../config.js';
-import { CATALOG_VAR, HANDLERS_VAR } from '../jobs/catalog-source.js';
+
+import { CATALOG_VAR, HANDLERS_VAR } from '../config/catalog-source.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { catalogDifference, catalogOf, readCatalog, withRecordedKinds } from '../schedules/catalog-record.js';
 

@@ -1,12 +1,11 @@
 /** `producer`, `worker` and `all`: the long-running roles, each with one shutdown routine. */
 import { resolve } from 'node:path';
-import type { Config } from '../config.js';
-import { redactUrl } from '../config.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
+import { redactUrl } from '../config/secrets.js';
 import { loadHandlers } from '../handlers/select.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
-import { LocalRedis } from '../local-redis.js';
 import { type Producer, startProducer } from '../producers/main.js';
 import {
   answers,
@@ -18,11 +17,12 @@ import {
   webConnection,
   whenReady,
   within,
-} from '../redis.js';
-import { logRedisIdentity } from '../redis-identity.js';
-import { createRuntime, makeLogger, type Runtime } from '../runtime.js';
+} from '../redis/connection.js';
+import { logRedisIdentity } from '../redis/identity.js';
+import { LocalRedis } from '../redis/local.js';
+import { createRuntime, makeLogger, type Runtime } from '../runtime/runtime.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
-import { startTracing } from '../tracing.js';
+import { startTracing } from '../telemetry/tracing.js';
 import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';
 import { createRegistry, JobMetrics, registerClusterMetrics, registerProcessMetrics, TickMetrics } from '../web/metrics.js';

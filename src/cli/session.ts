@@ -1,8 +1,8 @@
 /** What every short command shares: its usage error, and a connection to Redis for one command. */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { Queues } from '../jobs/queues.js';
-import { createLogger } from '../logger.js';
-import { closeConnection, failFastConnection, probe, targetOf } from '../redis.js';
+import { closeConnection, failFastConnection, probe, targetOf } from '../redis/connection.js';
+import { createLogger } from '../telemetry/logger.js';
 import { commandCatalog } from './recorded-catalog.js';
 
 /** A bad command line: exit code 2. */

@@ -2,8 +2,9 @@
  * Demo mode: simulated users and handlers with realistic latency and a failure rate, so `npm start`
  * shows the whole flow (ticks, jobs, retries, dead letters) with no Spotter at all.
  */
+
+import type { KindConfig } from '../config/kind-config.js';
 import { PermanentError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { type AnyHandler, type HandlerContext, type Handlers, paginate } from './types.js';
 
 const DEFAULT_LATENCY_MS: readonly [number, number] = [100, 500];

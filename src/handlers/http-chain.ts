@@ -4,11 +4,11 @@
  * entry is added: work an answer asked for is never dropped quietly, nor added in part.
  */
 import { z } from 'zod';
-import { MAX_TIMER_MS } from '../config-fields.js';
+import { MAX_TIMER_MS } from '../config/fields.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { jobData } from '../jobs/add-job.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
-import type { Subject } from './types.js';
+import type { Subject } from '../jobs/subject.js';
 
 /** Entries one answer may chain. */
 export const MAX_CHAINED = 10_000;

@@ -5,13 +5,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { z } from 'zod';
-import { MAX_TIMER_MS } from '../config-fields.js';
+import { MAX_TIMER_MS } from '../config/fields.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError, isPermanent, PermanentError, RetryAfterError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { MAX_RESULT_BYTES } from '../jobs/registry.js';
 import { chainedWork, checkChained } from './http-chain.js';
+import type { ListPosition, UserPage } from './list-position.js';
 import type { AnyHandler, HandlerContext, Handlers } from './types.js';
-import type { ListPosition, UserPage } from './user-pages.js';
 
 const USERS_TIMEOUT_MS = 30_000;
 

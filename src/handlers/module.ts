@@ -3,11 +3,12 @@
  * Spotter kind (`sync`, `enrichment`, `writeback`, by queue name) and optionally more kinds as
  * `jobs`, each with its `run`. Checked once at load so a typo fails start-up instead of every job.
  */
-import { HANDLERS_VAR, importHandlerModule } from '../jobs/catalog-source.js';
-import { ConfigError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
+import { HANDLERS_VAR, importHandlerModule } from '../config/catalog-source.js';
+import { ConfigError } from '../config/errors.js';
+import type { KindConfig } from '../config/kind-config.js';
+import type { ListPosition, UserPage } from './list-position.js';
 import { type AnyHandler, type Handlers, paginate } from './types.js';
-import { type ListPosition, skipTo, type UserPage } from './user-pages.js';
+import { skipTo } from './user-pages.js';
 
 type UserList = AsyncIterable<string> | Iterable<string>;
 

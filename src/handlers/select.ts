@@ -1,6 +1,7 @@
 /** Picks the one active handler mode from the configuration. */
-import type { Config } from '../config.js';
-import type { KindConfig } from '../jobs/kinds.js';
+
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { kindsOf } from '../jobs/registry.js';
 import { demoHandlers } from './demo.js';
 import { httpHandlers } from './http.js';

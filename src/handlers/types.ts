@@ -1,10 +1,8 @@
 /** What business code sees: a user id, an item or nothing, and a small context. Never a BullMQ Job. */
 import type { ParentRef } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { ListPosition, UserPage } from './user-pages.js';
-
-/** Who a job added with `ctx.enqueue` is for: a user (user kinds), an item (item kinds), nothing (global). */
-export type Subject = { userId: string } | { id: string; data?: unknown } | Record<string, never>;
+import type { Subject } from '../jobs/subject.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { ListPosition, UserPage } from './list-position.js';
 
 export interface EnqueueOptions {
   /** Run it this many milliseconds from now. */

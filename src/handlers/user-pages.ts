@@ -4,29 +4,8 @@
  * that source's cursor, so a tick resumed by another producer asks for the right page directly. Plain
  * iterables are listed again and skipped up to the position.
  */
+import type { ListPosition, UserPage } from './list-position.js';
 import type { Handlers } from './types.js';
-
-export interface ListPosition {
-  /** Users passed so far (invalid ids included). */
-  skip: number;
-  /**
-   * The source's cursor of the page holding the next user; undefined for the first page and for
-   * sources without cursors.
-   */
-  token?: string;
-  /**
-   * Users of that page already passed: a page longer than the fan-out window is added in parts, and
-   * a tick may stop between two of them. Absent (0) at a page boundary.
-   */
-  within?: number;
-}
-
-export interface UserPage {
-  /** May be empty: a cursor listing can answer a page with no users but a next cursor. */
-  users: string[];
-  /** Where the listing stands after this page. */
-  next: ListPosition;
-}
 
 /** Pages from `from` on: the source's own cursor where it has one, otherwise re-listed and skipped. */
 export async function* userPages(handlers: Handlers, from: ListPosition, size: number, signal?: AbortSignal): AsyncIterable<UserPage> {

@@ -6,11 +6,11 @@
  */
 import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
-import type { Subject } from '../handlers/types.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from './errors.js';
-import type { KindConfig } from './kinds.js';
 import { jobOptions, type Queues } from './queues.js';
 import { JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
+import type { Subject } from './subject.js';
 
 /** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
 export const MAX_ITEM_DATA_BYTES = 16 * 1024;

@@ -2,7 +2,7 @@
  * The one place that decides what a thrown error means for a job. Workers, backoff and tests
  * all go through `decide`, so the rules below are the rules.
  */
-import { formatDuration } from '../duration.js';
+import { formatDuration } from '../config/duration.js';
 import { describeThrown, isInvalidJob, isPermanent, retryAfterOf } from './errors.js';
 
 /** A retry's `reason`, when set, is what the attempt failed with in place of the thrown message. */

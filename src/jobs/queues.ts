@@ -3,11 +3,11 @@
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
 import { type JobsOptions, type KeepJobs, Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
-import { telemetryOption } from '../tracing.js';
-import type { KindConfig } from './kinds.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
+import type { RedisClient } from '../redis/connection.js';
+import type { Logger } from '../telemetry/logger.js';
+import { telemetryOption } from '../telemetry/tracing.js';
 import { allQueues, type KindCatalog, SCHEDULE_QUEUE } from './registry.js';
 
 /** Custom backoff type: the delay was already decided by `decide()` and travels on the error. */
@@ -82,9 +82,4 @@ export class Queues {
     await Promise.allSettled([...this.map.values()].map((q) => q.close()));
     this.map.clear();
   }
-}
-
-/** The Redis key BullMQ uses for `queue`'s `suffix` (e.g. `failed`), for the few direct reads. */
-export function queueKey(prefix: string, queue: string, suffix: string): string {
-  return `${prefix}:${queue}:${suffix}`;
 }

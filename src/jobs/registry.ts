@@ -4,9 +4,10 @@
  * up here and spell none of them.
  */
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import type { Scope } from './catalog.js';
-import type { KindConfig } from './kinds.js';
+import type { Scope } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
+import { MAX_CHAIN_DEPTH } from '../config/kind-config.js';
 
 /** Holds one job scheduler per scheduled kind; each tick is one job here, consumed by producers. */
 export const SCHEDULE_QUEUE = 'schedules';
@@ -57,9 +58,6 @@ export const subjectId = z.string().regex(/^[A-Za-z0-9._@-]{1,200}$/, 'may hold 
 /** The job that added this one with `ctx.enqueue`. */
 export const parentRef = z.strictObject({ kind: z.string().min(1).max(40), jobId: z.string().min(1).max(1000) });
 export type ParentRef = z.infer<typeof parentRef>;
-
-/** The deepest a job may be in a chain, whatever a kind allows: depth is kept in every child's data. */
-export const MAX_CHAIN_DEPTH = 1000;
 
 const common = {
   /** When the job was due: its tick's time, or when it was added (epoch ms). */

@@ -3,16 +3,17 @@
  * queue with every job in it (BullMQ's obliterate), its dead letters, its tick records and its pause
  * flag. Refused for a kind still in the catalog, and while a worker still consumes the queue.
  */
-import type { Config } from '../config.js';
-import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../jobs/catalog.js';
-import { type Queues, queueKey } from '../jobs/queues.js';
+
+import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
+import type { Queues } from '../jobs/queues.js';
 import { kindByNameOrQueue } from '../jobs/registry.js';
+import { queueKey, tickKey } from '../redis/keys.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
 import { resumeSchedule } from '../schedules/pause.js';
-import { tickKey } from '../schedules/tick-record.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
+import { JOB_STATES } from './job-states.js';
 import { deadLettersBySource } from './orphans.js';
-import { JOB_STATES } from './status.js';
 
 /** Why nothing was removed; the message says it to the operator. */
 export class ForgetRefused extends Error {

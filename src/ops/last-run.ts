@@ -4,7 +4,7 @@
  * tick by the workers. A global kind's tick only adds one job, so its run is that job: running,
  * completed, retrying or dead-lettered, with the reason; a tick's "ok" says nothing about it.
  */
-import type { Scope } from '../jobs/catalog.js';
+import type { Scope } from '../config/catalog.js';
 import type { Queues } from '../jobs/queues.js';
 import { globalJobId, replayJobId } from '../jobs/registry.js';
 import { readTickJobs, type TickJobs } from '../schedules/tick-jobs.js';

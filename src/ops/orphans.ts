@@ -4,10 +4,10 @@
  * them, and a replay onto them would go nowhere; `status` lists them and `forget` removes them.
  */
 import type { Queues } from '../jobs/queues.js';
-import { queueKey } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE } from '../jobs/registry.js';
+import { queueKey } from '../redis/keys.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
-import { JOB_STATES, type JobState } from './status.js';
+import { JOB_STATES, type JobState } from './job-states.js';
 
 export interface OrphanQueue {
   queue: string;

@@ -1,19 +1,17 @@
 /** The state an operator asks about, read from Redis; shared by `status`, the API and the status page. */
 
 import type { Queue } from 'bullmq';
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import type { Scope } from '../jobs/catalog.js';
+import type { Scope } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
+import { formatDuration } from '../config/duration.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
+import { JOB_STATES, type JobState } from './job-states.js';
 import { type RunOutcome, runOutcome } from './last-run.js';
 import { type OrphanQueue, orphanQueues } from './orphans.js';
-
-export const JOB_STATES = ['waiting', 'prioritized', 'delayed', 'active', 'completed', 'failed'] as const;
-export type JobState = (typeof JOB_STATES)[number];
 
 export interface ScheduleStatus {
   /** The kind's name. */

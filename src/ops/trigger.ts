@@ -2,14 +2,17 @@
  * Runs a kind now or at a time: a manual tick the producers fan out (user kinds), one user's job
  * (`--user`), the kind's one job (global kinds) or one item's job (item kinds).
  */
-import type { Config } from '../config.js';
-import type { Subject } from '../handlers/types.js';
+
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { addJob } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { globalJobId, JOB_NAMES, manualTickId, type TickJobData, userJobId } from '../jobs/registry.js';
+import type { Subject } from '../jobs/subject.js';
+import { scripted } from '../redis/commands.js';
+import { manualClockKey } from '../redis/keys.js';
 import { isPaused } from '../schedules/pause.js';
 
 export interface Triggered {
@@ -34,19 +37,8 @@ export interface TriggerOptions {
  * millisecond of its own, the first not yet taken for the kind at or after now (kept in Redis, so
  * processes sharing it never hand out the same one). Under a burst the ids run a few ms ahead.
  */
-const CLAIM_MS = `
-local last = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
-local t = tonumber(ARGV[2])
-if t <= last then t = last + 1 end
-redis.call('HSET', KEYS[1], ARGV[1], t)
-return t`;
-
-function manualClockKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:manual-clock`;
-}
-
 async function claimMillisecond(queues: Queues, kind: string, now: number): Promise<number> {
-  return Number(await queues.conn.eval(CLAIM_MS, 1, manualClockKey(queues.prefix), kind, String(now)));
+  return Number(await scripted(queues.conn).sjManualClock(manualClockKey(queues.prefix), kind, String(now)));
 }
 
 export async function trigger(queues: Queues, config: Config, kind: KindConfig, opts: TriggerOptions = {}): Promise<Triggered> {

@@ -1,5 +1,5 @@
 /** One user's history, shared by `spotter-jobs user`, `GET /api/users/{id}` and the status page. */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { subjectId } from '../jobs/registry.js';

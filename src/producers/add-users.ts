@@ -4,21 +4,13 @@
  * (`duplicates`), or invalid. The four always add up to the users listed.
  */
 import type { JobsOptions } from 'bullmq';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { jobOptions, queueKey } from '../jobs/queues.js';
+import { jobOptions } from '../jobs/queues.js';
 import { JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { Tick } from './fan-out.js';
-
-export interface AddCounts {
-  users: number;
-  added: number;
-  coalesced: number;
-  errors: number;
-  /** Ids whose job of this tick already existed: listed twice, or a page redone after its producer died. */
-  duplicates: number;
-}
+import { queueKey } from '../redis/keys.js';
+import type { Logger } from '../telemetry/logger.js';
+import type { AddCounts, Tick } from './tick.js';
 
 /** FNV-1a: a cheap, stable hash, so a user's place in the spread window is the same every tick. */
 export function spreadDelay(userId: string, spreadMs: number): number {

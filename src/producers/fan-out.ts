@@ -7,53 +7,23 @@
  * the listing, wraps round to the start and stops where it began: at most one round per tick, and over
  * ticks that supersede each other every user is reached once before any user is reached again.
  */
-import type { Config } from '../config.js';
+
+import type { Config } from '../config/config.js';
+import type { ListPosition } from '../handlers/list-position.js';
 import type { Handlers } from '../handlers/types.js';
-import { type ListPosition, userPages } from '../handlers/user-pages.js';
-import type { KindConfig } from '../jobs/kinds.js';
+import { userPages } from '../handlers/user-pages.js';
 import type { Queues } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
-import { tracer } from '../tracing.js';
-import { type AddCounts, addUsers } from './add-users.js';
+import type { Logger } from '../telemetry/logger.js';
+import { tracer } from '../telemetry/tracing.js';
+import { addUsers } from './add-users.js';
 import { guardPages, ListingBudget, ListingLimitError, sleep } from './listing-limits.js';
+import type { FanOutProgress, ListingProgress, Tick } from './tick.js';
 import { TickCursor, type TickState } from './tick-cursor.js';
 
 export { spreadDelay } from './add-users.js';
 
-/** How far a tick got through the schedule's listing, in users passed. */
-export interface ListingProgress {
-  /** Where the tick began: where the previous tick of the schedule stopped. */
-  from: number;
-  /** Where it stopped; equal to `from` after a whole round. */
-  reached: number;
-  /** The listing's length when a tick last got to its end; absent until one did. */
-  of?: number;
-  /** True once the tick passed the end of the listing and went on from the start. */
-  wrapped: boolean;
-}
-
-export interface FanOutProgress extends AddCounts {
-  listing?: ListingProgress;
-  /** Set when a newer tick of the schedule started while this one was paging: it stopped there. */
-  superseded?: boolean;
-  /** The newer tick that took over, going on from `listing.reached`. */
-  supersededBy?: string;
-}
-
 /** The longest pause between two looks at a full window, and between two looks at who pages. */
 const POLL_MAX_MS = 500;
-
-export interface Tick {
-  kind: KindConfig;
-  tickId: string;
-  scheduledFor: number;
-  spreadMs: number;
-  /**
-   * At most this many of the queue's jobs wait (not yet started) while the tick pages; 0 adds every
-   * user at once. Ticks get SPOTTER_JOBS_FANOUT_WINDOW (windowFor).
-   */
-  window?: number;
-}
 
 type Deps = { queues: Queues; handlers: Handlers; config: Config; log: Logger };
 

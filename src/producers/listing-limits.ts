@@ -3,8 +3,8 @@
  * stay empty, a source that stops answering) fails its tick with the reason instead of keeping the
  * tick, and its slot in the tick consumer, for ever.
  */
-import { formatDuration } from '../duration.js';
-import type { ListPosition, UserPage } from '../handlers/user-pages.js';
+import { formatDuration } from '../config/duration.js';
+import type { ListPosition, UserPage } from '../handlers/list-position.js';
 
 export interface ListingLimits {
   /** Empty pages in a row that a listing may return while it still names a next cursor. */

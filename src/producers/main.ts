@@ -3,12 +3,13 @@
  * fanning each out into its kind's jobs (one per user, or the one job of a global kind). Fails fast
  * when Redis is down at start.
  */
+
+import { labelOf } from '../config/kind-title.js';
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';
-import { labelOf } from '../jobs/kind-title.js';
 import { tickJobOptions } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { recordCatalog } from '../schedules/catalog-record.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
 import { discoverQueues } from '../schedules/known-queues.js';

@@ -4,20 +4,21 @@
  * after its lock lapses and redone without duplicates (job ids are per tick and user).
  */
 import { DelayedError, type Job, Worker } from 'bullmq';
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
+import type { Config } from '../config/config.js';
+import { formatDuration } from '../config/duration.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
 import { addJob } from '../jobs/add-job.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
 import { globalJobId, kindByName, SCHEDULE_QUEUE, scheduledKinds, type TickJobData } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
-import { activeSpan, telemetryOption } from '../tracing.js';
-import { type FanOutProgress, fanOut } from './fan-out.js';
+import type { Logger } from '../telemetry/logger.js';
+import { activeSpan, telemetryOption } from '../telemetry/tracing.js';
+import { fanOut } from './fan-out.js';
+import type { FanOutProgress } from './tick.js';
 
 export interface TickConsumerDeps {
   conn: RedisClient;

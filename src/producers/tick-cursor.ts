@@ -5,29 +5,14 @@
  * that takes the tick over after a crash resumes there.
  */
 import { z } from 'zod';
-import type { ListPosition } from '../handlers/user-pages.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { ListPosition } from '../handlers/list-position.js';
+import { scripted } from '../redis/commands.js';
+import type { RedisClient } from '../redis/connection.js';
+import { fanoutCursorKey, fanoutScheduleKey } from '../redis/keys.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** Long enough for any tick to finish; each save renews it. */
 const TTL_MS = 24 * 3600_000;
-
-// The newest tick of a schedule pages; an older one (by due time) may not take over from it.
-// KEYS[1] the schedule's fan-out hash; ARGV tick id, due time.
-// Returns {1, position, length, previous tick} when this tick may page, {0, newer tick} otherwise.
-const CLAIM = `local cur = redis.call('hmget', KEYS[1], 'tick', 'at', 'pos', 'length')
-if cur[1] and cur[1] ~= ARGV[1] and (tonumber(cur[2]) or 0) > tonumber(ARGV[2]) then return {0, cur[1]} end
-redis.call('hset', KEYS[1], 'tick', ARGV[1], 'at', ARGV[2])
-return {1, cur[3] or '', cur[4] or '', cur[1] or ''}`;
-
-// Moves the schedule's listing position on, only while this tick still pages.
-// KEYS[1] the schedule's fan-out hash; ARGV tick id, position (JSON), listing length or ''.
-// Returns 1, or the id of the tick that took over.
-const RESERVE = `local cur = redis.call('hget', KEYS[1], 'tick')
-if cur ~= ARGV[1] then return cur or '' end
-redis.call('hset', KEYS[1], 'pos', ARGV[2])
-if ARGV[3] ~= '' then redis.call('hset', KEYS[1], 'length', ARGV[3]) end
-return 1`;
 
 const position = z.object({
   skip: z.number().int().nonnegative(),
@@ -61,8 +46,8 @@ export class TickCursor {
     private readonly scheduledFor: number,
     private readonly log: Logger,
   ) {
-    this.cursorKey = `${prefix}:spotter-jobs:fanout:${tickId}`;
-    this.scheduleKey = `${prefix}:spotter-jobs:fanout-schedule:${schedule}`;
+    this.cursorKey = fanoutCursorKey(prefix, tickId);
+    this.scheduleKey = fanoutScheduleKey(prefix, schedule);
   }
 
   /** The tick's cursor when a producer already paged it; an unreadable one is logged and ignored. */
@@ -78,7 +63,7 @@ export class TickCursor {
 
   /** Makes this tick the one paging for its schedule, unless a newer one already is. */
   async claim(): Promise<Claim> {
-    const [ok, a, b, c] = (await this.conn.eval(CLAIM, 1, this.scheduleKey, this.tickId, String(this.scheduledFor))) as [
+    const [ok, a, b, c] = (await scripted(this.conn).sjFanoutClaim(this.scheduleKey, this.tickId, String(this.scheduledFor))) as [
       number,
       string,
       string?,
@@ -99,9 +84,7 @@ export class TickCursor {
    * tick that takes over goes on after them. Returns the id of the tick that took over, if one did.
    */
   async reserve(next: ListPosition, length?: number): Promise<string | undefined> {
-    const r = await this.conn.eval(
-      RESERVE,
-      1,
+    const r = await scripted(this.conn).sjFanoutReserve(
       this.scheduleKey,
       this.tickId,
       JSON.stringify(next),

@@ -5,12 +5,14 @@
  * Written by every producer when it reconciles; the schedulers stay the truth for intervals and
  * next runs.
  */
-import type { Config } from '../config.js';
-import type { Scope } from '../jobs/catalog.js';
-import { compileSchema } from '../jobs/item-schema.js';
-import type { KindConfig } from '../jobs/kinds.js';
+
+import type { Scope } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
+import { compileSchema } from '../config/item-schema.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { kindsOf } from '../jobs/registry.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import { catalogKey } from '../redis/keys.js';
 import { rememberQueues } from './known-queues.js';
 
 /** A kind's settings as JSON: everything but its compiled schema checker (its `schema` is kept). */
@@ -33,10 +35,6 @@ export interface RecordedCatalog {
   kinds: RecordedKind[];
   /** When a producer last wrote it (epoch ms). */
   at: number;
-}
-
-export function catalogKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:catalog`;
 }
 
 export function catalogOf(config: Config): RecordedKind[] {

@@ -5,8 +5,8 @@
  * runs it only if the most recent slot it stands for is younger than D.
  */
 import { CronExpressionParser } from 'cron-parser';
-import { formatDuration } from '../duration.js';
-import type { ScheduleConfig } from '../jobs/kinds.js';
+import { formatDuration } from '../config/duration.js';
+import type { ScheduleConfig } from '../config/kind-config.js';
 
 export type CatchUpVerdict = { run: true } | { run: false; reason: string };
 

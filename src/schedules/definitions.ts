@@ -3,7 +3,7 @@
  * Redis match this list; nothing else creates or deletes a scheduler.
  */
 import { createHash } from 'node:crypto';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import { scheduledKinds, type TickJobData } from '../jobs/registry.js';
 
 export interface ScheduleDefinition {

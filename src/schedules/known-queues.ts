@@ -5,15 +5,12 @@
  * start-up for queues that were there before the set was (BullMQ gives every queue a `meta` hash).
  */
 import { Cluster } from 'ioredis';
-import { RESERVED_QUEUES } from '../jobs/catalog.js';
-import type { RedisClient } from '../redis.js';
+import { RESERVED_QUEUES } from '../config/catalog.js';
+import type { RedisClient } from '../redis/connection.js';
+import { knownQueuesKey, queueMetaPattern } from '../redis/keys.js';
 
 /** Keys looked at per SCAN call of the start-up scan. */
 const SCAN_COUNT = 1000;
-
-export function knownQueuesKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:queues`;
-}
 
 export async function rememberQueues(conn: RedisClient, prefix: string, queues: readonly string[]): Promise<void> {
   if (queues.length > 0) await conn.sadd(knownQueuesKey(prefix), ...queues);
@@ -27,8 +24,6 @@ export async function forgetKnownQueue(conn: RedisClient, prefix: string, queue:
   await conn.srem(knownQueuesKey(prefix), queue);
 }
 
-const glob = (s: string) => s.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
-
 /**
  * Adds every queue that has keys under the prefix to the set; returns how many it found. One pass
  * over the keyspace (on a cluster, over every master), SCAN_COUNT keys a call.
@@ -40,7 +35,7 @@ export async function discoverQueues(conn: RedisClient, prefix: string): Promise
   for (const node of nodes) {
     let cursor = '0';
     do {
-      const [next, keys] = await node.scan(cursor, 'MATCH', `${glob(prefix)}:*:meta`, 'COUNT', SCAN_COUNT);
+      const [next, keys] = await node.scan(cursor, 'MATCH', queueMetaPattern(prefix), 'COUNT', SCAN_COUNT);
       cursor = next;
       for (const k of keys) {
         const name = k.slice(head.length, -':meta'.length);

@@ -3,15 +3,12 @@
  * ticking on its cadence, and its ticks are skipped while the flag is set; so a restart or a
  * reconciliation cannot resume it by accident, and resuming continues on the original cadence.
  */
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import { pausedKey } from '../redis/keys.js';
 
 export interface Paused {
   /** When it was paused (epoch ms). */
   at: number;
-}
-
-export function pausedKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:paused`;
 }
 
 export async function pauseSchedule(conn: RedisClient, prefix: string, kind: string): Promise<boolean> {

@@ -6,12 +6,13 @@
 import { randomUUID } from 'node:crypto';
 import type { JobsOptions, Queue } from 'bullmq';
 import { JOB_NAMES } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import { scripted } from '../redis/commands.js';
+import type { RedisClient } from '../redis/connection.js';
+import { reconcileLockKey } from '../redis/keys.js';
+import type { Logger } from '../telemetry/logger.js';
 import { repeatAt, type ScheduleDefinition, type TickTemplateData } from './definitions.js';
 
 const LOCK_TTL_MS = 15_000;
-const RELEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end`;
 
 export interface ReconcileResult {
   created: string[];
@@ -58,10 +59,6 @@ export function driftOf(cur: Scheduler, d: ScheduleDefinition, tickOptions: Jobs
   return out;
 }
 
-export function reconcileLockKey(prefix: string): string {
-  return `${prefix}:spotter-jobs:reconcile-lock`;
-}
-
 async function withLock<T>(conn: RedisClient, key: string, fn: () => Promise<T>): Promise<T> {
   const token = randomUUID();
   const deadline = Date.now() + LOCK_TTL_MS * 2;
@@ -72,7 +69,7 @@ async function withLock<T>(conn: RedisClient, key: string, fn: () => Promise<T>)
   try {
     return await fn();
   } finally {
-    await conn.eval(RELEASE, 1, key, token);
+    await scripted(conn).sjLockRelease(key, token);
   }
 }
 

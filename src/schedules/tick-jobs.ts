@@ -5,9 +5,11 @@
  * kind's last run. Workers sum their updates for a moment and write them in one pipeline; the hash
  * expires on its own (tickJobsTtlMs).
  */
-import type { KindConfig } from '../jobs/kinds.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { tickToken } from '../jobs/registry.js';
-import type { RedisClient } from '../redis.js';
+import { scripted } from '../redis/commands.js';
+import type { RedisClient } from '../redis/connection.js';
+import { tickJobsKey } from '../redis/keys.js';
 import { intervalAt } from './catch-up.js';
 
 export interface TickJobs {
@@ -40,10 +42,6 @@ const DAY_MS = 86_400_000;
 /** Bounds of the hash's lifetime: a day at least, so a paused or rare schedule keeps its counts a while; 40 days at most (a monthly cron's two runs). */
 const MIN_TTL_MS = DAY_MS;
 const MAX_TTL_MS = 40 * DAY_MS;
-
-export function tickJobsKey(prefix: string, schedule: string, tickId: string): string {
-  return `${prefix}:spotter-jobs:tick:${schedule}:jobs:${tickToken(tickId)}`;
-}
 
 /** Two of the kind's intervals (the counts are read while the tick is the last one), within the bounds above. */
 export function tickJobsTtlMs(kind: KindConfig, tz: string, now = Date.now()): number {
@@ -100,14 +98,8 @@ export async function writeSettled(
 
 /** A dead letter of the tick was replayed: it no longer counts as dead-lettered, and runs again. */
 export async function recordReplayed(conn: RedisClient, prefix: string, schedule: string, tickId: string): Promise<void> {
-  await conn.eval(REPLAYED, 1, tickJobsKey(prefix, schedule, tickId));
+  await scripted(conn).sjTickReplayed(tickJobsKey(prefix, schedule, tickToken(tickId)));
 }
-
-// Only on a hash that still exists: an expired tick's counts are not brought back as negatives.
-const REPLAYED = `if redis.call('exists', KEYS[1]) == 0 then return 0 end
-if tonumber(redis.call('hget', KEYS[1], 'deadLettered') or '0') > 0 then redis.call('hincrby', KEYS[1], 'deadLettered', -1) end
-redis.call('hdel', KEYS[1], 'state', 'reason', 'attempt', 'attempts', 'at')
-return 1`;
 
 export async function readTickJobs(
   conn: RedisClient,
@@ -115,7 +107,7 @@ export async function readTickJobs(
   schedule: string,
   tickId: string,
 ): Promise<TickJobsRecord | undefined> {
-  const h = await conn.hgetall(tickJobsKey(prefix, schedule, tickId));
+  const h = await conn.hgetall(tickJobsKey(prefix, schedule, tickToken(tickId)));
   if (Object.keys(h).length === 0) return undefined;
   const n = (f: string) => Math.max(0, Number(h[f] ?? 0) || 0);
   const rec: TickJobsRecord = { jobs: { completed: n('completed'), retrying: n('retrying'), deadLettered: n('deadLettered') } };

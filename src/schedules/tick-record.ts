@@ -3,7 +3,8 @@
  * last run of every schedule. A short history is kept too, newest first.
  */
 
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import { tickKey } from '../redis/keys.js';
 
 export interface TickResult {
   schedule: string;
@@ -45,10 +46,6 @@ export function describeListing(r: Pick<TickResult, 'listing' | 'supersededBy'>)
   const of = l.of !== undefined ? ` of ${l.of}` : '';
   const from = l.wrapped ? `from ${l.from}, wrapped round` : `from ${l.from}`;
   return `reached ${l.reached}${of} (${from})${r.supersededBy ? `; tick ${r.supersededBy} took over there` : ''}`;
-}
-
-export function tickKey(prefix: string, schedule: string, what: 'last' | 'history'): string {
-  return `${prefix}:spotter-jobs:tick:${schedule}:${what}`;
 }
 
 export async function recordTick(conn: RedisClient, prefix: string, r: TickResult): Promise<void> {

@@ -3,7 +3,7 @@
  * every few seconds the producer counts the schedulers and reconciles when any is missing.
  */
 import type { Queue } from 'bullmq';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export class ScheduleWatch {
   private timer: NodeJS.Timeout | undefined;

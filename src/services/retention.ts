@@ -3,10 +3,10 @@
  * queue that goes quiet would keep its old jobs forever; this sweeps by age regardless, then runs
  * the dead-letter sweep (which the dead-letters module owns) on the same timer.
  */
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf, SCHEDULE_QUEUE } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { DeadLetterSweep, type DeadLetters } from './dead-letters/index.js';
 
 /** Jobs removed per clean call; large backlogs are worked off over several rounds. */

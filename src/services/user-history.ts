@@ -5,11 +5,12 @@
  * two retentions past the user's last job, so its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
-import type { Config } from '../config.js';
-import type { KindConfig } from '../jobs/kinds.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import { historyKey } from '../redis/keys.js';
 
 export interface LastRun {
   jobId: string;
@@ -67,14 +68,6 @@ export function historyShard(userId: string): number {
   let h = 0;
   for (let i = 0; i < userId.length; i++) h = (Math.imul(h, 31) + userId.charCodeAt(i)) | 0;
   return (h >>> 0) % HISTORY_SHARDS;
-}
-
-/**
- * The hash holding the last runs (`runs`) or the latest dead letters (`dead`) of one kind, for the
- * users of one shard whose record was written in one period (a period is as long as the retention).
- */
-export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, shard: number, period: number): string {
-  return `${prefix}:spotter-jobs:history:${what}:${kind}:${shard}:${period}`;
 }
 
 /** What one flush writes into one hash: its field/value pairs and the older period's hash to drop them from. */

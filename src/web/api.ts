@@ -1,8 +1,8 @@
 /** The JSON API: the same operations as `status`, `trigger` and `dlq`, sharing their code. */
 import express, { type Request, type Response, Router } from 'express';
 import { z } from 'zod';
-import type { Config } from '../config.js';
-import { parseDuration } from '../duration.js';
+import type { Config } from '../config/config.js';
+import { parseDuration } from '../config/duration.js';
 import { PermanentError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByName, workQueues } from '../jobs/registry.js';

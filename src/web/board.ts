@@ -5,7 +5,7 @@ import type { QueueWorker } from '@bull-board/api/typings/app';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
 import type { Router } from 'express';
-import { labelOf } from '../jobs/kind-title.js';
+import { labelOf } from '../config/kind-title.js';
 import type { Queues } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, kindByQueue, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { censusOf, type WorkerCensus } from './worker-census.js';

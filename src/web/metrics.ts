@@ -4,24 +4,19 @@
  * values (job durations and outcomes) are counted where the jobs run, on every worker's /metrics.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { queueKey } from '../jobs/queues.js';
 import { allQueues, DEAD_LETTER_QUEUE, workQueues } from '../jobs/registry.js';
-import { JOB_STATES } from '../ops/status.js';
-import { within } from '../redis.js';
+import { JOB_STATES } from '../ops/job-states.js';
+import { within } from '../redis/connection.js';
+import { queueKey } from '../redis/keys.js';
 import type { TickResult } from '../schedules/tick-record.js';
+import type { SlotUse } from '../workers/slot-use.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';
+import { tolerant } from './tolerant.js';
 import { censusOf } from './worker-census.js';
 
 export type JobOutcome = 'completed' | 'retry' | 'dead_letter';
-
-/** A work queue's slots in one worker process: its concurrency and how many run now. */
-export interface SlotUse {
-  queue: string;
-  busy: number;
-  concurrency: number;
-}
 
 /**
  * Per-process health, on every producer's and worker's /metrics: the alert rules page on
@@ -119,20 +114,6 @@ export class JobMetrics {
     c.duration.observe(seconds);
     c.total.inc();
   }
-}
-
-/**
- * A collect that cannot read Redis leaves its gauge empty instead of failing the whole scrape, so
- * /metrics keeps answering (process metrics, `spotter_jobs_redis_up 0`) through an outage.
- */
-export function tolerant<T extends Gauge>(collect: (this: T) => Promise<void>) {
-  return async function (this: T) {
-    try {
-      await collect.call(this);
-    } catch {
-      this.reset();
-    }
-  };
 }
 
 export function registerClusterMetrics(registry: Registry, queues: Queues, config: Config): void {

@@ -3,14 +3,14 @@
  * last fan-out, and what the last run came to (last-run.ts: for a global kind its job's state).
  */
 import { Gauge, type Registry } from 'prom-client';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { scheduledKinds } from '../jobs/registry.js';
 import { type RunOutcome, runOutcome, runSucceeded } from '../ops/last-run.js';
 import { intervalAt } from '../schedules/catch-up.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
-import { tolerant } from './metrics.js';
+import { tolerant } from './tolerant.js';
 
 /** How long one read is shared by the gauges of a scrape (they are collected one after another). */
 const SHARE_MS = 1000;

@@ -4,14 +4,15 @@
  * Plain HTML, every value escaped, no script.
  */
 import type { Request, Response } from 'express';
-import type { Config } from '../config.js';
-import { formatDuration } from '../duration.js';
-import type { Scope } from '../jobs/catalog.js';
+import type { Scope } from '../config/catalog.js';
+import type { Config } from '../config/config.js';
+import { formatDuration } from '../config/duration.js';
 import type { Queues } from '../jobs/queues.js';
 import { workQueues } from '../jobs/registry.js';
+import { JOB_STATES } from '../ops/job-states.js';
 import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';
 import type { OrphanQueue } from '../ops/orphans.js';
-import { JOB_STATES, readStatus } from '../ops/status.js';
+import { readStatus } from '../ops/status.js';
 import { type UserReport, userReport } from '../ops/user.js';
 import type { DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
 import { BOARD_PATH } from './board.js';

@@ -6,7 +6,8 @@
  */
 import { Cluster } from 'ioredis';
 import type { Queues } from '../jobs/queues.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
+import { workerClientName } from '../redis/keys.js';
 
 /** One line of CLIENT LIST, as BullMQ and Bull Board read it: `id`, `addr`, `name`, `age`, … */
 export type RawClient = Record<string, string>;
@@ -58,7 +59,7 @@ export class WorkerCensus {
         if (this.last?.lists === lists) this.last = undefined;
       });
     }
-    const key = `${this.queues.prefix}:${Buffer.from(queue).toString('base64')}`;
+    const key = workerClientName(this.queues.prefix, queue);
     let best: RawClient[] = [];
     for (const byName of await this.last.lists) {
       const found = byName.get(key) ?? [];

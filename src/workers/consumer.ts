@@ -3,21 +3,21 @@
  * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
  */
 import { Worker } from 'bullmq';
-import type { Config } from '../config.js';
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
+import type { RedisClient } from '../redis/connection.js';
 import { type DeadLetters, recordDeadLetters } from '../services/dead-letters/index.js';
 import { UserHistory } from '../services/user-history.js';
-import { telemetryOption } from '../tracing.js';
-import type { SlotUse } from '../web/metrics.js';
+import type { Logger } from '../telemetry/logger.js';
+import { telemetryOption } from '../telemetry/tracing.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
 import { LockLostError } from './hold.js';
 import type { Overdue, RunHandlerDeps } from './run-deps.js';
 import { makeProcessor } from './run-handler.js';
+import type { SlotUse } from './slot-use.js';
 import { TickOutcomes } from './tick-outcomes.js';
 
 export interface ConsumerDeps {

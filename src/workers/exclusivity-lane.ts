@@ -2,7 +2,7 @@
  * One kind of one exclusivity group in this process: its lane lease, the lane jobs running here, and
  * the acquires of per-user keys gathered this turn (see exclusivity.ts for the whole picture).
  */
-import type { Scripted } from './exclusivity-scripts.js';
+import type { Scripted } from '../redis/commands.js';
 import { Hold, type Leaseholder } from './hold.js';
 
 export interface Asking {
@@ -17,8 +17,6 @@ const IDLE_MS = 1000;
 
 export class Lane implements Leaseholder {
   readonly member: string;
-  readonly laneKey: string;
-  readonly activeKey: string;
   /** Lane jobs running here, lost ones included until their handlers return. */
   readonly holds = new Set<Hold>();
   /** Jobs running here on per-user keys: the process stays active in the group while any runs. */
@@ -36,15 +34,14 @@ export class Lane implements Leaseholder {
 
   constructor(
     private readonly conn: Scripted,
-    base: string,
+    readonly laneKey: string,
+    readonly activeKey: string,
     readonly kind: string,
     processId: string,
     private readonly ttlMs: number,
     private readonly onChange: (kind: string, lane: boolean) => void,
   ) {
     this.member = `${kind}|${processId}`;
-    this.laneKey = `${base}:lane`;
-    this.activeKey = `${base}:active`;
   }
 
   get running(): number {

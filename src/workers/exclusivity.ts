@@ -24,9 +24,10 @@
  * run-handler aborts the handler's signal and does not count the run as completed (hold.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { RedisClient } from '../redis.js';
+import { type Scripted, scripted } from '../redis/commands.js';
+import type { RedisClient } from '../redis/connection.js';
+import { exclusiveActiveKey, exclusiveLaneKey, exclusiveUserKey } from '../redis/keys.js';
 import { Lane } from './exclusivity-lane.js';
-import { type Scripted, scripted } from './exclusivity-scripts.js';
 import { Hold, type Leaseholder } from './hold.js';
 
 export type { Hold } from './hold.js';
@@ -73,18 +74,22 @@ export class Exclusivity {
   }
 
   key(group: string, userId: string): string {
-    return `${this.groupBase(group)}:${userId}`;
-  }
-
-  private groupBase(group: string): string {
-    return `${this.prefix}:spotter-jobs:exclusive:${group}`;
+    return exclusiveUserKey(this.prefix, group, userId);
   }
 
   private lane(group: string, kind: string): Lane {
     const id = `${group}\0${kind}`;
     let lane = this.lanes.get(id);
     if (!lane) {
-      lane = new Lane(this.conn, this.groupBase(group), kind, this.processId, this.ttlMs, (k, open) => this.onLane(group, k, open));
+      lane = new Lane(
+        this.conn,
+        exclusiveLaneKey(this.prefix, group),
+        exclusiveActiveKey(this.prefix, group),
+        kind,
+        this.processId,
+        this.ttlMs,
+        (k, open) => this.onLane(group, k, open),
+      );
       this.lanes.set(id, lane);
     }
     return lane;

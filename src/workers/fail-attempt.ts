@@ -3,11 +3,11 @@
  * makes BullMQ do that.
  */
 import { type Job, UnrecoverableError } from 'bullmq';
+import type { KindConfig } from '../config/kind-config.js';
 import { describeThrown } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { decide } from '../jobs/outcome.js';
 import { stampFirstAttempt } from '../services/dead-letters/index.js';
-import { activeSpan } from '../tracing.js';
+import { activeSpan } from '../telemetry/tracing.js';
 import type { RunHandlerDeps } from './run-deps.js';
 
 /** Set on a retried error: the delay `decide()` chose, read back by the worker's backoff strategy. */

@@ -4,7 +4,7 @@
  * returned.
  */
 import { DelayedError, type Job } from 'bullmq';
-import type { activeSpan } from '../tracing.js';
+import type { activeSpan } from '../telemetry/tracing.js';
 import type { Exclusivity } from './exclusivity.js';
 import { scopeOf } from './fail-attempt.js';
 import { Hold } from './hold.js';

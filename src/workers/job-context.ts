@@ -3,12 +3,12 @@
  * `(ctx)` or `({ id, data }, ctx)`), chosen once per kind.
  */
 import type { Job } from 'bullmq';
+import type { KindConfig } from '../config/kind-config.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { type JobData, kindByName, type ParentRef } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import { scopeOf } from './fail-attempt.js';
 import { LockLostError } from './hold.js';
 import type { RunHandlerDeps } from './run-deps.js';

@@ -2,10 +2,11 @@
  * The worker role: consumes the jobs of the chosen queues (any kind) with the configured caps, retries
  * with backoff and records dead letters. Waits and reconnects when Redis is down.
  */
+
+import type { KindConfig } from '../config/kind-config.js';
 import { loadHandlers } from '../handlers/select.js';
 import type { Handlers } from '../handlers/types.js';
-import type { KindConfig } from '../jobs/kinds.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { Retention } from '../services/retention.js';
 import { type ConsumerDeps, Consumers } from './consumer.js';
 

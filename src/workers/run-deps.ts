@@ -2,10 +2,10 @@
  * The types a job's run shares between the processor's steps, its context, its failure path and its
  * exclusivity entry: what the consumer hands each kind's processor, and what an overdue attempt is.
  */
+import type { KindConfig } from '../config/kind-config.js';
 import type { AnyHandler } from '../handlers/types.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import type { Queues } from '../jobs/queues.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../telemetry/logger.js';
 import type { Exclusivity } from './exclusivity.js';
 
 export interface RunHandlerDeps {

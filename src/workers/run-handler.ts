@@ -6,11 +6,11 @@
  */
 import type { Job, Processor } from 'bullmq';
 import type { ZodType } from 'zod';
-import { formatDuration } from '../duration.js';
+import { formatDuration } from '../config/duration.js';
+import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
-import type { KindConfig } from '../jobs/kinds.js';
 import { type JobData, jobDataSchema, MAX_RESULT_BYTES, tickOf } from '../jobs/registry.js';
-import { activeSpan } from '../tracing.js';
+import { activeSpan } from '../telemetry/tracing.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
 import { Hold } from './hold.js';

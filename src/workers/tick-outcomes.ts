@@ -5,11 +5,12 @@
  * Redis calls, not one per job. Best effort: a failed write is logged, never fails a job.
  */
 import type { Job } from 'bullmq';
-import type { KindConfig } from '../jobs/kinds.js';
-import { tickOf } from '../jobs/registry.js';
-import type { Logger } from '../logger.js';
-import type { RedisClient } from '../redis.js';
-import { type Settled, type SettledChange, settledChange, tickJobsKey, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';
+import type { KindConfig } from '../config/kind-config.js';
+import { tickOf, tickToken } from '../jobs/registry.js';
+import type { RedisClient } from '../redis/connection.js';
+import { tickJobsKey } from '../redis/keys.js';
+import { type Settled, type SettledChange, settledChange, tickJobsTtlMs, writeSettled } from '../schedules/tick-jobs.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** How long settled attempts are summed before they are written. */
 const FLUSH_MS = 50;
@@ -38,7 +39,7 @@ export class TickOutcomes {
       attempts: job.opts.attempts ?? 1,
       reason: job.failedReason,
     });
-    const key = tickJobsKey(this.prefix, kind.name, tick);
+    const key = tickJobsKey(this.prefix, kind.name, tickToken(tick));
     const entry = this.pending.get(key);
     if (entry) {
       for (const [f, n] of Object.entries(change.incr) as Array<[keyof SettledChange['incr'], number]>)

@@ -1,6 +1,7 @@
 /** The ConfigError that loadConfig throws for `env`, or a test failure when it throws none. */
-import { loadConfig } from '../../src/config.js';
-import { ConfigError } from '../../src/jobs/errors.js';
+
+import { ConfigError } from '../../src/config/errors.js';
+import { loadConfig } from '../../src/config/load.js';
 
 export function configError(env: Record<string, string>): ConfigError {
   try {

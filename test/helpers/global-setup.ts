@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { freePort, LocalRedis } from '../../src/local-redis.js';
+import { freePort, LocalRedis } from '../../src/redis/local.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,8 +1,9 @@
 /** In-process handlers for tests: a fixed user list and one function for every kind. */
-import type { Config } from '../../src/config.js';
+
+import { BUILTIN_KINDS } from '../../src/config/catalog.js';
+import type { Config } from '../../src/config/config.js';
+import type { KindConfig } from '../../src/config/kind-config.js';
 import { type Handler, type Handlers, paginate } from '../../src/handlers/types.js';
-import { BUILTIN_KINDS } from '../../src/jobs/catalog.js';
-import type { KindConfig } from '../../src/jobs/kinds.js';
 import { jobOptions } from '../../src/jobs/queues.js';
 import { kindByNameOrQueue } from '../../src/jobs/registry.js';
 

@@ -1,12 +1,14 @@
 /** An in-process runtime on the test Redis under a fresh prefix, removed again by `dispose`. */
-import { type Config, loadConfig } from '../../src/config.js';
-import type { Declarations } from '../../src/jobs/kinds.js';
+
+import type { Config } from '../../src/config/config.js';
+import type { Declarations } from '../../src/config/kind-config.js';
+import { loadConfig } from '../../src/config/load.js';
 import { tickJobOptions } from '../../src/jobs/queues.js';
-import { createLogger, type Logger } from '../../src/logger.js';
-import { createRuntime, type Runtime } from '../../src/runtime.js';
+import { createRuntime, type Runtime } from '../../src/runtime/runtime.js';
 import { recordCatalog } from '../../src/schedules/catalog-record.js';
 import { scheduleDefinitions } from '../../src/schedules/definitions.js';
 import { type ReconcileResult, reconcileSchedules } from '../../src/schedules/reconcile.js';
+import { createLogger, type Logger } from '../../src/telemetry/logger.js';
 import { deletePrefix, newPrefix, testEnv, testRedis } from './redis.js';
 
 export interface Harness extends Runtime {

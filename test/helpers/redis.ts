@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Cluster, Redis } from 'ioredis';
 import { inject } from 'vitest';
-import { type Config, loadConfig } from '../../src/config.js';
-import { freePort, LocalRedis } from '../../src/local-redis.js';
+import type { Config } from '../../src/config/config.js';
+import { loadConfig } from '../../src/config/load.js';
+import { freePort, LocalRedis } from '../../src/redis/local.js';
 
 export function redisUrl(): string {
   return inject('redisUrl');

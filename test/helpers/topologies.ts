@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, LocalRedis } from '../../src/local-redis.js';
+import { freePort, LocalRedis } from '../../src/redis/local.js';
 import { waitFor } from './wait-for.js';
 
 function cli(port: number, ...args: string[]): string {

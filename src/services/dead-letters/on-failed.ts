@@ -3,7 +3,7 @@
  * dead letter is recorded. If that write fails (or the worker dies first), the sweep records it.
  */
 import type { Worker } from 'bullmq';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { DeadLetters } from './store.js';
 
 /**

@@ -3,7 +3,7 @@
  * retried since (it is then retired) or its kind left the catalog (nothing would consume it).
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import type { Queues } from '../../jobs/queues.js';
 import { jobOptions } from '../../jobs/queues.js';
 import { type DeadLetterData, kindByQueue, replayJobId, tickOf } from '../../jobs/registry.js';

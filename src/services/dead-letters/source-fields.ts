@@ -5,8 +5,8 @@
  * (on the board, say) is not recorded again by the sweep.
  */
 import type { Queues } from '../../jobs/queues.js';
-import { queueKey } from '../../jobs/queues.js';
-import type { RedisClient } from '../../redis.js';
+import type { RedisClient } from '../../redis/connection.js';
+import { queueKey } from '../../redis/keys.js';
 
 export const FIRST_ATTEMPT_FIELD = 'sjFirstAttemptAt';
 export const DEAD_LETTERED_FIELD = 'sjDeadLetteredAt';

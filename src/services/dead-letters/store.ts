@@ -8,10 +8,11 @@
  * nothing. Ids are derived from the source job, so nothing is dead-lettered twice.
  */
 import type { Job } from 'bullmq';
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import type { Queues } from '../../jobs/queues.js';
-import { queueKey } from '../../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, type DeadLetterData, deadLetterId, JOB_NAMES, workQueues } from '../../jobs/registry.js';
+import { scripted } from '../../redis/commands.js';
+import { queueKey } from '../../redis/keys.js';
 import { type DeadLetter, DLQ_STATES, entries, PAGE, removeQuietly, toDeadLetter } from './entry.js';
 import { type Replayed, type ReplaySelection, replay } from './replay.js';
 import { DEAD_LETTERED_FIELD, firstAttemptOf } from './source-fields.js';
@@ -38,7 +39,7 @@ export class DeadLetters {
     if (existing && (existing.data as DeadLetterData).failedAt < entry.failedAt) await existing.updateData(entry);
     else if (!existing) await this.dlq.add(JOB_NAMES.deadLetter, entry, { jobId: id, removeOnComplete: true, removeOnFail: true });
     // Marks the source as recorded; only if it still exists, so no bare hash is left behind.
-    await this.queues.conn.eval(MARK, 1, key, DEAD_LETTERED_FIELD, String(Date.now()));
+    await scripted(this.queues.conn).sjMarkIfExists(key, DEAD_LETTERED_FIELD, String(Date.now()));
     return id;
   }
 
@@ -147,6 +148,3 @@ export class DeadLetters {
     return n;
   }
 }
-
-/** HSET only on a hash that exists: marks a job without resurrecting one that is gone. */
-const MARK = `if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], ARGV[1], ARGV[2]) else return 0 end`;

@@ -3,9 +3,9 @@
  * dead letter (its worker died between the two), then retires the dead letters whose jobs were
  * retried since. Each round looks back to where the last one began, with an overlap.
  */
-import type { Config } from '../../config.js';
+import type { Config } from '../../config/config.js';
 import { kindsOf } from '../../jobs/registry.js';
-import type { Logger } from '../../logger.js';
+import type { Logger } from '../../telemetry/logger.js';
 import type { DeadLetters } from './store.js';
 
 /** Overlap for the dead-letter sweep, so a job failing while a sweep runs is seen by the next one. */

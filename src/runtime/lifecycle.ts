@@ -3,7 +3,7 @@
  * reverse start order (so consumers stop before the connections they use), exit 0. At the deadline
  * running jobs are aborted, left for another worker and logged by id, exit 1. A second signal exits at once.
  */
-import type { Logger } from './logger.js';
+import type { Logger } from '../telemetry/logger.js';
 
 /** A long-lived part of a process: started elsewhere, closed here, idempotently. */
 export interface Part {

@@ -3,13 +3,14 @@
  * handles, the dead-letter queue and the shutdown routine.
  */
 
-import { type Config, secretsOf } from './config.js';
-import { Queues } from './jobs/queues.js';
+import type { Config } from '../config/config.js';
+import { secretsOf } from '../config/secrets.js';
+import { Queues } from '../jobs/queues.js';
+import type { RedisClient } from '../redis/connection.js';
+import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from '../redis/connection.js';
+import { DeadLetters } from '../services/dead-letters/index.js';
+import { createLogger, type Logger } from '../telemetry/logger.js';
 import { Lifecycle } from './lifecycle.js';
-import { createLogger, type Logger } from './logger.js';
-import type { RedisClient } from './redis.js';
-import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from './redis.js';
-import { DeadLetters } from './services/dead-letters/index.js';
 
 export interface Runtime {
   config: Config;

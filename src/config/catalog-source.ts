@@ -8,8 +8,9 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { BUILTIN_KINDS, type BuiltinKind } from './catalog.js';
+import { checkDeclarations } from './declarations.js';
 import { ConfigError } from './errors.js';
-import { checkDeclarations, type Declarations } from './kinds.js';
+import type { Declarations } from './kind-config.js';
 
 export const HANDLERS_VAR = 'SPOTTER_JOBS_HANDLERS';
 export const CATALOG_VAR = 'SPOTTER_JOBS_CATALOG';
@@ -23,7 +24,7 @@ let hooked = false;
 function resolveSelf(): void {
   if (hooked) return;
   hooked = true;
-  const hook = new URL('../handlers/self-resolve.js', import.meta.url);
+  const hook = new URL('./self-resolve.js', import.meta.url);
   // Only the built service has the compiled hook; run from source (tests), the package resolves itself.
   if (existsSync(hook)) register(hook);
 }

@@ -7,7 +7,7 @@
  */
 import { type DiagLogger, DiagLogLevel, diag, type Span, trace } from '@opentelemetry/api';
 import type { Telemetry } from 'bullmq';
-import type { Config } from './config.js';
+import type { Config } from '../config/config.js';
 import type { Logger } from './logger.js';
 
 /** The tracer of spotter-jobs' own spans; a no-op while no SDK is registered. */

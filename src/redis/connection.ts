@@ -5,9 +5,10 @@
  * Sentinel-managed master (configured by SPOTTER_JOBS_REDIS_SENTINELS).
  */
 import { Cluster, Redis, type RedisOptions } from 'ioredis';
-import { type Config, redactUrl } from './config.js';
-import { ConfigError } from './jobs/errors.js';
-import type { Logger } from './logger.js';
+import type { Config } from '../config/config.js';
+import { ConfigError } from '../config/errors.js';
+import { redactUrl } from '../config/secrets.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export type RedisClient = Redis | Cluster;
 

@@ -1,7 +1,7 @@
 /** An item kind's schema, compiled once into a checker of an item's data. */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
-import type { KindConfig } from './kinds.js';
+import type { KindConfig } from './kind-config.js';
 
 /** Compiles a kind's schema into a checker: a Standard Schema (zod, valibot, …) or a JSON Schema. */
 export function compileSchema(schema: unknown, where: string): KindConfig['checkData'] {

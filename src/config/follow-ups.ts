@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { KIND_NAME } from './catalog.js';
 import { ConfigError } from './errors.js';
-import type { Declarations, KindConfig } from './kinds.js';
+import type { Declarations, KindConfig } from './kind-config.js';
 
 /** `any`, `none`, or kind names separated by commas; `any` reads as undefined (no restriction). */
 export const followUpsField = z.string().transform((s, ctx): readonly string[] | undefined => {

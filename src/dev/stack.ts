@@ -10,9 +10,9 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse } from 'yaml';
-import { freePort, LocalRedis } from './local-redis.js';
+import { freePort, LocalRedis } from '../redis/local.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 const CLI = resolve(ROOT, 'dist/cli.js');
 
 /** The redis-server flags of the compose file's `redis` service, so both topologies run one Redis. */

@@ -4,9 +4,10 @@
  * else was running is the first thing a newcomer trips over; this line answers "which Redis?".
  */
 import { Cluster } from 'ioredis';
-import { redactUrl } from './config.js';
-import type { Logger } from './logger.js';
-import { type RedisClient, type RedisTarget, within } from './redis.js';
+import { redactUrl } from '../config/secrets.js';
+import type { Logger } from '../telemetry/logger.js';
+import { type RedisClient, type RedisTarget, within } from './connection.js';
+import { prefixPattern } from './keys.js';
 
 /** Keys counted under the prefix before the count is reported as "over" this many. */
 export const KEY_COUNT_CAP = 10_000;
@@ -43,7 +44,7 @@ async function countKeys(conn: RedisClient, prefix: string): Promise<{ keys: num
     let cursor = '0';
     let calls = 0;
     do {
-      const [next, found] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      const [next, found] = await node.scan(cursor, 'MATCH', prefixPattern(prefix), 'COUNT', 1000);
       cursor = next;
       keys += found.length;
       if (keys >= KEY_COUNT_CAP) return { keys: KEY_COUNT_CAP, capped: true };

@@ -5,7 +5,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
 import { DURATION_FORM, formatDuration, parseDuration } from './duration.js';
-import { ConfigError } from './jobs/errors.js';
+import { ConfigError } from './errors.js';
 
 export type Interval = { every: number; pattern?: undefined } | { pattern: string; every?: undefined };
 

@@ -1,0 +1,143 @@
+/**
+ * Turns the catalog's declarations into each kind's settings: the declaration gives the defaults, an
+ * environment variable `SPOTTER_JOBS_<KIND>_<FIELD>` overrides any of them, and every value goes
+ * through the same parsers as the rest of the configuration. A bad catalog stops start-up naming
+ * the kind and the field.
+ */
+import { z } from 'zod';
+import { type BuiltinKind, envStemOf, type Scope } from './catalog.js';
+import { parseDuration } from './duration.js';
+import { ConfigError } from './errors.js';
+import { age, bool, completedAge, duration, int, parseInterval, rate } from './fields.js';
+import { followUpsField } from './follow-ups.js';
+import { compileSchema } from './item-schema.js';
+import {
+  type CatchUp,
+  type Declarations,
+  type KindConfig,
+  type KindFallbacks,
+  MAX_CHAIN_DEPTH,
+  type ScheduleConfig,
+} from './kind-config.js';
+import { type KindField, kindVariable } from './kind-fields.js';
+import { titleOf } from './kind-title.js';
+
+const catchUpField = z.string().transform((s, ctx): CatchUp => {
+  const t = s.trim();
+  if (t === 'once' || t === 'skip') return { policy: t };
+  const m = /^within\s+(\S+)$/.exec(t);
+  const ms = m ? parseDuration(m[1] as string) : undefined;
+  if (ms !== undefined && ms > 0) return { policy: 'within', ms };
+  ctx.addIssue({ code: 'custom', message: 'once, skip, or within <Go duration> (such as "within 15m")' });
+  return z.NEVER;
+});
+
+/**
+ * A kind's own cap as set; else the global one, and for a scheduled user kind never past its
+ * interval: the next tick's job for the user coalesces into a retry still waiting, so a later retry
+ * would hold back the user's next run too.
+ */
+function retryCap(own: number | undefined, global: number, scope: Scope, schedule: ScheduleConfig | undefined): number {
+  if (own !== undefined) return own;
+  const every = scope === 'user' ? schedule?.interval.every : undefined;
+  return every !== undefined ? Math.min(global, every) : global;
+}
+
+function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKind): string | undefined {
+  if (group === undefined || group === 'none') return undefined;
+  if (decl.scope !== 'user')
+    throw new ConfigError(kindVariable(name, decl, 'exclusive'), group, 'none: exclusivity groups are per user, for user kinds');
+  return group;
+}
+
+/** One kind's settings: environment over declaration over fallback, every value parsed. */
+export function kindConfig(
+  name: string,
+  entry: Declarations[string],
+  env: (name: string) => string | undefined,
+  fb: KindFallbacks,
+): KindConfig {
+  const { decl, source } = entry;
+  const read = <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined): T | undefined => {
+    const variable = kindVariable(name, decl, field);
+    const fromEnv = env(variable);
+    const declared = (decl as unknown as Record<string, unknown>)[field];
+    const raw = fromEnv ?? (declared === undefined ? fallback : String(declared));
+    if (raw === undefined) return undefined;
+    const r = schema.safeParse(raw);
+    if (r.success) return r.data;
+    const label = fromEnv !== undefined || source === undefined ? variable : `${source}: kind "${name}" field "${field}"`;
+    throw new ConfigError(label, raw, r.error.issues[0]?.message ?? 'a valid value');
+  };
+  const must = <T>(v: T | undefined): T => v as T;
+
+  const scheduleText = read('schedule', z.string(), undefined)?.trim();
+  let schedule: ScheduleConfig | undefined;
+  if (scheduleText !== undefined) {
+    if (decl.scope === 'item') {
+      throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
+    }
+    const variable =
+      env(kindVariable(name, decl, 'schedule')) !== undefined || !source
+        ? kindVariable(name, decl, 'schedule')
+        : `${source}: kind "${name}" field "schedule"`;
+    const interval = parseInterval(variable, scheduleText, fb.tz);
+    const offsetMs = must(read('offset', duration(), '0s'));
+    if (interval.every !== undefined && offsetMs >= interval.every) {
+      throw new ConfigError(
+        kindVariable(name, decl, 'offset'),
+        env(kindVariable(name, decl, 'offset')) ?? String(decl.offset ?? `${offsetMs}ms`),
+        `a duration shorter than the interval (${scheduleText})`,
+      );
+    }
+    const firstRun = must(read('firstRun', z.enum(['slot', 'boot'], { message: 'slot or boot' }), 'slot'));
+    if (firstRun === 'boot' && interval.every === undefined) {
+      throw new ConfigError(
+        kindVariable(name, decl, 'firstRun'),
+        firstRun,
+        'slot for a cron schedule (boot applies to interval schedules)',
+      );
+    }
+    schedule = {
+      enabled: must(read('enabled', bool, 'true')),
+      interval,
+      intervalText: scheduleText,
+      offsetMs,
+      spreadMs: must(read('spread', duration(), '0s')),
+      firstRun,
+      catchUp: must(read('catchUp', catchUpField, 'once')),
+    };
+  }
+  return {
+    name,
+    scope: decl.scope,
+    queue: decl.queue ?? name,
+    description: decl.description ?? `${decl.scope} job ${name}`,
+    title: titleOf(name, decl.title, source),
+    builtin: source === undefined,
+    envStem: envStemOf(name, decl),
+    schedule,
+    concurrency: must(read('concurrency', int(1, 10_000), decl.scope === 'global' ? '1' : '5')),
+    globalConcurrency: read('globalConcurrency', int(1, 100_000), undefined),
+    rateLimit: read('rateLimit', rate, undefined),
+    attempts: must(read('attempts', int(1, 1000), String(fb.attempts))),
+    backoffMs: must(read('backoff', duration(), fb.backoff)),
+    timeoutMs: must(read('timeout', duration({ min: 1 }), '2m')),
+    retention: {
+      completedAgeMs: must(read('completedRetention', completedAge(), fb.completedRetention)),
+      completedCount: must(read('completedKeep', int(0), fb.completedKeep)),
+      failedAgeMs: must(read('failedRetention', age(), fb.failedRetention)),
+    },
+    exclusive: exclusiveGroup(
+      read('exclusive', z.string().regex(/^(none|[a-z][a-z0-9-]{0,39})$/, 'a group name ([a-z][a-z0-9-]*) or none'), undefined),
+      name,
+      decl,
+    ),
+    followUps: read('followUps', followUpsField, fb.followUps),
+    maxChainDepth: must(read('maxChainDepth', int(0, MAX_CHAIN_DEPTH), '32')),
+    maxRetryDelayMs: retryCap(read('maxRetryDelay', duration({ min: 1 }), undefined), fb.maxRetryDelayMs, decl.scope, schedule),
+    checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
+    schema: (decl.schema as { '~standard'?: unknown } | undefined)?.['~standard'] ? 'standard' : decl.schema,
+    demoLatencyMs: decl.demoLatencyMs,
+  };
+}

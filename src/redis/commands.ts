@@ -1,0 +1,57 @@
+/**
+ * The service's Lua scripts (src/redis/scripts/<name>.lua, each headed by its KEYS and ARGV), read
+ * once at start and defined as commands of a connection with ioredis' defineCommand, so each call
+ * sends the script's SHA rather than the script. A line `--- @include "<name>"` takes in a shared
+ * file, as BullMQ's own scripts do.
+ */
+import { readFileSync } from 'node:fs';
+import type { RedisClient } from './connection.js';
+
+const DIR = new URL('./scripts/', import.meta.url);
+
+function source(name: string): string {
+  return readFileSync(new URL(`${name}.lua`, DIR), 'utf8').replace(/^--- @include "([a-z-]+)"$/gm, (_, inc: string) => source(inc));
+}
+
+/** Command name → script and key count (none: the key count is the first argument of each call). */
+const COMMANDS = {
+  sjLaneRenew: { file: 'lane-renew', numberOfKeys: 2 },
+  sjLaneLeave: { file: 'lane-leave', numberOfKeys: 2 },
+  sjAcquire: { file: 'exclusive-acquire', numberOfKeys: undefined },
+  sjExtend: { file: 'exclusive-extend', numberOfKeys: 1 },
+  sjRelease: { file: 'exclusive-release', numberOfKeys: undefined },
+  sjTickReplayed: { file: 'tick-replayed', numberOfKeys: 1 },
+  sjLockRelease: { file: 'lock-release', numberOfKeys: 1 },
+  sjManualClock: { file: 'manual-clock', numberOfKeys: 1 },
+  sjMarkIfExists: { file: 'mark-if-exists', numberOfKeys: 1 },
+  sjFanoutClaim: { file: 'fanout-claim', numberOfKeys: 1 },
+  sjFanoutReserve: { file: 'fanout-reserve', numberOfKeys: 1 },
+} as const;
+
+// Read when the module loads: a package missing a script fails at start, not at its first call.
+const LUA = Object.fromEntries(Object.entries(COMMANDS).map(([name, c]) => [name, source(c.file)]));
+
+export type Scripted = RedisClient & {
+  sjLaneRenew(lane: string, active: string, kind: string, member: string, ttl: string, running: string): Promise<[number, number]>;
+  sjLaneLeave(lane: string, active: string, member: string, idle: string): Promise<number>;
+  sjAcquire(numKeys: number, ...args: string[]): Promise<number[]>;
+  sjExtend(key: string, token: string, ttl: string): Promise<number>;
+  sjRelease(numKeys: number, ...args: string[]): Promise<number>;
+  sjTickReplayed(tickJobs: string): Promise<number>;
+  sjLockRelease(lock: string, token: string): Promise<number>;
+  sjManualClock(clock: string, kind: string, now: string): Promise<number>;
+  sjMarkIfExists(job: string, field: string, value: string): Promise<number>;
+  sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
+  sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
+};
+
+/** The connection with the scripts as its commands; defined on its first use, once per connection. */
+export function scripted(conn: RedisClient): Scripted {
+  const c = conn as Scripted;
+  if (typeof c.sjFanoutReserve !== 'function') {
+    for (const [name, { numberOfKeys }] of Object.entries(COMMANDS)) {
+      conn.defineCommand(name, numberOfKeys === undefined ? { lua: LUA[name] as string } : { numberOfKeys, lua: LUA[name] as string });
+    }
+  }
+  return c;
+}

@@ -1,0 +1,106 @@
+/**
+ * Every Redis key the service builds, in one place. The strings are the data layout of a deployed
+ * Redis: a key spelled differently is a key the running service no longer finds, so each builder
+ * keeps its string exactly. docs/redis-layout.md gives each key's type, writers, readers and
+ * lifetime (a test holds that table and this file to each other).
+ *
+ * BullMQ's keys live under `<prefix>:<queue>:`; the service's own under `<prefix>:spotter-jobs:`,
+ * which no queue can shadow, as queue names hold no ':'.
+ */
+
+/** The service's own keys under a prefix. */
+function own(prefix: string): string {
+  return `${prefix}:spotter-jobs`;
+}
+
+/** One of BullMQ's keys of a queue: `meta`, `wait`, `active`, `failed`…, or a job's hash (the suffix is its id). */
+export function queueKey(prefix: string, queue: string, suffix: string): string {
+  return `${prefix}:${queue}:${suffix}`;
+}
+
+/** SCAN pattern of every queue's `meta` hash under a prefix (the prefix's glob characters escaped). */
+export function queueMetaPattern(prefix: string): string {
+  return queueKey(
+    prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`),
+    '*',
+    'meta',
+  );
+}
+
+/** SCAN pattern of every key under a prefix, for counting them. */
+export function prefixPattern(prefix: string): string {
+  return `${prefix}:*`;
+}
+
+/** Not a key: the CLIENT SETNAME BullMQ gives a worker's connection, by which workers are counted. */
+export function workerClientName(prefix: string, queue: string): string {
+  return `${prefix}:${Buffer.from(queue).toString('base64')}`;
+}
+
+/** The catalog the producer last recorded (JSON), for `status` and the CLI. */
+export function catalogKey(prefix: string): string {
+  return `${own(prefix)}:catalog`;
+}
+
+/** Every work queue producers have known under the prefix (a set). */
+export function knownQueuesKey(prefix: string): string {
+  return `${own(prefix)}:queues`;
+}
+
+/** Paused schedules by kind (a hash). */
+export function pausedKey(prefix: string): string {
+  return `${own(prefix)}:paused`;
+}
+
+/** The lock one producer holds while it reconciles the job schedulers with the catalog. */
+export function reconcileLockKey(prefix: string): string {
+  return `${own(prefix)}:reconcile-lock`;
+}
+
+/** The last millisecond given to a manual tick, by kind (a hash), so two triggers never share an id. */
+export function manualClockKey(prefix: string): string {
+  return `${own(prefix)}:manual-clock`;
+}
+
+/** A schedule's last tick result (`last`, a string) or its recent results (`history`, a list). */
+export function tickKey(prefix: string, schedule: string, what: 'last' | 'history'): string {
+  return `${own(prefix)}:tick:${schedule}:${what}`;
+}
+
+/** The counts of the jobs one tick added (a hash); `token` is the tick's part of a job id (tickToken). */
+export function tickJobsKey(prefix: string, schedule: string, token: string): string {
+  return `${own(prefix)}:tick:${schedule}:jobs:${token}`;
+}
+
+/** Where one tick's fan-out stands (JSON), so another producer resumes it. */
+export function fanoutCursorKey(prefix: string, tickId: string): string {
+  return `${own(prefix)}:fanout:${tickId}`;
+}
+
+/** Which tick of a schedule is fanning out now (a hash), so an older one stops. */
+export function fanoutScheduleKey(prefix: string, schedule: string): string {
+  return `${own(prefix)}:fanout-schedule:${schedule}`;
+}
+
+/**
+ * The hash holding the last runs (`runs`) or the latest dead letters (`dead`) of one kind, for the
+ * users of one shard whose record was written in one period (a period is as long as the retention).
+ */
+export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, shard: number, period: number): string {
+  return `${own(prefix)}:history:${what}:${kind}:${shard}:${period}`;
+}
+
+/** The key a run holds for its user in an exclusivity group. */
+export function exclusiveUserKey(prefix: string, group: string, userId: string): string {
+  return `${own(prefix)}:exclusive:${group}:${userId}`;
+}
+
+/** The processes whose kind holds an exclusivity group's lane (a sorted set of leases). */
+export function exclusiveLaneKey(prefix: string, group: string): string {
+  return `${own(prefix)}:exclusive:${group}:lane`;
+}
+
+/** The processes that run jobs of an exclusivity group (a sorted set of leases). */
+export function exclusiveActiveKey(prefix: string, group: string): string {
+  return `${own(prefix)}:exclusive:${group}:active`;
+}
