@@ -54,6 +54,14 @@ function program(): Command {
     .description('Recurring per-user background work for Spotter on BullMQ and Redis')
     .showHelpAfterError()
     .exitOverride();
+  serviceCommands(p);
+  operatorCommands(p);
+  dlqCommands(p);
+  return p;
+}
+
+/** The long-running processes: producer, worker, or both in one. */
+function serviceCommands(p: Command): void {
   p.command('producer')
     .description('reconcile schedules, fan ticks out into jobs, serve the HTTP surface')
     .addHelpText('after', variablesHelp(['producer']))
@@ -70,6 +78,10 @@ function program(): Command {
     .description('producer and worker in one process (small installs, development, npm start)')
     .addHelpText('after', variablesHelp(['producer', 'worker']))
     .action(async () => serve(await cfg(), 'all'));
+}
+
+/** One-shot commands on the kinds and users: status, trigger, user, pause and resume, forget. */
+function operatorCommands(p: Command): void {
   p.command('status')
     .description('schedules (interval, next run, last run and its result) and job counts per queue and state')
     .option('--json', 'print JSON')
@@ -113,6 +125,10 @@ function program(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (kind: string, o) => forgetCommand(await cfg(), kind, o, out));
+}
+
+/** `dlq list`, `dlq replay` and `dlq purge`. */
+function dlqCommands(p: Command): void {
   const dlq = p
     .command('dlq')
     .description('inspect and act on the dead-letter queue')
@@ -142,7 +158,6 @@ function program(): Command {
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (o) => dlqPurge(await cfg(), o, out));
-  return p;
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 /** `producer`, `worker` and `all`: the long-running roles, each with one shutdown routine. */
 import { resolve } from 'node:path';
+import type { Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { redactUrl } from '../config/secrets.js';
@@ -22,11 +23,12 @@ import { logRedisIdentity } from '../redis/identity.js';
 import { LocalRedis } from '../redis/local.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime/runtime.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
+import type { Logger } from '../telemetry/logger.js';
 import { startTracing } from '../telemetry/tracing.js';
 import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';
 import { createRegistry, JobMetrics, registerClusterMetrics, registerProcessMetrics, TickMetrics } from '../web/metrics.js';
-import { assertSafeBinding, listen } from '../web/server.js';
+import { assertSafeBinding, type Listening, listen } from '../web/server.js';
 import type { Consumers } from '../workers/consumer.js';
 import { startWorker } from '../workers/main.js';
 
@@ -72,23 +74,82 @@ function readinessOf(
   };
 }
 
+/** `npm start` on a bare machine: bring a private Redis, with AOF so data survives restarts. */
+async function localRedisFor(config: Config, role: Role, log: Logger): Promise<LocalRedis | undefined> {
+  if (role !== 'all' || config.redisUrlSet || (await answers(config.redisUrl))) return undefined;
+  const u = new URL(config.redisUrl);
+  const local = new LocalRedis({ port: Number(u.port || 6379), host: u.hostname, dir: resolve('.data/redis') });
+  await local.start();
+  log.info(
+    { redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid },
+    'no Redis was running: started a private redis-server (data in .data/redis)',
+  );
+  return local;
+}
+
+/**
+ * Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit. Workers
+ * wait for Redis instead, as they do for every outage after start-up.
+ */
+async function connect(
+  config: Config,
+  role: Role,
+  log: Logger,
+  cleanUp: { probes: Listening | undefined; stopTracing: () => Promise<void> },
+): Promise<{ cluster: boolean; rt: Runtime }> {
+  try {
+    const { cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config));
+    assertClusterPrefix(cluster, config.prefix);
+    if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
+    const rt = await createRuntime(config, role, log, targetOf(config, cluster));
+    await logRedisIdentity(log, rt.conn, targetOf(config, cluster), config.prefix);
+    return { cluster, rt };
+  } catch (err) {
+    // An open probe server would keep the process alive after the error.
+    await cleanUp.probes?.close();
+    await cleanUp.stopTracing();
+    throw err;
+  }
+}
+
+/**
+ * The web surface reads through a fail-fast connection of its own: during an outage a page or a
+ * scrape is answered 503 (or redis_up 0) in time instead of waiting as the consumers do.
+ */
+async function startWeb(
+  rt: Runtime,
+  web: { config: Config; role: Role; cluster: boolean; registry: Registry; readiness: Readiness; log: Logger },
+): Promise<void> {
+  const { config, role, cluster, registry, readiness, log } = web;
+  const webConn = webConnection(targetOf(config, cluster), `spotter-jobs:${role}:web`);
+  webConn.on('error', () => {});
+  // Connected before the first request, which would otherwise meet a connection still opening.
+  await whenReady(webConn);
+  const webQueues = new Queues(webConn, config, log);
+  rt.lifecycle.add({
+    name: 'web-redis',
+    close: async () => {
+      await webQueues.close();
+      await closeConnection(webConn);
+    },
+  });
+  registerClusterMetrics(registry, webQueues, config);
+  const app = createApp({ config, queues: webQueues, deadLetters: new DeadLetters(webQueues, config), readiness, registry, log });
+  const http = await listen(app, config.http.host, config.http.port);
+  rt.lifecycle.add({ name: 'http', close: () => http.close() });
+  log.info(
+    { url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' },
+    `board at ${http.url}/board`,
+  );
+}
+
 export async function serve(config: Config, role: Role, kinds: readonly KindConfig[] = kindsOf(config)): Promise<void> {
   const log = makeLogger(config).child({ role });
   if (role !== 'worker') assertSafeBinding(config.http.host, config.http.boardPassword);
   // Handlers first: a kind this process would consume without a handler is a configuration error,
   // said before anything waits for Redis.
   const handlers = await loadHandlers(config, { needsUsers: role !== 'worker', kinds: role === 'producer' ? [] : kinds });
-  let local: LocalRedis | undefined;
-  if (role === 'all' && !config.redisUrlSet && !(await answers(config.redisUrl))) {
-    // `npm start` on a bare machine: bring a private Redis, with AOF so data survives restarts.
-    const u = new URL(config.redisUrl);
-    local = new LocalRedis({ port: Number(u.port || 6379), host: u.hostname, dir: resolve('.data/redis') });
-    await local.start();
-    log.info(
-      { redis: redactUrl(config.redisUrl), dir: local.opts.dir, pid: local.pid },
-      'no Redis was running: started a private redis-server (data in .data/redis)',
-    );
-  }
+  const local = await localRedisFor(config, role, log);
   const registry = createRegistry();
   const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };
   const jobMetrics = role !== 'producer' ? new JobMetrics(registry, () => parts.consumers?.overdue().length ?? 0) : undefined;
@@ -102,30 +163,12 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
       ? await listen(createProbeApp({ readiness: () => ready(), registry, log }), config.http.workerHost, config.http.workerPort)
       : undefined;
   if (probes) log.info({ url: probes.url }, `probes and metrics at ${probes.url}`);
-  // Producers fail fast: a schedule that cannot be reconciled is worse than a clear exit. Workers
-  // wait for Redis instead, as they do for every outage after start-up.
-  let cluster: boolean;
-  let rt: Runtime;
   // Before any queue or worker exists: BullMQ takes its telemetry when they are created.
   const stopTracing = await startTracing(config, role, log);
-  try {
-    ({ cluster } = role === 'worker' ? await probeUntilReachable(targetOf(config), log) : await probe(targetOf(config)));
-    assertClusterPrefix(cluster, config.prefix);
-    if (cluster) log.info({ prefix: config.prefix }, 'Redis is a cluster: using the hash-tagged prefix on every node');
-    rt = await createRuntime(config, role, log, targetOf(config, cluster));
-    await logRedisIdentity(log, rt.conn, targetOf(config, cluster), config.prefix);
-  } catch (err) {
-    // An open probe server would keep the process alive after the error.
-    await probes?.close();
-    await stopTracing();
-    throw err;
-  }
+  const { cluster, rt } = await connect(config, role, log, { probes, stopTracing });
   // Registered first, so it closes last: the spans of the final jobs are flushed too.
   rt.lifecycle.add({ name: 'tracing', close: stopTracing });
-  if (local) {
-    const l = local;
-    rt.lifecycle.add({ name: 'local-redis', close: () => l.stop() });
-  }
+  if (local) rt.lifecycle.add({ name: 'local-redis', close: () => local.stop() });
   rt.lifecycle.installSignalHandlers();
   if (probes) rt.lifecycle.add({ name: 'http', close: () => probes.close() });
   try {
@@ -133,30 +176,7 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
     ready = readiness;
     // The HTTP server is registered before the consumers, so it closes after them: probes keep
     // answering (503) while running jobs finish.
-    if (role !== 'worker') {
-      // The web surface reads through a fail-fast connection of its own: during an outage a page or a
-      // scrape is answered 503 (or redis_up 0) in time instead of waiting as the consumers do.
-      const webConn = webConnection(targetOf(config, cluster), `spotter-jobs:${role}:web`);
-      webConn.on('error', () => {});
-      // Connected before the first request, which would otherwise meet a connection still opening.
-      await whenReady(webConn);
-      const webQueues = new Queues(webConn, config, log);
-      rt.lifecycle.add({
-        name: 'web-redis',
-        close: async () => {
-          await webQueues.close();
-          await closeConnection(webConn);
-        },
-      });
-      registerClusterMetrics(registry, webQueues, config);
-      const app = createApp({ config, queues: webQueues, deadLetters: new DeadLetters(webQueues, config), readiness, registry, log });
-      const http = await listen(app, config.http.host, config.http.port);
-      rt.lifecycle.add({ name: 'http', close: () => http.close() });
-      log.info(
-        { url: http.url, board: `${http.url}/board`, auth: config.http.boardPassword ? 'basic' : 'none (loopback only)' },
-        `board at ${http.url}/board`,
-      );
-    }
+    if (role !== 'worker') await startWeb(rt, { config, role, cluster, registry, readiness, log });
     if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers, onTick: (t) => tickMetrics?.observe(t) });
     if (role !== 'producer') {
       parts.consumers = await startWorker(rt, kinds, {

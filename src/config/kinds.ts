@@ -50,15 +50,14 @@ function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKi
   return group;
 }
 
-/** One kind's settings: environment over declaration over fallback, every value parsed. */
-export function kindConfig(
-  name: string,
-  entry: Declarations[string],
-  env: (name: string) => string | undefined,
-  fb: KindFallbacks,
-): KindConfig {
+type Read = <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined) => T | undefined;
+
+const must = <T>(v: T | undefined): T => v as T;
+
+/** Reads one field: environment over declaration over fallback, parsed, errors naming where it came from. */
+function readerFor(name: string, entry: Declarations[string], env: (name: string) => string | undefined): Read {
   const { decl, source } = entry;
-  const read = <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined): T | undefined => {
+  return <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined): T | undefined => {
     const variable = kindVariable(name, decl, field);
     const fromEnv = env(variable);
     const declared = (decl as unknown as Record<string, unknown>)[field];
@@ -69,45 +68,60 @@ export function kindConfig(
     const label = fromEnv !== undefined || source === undefined ? variable : `${source}: kind "${name}" field "${field}"`;
     throw new ConfigError(label, raw, r.error.issues[0]?.message ?? 'a valid value');
   };
-  const must = <T>(v: T | undefined): T => v as T;
+}
 
+/** The kind's schedule, if it has one: interval, offset within it, first run and catch-up. */
+function scheduleConfig(
+  name: string,
+  entry: Declarations[string],
+  env: (name: string) => string | undefined,
+  tz: KindFallbacks['tz'],
+  read: Read,
+): ScheduleConfig | undefined {
+  const { decl, source } = entry;
   const scheduleText = read('schedule', z.string(), undefined)?.trim();
-  let schedule: ScheduleConfig | undefined;
-  if (scheduleText !== undefined) {
-    if (decl.scope === 'item') {
-      throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
-    }
-    const variable =
-      env(kindVariable(name, decl, 'schedule')) !== undefined || !source
-        ? kindVariable(name, decl, 'schedule')
-        : `${source}: kind "${name}" field "schedule"`;
-    const interval = parseInterval(variable, scheduleText, fb.tz);
-    const offsetMs = must(read('offset', duration(), '0s'));
-    if (interval.every !== undefined && offsetMs >= interval.every) {
-      throw new ConfigError(
-        kindVariable(name, decl, 'offset'),
-        env(kindVariable(name, decl, 'offset')) ?? String(decl.offset ?? `${offsetMs}ms`),
-        `a duration shorter than the interval (${scheduleText})`,
-      );
-    }
-    const firstRun = must(read('firstRun', z.enum(['slot', 'boot'], { message: 'slot or boot' }), 'slot'));
-    if (firstRun === 'boot' && interval.every === undefined) {
-      throw new ConfigError(
-        kindVariable(name, decl, 'firstRun'),
-        firstRun,
-        'slot for a cron schedule (boot applies to interval schedules)',
-      );
-    }
-    schedule = {
-      enabled: must(read('enabled', bool, 'true')),
-      interval,
-      intervalText: scheduleText,
-      offsetMs,
-      spreadMs: must(read('spread', duration(), '0s')),
-      firstRun,
-      catchUp: must(read('catchUp', catchUpField, 'once')),
-    };
+  if (scheduleText === undefined) return undefined;
+  if (decl.scope === 'item') {
+    throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
   }
+  const variable =
+    env(kindVariable(name, decl, 'schedule')) !== undefined || !source
+      ? kindVariable(name, decl, 'schedule')
+      : `${source}: kind "${name}" field "schedule"`;
+  const interval = parseInterval(variable, scheduleText, tz);
+  const offsetMs = must(read('offset', duration(), '0s'));
+  if (interval.every !== undefined && offsetMs >= interval.every) {
+    throw new ConfigError(
+      kindVariable(name, decl, 'offset'),
+      env(kindVariable(name, decl, 'offset')) ?? String(decl.offset ?? `${offsetMs}ms`),
+      `a duration shorter than the interval (${scheduleText})`,
+    );
+  }
+  const firstRun = must(read('firstRun', z.enum(['slot', 'boot'], { message: 'slot or boot' }), 'slot'));
+  if (firstRun === 'boot' && interval.every === undefined) {
+    throw new ConfigError(kindVariable(name, decl, 'firstRun'), firstRun, 'slot for a cron schedule (boot applies to interval schedules)');
+  }
+  return {
+    enabled: must(read('enabled', bool, 'true')),
+    interval,
+    intervalText: scheduleText,
+    offsetMs,
+    spreadMs: must(read('spread', duration(), '0s')),
+    firstRun,
+    catchUp: must(read('catchUp', catchUpField, 'once')),
+  };
+}
+
+/** One kind's settings: environment over declaration over fallback, every value parsed. */
+export function kindConfig(
+  name: string,
+  entry: Declarations[string],
+  env: (name: string) => string | undefined,
+  fb: KindFallbacks,
+): KindConfig {
+  const { decl, source } = entry;
+  const read = readerFor(name, entry, env);
+  const schedule = scheduleConfig(name, entry, env, fb.tz, read);
   return {
     name,
     scope: decl.scope,

@@ -37,12 +37,15 @@ import { VARIABLES } from './variables.js';
 
 const BUILTIN = builtinCatalog();
 
-/**
- * Reads `env` (process.env by default) into a frozen Config, or throws ConfigError. `catalog` is the
- * kinds' declarations (`loadSettings` reads them from the module or catalog file); by default the
- * built-in three.
- */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declarations = BUILTIN): Readonly<Config> {
+/** Reads one variable (or its default) through its parser; an empty value counts as unset. */
+interface Read {
+  <T>(name: string, schema: z.ZodType<T, string>): T;
+  <T>(name: string, schema: z.ZodType<T, string>, optional: true): T | undefined;
+}
+
+type Get = (name: string) => string | undefined;
+
+function readerOf(env: NodeJS.ProcessEnv): { get: Get; read: Read } {
   const get = (name: string): string | undefined => {
     const v = env[name];
     return v === undefined || v.trim() === '' ? undefined : v;
@@ -60,15 +63,54 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     if (!r.success) throw new ConfigError(name, masked(name, get(name)), r.error.issues[0]?.message ?? 'a valid value');
     return r.data;
   }
+  return { get, read };
+}
 
+/**
+ * Reads `env` (process.env by default) into a frozen Config, or throws ConfigError. `catalog` is the
+ * kinds' declarations (`loadSettings` reads them from the module or catalog file); by default the
+ * built-in three.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declarations = BUILTIN): Readonly<Config> {
+  const { get, read } = readerOf(env);
   const tzName = read('SPOTTER_JOBS_TZ', tz);
-  const retention = {
+  const retention = retentionOf(read);
+  const backoffMs = read('SPOTTER_JOBS_BACKOFF', duration());
+  const kinds = kindsOf(catalog, get, read, { tzName, retention, backoffMs });
+  const handlers = handlersOf(get, read);
+  const config: Config = {
+    ...redisOf(get, read),
+    tz: tzName,
+    kinds,
+    ...fanoutOf(read),
+    backoffMs,
+    ...durationsOf(read, retention),
+    handlers,
+    http: httpOf(read),
+    logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
+    tracing: tracingOf(read),
+  };
+  refuseUnknownVariables(env, catalog);
+  return deepFreeze(config);
+}
+
+function retentionOf(read: Read): Config['retention'] {
+  return {
     completedAgeMs: read('SPOTTER_JOBS_COMPLETED_RETENTION', completedAge()),
     completedCount: read('SPOTTER_JOBS_COMPLETED_KEEP', int(0)),
     failedAgeMs: read('SPOTTER_JOBS_FAILED_RETENTION', age()),
     intervalMs: read('SPOTTER_JOBS_RETENTION_INTERVAL', duration({ min: 100 })),
   };
-  const backoffMs = read('SPOTTER_JOBS_BACKOFF', duration());
+}
+
+/** Every kind's settings, falling back to the global values where a kind says nothing. */
+function kindsOf(
+  catalog: Declarations,
+  get: Get,
+  read: Read,
+  globals: { tzName: string; retention: Config['retention']; backoffMs: number },
+): Record<string, KindConfig> {
+  const { tzName, retention, backoffMs } = globals;
   const fallbacks = {
     tz: tzName,
     attempts: read('SPOTTER_JOBS_ATTEMPTS', int(1, 1000)),
@@ -83,7 +125,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
   const kinds: Record<string, KindConfig> = {};
   for (const [name, entry] of Object.entries(catalog)) kinds[name] = kindConfig(name, entry, get, fallbacks);
   checkFollowUps(kinds);
+  return kinds;
+}
 
+/** Exactly one handler mode: HTTP when SPOTTER_URL is set, a module when SPOTTER_JOBS_HANDLERS is, else the demo. */
+function handlersOf(get: Get, read: Read): HandlerMode {
   const url = read('SPOTTER_URL', httpUrl, true);
   const modulePath = read('SPOTTER_JOBS_HANDLERS', nonEmpty, true);
   if (url && modulePath) {
@@ -107,48 +153,61 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
   if (!get('SPOTTER_JOBS_SECRET') && get('SPOTTER_JOBS_SECRET_PREVIOUS')) {
     throw new ConfigError('SPOTTER_JOBS_SECRET', undefined, 'a secret whenever SPOTTER_JOBS_SECRET_PREVIOUS is set');
   }
+  return handlers;
+}
 
-  const config: Config = {
+function redisOf(get: Get, read: Read): Pick<Config, 'redisUrl' | 'redisUrlSet' | 'redisSentinels' | 'redisSentinelName' | 'prefix'> {
+  return {
     redisUrl: read('REDIS_URL', redisUrl),
     redisUrlSet: get('REDIS_URL') !== undefined || get('SPOTTER_JOBS_REDIS_SENTINELS') !== undefined,
     redisSentinels: read('SPOTTER_JOBS_REDIS_SENTINELS', hostPorts, true),
     redisSentinelName: read('SPOTTER_JOBS_REDIS_SENTINEL_NAME', nonEmpty),
     prefix: read('SPOTTER_JOBS_PREFIX', prefix),
-    tz: tzName,
-    kinds,
+  };
+}
+
+function fanoutOf(read: Read): Pick<Config, 'fanoutPage' | 'fanoutWindow' | 'fanoutLimits'> {
+  return {
     fanoutPage: read('SPOTTER_JOBS_FANOUT_PAGE', int(1, 100_000)),
     fanoutWindow: read('SPOTTER_JOBS_FANOUT_WINDOW', fanoutWindow),
     fanoutLimits: {
       emptyPages: read('SPOTTER_JOBS_FANOUT_EMPTY_PAGES', int(1, 100_000)),
       deadlineMs: read('SPOTTER_JOBS_FANOUT_DEADLINE', duration({ min: 1000 })),
     },
-    backoffMs,
+  };
+}
+
+/** The workers' locks and stall checks, retention and shutdown. */
+function durationsOf(
+  read: Read,
+  retention: Config['retention'],
+): Pick<Config, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'retention' | 'shutdownTimeoutMs' | 'timeoutGraceMs'> {
+  return {
     lockDurationMs: read('SPOTTER_JOBS_LOCK_DURATION', duration({ min: 1000 })),
     stalledIntervalMs: read('SPOTTER_JOBS_STALLED_INTERVAL', duration({ min: 500 })),
     maxStalledCount: read('SPOTTER_JOBS_MAX_STALLED', int(0, 100)),
     retention,
     shutdownTimeoutMs: read('SPOTTER_JOBS_SHUTDOWN_TIMEOUT', duration({ min: 100 })),
     timeoutGraceMs: read('SPOTTER_JOBS_TIMEOUT_GRACE', duration()),
-    handlers,
-    http: {
-      host: read('SPOTTER_JOBS_HTTP_HOST', nonEmpty),
-      port: read('SPOTTER_JOBS_HTTP_PORT', int(0, 65535)),
-      workerHost: read('SPOTTER_JOBS_WORKER_HTTP_HOST', nonEmpty),
-      workerPort: read('SPOTTER_JOBS_WORKER_HTTP_PORT', int(0, 65535)),
-      boardUser: read('SPOTTER_JOBS_BOARD_USER', basicUser),
-      boardPassword: read('SPOTTER_JOBS_BOARD_PASSWORD', nonEmpty, true),
-      readOnly: read('SPOTTER_JOBS_BOARD_READ_ONLY', bool),
-      allowedHosts: read('SPOTTER_JOBS_ALLOWED_HOSTS', hostNames, true) ?? [],
-    },
-    logLevel: read('SPOTTER_JOBS_LOG_LEVEL', level),
-    tracing: tracingOf(read),
   };
-  refuseUnknownVariables(env, catalog);
-  return deepFreeze(config);
+}
+
+/** The HTTP surface: where the web and worker servers listen, the board's login and the hosts it answers. */
+function httpOf(read: Read): Config['http'] {
+  return {
+    host: read('SPOTTER_JOBS_HTTP_HOST', nonEmpty),
+    port: read('SPOTTER_JOBS_HTTP_PORT', int(0, 65535)),
+    workerHost: read('SPOTTER_JOBS_WORKER_HTTP_HOST', nonEmpty),
+    workerPort: read('SPOTTER_JOBS_WORKER_HTTP_PORT', int(0, 65535)),
+    boardUser: read('SPOTTER_JOBS_BOARD_USER', basicUser),
+    boardPassword: read('SPOTTER_JOBS_BOARD_PASSWORD', nonEmpty, true),
+    readOnly: read('SPOTTER_JOBS_BOARD_READ_ONLY', bool),
+    allowedHosts: read('SPOTTER_JOBS_ALLOWED_HOSTS', hostNames, true) ?? [],
+  };
 }
 
 /** The OTEL_* variables the service acts on, checked here so a typo stops start-up like any other. */
-function tracingOf(read: <T>(name: string, schema: z.ZodType<T, string>, optional: true) => T | undefined): Config['tracing'] {
+function tracingOf(read: Read): Config['tracing'] {
   const base = read('OTEL_EXPORTER_OTLP_ENDPOINT', httpUrl, true);
   const traces = read('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', httpUrl, true);
   const exporter = read('OTEL_TRACES_EXPORTER', tracesExporters, true);

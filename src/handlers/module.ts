@@ -30,12 +30,34 @@ export async function moduleHandlers(
       'a module exporting listUsers (an async iterable of user ids, a function returning one, or a function of { cursor, limit } returning { users, nextCursor })',
     );
   }
+  const run = kindHandlers(exports, path, kinds, roles.kinds);
+  const listFrom = listingFrom(listUsers);
+  return {
+    mode: 'module',
+    listUsers: async function* (pageSize) {
+      for await (const page of listFrom({ skip: 0 }, pageSize)) if (page.users.length > 0) yield page.users;
+    },
+    listFrom,
+    run,
+  };
+}
+
+/**
+ * Each kind's function from the module; a kind this process runs must have one, any other gets a
+ * handler that fails its job naming the missing export.
+ */
+function kindHandlers(
+  exports: Record<string, unknown>,
+  path: string,
+  kinds: readonly KindConfig[],
+  runs: readonly KindConfig[],
+): Record<string, AnyHandler> {
   const jobs = (exports.jobs ?? {}) as Record<string, { run?: unknown }>;
   const run: Record<string, AnyHandler> = {};
   for (const k of kinds) {
     const fn = k.builtin ? exports[k.queue] : jobs[k.name]?.run;
     if (typeof fn === 'function') run[k.name] = fn as AnyHandler;
-    else if (roles.kinds.includes(k)) {
+    else if (runs.includes(k)) {
       throw new ConfigError(
         HANDLERS_VAR,
         path,
@@ -47,11 +69,15 @@ export async function moduleHandlers(
       };
     }
   }
-  /**
-   * listUsers is an iterable, a function returning one, or a function of `{ cursor, limit }` that
-   * returns (a promise of) `{ users, nextCursor }`: which one shows in what the first call returns.
-   */
-  async function* listFrom(from: ListPosition, pageSize: number): AsyncIterable<UserPage> {
+  return run;
+}
+
+/**
+ * listUsers is an iterable, a function returning one, or a function of `{ cursor, limit }` that
+ * returns (a promise of) `{ users, nextCursor }`: which one shows in what the first call returns.
+ */
+function listingFrom(listUsers: unknown): (from: ListPosition, pageSize: number) => AsyncIterable<UserPage> {
+  return async function* listFrom(from: ListPosition, pageSize: number): AsyncIterable<UserPage> {
     if (typeof listUsers !== 'function' && !isIterable(listUsers)) throw new Error('the handler module exports no listUsers');
     if (typeof listUsers !== 'function') return yield* skipTo(paginate(listUsers, pageSize), from);
     const ask = listUsers as (q: { cursor: string | undefined; limit: number }) => unknown;
@@ -72,14 +98,6 @@ export async function moduleHandlers(
       r = await ask({ cursor, limit: pageSize });
       if (!isCursorPage(r)) throw new Error('listUsers({ cursor, limit }) returned no { users, nextCursor } page');
     }
-  }
-  return {
-    mode: 'module',
-    listUsers: async function* (pageSize) {
-      for await (const page of listFrom({ skip: 0 }, pageSize)) if (page.users.length > 0) yield page.users;
-    },
-    listFrom,
-    run,
   };
 }
 

@@ -27,19 +27,21 @@ function issue(err: z.ZodError): string {
   return i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid request';
 }
 
+type ApiDeps = { config: Config; queues: Queues; deadLetters: DeadLetters };
+
 export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }): Router {
-  const { config, queues, deadLetters } = deps;
-  const queueNames = workQueues(config) as [string, ...string[]];
-  const replayBody = z.union([
-    z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(10_000) }),
-    z.strictObject({ all: z.literal(true) }),
-    z.strictObject({ queue: z.enum(queueNames) }),
-  ]);
-  const listQuery = z.object({ queue: z.enum(queueNames).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
-  const purgeQuery = z.object({ queue: z.enum(queueNames).optional(), olderThan: z.string().optional() });
   const r = Router();
   r.use(express.json({ limit: '64kb' }));
+  scheduleRoutes(r, deps);
+  deadLetterRoutes(r, deps);
+  r.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+  return r;
+}
 
+/** The kinds: their status, manual runs, pause and resume, and one user's report. */
+function scheduleRoutes(r: Router, { config, queues, deadLetters }: ApiDeps): void {
   r.get('/schedules', async (_req, res) => {
     res.json((await readStatus(queues, config)).schedules);
   });
@@ -89,6 +91,18 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
       throw err;
     }
   });
+}
+
+/** The dead letters: list, replay and purge. */
+function deadLetterRoutes(r: Router, { config, deadLetters }: ApiDeps): void {
+  const queueNames = workQueues(config) as [string, ...string[]];
+  const replayBody = z.union([
+    z.strictObject({ ids: z.array(z.string().min(1)).min(1).max(10_000) }),
+    z.strictObject({ all: z.literal(true) }),
+    z.strictObject({ queue: z.enum(queueNames) }),
+  ]);
+  const listQuery = z.object({ queue: z.enum(queueNames).optional(), limit: z.coerce.number().int().min(1).max(10_000).optional() });
+  const purgeQuery = z.object({ queue: z.enum(queueNames).optional(), olderThan: z.string().optional() });
 
   r.get('/dead-letter', async (req, res) => {
     const q = listQuery.safeParse(req.query);
@@ -112,9 +126,4 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
     }
     res.json({ purged: await deadLetters.purge({ queue: q.data.queue, olderThanMs }) });
   });
-
-  r.use((_req, res) => {
-    res.status(404).json({ error: 'not found' });
-  });
-  return r;
 }

@@ -117,6 +117,13 @@ export class JobMetrics {
 }
 
 export function registerClusterMetrics(registry: Registry, queues: Queues, config: Config): void {
+  registerRedisMetrics(registry, queues);
+  registerQueueMetrics(registry, queues, config);
+  registerScheduleMetrics(registry, queues, config);
+}
+
+/** Whether Redis answers, and whether its eviction policy is safe for queues. */
+function registerRedisMetrics(registry: Registry, queues: Queues): void {
   new Gauge({
     name: 'spotter_jobs_redis_up',
     help: '1 when Redis answered a PING within the scrape, 0 otherwise',
@@ -143,6 +150,10 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       this.set({ policy }, 1);
     }),
   });
+}
+
+/** Per queue: the workers consuming it, its jobs by state, and its dead letters. */
+function registerQueueMetrics(registry: Registry, queues: Queues, config: Config): void {
   new Gauge({
     name: 'spotter_jobs_queue_workers',
     help: 'Worker connections consuming each queue, cluster-wide (from CLIENT LIST)',
@@ -182,7 +193,6 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
       for (const q of workQueues(config)) this.set({ source_queue: q }, ids.filter((id) => id.startsWith(`${q}__`)).length);
     }),
   });
-  registerScheduleMetrics(registry, queues, config);
 }
 
 export function createRegistry(): Registry {

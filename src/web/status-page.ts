@@ -12,7 +12,7 @@ import { workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/job-states.js';
 import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';
 import type { OrphanQueue } from '../ops/orphans.js';
-import { readStatus } from '../ops/status.js';
+import { readStatus, type Status } from '../ops/status.js';
 import { type UserReport, userReport } from '../ops/user.js';
 import type { DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
 import { BOARD_PATH } from './board.js';
@@ -84,19 +84,13 @@ th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #d0d7de;verti
 th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}.ok{color:#1a7f37}.bad{color:#cf222e}
 .muted{color:#656d76}code{font-size:.9em}nav a{margin-right:1rem}`;
 
-export function statusPage(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }) {
-  return async (req: Request, res: Response) => {
-    const { config, queues, deadLetters } = deps;
-    const asked = typeof req.query.user === 'string' ? req.query.user.trim().slice(0, 200) : '';
-    const user = asked ? await userReport(queues, config, asked).catch((err: Error) => err) : undefined;
-    const [status, sample] = await Promise.all([readStatus(queues, config), deadLetters.list({ limit: REASON_SAMPLE })]);
-    const dlqTotal = await deadLetters.count();
-
-    const local = status.catalog === 'local' ? html` <span class="muted">(local, not yet recorded)</span>` : '';
-    const schedules = status.schedules.map((s) => {
-      const r = s.lastRun;
-      const o = s.outcome;
-      return html`<tr>
+/** One row per kind: its schedule, next and last run, the last run's result, and pause or resume. */
+function scheduleRows(status: Status) {
+  const local = status.catalog === 'local' ? html` <span class="muted">(local, not yet recorded)</span>` : '';
+  return status.schedules.map((s) => {
+    const r = s.lastRun;
+    const o = s.outcome;
+    return html`<tr>
         <td><b>${s.name}</b>${s.title ? html`<br><span class="muted">${s.title}</span>` : ''}</td><td>${s.scope}</td><td>${s.queue}</td><td>${s.interval === '-' ? '–' : s.paused ? html`<b class="bad">paused</b>` : s.enabled ? 'yes' : 'no'}${local}</td><td><code>${s.interval}</code></td>
         <td>${when(s.nextRun)}${s.nextRun ? html` <span class="muted">(${ago(s.nextRun)})</span>` : ''}</td>
         <td>${r ? html`${when(r.startedAt)} <span class="muted">(${ago(r.startedAt)})</span>` : '–'}</td>
@@ -109,31 +103,45 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
             : html`<form method="post" action="${`/api/schedules/${encodeURIComponent(s.name)}/${s.paused ? 'resume' : 'pause'}`}"><button type="submit">${s.paused ? 'Resume' : 'Pause'}</button></form>`
         }</td>
       </tr>`;
-    });
+  });
+}
 
-    const counts = Object.entries(status.queues).map(
-      ([queue, c]) =>
-        html`<tr><td><a href="${`${BOARD_PATH}/queue/${encodeURIComponent(queue)}`}">${queue}</a></td>${JOB_STATES.map(
-          (st) => html`<td class="n">${c[st]}</td>`,
-        )}</tr>`,
-    );
+/** One row per queue: its jobs by state, linked to the queue on the board. */
+function countRows(status: Status) {
+  return Object.entries(status.queues).map(
+    ([queue, c]) =>
+      html`<tr><td><a href="${`${BOARD_PATH}/queue/${encodeURIComponent(queue)}`}">${queue}</a></td>${JOB_STATES.map(
+        (st) => html`<td class="n">${c[st]}</td>`,
+      )}</tr>`,
+  );
+}
 
-    const dead = workQueues(config).map((q) => {
-      const mine = sample.filter((d) => d.sourceQueue === q);
-      const tally = new Map<string, { n: number; example: string }>();
-      for (const d of mine) {
-        const reason = reasonOf(d);
-        const k = reasonKey(reason);
-        const t = tally.get(k) ?? { n: 0, example: reason };
-        t.n++;
-        tally.set(k, t);
-      }
-      const top = [...tally.values()].sort((a, b) => b.n - a.n).slice(0, 3);
-      return html`<tr><td>${q}</td><td class="n">${mine.length}</td><td>${
-        top.length ? html`<ul>${top.map((t) => html`<li>${t.n}× <code>${t.example.slice(0, 300)}</code></li>`)}</ul>` : '–'
-      }</td></tr>`;
-    });
+/** One row per work queue: its sampled dead letters and their three most common reasons. */
+function deadLetterRows(config: Config, sample: readonly DeadLetter[]) {
+  return workQueues(config).map((q) => {
+    const mine = sample.filter((d) => d.sourceQueue === q);
+    const tally = new Map<string, { n: number; example: string }>();
+    for (const d of mine) {
+      const reason = reasonOf(d);
+      const k = reasonKey(reason);
+      const t = tally.get(k) ?? { n: 0, example: reason };
+      t.n++;
+      tally.set(k, t);
+    }
+    const top = [...tally.values()].sort((a, b) => b.n - a.n).slice(0, 3);
+    return html`<tr><td>${q}</td><td class="n">${mine.length}</td><td>${
+      top.length ? html`<ul>${top.map((t) => html`<li>${t.n}× <code>${t.example.slice(0, 300)}</code></li>`)}</ul>` : '–'
+    }</td></tr>`;
+  });
+}
 
+export function statusPage(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }) {
+  return async (req: Request, res: Response) => {
+    const { config, queues, deadLetters } = deps;
+    const asked = typeof req.query.user === 'string' ? req.query.user.trim().slice(0, 200) : '';
+    const user = asked ? await userReport(queues, config, asked).catch((err: Error) => err) : undefined;
+    const [status, sample] = await Promise.all([readStatus(queues, config), deadLetters.list({ limit: REASON_SAMPLE })]);
+    const dlqTotal = await deadLetters.count();
     const page = html`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <meta http-equiv="refresh" content="15"><title>spotter-jobs status</title><style>${raw(CSS)}</style></head>
@@ -144,13 +152,13 @@ export function statusPage(deps: { config: Config; queues: Queues; deadLetters: 
 ${user === undefined ? '' : userSection(asked, user)}
 <h2>Kinds and schedules</h2>
 <table><thead><tr><th>kind</th><th>scope</th><th>queue</th><th>enabled</th><th>every</th><th>next run</th><th>last run</th><th>result</th>
-<th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${schedules}</tbody></table>
+<th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${scheduleRows(status)}</tbody></table>
 <h2>Jobs per queue and state</h2>
-<table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${counts}</tbody></table>
+<table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${countRows(status)}</tbody></table>
 ${orphanSection(status.orphans)}
 <h2>Dead letters: ${dlqTotal}</h2>
 <table><thead><tr><th>source queue</th><th>entries${dlqTotal > REASON_SAMPLE ? ` (newest ${REASON_SAMPLE})` : ''}</th><th>most common reasons</th></tr></thead>
-<tbody>${dead}</tbody></table>
+<tbody>${deadLetterRows(config, sample)}</tbody></table>
 <p class="muted">Generated ${new Date().toISOString()} · refreshes every 15 s</p>
 </body></html>`;
     res.setHeader(

@@ -65,94 +65,113 @@ export class Consumers {
   }
 
   start(): void {
-    const { config, conn, log, deadLetters } = this.deps;
+    const { log, deadLetters } = this.deps;
     for (const kind of this.kinds) {
       const { queue } = kind;
-      const handler = this.deps.handlers.run[kind.name];
-      if (!handler) throw new Error(`no handler for kind ${kind.name}`);
-      const slots = { busy: 0, concurrency: kind.concurrency };
-      this.slotsByQueue.set(queue, slots);
-      const worker = new Worker(
-        queue,
-        makeProcessor({
-          kind,
-          handler,
-          queues: this.deps.queues,
-          log,
-          leaving: () => this.leaving,
-          running: this.running,
-          overdue: this.overdueJobs,
-          exclusivity: this.exclusivity,
-          lostLocks: this.lostLocks,
-          observe: this.deps.observe,
-          slots,
-        }),
-        {
-          connection: conn,
-          prefix: config.prefix,
-          concurrency: kind.concurrency,
-          limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
-          ...retentionOptions(kind),
-          lockDuration: config.lockDurationMs,
-          stalledInterval: config.stalledIntervalMs,
-          maxStalledCount: config.maxStalledCount,
-          ...telemetryOption(),
-          settings: {
-            backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
-          },
-        },
-      );
-      // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
-      // signal fires at once, and its run is not counted as completed.
-      worker.on('lockRenewalFailed', (ids: string[]) => {
-        for (const id of ids) {
-          if (!this.running.has(id)) continue;
-          this.lostLocks.add(id);
-          this.running.get(id)?.abort(new LockLostError('lost its job lock; another worker may run it'));
-        }
-      });
-      worker.on('error', (err) => {
-        // BullMQ could not store an outcome because another worker took the job over: this process
-        // held the event loop past SPOTTER_JOBS_LOCK_DURATION (or lost Redis that long), so the run
-        // counts for nothing and the job may have run twice.
-        const lost = lostLockJobId(err.message);
-        if (lost) {
-          log.warn(
-            { queue, jobId: lost, err: err.message, lockDurationMs: config.lockDurationMs },
-            `lost the lock of job ${lost} while running it: another worker may have run it too; this run is not counted as completed (keep the event loop free: no synchronous work longer than the lock)`,
-          );
-          return;
-        }
-        log.error({ queue, err: err.message }, 'worker error');
-      });
-      // Counted and logged once BullMQ has stored the result, not when the handler returned. The
-      // queue is bound once (pino serializes a child's bindings when it is made, not per line).
-      const queueLog = log.child(kind.title ? { queue, title: kind.title } : { queue });
-      worker.on('completed', (job) => {
-        this.history.record(kind, job, 'completed');
-        this.ticks.settled(kind, job, 'completed');
-        const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
-        this.deps.observe?.(queue, 'completed', ms / 1000);
-        if (!queueLog.isLevelEnabled('info')) return;
-        const d = job.data as { userId?: string; id?: string };
-        const line = d.userId
-          ? { jobId: job.id, userId: d.userId, attempt: job.attemptsMade, durationMs: ms }
-          : d.id
-            ? { jobId: job.id, itemId: d.id, attempt: job.attemptsMade, durationMs: ms }
-            : { jobId: job.id, attempt: job.attemptsMade, durationMs: ms };
-        queueLog.info(line, 'job completed');
-      });
-      worker.on('failed', (job) => {
-        // finishedOn is set only when the job moved to `failed` for good (no retry left).
-        if (!job) return;
-        this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
-        this.ticks.settled(kind, job, job.finishedOn ? 'dead_letter' : 'retry');
-      });
-      // After the listener above, so the history and tick records are taken first, as before.
+      const worker = this.workerFor(kind);
+      this.watchLocks(worker, queue);
+      this.recordOutcomes(worker, kind);
+      // After the listeners above, so the history and tick records are taken first, as before.
       recordDeadLetters(worker, queue, deadLetters, log);
       worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or lost its lock); running it again'));
       this.workers.set(queue, worker);
     }
+  }
+
+  /** One kind's BullMQ Worker, with its caps, lock settings and backoff, and its slots counted. */
+  private workerFor(kind: KindConfig): Worker {
+    const { config, conn, log } = this.deps;
+    const { queue } = kind;
+    const handler = this.deps.handlers.run[kind.name];
+    if (!handler) throw new Error(`no handler for kind ${kind.name}`);
+    const slots = { busy: 0, concurrency: kind.concurrency };
+    this.slotsByQueue.set(queue, slots);
+    return new Worker(
+      queue,
+      makeProcessor({
+        kind,
+        handler,
+        queues: this.deps.queues,
+        log,
+        leaving: () => this.leaving,
+        running: this.running,
+        overdue: this.overdueJobs,
+        exclusivity: this.exclusivity,
+        lostLocks: this.lostLocks,
+        observe: this.deps.observe,
+        slots,
+      }),
+      {
+        connection: conn,
+        prefix: config.prefix,
+        concurrency: kind.concurrency,
+        limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
+        ...retentionOptions(kind),
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: config.maxStalledCount,
+        ...telemetryOption(),
+        settings: {
+          backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
+        },
+      },
+    );
+  }
+
+  /** Lost locks, whether BullMQ could not renew one or could not store an outcome under it; other worker errors. */
+  private watchLocks(worker: Worker, queue: string): void {
+    const { config, log } = this.deps;
+    // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
+    // signal fires at once, and its run is not counted as completed.
+    worker.on('lockRenewalFailed', (ids: string[]) => {
+      for (const id of ids) {
+        if (!this.running.has(id)) continue;
+        this.lostLocks.add(id);
+        this.running.get(id)?.abort(new LockLostError('lost its job lock; another worker may run it'));
+      }
+    });
+    worker.on('error', (err) => {
+      // BullMQ could not store an outcome because another worker took the job over: this process
+      // held the event loop past SPOTTER_JOBS_LOCK_DURATION (or lost Redis that long), so the run
+      // counts for nothing and the job may have run twice.
+      const lost = lostLockJobId(err.message);
+      if (lost) {
+        log.warn(
+          { queue, jobId: lost, err: err.message, lockDurationMs: config.lockDurationMs },
+          `lost the lock of job ${lost} while running it: another worker may have run it too; this run is not counted as completed (keep the event loop free: no synchronous work longer than the lock)`,
+        );
+        return;
+      }
+      log.error({ queue, err: err.message }, 'worker error');
+    });
+  }
+
+  /** Each settled attempt into the user's history, the tick's outcomes, the metrics and the log. */
+  private recordOutcomes(worker: Worker, kind: KindConfig): void {
+    const { queue } = kind;
+    // Counted and logged once BullMQ has stored the result, not when the handler returned. The
+    // queue is bound once (pino serializes a child's bindings when it is made, not per line).
+    const queueLog = this.deps.log.child(kind.title ? { queue, title: kind.title } : { queue });
+    worker.on('completed', (job) => {
+      this.history.record(kind, job, 'completed');
+      this.ticks.settled(kind, job, 'completed');
+      const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
+      this.deps.observe?.(queue, 'completed', ms / 1000);
+      if (!queueLog.isLevelEnabled('info')) return;
+      const d = job.data as { userId?: string; id?: string };
+      const line = d.userId
+        ? { jobId: job.id, userId: d.userId, attempt: job.attemptsMade, durationMs: ms }
+        : d.id
+          ? { jobId: job.id, itemId: d.id, attempt: job.attemptsMade, durationMs: ms }
+          : { jobId: job.id, attempt: job.attemptsMade, durationMs: ms };
+      queueLog.info(line, 'job completed');
+    });
+    worker.on('failed', (job) => {
+      // finishedOn is set only when the job moved to `failed` for good (no retry left).
+      if (!job) return;
+      this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
+      this.ticks.settled(kind, job, job.finishedOn ? 'dead_letter' : 'retry');
+    });
   }
 
   /** Attempts that timed out but whose handler, ignoring its signal, has not settled yet. */
