@@ -38,7 +38,8 @@ describe('docs/configuration.md', () => {
 
   it('documents no variable the code does not read', () => {
     const known = new Set(VARIABLES.map((v) => v.name));
-    for (const name of rows.keys()) expect(known.has(name), `${name} is in docs/configuration.md but not in src/config/variables.ts`).toBe(true);
+    for (const name of rows.keys())
+      expect(known.has(name), `${name} is in docs/configuration.md but not in src/config/variables.ts`).toBe(true);
   });
 });
 
