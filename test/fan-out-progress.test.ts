@@ -177,3 +177,46 @@ describe('an unreadable fan-out cursor', () => {
     ]);
   });
 });
+
+/** A keyset listing, as a database pages: pages of five, each cursor the last id of the page before. */
+function keysetPages(ids: string[]): Handlers {
+  const size = 5;
+  async function* listFrom(from: ListPosition): AsyncIterable<UserPage> {
+    let skip = from.skip;
+    let after = from.token?.slice('after:'.length);
+    for (;;) {
+      const sorted = [...ids].sort();
+      const chunk = sorted.filter((u) => after === undefined || u > after).slice(0, size);
+      if (chunk.length === 0) return;
+      skip += chunk.length;
+      after = chunk.at(-1) as string;
+      const more = sorted.some((u) => u > (after as string));
+      yield { users: chunk, next: { skip, ...(more ? { token: `after:${after}` } : {}) } };
+    }
+  }
+  return { ...testHandlers(ids), listFrom: (from) => listFrom(from) };
+}
+
+describe('a cursor listing that grows before where the last tick stopped', () => {
+  it('still reaches every user: the wrapped pass stops at the cursor, not after a count', async () => {
+    const x = await h();
+    const ids = Array.from({ length: 20 }, (_, i) => `u${String((i + 1) * 10).padStart(3, '0')}`);
+    const handlers = keysetPages(ids);
+    // No worker: the first tick adds u010–u100 (window 10) and waits; the second takes over there.
+    const first = fanOut({ ...x, handlers }, tick(x, 1000, 10));
+    await waitFor('the window full', async () => (await notStarted(x)) === 10);
+    const second = fanOut({ ...x, handlers }, tick(x, 2000, 10));
+    expect(await first).toMatchObject({ superseded: true, listing: { reached: 10 } });
+    // Two users join before the cursor the second tick began at ("after:u100").
+    ids.push('u015', 'u025');
+    const consumers = new Consumers({ ...x, handlers: testHandlers(ids) }, [x.config.kinds.sync as KindConfig]);
+    consumers.start();
+    const n = await second;
+    await waitFor('the queue drained', () => drained(x));
+    await consumers.close();
+    // Every one of the 22 was listed by the tick that began mid-listing, u090 and u100 included.
+    expect(n.superseded).toBeUndefined();
+    expect(n.users).toBe(22);
+    expect(n.listing).toMatchObject({ wrapped: true });
+  }, 30_000);
+});

@@ -8,7 +8,7 @@ import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js'
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByNameOrQueue } from '../jobs/registry.js';
-import { queueKey, tickKey } from '../redis/keys.js';
+import { fanoutScheduleKey, queueKey, tickKey } from '../redis/keys.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
 import { resumeSchedule } from '../schedules/pause.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
@@ -56,7 +56,12 @@ export async function forgetKind(queues: Queues, config: Config, name: string): 
   const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
   await new DeadLetters(queues, config).purge({ queue });
   await q.obliterate({ force: true });
-  await queues.conn.del(tickKey(queues.prefix, kind, 'last'), tickKey(queues.prefix, kind, 'history'));
+  // Its listing position too: a kind added again under the name starts its listing from the start.
+  await queues.conn.del(
+    tickKey(queues.prefix, kind, 'last'),
+    tickKey(queues.prefix, kind, 'history'),
+    fanoutScheduleKey(queues.prefix, kind),
+  );
   await resumeSchedule(queues.conn, queues.prefix, kind);
   await forgetKnownQueue(queues.conn, queues.prefix, queue);
   return { kind, queue, jobs, deadLetters };

@@ -9,7 +9,7 @@
  */
 
 import type { Config } from '../config/config.js';
-import type { ListPosition } from '../handlers/list-position.js';
+import type { ListPosition, UserPage } from '../handlers/list-position.js';
 import type { Handlers } from '../handlers/types.js';
 import { userPages } from '../handlers/user-pages.js';
 import type { Queues } from '../jobs/queues.js';
@@ -100,11 +100,20 @@ class FanOutRun {
   async run(): Promise<FanOutProgress> {
     // A newer tick is noticed within half a second whatever this one waits for (a page that does not
     // come, room in the window), so a schedule holds a tick slot for one tick at a time.
+    // One look at a time: while Redis is away, looks would otherwise pile up in the client's queue.
+    let looking = false;
     const watch = setInterval(() => {
-      this.cursor.supersededBy().then(
-        (by) => by !== undefined && this.stop.abort(new Superseded(by)),
-        () => {},
-      );
+      if (looking) return;
+      looking = true;
+      this.cursor
+        .supersededBy()
+        .then(
+          (by) => by !== undefined && this.stop.abort(new Superseded(by)),
+          () => {},
+        )
+        .finally(() => {
+          looking = false;
+        });
     }, POLL_MAX_MS);
     this.budget.run();
     try {
@@ -146,16 +155,30 @@ class FanOutRun {
       this.signal,
     );
     for await (const page of pages) {
-      if (this.state.wrapped) {
-        const left = this.state.start.skip - this.state.position.skip;
-        if (page.users.length >= left) {
-          await this.addInParts(page.users.slice(0, Math.max(0, left)), this.state.start);
-          return true;
-        }
+      const left = this.state.wrapped ? this.leftInRound(page) : undefined;
+      if (left !== undefined) {
+        await this.addInParts(page.users.slice(0, left), this.state.start);
+        return true;
       }
       await this.addInParts(page.users, page.next);
     }
     return false;
+  }
+
+  /**
+   * In the pass after the wrap: how many of this page's users come before where the tick began, or
+   * undefined while that is further on. The tick began at its first user, wherever users joined or
+   * left before it since: a count would stop short of some users every round, for as long as ticks
+   * complete their rounds. A tick that added nobody before the wrap can only count.
+   */
+  private leftInRound(page: UserPage): number | undefined {
+    const first = this.state.firstUser;
+    if (first !== undefined) {
+      const at = page.users.indexOf(first);
+      return at >= 0 ? at : undefined;
+    }
+    const left = this.state.start.skip - this.state.position.skip;
+    return page.users.length >= left ? Math.max(0, left) : undefined;
   }
 
   /**
@@ -184,6 +207,7 @@ class FanOutRun {
     const by = await this.cursor.reserve(after, after.skip === 0 && this.length !== undefined ? this.length : undefined);
     if (by !== undefined) throw new Superseded(by);
     if (users.length > 0) await this.traced(users);
+    if (!this.state.wrapped) this.state.firstUser ??= users[0];
     this.state.position = after;
     // Saved after the add: a crash in between redoes the part, and the job ids add nothing twice.
     await this.cursor.save(this.state);

@@ -25,6 +25,8 @@ const tickState = z.object({
   start: position.default({ skip: 0 }),
   position,
   wrapped: z.boolean().default(false),
+  /** The first user this tick added: the pass after the wrap stops before it. */
+  firstUser: z.string().optional(),
   progress: z.object({ users: count, added: count, coalesced: count, errors: count, duplicates: count.default(0) }),
 });
 

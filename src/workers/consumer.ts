@@ -198,7 +198,12 @@ export class Consumers {
     for (const w of this.workers.values()) {
       if (!w.isRunning()) return false;
       const backend = (w as unknown as { backend?: { blockingClient?: Promise<{ status?: string }> } }).backend;
-      const client = await Promise.race([backend?.blockingClient, new Promise<undefined>((r) => setTimeout(() => r(undefined), 500))]);
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<undefined>((r) => {
+        timer = setTimeout(() => r(undefined), 500);
+      });
+      // The timer goes with the answer: one left per probe would keep the process (and a test) open.
+      const client = await Promise.race([backend?.blockingClient, late]).finally(() => clearTimeout(timer));
       if (client?.status !== undefined && client.status !== 'ready') return false;
     }
     return true;
