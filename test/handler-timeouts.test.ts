@@ -1,28 +1,20 @@
 /** A handler that runs too long: timed out at its kind's timeout, or warned about when it blocks past its lock. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { Consumers, lostLockJobId } from '../src/workers/consumer.js';
-import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { capturingLogger, harness } from './helpers/harness.js';
+import { capturingLogger } from './helpers/harness.js';
+import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { readLedger } from './helpers/ledger.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { waitFor } from './helpers/wait-for.js';
 
-const open: Array<{ dispose(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.dispose();
-});
+const { h, consume } = useHarnesses();
 
 async function setup(run: Handler, env: Record<string, string> = {}) {
   const { log, lines } = capturingLogger('info');
-  const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms', ...env }, { log });
-  open.push(x);
-  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));
-  consumers.start();
-  open.push({ dispose: () => consumers.close() });
-  const add = (userId: string) =>
-    x.queues.get('sync').add('user', { userId, scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: `t__${userId}` });
-  return { x, consumers, add, lines };
+  const x = await h({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms', ...env }, { log });
+  const consumers = consume(x, run);
+  return { x, consumers, add: (userId: string) => addUserJob(x, userId), lines };
 }
 
 describe('a handler that never settles', () => {

@@ -1,25 +1,16 @@
 /** A handler need not be async: one that returns a value or throws synchronously settles like any other. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { harness } from './helpers/harness.js';
+import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { waitFor } from './helpers/wait-for.js';
 
-const open: Array<{ dispose(): Promise<void> }> = [];
-afterEach(async () => {
-  for (const o of open.splice(0).reverse()) await o.dispose();
-});
+const { h, consume } = useHarnesses();
 
 async function setup(run: Handler) {
-  const x = await harness({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms' });
-  open.push(x);
-  const consumers = new Consumers({ ...x, handlers: testHandlers([], run) }, kinds(x.config, 'sync'));
-  consumers.start();
-  open.push({ dispose: () => consumers.close() });
-  const add = (userId: string) =>
-    x.queues.get('sync').add('user', { userId, scheduledFor: 1 }, { ...optionsFor(x.config, 'sync'), jobId: `t__${userId}` });
-  return { x, consumers, add };
+  const x = await h({ SPOTTER_JOBS_ATTEMPTS: '2', SPOTTER_JOBS_BACKOFF: '20ms' });
+  const consumers = consume(x, run);
+  return { x, consumers, add: (userId: string) => addUserJob(x, userId) };
 }
 
 describe('handlers written as plain functions', () => {
