@@ -27,6 +27,7 @@ import { longRun } from './scenarios/long-run.js';
 import { memory } from './scenarios/memory.js';
 import { policies } from './scenarios/policies.js';
 import { scale } from './scenarios/scale.js';
+import { subjectSchedules } from './scenarios/subject-schedules.js';
 import { throughput } from './scenarios/throughput.js';
 import { tickLag } from './scenarios/tick-lag.js';
 import { window } from './scenarios/window.js';
@@ -35,7 +36,7 @@ import { workerAblation } from './scenarios/worker-ablation.js';
 /** In this order, on every Redis the run starts. */
 const everyRedis: Scenario[] = [throughput, workerAblation, policies, window, fanout];
 /** Then these, on the Redis without persistence only. */
-const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess];
+const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess, subjectSchedules];
 
 interface Options {
   quick: boolean;

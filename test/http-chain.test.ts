@@ -47,6 +47,7 @@ function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
     parent: undefined,
     depth: 0,
     enqueue: async () => 'child',
+    schedules: { add: () => Promise.reject(new Error('no schedules in this test')), remove: async () => false, list: async () => [] },
     scheduledFor: 0,
     signal: new AbortController().signal,
     log: createLogger({ level: 'silent' }),

@@ -58,6 +58,7 @@ function ctx(over: Partial<HandlerContext> = {}): HandlerContext {
     parent: undefined,
     depth: 0,
     enqueue: async () => 'child',
+    schedules: { add: () => Promise.reject(new Error('no schedules in this test')), remove: async () => false, list: async () => [] },
     scheduledFor: Date.UTC(2026, 0, 1),
     signal: new AbortController().signal,
     log: createLogger({ level: 'silent' }),

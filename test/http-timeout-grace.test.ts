@@ -53,6 +53,7 @@ function ctx(signal: AbortSignal): HandlerContext {
     queue: 'sync',
     parent: undefined,
     enqueue: async () => 'child',
+    schedules: { add: () => Promise.reject(new Error('no schedules in this test')), remove: async () => false, list: async () => [] },
     scheduledFor: Date.now(),
     signal,
     log: createLogger({ level: 'silent' }),

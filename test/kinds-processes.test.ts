@@ -166,6 +166,27 @@ describe('the examples, run as the README runs them', () => {
     expect(JSON.parse(raw as string).file).toMatch(/^\/music\/(alice|bob|carol)\/Track \d\.flac$/);
   });
 
+  it("reminders: each user's own schedule is set by a handler, understood, and runs", async () => {
+    const s = scene({ SPOTTER_JOBS_HANDLERS: example('reminders') });
+    s.start(['all']);
+    const list = async () => {
+      const r = await runCli(['schedule', 'list', '--kind', 'remind', '--json'], s.env);
+      return r.code === 0 ? (JSON.parse(r.stdout) as { schedules: Array<{ user: string; rule: string }> }).schedules : [];
+    };
+    const all = await waitFor('five reminders set', async () => ((await list()).length === 5 ? list() : undefined), { timeoutMs: 30_000 });
+    expect(Object.fromEntries(all.map((x) => [x.user, x.rule]))).toEqual({
+      ann: 'every 30s',
+      bob: 'every 1m',
+      cem: 'cron 30 7 * * 1-5',
+      dee: 'FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;BYHOUR=9;BYMINUTE=34;BYSECOND=0',
+      eve: 'FREQ=MONTHLY;BYMONTHDAY=1;BYHOUR=0;BYMINUTE=0;BYSECOND=0',
+    });
+    // ann's first reminder, 30 s after her schedule was set.
+    await waitFor('ann reminded', async () => (await s.conn.zcard(`${s.prefix}:remind:completed`)) >= 1 || undefined, {
+      timeoutMs: 45_000,
+    });
+  }, 90_000);
+
   it('calendar: four global kinds on their calendars, and trigger runs one now', async () => {
     const s = scene({ SPOTTER_JOBS_HANDLERS: example('calendar'), SPOTTER_JOBS_TZ: 'Europe/Berlin' });
     const p = s.start(['all']);

@@ -81,6 +81,13 @@ describe('Redis Cluster', () => {
     const status = await runCli(['status', '--json'], env);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).schedules[0].lastRun.users).toBe(31);
+    // A subject schedule on the cluster: made by the CLI, materialised by the producer, run once.
+    const made = await runCli(
+      ['schedule', 'add', 'sync', '--user', 'reminded', '--at', new Date(Date.now() + 2000).toISOString(), '--json'],
+      env,
+    );
+    expect(made.code, made.stderr).toBe(0);
+    await waitFor('the scheduled run', () => ended(ledger, (u) => u === 'reminded').length === 1 || undefined, { timeoutMs: 30_000 });
   });
 });
 

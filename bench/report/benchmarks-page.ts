@@ -11,6 +11,7 @@ import { memorySection } from './sections/memory.js';
 import { policiesSection } from './sections/policies.js';
 import { profilesSection } from './sections/profiles.js';
 import { scaleSection } from './sections/scale.js';
+import { subjectSchedulesSection } from './sections/subject-schedules.js';
 import { throughputSection } from './sections/throughput.js';
 import { tickLagSection } from './sections/tick-lag.js';
 import { windowSection } from './sections/window.js';
@@ -29,6 +30,7 @@ const perRedis: Array<(red: RedisResult, r: BenchResult) => string[]> = [
   policiesSection,
   windowSection,
   inProcessSection,
+  subjectSchedulesSection,
 ];
 
 export function writeReport(r: BenchResult, root: string): void {

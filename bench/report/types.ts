@@ -66,6 +66,17 @@ export interface BenchResult {
       bullmq: Stat;
       historyBytesPerUser: number;
     };
+    /** Subject schedules against BullMQ job schedulers; absent in runs before they existed. */
+    subjectSchedules?: {
+      schedules: number;
+      bytesPerSchedule: number;
+      addedPerSecond: number;
+      bullmq: { schedulers: number; bytesPerScheduler: number; addedPerSecond: number };
+      due: number;
+      windowS: number;
+      lagMs: { p50: number; p99: number; max: number; started: number };
+      heapGrowthBytes: number;
+    };
     /** One tick drained by one worker process: Redis peak above idle (bytes) and time until all done (ms). */
     window?: Array<{
       users: number;

@@ -142,6 +142,22 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
       })),
     ),
   );
+  if (r.schedules.length > 0) {
+    out('\nSchedules');
+    out(
+      table(
+        r.schedules.map((v) => ({
+          id: v.id,
+          kind: v.kind,
+          name: v.name || '-',
+          trigger: v.rule,
+          tz: v.tz,
+          state: v.state,
+          'next run': v.next ?? '-',
+        })),
+      ),
+    );
+  }
   const dls = r.kinds.filter((k) => k.deadLetter);
   if (dls.length > 0) out(`\nReplay with: spotter-jobs dlq replay ${dls.map((k) => k.deadLetter?.id).join(' ')}`);
 }

@@ -29,6 +29,7 @@ import { createApp, createProbeApp } from '../web/app.js';
 import type { Readiness, ReadinessReport } from '../web/health.js';
 import { createRegistry, JobMetrics, registerClusterMetrics, registerProcessMetrics, TickMetrics } from '../web/metrics.js';
 import { assertSafeBinding, type Listening, listen } from '../web/server.js';
+import { ScheduleLagMetrics } from '../web/subject-schedule-metrics.js';
 import type { Consumers } from '../workers/consumer.js';
 import { startWorker } from '../workers/main.js';
 
@@ -156,6 +157,7 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   let ready: Readiness = async () => ({ ready: false, checks: { redis: 'waiting for Redis' } });
   registerProcessMetrics(registry, role, () => ready(), role !== 'producer' ? () => parts.consumers?.slots() ?? [] : undefined);
   const tickMetrics = role !== 'worker' ? new TickMetrics(registry) : undefined;
+  const lag = new ScheduleLagMetrics(registry);
   // A worker's probes answer from the start: liveness has no dependencies, so an orchestrator does
   // not restart a worker that is only waiting for Redis (readiness says 503 meanwhile).
   const probes =
@@ -177,12 +179,19 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
     // The HTTP server is registered before the consumers, so it closes after them: probes keep
     // answering (503) while running jobs finish.
     if (role !== 'worker') await startWeb(rt, { config, role, cluster, registry, readiness, log });
-    if (role !== 'worker') parts.producer = await startProducer(rt, { retention: true, handlers, onTick: (t) => tickMetrics?.observe(t) });
+    if (role !== 'worker')
+      parts.producer = await startProducer(rt, {
+        retention: true,
+        handlers,
+        onTick: (t) => tickMetrics?.observe(t),
+        observeScheduleLag: (kind, stage, s) => lag.observe(kind, stage, s),
+      });
     if (role !== 'producer') {
       parts.consumers = await startWorker(rt, kinds, {
         handlers,
         retention: role === 'worker',
         observe: jobMetrics ? (q, outcome, s) => jobMetrics.observe(q, outcome, s) : undefined,
+        observeScheduleLag: (kind, stage, s) => lag.observe(kind, stage, s),
       });
     }
   } catch (err) {

@@ -29,6 +29,8 @@ export interface Config {
   fanoutWindow: number | 'auto';
   /** What ends a user listing that would never end (a tick that hits one fails with the reason). */
   fanoutLimits: { emptyPages: number; deadlineMs: number };
+  /** Subject schedules: how far ahead occurrences become jobs, and how many schedules one subject may hold. */
+  subjectSchedules: { windowMs: number; perSubject: number };
   /** Default first retry delay; each kind may override it. */
   backoffMs: number;
   lockDurationMs: number;

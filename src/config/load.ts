@@ -83,6 +83,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, catalog: Declar
     tz: tzName,
     kinds,
     ...fanoutOf(read),
+    subjectSchedules: {
+      windowMs: read('SPOTTER_JOBS_SCHEDULE_WINDOW', duration({ min: 1000 })),
+      perSubject: read('SPOTTER_JOBS_SCHEDULES_PER_SUBJECT', int(1, 1000)),
+    },
     backoffMs,
     ...durationsOf(read, retention),
     handlers,

@@ -60,6 +60,18 @@ export const VARIABLES: readonly Variable[] = [
     description: 'a tick fails after spending this long listing users and adding their jobs (waits for room in the window not counted)',
     roles: P,
   },
+  {
+    name: 'SPOTTER_JOBS_SCHEDULE_WINDOW',
+    default: '1m',
+    description: 'a subject schedule becomes a (delayed) job once its next run is this close; before that it is only a few bytes of Redis',
+    roles: P,
+  },
+  {
+    name: 'SPOTTER_JOBS_SCHEDULES_PER_SUBJECT',
+    default: '100',
+    description: 'most subject schedules one user or item may hold (per kind and subject, all names together)',
+    roles: ALL,
+  },
   ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
     { name: kv(k, 'concurrency'), default: String(d.concurrency), description: `${k} jobs at once per worker process`, roles: W },
     {

@@ -36,6 +36,44 @@ export interface HandlerContext {
    * a retried or re-run handler adds each child once. Resolves with the child's job id.
    */
   enqueue(kind: string, subject?: Subject, opts?: EnqueueOptions): Promise<string>;
+  /** Subject schedules of any user or item: create or replace, remove, list (docs/subject-schedules.md). */
+  readonly schedules: HandlerSchedules;
+}
+
+/** A subject schedule as a handler asks for it; `user` or `item` as the kind's scope needs. */
+export interface ScheduleRequest {
+  kind: string;
+  user?: string;
+  item?: string;
+  data?: unknown;
+  /** A trigger: `at <ISO>`, a Go duration, cron, an RRULE, or English ("every weekday at 7:30"). */
+  rule: string;
+  tz?: string;
+  name?: string;
+  until?: string | number;
+  count?: number;
+}
+
+/** A subject schedule as stored: `rule` is the trigger as understood; `next` null when paused or ended. */
+export interface ScheduleSummary {
+  id: string;
+  kind: string;
+  user?: string;
+  item?: string;
+  name: string;
+  rule: string;
+  tz: string;
+  state: 'active' | 'paused' | 'ended';
+  next: string | null;
+}
+
+export interface HandlerSchedules {
+  /** Creates or replaces (same kind, subject and name); a bad request rejects with the reason. */
+  add(schedule: ScheduleRequest): Promise<ScheduleSummary & { runs: string[] }>;
+  /** True when it was there. */
+  remove(id: string): Promise<boolean>;
+  /** One subject's schedules, of every kind or of one. */
+  list(subject: { user: string } | { item: string }, kind?: string): Promise<ScheduleSummary[]>;
 }
 
 /** A user kind's handler. */

@@ -55,6 +55,11 @@ export class Queues {
     return this.config.prefix;
   }
 
+  /** The configuration these handles were made with. */
+  get settings(): Config {
+    return this.config;
+  }
+
   /** The kinds these handles were made for: they name the queues. */
   get catalog(): KindCatalog {
     return this.config;

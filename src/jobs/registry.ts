@@ -67,6 +67,11 @@ const common = {
   parent: parentRef.optional(),
   /** Links of the chain that led to this job: 1 for a child of a job no other job added, and so on; absent: 0. */
   depth: z.number().int().min(1).max(MAX_CHAIN_DEPTH).optional(),
+  /** The subject schedule whose occurrence (at scheduledFor) this job is. */
+  schedule: z
+    .string()
+    .regex(/^[0-9a-z]{1,12}$/)
+    .optional(),
 };
 
 /**

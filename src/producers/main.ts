@@ -17,6 +17,7 @@ import { pausedSchedules } from '../schedules/pause.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
 import { ScheduleWatch } from '../schedules/watch.js';
 import { Retention } from '../services/retention.js';
+import { Materialiser, type MaterialiserDeps } from './materialiser.js';
 import { TickConsumer, type TickConsumerDeps } from './tick-consumer.js';
 
 export interface Producer {
@@ -38,7 +39,12 @@ export async function applyGlobalLimits(rt: Runtime): Promise<void> {
 
 export async function startProducer(
   rt: Runtime,
-  opts: { retention?: boolean; handlers?: Handlers; onTick?: TickConsumerDeps['onTick'] } = {},
+  opts: {
+    retention?: boolean;
+    handlers?: Handlers;
+    onTick?: TickConsumerDeps['onTick'];
+    observeScheduleLag?: MaterialiserDeps['observeLag'];
+  } = {},
 ): Promise<Producer> {
   const { config, log, conn, queues, lifecycle } = rt;
   const handlers = opts.handlers ?? (await loadHandlers(config, { needsUsers: true, kinds: [] }));
@@ -70,6 +76,10 @@ export async function startProducer(
   const watch = new ScheduleWatch(queues.schedules(), definitions.filter((d) => d.enabled).length, reconcile, log);
   watch.start();
   lifecycle.add({ name: 'schedule-watch', close: () => watch.close() });
+
+  const materialiser = new Materialiser({ config, queues, log, observeLag: opts.observeScheduleLag });
+  materialiser.start();
+  lifecycle.add({ name: 'subject-schedules', close: () => materialiser.close() });
 
   if (opts.retention !== false) {
     const retention = new Retention(queues, rt.deadLetters, config, log);

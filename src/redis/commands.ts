@@ -26,6 +26,11 @@ const COMMANDS = {
   sjMarkIfExists: { file: 'mark-if-exists', numberOfKeys: 1 },
   sjFanoutClaim: { file: 'fanout-claim', numberOfKeys: 1 },
   sjFanoutReserve: { file: 'fanout-reserve', numberOfKeys: 1 },
+  sjSchedUpsert: { file: 'sched-upsert', numberOfKeys: 1 },
+  sjSchedSet: { file: 'sched-set', numberOfKeys: 1 },
+  sjSchedDue: { file: 'sched-due', numberOfKeys: 1 },
+  sjSchedCommit: { file: 'sched-commit', numberOfKeys: 1 },
+  sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -43,12 +48,17 @@ export type Scripted = RedisClient & {
   sjMarkIfExists(job: string, field: string, value: string): Promise<number>;
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
+  sjSchedUpsert(base: string, ...args: string[]): Promise<string[]>;
+  sjSchedSet(base: string, id: string, read: string, def: string, next: string, shard: string, field: string): Promise<number>;
+  sjSchedDue(base: string, horizon: string, buckets: string, perBucket: string): Promise<string[]>;
+  sjSchedCommit(base: string, ...args: string[]): Promise<number[]>;
+  sjSchedRecover(pending: string, job: string, member: string, now: string, graceMs: string): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */
 export function scripted(conn: RedisClient): Scripted {
   const c = conn as Scripted;
-  if (typeof c.sjFanoutReserve !== 'function') {
+  if (typeof c.sjSchedRecover !== 'function') {
     for (const [name, { numberOfKeys }] of Object.entries(COMMANDS)) {
       conn.defineCommand(name, numberOfKeys === undefined ? { lua: LUA[name] as string } : { numberOfKeys, lua: LUA[name] as string });
     }

@@ -104,3 +104,57 @@ export function exclusiveLaneKey(prefix: string, group: string): string {
 export function exclusiveActiveKey(prefix: string, group: string): string {
   return `${own(prefix)}:exclusive:${group}:active`;
 }
+
+/**
+ * The subject schedules' home: the scripts get this key and build the others below from it, as a
+ * bucket's keys depend on the schedule id they read (all under the prefix, so one Cluster slot when
+ * the prefix is hash-tagged).
+ */
+export function scheduleBaseKey(prefix: string): string {
+  return `${own(prefix)}:sched`;
+}
+
+/** The last subject schedule id handed out (a counter; ids are it in base 36). */
+export function scheduleSeqKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:seq`;
+}
+
+/** Buckets of schedules by the earliest next run among their active ones (a sorted set). */
+export function scheduleBucketsKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:buckets`;
+}
+
+/** The definitions of one bucket of 128 schedule ids (a hash small enough for Redis' dense encoding). */
+export function scheduleDefKey(prefix: string, bucket: string): string {
+  return `${scheduleBaseKey(prefix)}:def:${bucket}`;
+}
+
+/** The next runs of one bucket's active schedules (a sorted set small enough for the dense encoding). */
+export function scheduleDueKey(prefix: string, bucket: string): string {
+  return `${scheduleBaseKey(prefix)}:due:${bucket}`;
+}
+
+/** Definitions too long for a bucket's dense hash (a hash). */
+export function scheduleBigKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:big`;
+}
+
+/** Triggers and zones shared by many schedules, by a digest of their text (a hash). */
+export function scheduleRulesKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:rules`;
+}
+
+/** One shard of the index from `<kind>:<subject>` to its schedule ids (a hash). */
+export function scheduleSubjectKey(prefix: string, shard: string): string {
+  return `${scheduleBaseKey(prefix)}:subject:${shard}`;
+}
+
+/** Occurrences added as jobs whose run has not started (a sorted set, by when they were added). */
+export function schedulePendingKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:pending`;
+}
+
+/** Subject schedules per kind (a hash of counts). */
+export function scheduleCountsKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:counts`;
+}

@@ -11,6 +11,7 @@ import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
 import type { DeadLetters } from '../services/dead-letters/index.js';
+import { subjectScheduleRoutes } from './api-subject-schedules.js';
 
 const runBody = z.strictObject({
   userId: z.string().min(1).max(200).optional(),
@@ -31,6 +32,7 @@ type ApiDeps = { config: Config; queues: Queues; deadLetters: DeadLetters };
 
 export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: DeadLetters }): Router {
   const r = Router();
+  r.use(subjectScheduleRoutes(deps));
   r.use(express.json({ limit: '64kb' }));
   scheduleRoutes(r, deps);
   deadLetterRoutes(r, deps);

@@ -3,6 +3,7 @@
  * are read from Redis at scrape time, so any producer answers for the whole cluster; per-process
  * values (job durations and outcomes) are counted where the jobs run, on every worker's /metrics.
  */
+
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
@@ -13,6 +14,7 @@ import { queueKey } from '../redis/keys.js';
 import type { TickResult } from '../schedules/tick-record.js';
 import type { SlotUse } from '../workers/slot-use.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';
+import { registerSubjectScheduleMetrics } from './subject-schedule-metrics.js';
 import { tolerant } from './tolerant.js';
 import { censusOf } from './worker-census.js';
 
@@ -120,6 +122,7 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
   registerRedisMetrics(registry, queues);
   registerQueueMetrics(registry, queues, config);
   registerScheduleMetrics(registry, queues, config);
+  registerSubjectScheduleMetrics(registry, queues, config);
 }
 
 /** Whether Redis answers, and whether its eviction policy is safe for queues. */

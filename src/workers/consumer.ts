@@ -28,6 +28,7 @@ export interface ConsumerDeps {
   deadLetters: DeadLetters;
   log: Logger;
   observe?: RunHandlerDeps['observe'];
+  observeScheduleLag?: RunHandlerDeps['observeScheduleLag'];
 }
 
 /**
@@ -99,6 +100,7 @@ export class Consumers {
         exclusivity: this.exclusivity,
         lostLocks: this.lostLocks,
         observe: this.deps.observe,
+        observeScheduleLag: this.deps.observeScheduleLag,
         slots,
       }),
       {

@@ -4,12 +4,13 @@
  */
 import type { Job } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
-import type { AnyHandler, GlobalHandler, HandlerContext, ItemHandler, UserHandler } from '../handlers/types.js';
+import type { AnyHandler, GlobalHandler, HandlerContext, HandlerSchedules, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import { type JobData, kindByName, type ParentRef } from '../jobs/registry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { scopeOf } from './fail-attempt.js';
+import { handlerSchedules } from './handler-schedules.js';
 import { LockLostError } from './hold.js';
 import type { RunHandlerDeps } from './run-deps.js';
 
@@ -115,5 +116,9 @@ export class JobContext implements HandlerContext {
         coalesce: true,
       });
     };
+  }
+
+  get schedules(): HandlerSchedules {
+    return handlerSchedules(this.deps.queues);
   }
 }

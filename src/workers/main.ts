@@ -13,7 +13,12 @@ import { type ConsumerDeps, Consumers } from './consumer.js';
 export async function startWorker(
   rt: Runtime,
   kinds: readonly KindConfig[],
-  opts: { retention?: boolean; observe?: ConsumerDeps['observe']; handlers?: Handlers } = {},
+  opts: {
+    retention?: boolean;
+    observe?: ConsumerDeps['observe'];
+    observeScheduleLag?: ConsumerDeps['observeScheduleLag'];
+    handlers?: Handlers;
+  } = {},
 ): Promise<Consumers> {
   const { config, log, conn, lifecycle, deadLetters, queues } = rt;
   const handlers = opts.handlers ?? (await loadHandlers(config, { needsUsers: false, kinds }));
@@ -28,7 +33,10 @@ export async function startWorker(
     retention.start();
     lifecycle.add({ name: 'retention', close: () => retention.close() });
   }
-  const consumers = new Consumers({ conn, config, queues, handlers, deadLetters, log, observe: opts.observe }, kinds);
+  const consumers = new Consumers(
+    { conn, config, queues, handlers, deadLetters, log, observe: opts.observe, observeScheduleLag: opts.observeScheduleLag },
+    kinds,
+  );
   consumers.start();
   lifecycle.add({ name: 'consumers', close: () => consumers.close(), abandon: () => consumers.abandon() });
   log.info(

@@ -29,6 +29,8 @@ export interface RunHandlerDeps {
   exclusivity?: Exclusivity;
   /** Running jobs whose BullMQ lock could not be renewed, reported by the consumer: aborted, never completed. */
   lostLocks?: Set<string>;
+  /** A subject schedule's occurrence started this long after its time (the lag histogram). */
+  observeScheduleLag?: (kind: string, stage: 'enqueued' | 'started', seconds: number) => void;
   /** This queue's slots in use, for the concurrency-in-use metric. */
   slots?: { busy: number };
 }

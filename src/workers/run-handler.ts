@@ -15,6 +15,7 @@ import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
 import { Hold } from './hold.js';
 import { caller, JobContext, JobTimeoutError } from './job-context.js';
+import { occurrenceStarted } from './occurrence-started.js';
 import type { RunHandlerDeps } from './run-deps.js';
 
 type Span = ReturnType<typeof activeSpan>;
@@ -167,6 +168,7 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const span = activeSpan();
     if (data instanceof InvalidJobError) return failAttempt(deps, job, attempt, started, data);
     if (span) tagSpan(span, kind, jobId, attempt, data);
+    if (data.schedule !== undefined) await occurrenceStarted(deps, data.schedule, data.scheduledFor, started, attempt);
     const ctx = new JobContext(deps, job, jobId, attempt, data);
     let hold: Hold | undefined;
     if (group && 'userId' in data) {

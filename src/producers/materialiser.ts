@@ -1,0 +1,208 @@
+/**
+ * Turns subject schedules into jobs shortly before they are due. Each pass reads the buckets whose
+ * earliest run falls within the execution window (SPOTTER_JOBS_SCHEDULE_WINDOW), plans each
+ * occurrence, takes the ones still due in one script per round (two producers: one takes each, the
+ * other gets nothing), stores the next runs in that same script, then adds the jobs, delayed to
+ * their time, with ids derived from schedule and run.
+ *
+ * A producer killed between taking occurrences and adding their jobs leaves them pending: a later
+ * pass (any producer's) adds the job of an occurrence still pending after a grace whose job is not
+ * in Redis. Workers take an occurrence out of pending as its run starts, so a run never happens twice.
+ */
+import type { Config } from '../config/config.js';
+import type { KindConfig } from '../config/kind-config.js';
+import type { Queues } from '../jobs/queues.js';
+import { scripted } from '../redis/commands.js';
+import { queueKey, scheduleBaseKey, schedulePendingKey } from '../redis/keys.js';
+import { decodeDef, encodeDef, type ScheduleDef } from '../schedules/subject/codec.js';
+import { planOccurrence } from '../schedules/subject/occurrence.js';
+import { occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
+import { SubjectSchedules } from '../schedules/subject/store.js';
+import { parseTrigger } from '../schedules/triggers/index.js';
+import type { Logger } from '../telemetry/logger.js';
+import { sleep } from './listing-limits.js';
+
+/** Buckets, and schedules per bucket, one round reads; rounds per pass. Bounded work per pass. */
+const BUCKETS_PER_ROUND = 64;
+const PER_BUCKET = 128;
+const ROUNDS_PER_PASS = 50;
+/** Pending occurrences one pass looks at again. */
+const RECOVER_PER_PASS = 500;
+/** A schedule the producer cannot plan (a kind gone from the catalog, a trigger it cannot read) is looked at again after this. */
+const RETRY_UNPLANNABLE_MS = 60 * 60 * 1000;
+
+export interface MaterialiserDeps {
+  config: Config;
+  queues: Queues;
+  log: Logger;
+  /** An occurrence's job was added this long after (0: before) its time. */
+  observeLag?: (kind: string, stage: 'enqueued', seconds: number) => void;
+}
+
+export interface PassResult {
+  added: number;
+  skipped: number;
+  recovered: number;
+}
+
+type Due = { id: string; at: number; text: string; shared: string };
+type Taken = { kind: KindConfig; id: string; def: ScheduleDef; at: number; lateMs: number };
+
+export class Materialiser {
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | undefined;
+  private readonly store: SubjectSchedules;
+  readonly pollMs: number;
+  readonly graceMs: number;
+
+  constructor(
+    private readonly deps: MaterialiserDeps,
+    private readonly now: () => number = Date.now,
+  ) {
+    const window = deps.config.subjectSchedules.windowMs;
+    this.pollMs = Math.min(1000, Math.max(100, Math.floor(window / 4)));
+    this.graceMs = Math.min(30_000, Math.max(1000, Math.floor(window / 2)));
+    this.store = new SubjectSchedules(deps.queues.conn, deps.config, now);
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  async close(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      let busy = false;
+      try {
+        const r = await this.pass();
+        busy = r.added + r.skipped >= BUCKETS_PER_ROUND * ROUNDS_PER_PASS;
+      } catch (err) {
+        this.deps.log.warn({ err: (err as Error).message }, 'subject schedules: a materialiser pass failed; next pass soon');
+      }
+      // Closing aborts the pause; that is no error.
+      if (!busy) await sleep(this.pollMs, this.stop.signal).catch(() => undefined);
+    }
+  }
+
+  /** One pass: pending occurrences first, then what is due within the window. */
+  async pass(): Promise<PassResult> {
+    const recovered = await this.recover();
+    let added = 0;
+    let skipped = 0;
+    const conn = scripted(this.deps.queues.conn);
+    for (let round = 0; round < ROUNDS_PER_PASS && !this.stop.signal.aborted; round++) {
+      const horizon = this.now() + this.deps.config.subjectSchedules.windowMs;
+      const flat = await conn.sjSchedDue(
+        scheduleBaseKey(this.deps.config.prefix),
+        String(horizon),
+        String(BUCKETS_PER_ROUND),
+        String(PER_BUCKET),
+      );
+      if (flat.length === 0) break;
+      const due: Due[] = [];
+      for (let i = 0; i < flat.length; i += 4) {
+        due.push({ id: flat[i] as string, at: Number(flat[i + 1]), text: flat[i + 2] as string, shared: flat[i + 3] as string });
+      }
+      const r = await this.take(due);
+      added += r.added;
+      skipped += r.skipped;
+    }
+    return { added, skipped, recovered };
+  }
+
+  /** Plans, takes and adds one round's occurrences. */
+  private async take(due: Due[]): Promise<{ added: number; skipped: number }> {
+    const now = this.now();
+    const args: string[] = [];
+    const planned: Array<Taken | undefined> = [];
+    for (const d of due) {
+      const r = this.plan(d, now);
+      args.push(d.id, String(d.at), d.text, r.text, r.next === undefined ? '' : String(r.next), r.taken ? '1' : '0');
+      planned.push(r.taken);
+    }
+    const ok = await scripted(this.deps.queues.conn).sjSchedCommit(scheduleBaseKey(this.deps.config.prefix), String(now), ...args);
+    const taken = planned.filter((t, i): t is Taken => t !== undefined && ok[i] === 1);
+    await this.addJobs(taken, now);
+    return { added: taken.length, skipped: ok.filter((v) => v === 1).length - taken.length };
+  }
+
+  /** What becomes of one occurrence: the new definition, next run, and the job to add if it runs. */
+  private plan(d: Due, now: number): { text: string; next: number | undefined; taken?: Taken } {
+    const def = d.text ? decodeDef(d.text, d.shared || undefined) : undefined;
+    const kind = def ? this.deps.config.kinds[def.kind] : undefined;
+    if (!def || !kind) {
+      this.deps.log.warn(
+        { schedule: d.id, kind: def?.kind },
+        'subject schedule of a kind this producer does not know (or unreadable): looked at again in an hour',
+      );
+      return { text: '', next: now + RETRY_UNPLANNABLE_MS };
+    }
+    let p: ReturnType<typeof planOccurrence>;
+    try {
+      p = planOccurrence(
+        def,
+        d.at,
+        now,
+        parseTrigger(def.rule, { tz: def.tz, start: def.start }),
+        kind.schedule?.catchUp ?? { policy: 'once' },
+      );
+    } catch (err) {
+      this.deps.log.warn(
+        { schedule: d.id, kind: def.kind, err: (err as Error).message },
+        'subject schedule whose trigger this producer cannot read: looked at again in an hour',
+      );
+      return { text: '', next: now + RETRY_UNPLANNABLE_MS };
+    }
+    const scope = { schedule: d.id, kind: def.kind, at: new Date(d.at).toISOString() };
+    if (p.skipped) this.deps.log.info({ ...scope, reason: p.skipped }, 'subject schedule occurrence skipped');
+    else if (p.lateMs > 1000) this.deps.log.warn({ ...scope, lagMs: p.lateMs }, 'subject schedule occurrence runs late');
+    if (p.next === undefined) this.deps.log.info(scope, 'subject schedule ended (its last run, count or until reached)');
+    const text = p.def.state !== def.state || p.def.countLeft !== def.countLeft ? encodeDef(p.def).text : '';
+    return { text, next: p.next, ...(p.run ? { taken: { kind, id: d.id, def, at: d.at, lateMs: p.lateMs } } : {}) };
+  }
+
+  private async addJobs(taken: Taken[], now: number): Promise<void> {
+    const byQueue = new Map<string, Taken[]>();
+    for (const t of taken) byQueue.set(t.kind.queue, [...(byQueue.get(t.kind.queue) ?? []), t]);
+    for (const [queue, list] of byQueue) {
+      await this.deps.queues.get(queue).addBulk(list.map((t) => occurrenceJob(t.kind, t.id, t.def, t.at, t.at - now)));
+      for (const t of list) this.deps.observeLag?.(t.kind.name, 'enqueued', t.lateMs / 1000);
+    }
+  }
+
+  /** Adds again the jobs of occurrences still pending after the grace whose job is gone. */
+  private async recover(): Promise<number> {
+    const { prefix } = this.deps.config;
+    const pendingKey = schedulePendingKey(prefix);
+    const now = this.now();
+    const members = await this.deps.queues.conn.zrangebyscore(pendingKey, '-inf', now - this.graceMs, 'LIMIT', 0, RECOVER_PER_PASS);
+    if (members.length === 0) return 0;
+    const parsed = members.map((m) => ({ member: m, id: m.slice(0, m.indexOf(':')), at: Number(m.slice(m.indexOf(':') + 1)) }));
+    const defs = await this.store.definitions(parsed.map((p) => p.id));
+    let recovered = 0;
+    const conn = scripted(this.deps.queues.conn);
+    for (const [i, p] of parsed.entries()) {
+      const def = defs[i]?.def;
+      const kind = def ? this.deps.config.kinds[def.kind] : undefined;
+      if (!def || !kind) {
+        // The schedule was removed (or its kind left the catalog) before its run was added.
+        if (!def) await this.deps.queues.conn.zrem(pendingKey, p.member);
+        continue;
+      }
+      const jobKey = queueKey(prefix, kind.queue, occurrenceJobId(p.id, p.at));
+      if ((await conn.sjSchedRecover(pendingKey, jobKey, p.member, String(now), String(this.graceMs))) !== 1) continue;
+      const job = occurrenceJob(kind, p.id, def, p.at, p.at - now);
+      await this.deps.queues.get(kind.queue).add(job.name, job.data, job.opts);
+      this.deps.log.warn(
+        { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
+        'subject schedule occurrence added again: its producer stopped before adding it',
+      );
+      recovered++;
+    }
+    return recovered;
+  }
+}

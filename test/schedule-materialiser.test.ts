@@ -1,0 +1,141 @@
+/**
+ * The materialiser: subject schedules become delayed jobs only inside the execution window, each
+ * occurrence once however many producers take it, count/until/once end a schedule, missed runs
+ * follow the kind's catch-up, and a run whose producer died before adding it is added once.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Handlers } from '../src/handlers/types.js';
+import { kindsOf } from '../src/jobs/registry.js';
+import { Materialiser } from '../src/producers/materialiser.js';
+import { scripted } from '../src/redis/commands.js';
+import { scheduleBaseKey, schedulePendingKey } from '../src/redis/keys.js';
+import { occurrenceJobId } from '../src/schedules/subject/occurrence-job.js';
+import { SubjectSchedules } from '../src/schedules/subject/store.js';
+import { Consumers } from '../src/workers/consumer.js';
+import type { Harness } from './helpers/harness.js';
+import { useHarnesses } from './helpers/in-process.js';
+import { scheduleCatalog as catalog } from './helpers/schedule-catalog.js';
+import { waitFor } from './helpers/wait-for.js';
+
+const { h, onCleanup } = useHarnesses();
+const MIN = 60_000;
+
+async function setup(start: number) {
+  const x = await h({ SPOTTER_JOBS_SCHEDULE_WINDOW: '1m' }, { catalog });
+  let now = start;
+  const clock = { set: (t: number) => (now = t), get: () => now };
+  const s = new SubjectSchedules(x.conn, x.config, () => now);
+  const producer = () => new Materialiser({ config: x.config, queues: x.queues, log: x.log }, () => now);
+  return { x, s, clock, producer };
+}
+
+function run(x: Harness, names: string[], handler: (data: unknown) => Promise<void>) {
+  const handlers: Handlers = {
+    mode: 'module',
+    listUsers: async function* () {},
+    run: Object.fromEntries(names.map((n) => [n, (...a: unknown[]) => handler(a[0])])),
+  };
+  const c = new Consumers(
+    { ...x, handlers },
+    kindsOf(x.config).filter((k) => names.includes(k.name)),
+  );
+  c.start();
+  onCleanup(() => c.close());
+}
+
+describe('materialising subject schedules', () => {
+  it('adds a delayed job, with an id of schedule and run, only once the run is inside the window', async () => {
+    const base = Date.now();
+    const { x, s, producer } = await setup(base);
+    const soon = await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 30_000).toISOString()}` });
+    const later = await s.add({ kind: 'remind', user: 'bob', rule: `at ${new Date(base + 2 * 3_600_000).toISOString()}` });
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    const at = Date.parse(soon.next as string);
+    const job = await x.queues.get('remind').getJob(occurrenceJobId(soon.id, at));
+    expect(job?.data).toEqual({ userId: 'ann', scheduledFor: at, schedule: soon.id });
+    expect(job ? job.timestamp + (job.opts.delay ?? 0) : 0).toBeGreaterThanOrEqual(at - 50);
+    expect(await x.queues.get('remind').getJobCountByTypes('delayed', 'waiting')).toBe(1);
+    expect(await s.get(soon.id)).toMatchObject({ state: 'ended', next: null });
+    expect(await s.get(later.id)).toMatchObject({ state: 'active' });
+    expect(await producer().pass()).toMatchObject({ added: 0 });
+  });
+
+  it('takes each occurrence once when two producers pass at the same time', async () => {
+    const base = Date.now();
+    const { x, s, producer } = await setup(base);
+    const at = new Date(base + 20_000).toISOString();
+    await s.addMany(Array.from({ length: 300 }, (_, i) => ({ kind: 'remind', user: `u${i}`, rule: `at ${at}` })));
+    const [a, b] = await Promise.all([producer().pass(), producer().pass()]);
+    expect((a?.added ?? 0) + (b?.added ?? 0)).toBe(300);
+    expect(await x.queues.get('remind').getJobCountByTypes('delayed', 'waiting')).toBe(300);
+  });
+
+  it('ends a schedule at its count and at its until', async () => {
+    const base = Math.floor(Date.now() / 1000) * 1000;
+    const { s, clock, producer } = await setup(base);
+    const counted = await s.add({ kind: 'remind', user: 'ann', rule: '1m', count: 2 });
+    const until = await s.add({ kind: 'remind', user: 'bob', rule: '1m', until: new Date(base + 90_000).toISOString() });
+    clock.set(base + 1000);
+    expect(await producer().pass()).toMatchObject({ added: 2 });
+    expect(await s.get(counted.id)).toMatchObject({ state: 'active', countLeft: 1 });
+    expect(await s.get(until.id)).toMatchObject({ state: 'ended' });
+    clock.set(base + MIN + 1000);
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    expect(await s.get(counted.id)).toMatchObject({ state: 'ended', countLeft: 0, next: null });
+    clock.set(base + 3 * MIN);
+    expect(await producer().pass()).toMatchObject({ added: 0 });
+  });
+
+  it("follows the kind's catch-up for missed runs: skip drops them, the default runs one late", async () => {
+    const base = Math.floor(Date.now() / 1000) * 1000;
+    const { s, clock, producer } = await setup(base);
+    const skip = await s.add({ kind: 'chore', user: 'ann', rule: '1m' });
+    const once = await s.add({ kind: 'remind', user: 'ann', rule: '1m' });
+    clock.set(base + 10 * MIN + 500);
+    // remind's missed run, late; then each schedule's run at 11 min, inside the window: both go on
+    // from now, not from the nine runs they missed.
+    expect(await producer().pass()).toMatchObject({ added: 3, skipped: 1 });
+    expect(await s.get(skip.id)).toMatchObject({ next: new Date(base + 12 * MIN).toISOString() });
+    expect(await s.get(once.id)).toMatchObject({ next: new Date(base + 12 * MIN).toISOString() });
+  });
+});
+
+describe('a producer that died between taking a run and adding its job', () => {
+  it('leaves the run pending; a later pass adds it once, and never again once it has run', async () => {
+    const base = Date.now();
+    const { x, s, clock, producer } = await setup(base);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 2000).toISOString()}` });
+    const at = Date.parse(v.next as string);
+    const [def] = await s.definitions([v.id]);
+    // What a producer does before it adds the job: the run is taken, the schedule moved on.
+    const taken = await scripted(x.conn).sjSchedCommit(
+      scheduleBaseKey(x.prefix),
+      String(base),
+      v.id,
+      String(at),
+      def?.text ?? '',
+      '',
+      '',
+      '1',
+    );
+    expect(taken).toEqual([1]);
+    const p = producer();
+    expect(await p.pass()).toMatchObject({ added: 0, recovered: 0 }); // within the grace
+    clock.set(base + p.graceMs + 1);
+    expect(await p.pass()).toMatchObject({ recovered: 1 });
+    clock.set(base + 2 * p.graceMs + 2);
+    expect(await p.pass()).toMatchObject({ recovered: 0 }); // its job is there
+    const ran: unknown[] = [];
+    run(x, ['remind'], async (userId) => {
+      ran.push(userId);
+    });
+    await waitFor('the run to complete', async () => (await x.queues.get('remind').getCompletedCount()) === 1 || undefined, {
+      timeoutMs: 15_000,
+    });
+    expect(await x.conn.zcard(schedulePendingKey(x.prefix))).toBe(0);
+    await (await x.queues.get('remind').getJob(occurrenceJobId(v.id, at)))?.remove();
+    clock.set(base + 10 * p.graceMs);
+    expect(await p.pass()).toMatchObject({ recovered: 0 });
+    expect(ran).toEqual(['ann']);
+  });
+});

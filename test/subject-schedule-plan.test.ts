@@ -1,0 +1,88 @@
+/** A subject schedule's definition string and what becomes of one run: pure rules, no Redis. */
+import { describe, expect, it } from 'vitest';
+import { decodeDef, encodeDef, type ScheduleDef } from '../src/schedules/subject/codec.js';
+import { MISSED_AFTER_MS, nextRuns, planOccurrence } from '../src/schedules/subject/occurrence.js';
+import type { Trigger } from '../src/schedules/triggers/index.js';
+
+/** Every minute from 0: a trigger written out here so the rules below are read against plain numbers. */
+const everyMinute: Trigger = { form: 'every', canonical: 'every 1m', next: (after) => (Math.floor(after / 60_000) + 1) * 60_000 };
+const MIN = 60_000;
+const T0 = 1_800_000_000_000; // a whole minute
+
+const def: ScheduleDef = {
+  kind: 'remind',
+  scope: 'user',
+  subject: 'ann',
+  name: 'tea',
+  rule: 'every 1m',
+  tz: 'Europe/Berlin',
+  start: T0,
+  state: 'active',
+};
+
+describe('the stored definition', () => {
+  it('round-trips, sharing the trigger and zone under a digest, and stays within 64 bytes', () => {
+    const { text, shared } = encodeDef({ ...def, countLeft: 3, until: T0 + 10 * MIN });
+    expect(text.length).toBeLessThanOrEqual(64);
+    expect(shared?.text).toBe('every 1m|Europe/Berlin');
+    expect(decodeDef(text, shared?.text)).toEqual({ ...def, countLeft: 3, until: T0 + 10 * MIN });
+  });
+
+  it('keeps a one-off run as its instant, and item data (which may hold "|") last', () => {
+    const once = { ...def, scope: 'item' as const, rule: 'at 2027-01-31T04:00:00Z', tz: 'UTC', data: '{"a":"x|y"}' };
+    const { text, shared } = encodeDef(once);
+    expect(shared).toBeUndefined();
+    expect(decodeDef(text, undefined)).toEqual(once);
+  });
+});
+
+describe('one run of a schedule', () => {
+  it('on time: runs, and the next run follows it', () => {
+    expect(planOccurrence(def, T0 + MIN, T0 + MIN - 30_000, everyMinute, { policy: 'once' })).toMatchObject({
+      run: true,
+      next: T0 + 2 * MIN,
+      lateMs: 0,
+    });
+  });
+
+  it('counts down, and ends at its count', () => {
+    const p1 = planOccurrence({ ...def, countLeft: 2 }, T0 + MIN, T0 + MIN, everyMinute, { policy: 'once' });
+    expect(p1).toMatchObject({ run: true, next: T0 + 2 * MIN, def: { countLeft: 1, state: 'active' } });
+    const p2 = planOccurrence(p1.def, T0 + 2 * MIN, T0 + 2 * MIN, everyMinute, { policy: 'once' });
+    expect(p2).toMatchObject({ run: true, next: undefined, def: { countLeft: 0, state: 'ended' } });
+  });
+
+  it('ends when the next run would pass until', () => {
+    expect(planOccurrence({ ...def, until: T0 + MIN + 1 }, T0 + MIN, T0 + MIN, everyMinute, { policy: 'once' })).toMatchObject({
+      run: true,
+      next: undefined,
+      def: { state: 'ended' },
+    });
+  });
+
+  it('missed: once runs it late and goes on from now; skip drops it past one interval; within D by age', () => {
+    const now = T0 + MIN + 10 * MIN + 5_000;
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'once' })).toMatchObject({
+      run: true,
+      next: T0 + 12 * MIN,
+      lateMs: 10 * MIN + 5_000,
+    });
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'skip' })).toMatchObject({
+      run: false,
+      skipped: expect.stringContaining('skip'),
+      next: T0 + 12 * MIN,
+    });
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 15 * MIN })).toMatchObject({ run: true });
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 5 * MIN })).toMatchObject({ run: false });
+    // Late by less than MISSED_AFTER_MS is late, not missed: it runs whatever the policy.
+    expect(planOccurrence(def, T0 + MIN, T0 + MIN + MISSED_AFTER_MS, everyMinute, { policy: 'skip' })).toMatchObject({
+      run: true,
+      next: T0 + 2 * MIN,
+    });
+  });
+
+  it('lists the next runs within count and until', () => {
+    expect(nextRuns({ ...def, countLeft: 2 }, everyMinute, T0, 3)).toEqual([T0 + MIN, T0 + 2 * MIN]);
+    expect(nextRuns({ ...def, until: T0 + 2 * MIN }, everyMinute, T0, 3)).toEqual([T0 + MIN, T0 + 2 * MIN]);
+  });
+});
