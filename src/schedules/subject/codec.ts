@@ -40,9 +40,18 @@ const STATE_CODE: Record<ScheduleState, string> = { active: 'a', paused: 'p', en
 const CODE_STATE: Record<string, ScheduleState> = { a: 'active', p: 'paused', e: 'ended' };
 const ONCE = /^at (\d{4}-\d\d-\d\dT[\d:.]+Z)$/;
 
+const digests = new Map<string, string>();
+
 /** 60 bits of SHA-1: a clash among millions of distinct triggers is about one in a million. */
 function digestOf(text: string): string {
-  return createHash('sha1').update(text).digest('base64url').slice(0, 10);
+  let d = digests.get(text);
+  if (d === undefined) {
+    d = createHash('sha1').update(text).digest('base64url').slice(0, 10);
+    // A few texts serve most schedules; the map is emptied rather than grown past a bound.
+    if (digests.size >= 10_000) digests.clear();
+    digests.set(text, d);
+  }
+  return d;
 }
 
 export function encodeDef(d: ScheduleDef): { text: string; shared?: SharedRule } {
@@ -113,11 +122,18 @@ export function bucketOf(id: string): string {
   return String(Math.floor(Number.parseInt(id, 36) / 128));
 }
 
+/**
+ * Shards of the subject index: at a million subjects about 61 a shard, within Redis' dense encoding
+ * (128 fields); past about two million subjects shards turn into plain hashes, which costs memory, not
+ * correctness.
+ */
+export const SUBJECT_SHARDS = 16_384;
+
 /** The index shard of a subject: every kind's schedules of one subject share a shard. */
 export function subjectShard(subject: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 0x01000193);
-  return ((h >>> 0) % 65_536).toString(16);
+  return ((h >>> 0) % SUBJECT_SHARDS).toString(16);
 }
 
 /** The subject index's field for a kind's subject. */

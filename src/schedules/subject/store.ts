@@ -59,13 +59,19 @@ export class SubjectSchedules {
 
   /** Creates or replaces one schedule (same kind, subject and name); returns it with its next runs. */
   async add(input: unknown): Promise<ScheduleView & { runs: string[] }> {
-    const [r] = await this.addMany([input]);
+    const [r] = await this.addMany([input], { runs: 3 });
     if (!r || 'error' in r) throw new ScheduleInputError(r?.error ?? 'not added');
     return r;
   }
 
-  /** Up to MAX_BULK schedules; each one added or refused on its own, in the order given. */
-  async addMany(inputs: readonly unknown[]): Promise<Array<(ScheduleView & { runs: string[] }) | { error: string }>> {
+  /**
+   * Up to MAX_BULK schedules; each one added or refused on its own, in the order given, with its next
+   * `opts.runs` runs (none by default: a bulk import has no use for them).
+   */
+  async addMany(
+    inputs: readonly unknown[],
+    opts: { runs?: number } = {},
+  ): Promise<Array<(ScheduleView & { runs: string[] }) | { error: string }>> {
     if (inputs.length > MAX_BULK) throw new ScheduleInputError(`at most ${MAX_BULK} schedules a call, not ${inputs.length}`);
     const now = this.now();
     const checked: Array<Checked | { error: string }> = inputs.map((i) => {
@@ -109,7 +115,7 @@ export class SubjectSchedules {
       const same = id.startsWith('=') ? stored.get(id.slice(1)) : undefined;
       const def = same?.def ?? c.def;
       const next = same ? same.next : c.first;
-      const runs = def.state === 'active' && next !== undefined ? nextRuns(def, c.trigger, next - 1, 3) : [];
+      const runs = def.state === 'active' && next !== undefined && opts.runs ? nextRuns(def, c.trigger, next - 1, opts.runs) : [];
       return { ...viewOf(id.replace(/^=/, ''), def, next), runs: runs.map((t) => new Date(t).toISOString()) };
     });
   }

@@ -4,6 +4,7 @@
  * and one line in FORMS.
  */
 import { IANAZone } from 'luxon';
+import { BoundedCache, PARSED_KEPT } from './bounded-cache.js';
 import { parseCron } from './cron.js';
 import { parseEvery } from './every.js';
 import { parseOnce } from './once.js';
@@ -31,6 +32,32 @@ export function checkZone(tz: string): string {
   return tz;
 }
 
+/** Cron and one-off triggers do not depend on `start`: one object serves every subject with the text and zone. */
+const sameForAll = new BoundedCache<string, Trigger>(PARSED_KEPT);
+/** Durations and RRULEs do, but schedules made in the same second (a bulk import) share their start. */
+const sameStart = new BoundedCache<string, Trigger>(PARSED_KEPT);
+
+/**
+ * The trigger, remembering its last answer: next(a) is the same for every `a` from the `after` it was
+ * asked for up to (not including) the occurrence it gave, so a million schedules added with one text
+ * in the same second cost one computation, not a million.
+ */
+function remembering(t: Trigger): Trigger {
+  let from = Number.POSITIVE_INFINITY;
+  let to: number | undefined;
+  return {
+    form: t.form,
+    canonical: t.canonical,
+    next(after: number): number | undefined {
+      if (to !== undefined && after >= from && after < to) return to;
+      const n = t.next(after);
+      from = after;
+      to = n;
+      return n;
+    },
+  };
+}
+
 /** Parses a trigger's text (any form, see FORMS) for a subject with context `ctx`. Throws RuleError. */
 export function parseTrigger(text: string, ctx: TriggerContext): Trigger {
   checkZone(ctx.tz);
@@ -39,9 +66,17 @@ export function parseTrigger(text: string, ctx: TriggerContext): Trigger {
   if (rule === '')
     throw new RuleError(text, 'empty rule: expected a time, duration, cron, RRULE or English text such as "every day at 9:00"');
   if (rule.length > MAX_RULE_LENGTH) throw new RuleError(text, `rule of ${rule.length} characters, longer than ${MAX_RULE_LENGTH}`);
+  const key = `${rule}\0${ctx.tz}`;
+  const keyAt = `${key}\0${ctx.start}`;
+  const hit = sameForAll.get(key) ?? sameStart.get(keyAt);
+  if (hit) return hit;
   for (const parse of FORMS) {
     const trigger = parse(rule, ctx);
-    if (trigger !== undefined) return trigger;
+    if (trigger === undefined) continue;
+    const m = remembering(trigger);
+    if (trigger.form === 'cron' || trigger.form === 'once') sameForAll.set(key, m);
+    else sameStart.set(keyAt, m);
+    return m;
   }
   // parseText, the last form, never passes.
   throw new RuleError(text, `did not understand "${text}"`);
