@@ -21,6 +21,8 @@ export interface ScheduleConfig {
 export type CatchUp = { policy: 'once' } | { policy: 'skip' } | { policy: 'within'; ms: number };
 
 export interface KindConfig {
+  /** What a missed run does: a tick of its schedule, or a run of a subject schedule of the kind. */
+  catchUp: CatchUp;
   name: string;
   scope: Scope;
   queue: string;

@@ -131,6 +131,7 @@ export function kindConfig(
     builtin: source === undefined,
     envStem: envStemOf(name, decl),
     schedule,
+    catchUp: schedule?.catchUp ?? must(read('catchUp', catchUpField, 'once')),
     concurrency: must(read('concurrency', int(1, 10_000), decl.scope === 'global' ? '1' : '5')),
     globalConcurrency: read('globalConcurrency', int(1, 100_000), undefined),
     rateLimit: read('rateLimit', rate, undefined),

@@ -148,7 +148,7 @@ export class Materialiser {
         d.at,
         now,
         parseTrigger(def.rule, { tz: def.tz, start: def.start }),
-        kind.schedule?.catchUp ?? { policy: 'once' },
+        kind.catchUp,
       );
     } catch (err) {
       this.deps.log.warn(
