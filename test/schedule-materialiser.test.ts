@@ -52,7 +52,7 @@ describe('materialising subject schedules', () => {
     expect(await producer().pass()).toMatchObject({ added: 1 });
     const at = Date.parse(soon.next as string);
     const job = await x.queues.get('remind').getJob(occurrenceJobId(soon.id, at));
-    expect(job?.data).toEqual({ userId: 'ann', scheduledFor: at, schedule: soon.id });
+    expect(job?.data).toEqual({ userId: 'ann', scheduledFor: at, schedule: soon.id, sv: expect.stringMatching(/^[0-9a-f]{10}$/) });
     expect(job ? job.timestamp + (job.opts.delay ?? 0) : 0).toBeGreaterThanOrEqual(at - 50);
     expect(await x.queues.get('remind').getJobCountByTypes('delayed', 'waiting')).toBe(1);
     expect(await s.get(soon.id)).toMatchObject({ state: 'ended', next: null });
@@ -111,12 +111,14 @@ describe('a producer that died between taking a run and adding its job', () => {
     const taken = await scripted(x.conn).sjSchedCommit(
       scheduleBaseKey(x.prefix),
       String(base),
+      '64',
       v.id,
       String(at),
       def?.text ?? '',
       '',
       '',
       '1',
+      String(at),
     );
     expect(taken).toEqual([1]);
     const p = producer();

@@ -60,23 +60,28 @@ describe('one run of a schedule', () => {
     });
   });
 
-  it('missed: once runs it late and goes on from now; skip drops it past one interval; within D by age', () => {
+  it('missed: the latest missed run stands for them all; once runs it, skip drops a stretch past one interval, within D by its age', () => {
     const now = T0 + MIN + 10 * MIN + 5_000;
     expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'once' })).toMatchObject({
       run: true,
+      runAt: T0 + 11 * MIN,
+      lateMs: 5_000,
       next: T0 + 12 * MIN,
-      lateMs: 10 * MIN + 5_000,
     });
     expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'skip' })).toMatchObject({
       run: false,
       skipped: expect.stringContaining('skip'),
       next: T0 + 12 * MIN,
     });
-    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 15 * MIN })).toMatchObject({ run: true });
-    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 5 * MIN })).toMatchObject({ run: false });
-    // Late by less than MISSED_AFTER_MS is late, not missed: it runs whatever the policy.
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 10_000 })).toMatchObject({
+      run: true,
+      runAt: T0 + 11 * MIN,
+    });
+    expect(planOccurrence(def, T0 + MIN, now, everyMinute, { policy: 'within', ms: 2_000 })).toMatchObject({ run: false });
+    // Late by less than MISSED_AFTER_MS is late, not missed: it runs whatever the policy, as itself.
     expect(planOccurrence(def, T0 + MIN, T0 + MIN + MISSED_AFTER_MS, everyMinute, { policy: 'skip' })).toMatchObject({
       run: true,
+      runAt: T0 + MIN,
       next: T0 + 2 * MIN,
     });
   });

@@ -1,6 +1,7 @@
 /** Subject schedules in Redis: upsert, read, list, pause, resume, remove, refusals, and the dense layout. */
 import { describe, expect, it } from 'vitest';
-import { scheduleBucketsKey, scheduleDefKey, scheduleDueKey, scheduleSubjectKey } from '../src/redis/keys.js';
+import { denseValueLimit } from '../src/redis/dense-limit.js';
+import { scheduleBigKey, scheduleBucketsKey, scheduleDefKey, scheduleDueKey, scheduleSubjectKey } from '../src/redis/keys.js';
 import { bucketOf, subjectShard } from '../src/schedules/subject/codec.js';
 import { ScheduleInputError } from '../src/schedules/subject/input.js';
 import { SubjectSchedules } from '../src/schedules/subject/store.js';
@@ -75,6 +76,8 @@ describe('subject schedules: refusals name what was wrong', () => {
     [{ kind: 'remind', user: 'a', rule: '1h', until: '2027-01-04T10:30:00Z' }, /until .* before the first run/],
     [{ kind: 'water', item: 'fern', data: { litres: 'lots' }, rule: '1h' }, /schema/],
     [{ kind: 'remind', user: 'a', rule: '1h', colour: 'red' }, /Unrecognized key/],
+    [{ kind: 'remind', user: 'a', rule: '1h', until: 1e16 }, /until 10000000000000000 is not an ISO 8601 time/],
+    [{ kind: 'water', item: 'fern', data: { litres: 1, note: 'x'.repeat(2000) }, rule: '1h' }, /schema|at most 1024/],
   ])('%j', async (input, why) => {
     const { s } = await store();
     await expect(s.add(input)).rejects.toThrow(why);
@@ -138,7 +141,27 @@ describe('subject schedules: listing', () => {
   });
 });
 
+describe('subject schedules: until', () => {
+  it("reads a wall time without offset in the schedule's zone", async () => {
+    const { s } = await store();
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h', tz: 'Europe/Berlin', until: '2031-03-01T08:00' });
+    expect(v.until).toBe('2031-03-01T07:00:00.000Z');
+  });
+});
+
 describe('subject schedules: the dense layout', () => {
+  it("keeps a definition longer than Redis' dense limit in its bucket's own big hash, and still finds it", async () => {
+    const { x, s } = await store();
+    const limit = await denseValueLimit(x.conn);
+    const long = await s.add({ kind: 'note', item: 'n1', data: { text: 'x'.repeat(limit) }, rule: '1h' });
+    await s.addMany(Array.from({ length: 50 }, (_, i) => ({ kind: 'note', item: `n${i + 2}`, rule: '1h' })));
+    const b = bucketOf(long.id);
+    expect(await x.conn.hexists(scheduleBigKey(x.prefix, b), long.id)).toBe(1);
+    expect(await x.conn.object('ENCODING', scheduleDefKey(x.prefix, b))).toBe('listpack');
+    expect((await s.ofSubject('item', 'n1')).map((v) => v.data)).toEqual([{ text: 'x'.repeat(limit) }]);
+    expect((await s.list({ kind: 'note' })).schedules).toHaveLength(51);
+  });
+
   it("keeps a bucket's definitions and next runs in Redis' listpack encoding, and the bucket index exact", async () => {
     const { x, s } = await store();
     const added = await s.addMany(

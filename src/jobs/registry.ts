@@ -72,6 +72,11 @@ const common = {
     .string()
     .regex(/^[0-9a-z]{1,12}$/)
     .optional(),
+  /** Which definition of the schedule the run was made from (a digest): a replaced schedule's runs do not run. */
+  sv: z
+    .string()
+    .regex(/^[0-9a-f]{10}$/)
+    .optional(),
 };
 
 /**

@@ -7,29 +7,31 @@
  *
  * A producer killed between taking occurrences and adding their jobs leaves them pending: a later
  * pass (any producer's) adds the job of an occurrence still pending after a grace whose job is not
- * in Redis. Workers take an occurrence out of pending as its run starts, so a run never happens twice.
+ * in Redis (materialiser-recovery.ts). Workers take a run out of pending as it starts, and run no
+ * second job of a run that started (sched-start.lua). A schedule whose kind or trigger this producer
+ * does not know is set aside at its due time, not moved, until a producer that knows it puts it back.
  */
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
 import type { Queues } from '../jobs/queues.js';
 import { scripted } from '../redis/commands.js';
-import { queueKey, scheduleBaseKey, schedulePendingKey } from '../redis/keys.js';
-import { decodeDef, encodeDef, type ScheduleDef } from '../schedules/subject/codec.js';
+import { denseValueLimit } from '../redis/dense-limit.js';
+import { scheduleBaseKey } from '../redis/keys.js';
+import { decodeDef, encodeDef, type ScheduleDef, versionOf } from '../schedules/subject/codec.js';
 import { planOccurrence } from '../schedules/subject/occurrence.js';
-import { occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
+import { occurrenceJob } from '../schedules/subject/occurrence-job.js';
 import { SubjectSchedules } from '../schedules/subject/store.js';
 import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './listing-limits.js';
+import { recoverPending, unpark } from './materialiser-recovery.js';
 
 /** Buckets, and schedules per bucket, one round reads; rounds per pass. Bounded work per pass. */
 const BUCKETS_PER_ROUND = 64;
 const PER_BUCKET = 128;
 const ROUNDS_PER_PASS = 50;
-/** Pending occurrences one pass looks at again. */
-const RECOVER_PER_PASS = 500;
-/** A schedule the producer cannot plan (a kind gone from the catalog, a trigger it cannot read) is looked at again after this. */
-const RETRY_UNPLANNABLE_MS = 60 * 60 * 1000;
+/** How often a producer looks for parked schedules it can put back. */
+const UNPARK_EVERY_MS = 60_000;
 
 export interface MaterialiserDeps {
   config: Config;
@@ -46,12 +48,13 @@ export interface PassResult {
 }
 
 type Due = { id: string; at: number; text: string; shared: string };
-type Taken = { kind: KindConfig; id: string; def: ScheduleDef; at: number; lateMs: number };
+type Taken = { kind: KindConfig; id: string; def: ScheduleDef; runAt: number; lateMs: number; version: string };
 
 export class Materialiser {
   private readonly stop = new AbortController();
   private loop: Promise<void> | undefined;
   private readonly store: SubjectSchedules;
+  private unparkedAt = Number.NEGATIVE_INFINITY;
   readonly pollMs: number;
   readonly graceMs: number;
 
@@ -90,7 +93,12 @@ export class Materialiser {
 
   /** One pass: pending occurrences first, then what is due within the window. */
   async pass(): Promise<PassResult> {
-    const recovered = await this.recover();
+    const d = { ...this.deps, store: this.store };
+    const recovered = await recoverPending(d, this.now(), this.graceMs);
+    if (this.now() - this.unparkedAt >= UNPARK_EVERY_MS) {
+      this.unparkedAt = this.now();
+      await unpark(d);
+    }
     let added = 0;
     let skipped = 0;
     const conn = scripted(this.deps.queues.conn);
@@ -121,25 +129,26 @@ export class Materialiser {
     const planned: Array<Taken | undefined> = [];
     for (const d of due) {
       const r = this.plan(d, now);
-      args.push(d.id, String(d.at), d.text, r.text, r.next === undefined ? '' : String(r.next), r.taken ? '1' : '0');
+      args.push(d.id, String(d.at), d.text, r.text, r.next === undefined ? '' : String(r.next), r.taken ? '1' : '0', String(r.runAt));
       planned.push(r.taken);
     }
-    const ok = await scripted(this.deps.queues.conn).sjSchedCommit(scheduleBaseKey(this.deps.config.prefix), String(now), ...args);
+    const conn = this.deps.queues.conn;
+    const max = String(await denseValueLimit(conn));
+    const ok = await scripted(conn).sjSchedCommit(scheduleBaseKey(this.deps.config.prefix), String(now), max, ...args);
     const taken = planned.filter((t, i): t is Taken => t !== undefined && ok[i] === 1);
     await this.addJobs(taken, now);
     return { added: taken.length, skipped: ok.filter((v) => v === 1).length - taken.length };
   }
 
   /** What becomes of one occurrence: the new definition, next run, and the job to add if it runs. */
-  private plan(d: Due, now: number): { text: string; next: number | undefined; taken?: Taken } {
+  private plan(d: Due, now: number): { text: string; next: number | 'park' | undefined; runAt: number; taken?: Taken } {
     const def = d.text ? decodeDef(d.text, d.shared || undefined) : undefined;
     const kind = def ? this.deps.config.kinds[def.kind] : undefined;
+    // Set aside at its due time, not moved to a time of its own: its run is decided once it is known.
+    const park = { text: '', next: 'park' as const, runAt: d.at };
     if (!def || !kind) {
-      this.deps.log.warn(
-        { schedule: d.id, kind: def?.kind },
-        'subject schedule of a kind this producer does not know (or unreadable): looked at again in an hour',
-      );
-      return { text: '', next: now + RETRY_UNPLANNABLE_MS };
+      this.deps.log.warn({ schedule: d.id, kind: def?.kind }, 'subject schedule of a kind this producer does not know: set aside until a producer does');
+      return park;
     }
     let p: ReturnType<typeof planOccurrence>;
     try {
@@ -153,56 +162,25 @@ export class Materialiser {
     } catch (err) {
       this.deps.log.warn(
         { schedule: d.id, kind: def.kind, err: (err as Error).message },
-        'subject schedule whose trigger this producer cannot read: looked at again in an hour',
+        'subject schedule whose trigger this producer cannot read: set aside until a producer can',
       );
-      return { text: '', next: now + RETRY_UNPLANNABLE_MS };
+      return park;
     }
-    const scope = { schedule: d.id, kind: def.kind, at: new Date(d.at).toISOString() };
+    const scope = { schedule: d.id, kind: def.kind, at: new Date(p.runAt).toISOString() };
     if (p.skipped) this.deps.log.info({ ...scope, reason: p.skipped }, 'subject schedule occurrence skipped');
     else if (p.lateMs > 1000) this.deps.log.warn({ ...scope, lagMs: p.lateMs }, 'subject schedule occurrence runs late');
     if (p.next === undefined) this.deps.log.info(scope, 'subject schedule ended (its last run, count or until reached)');
     const text = p.def.state !== def.state || p.def.countLeft !== def.countLeft ? encodeDef(p.def).text : '';
-    return { text, next: p.next, ...(p.run ? { taken: { kind, id: d.id, def, at: d.at, lateMs: p.lateMs } } : {}) };
+    const taken = { kind, id: d.id, def, runAt: p.runAt, lateMs: p.lateMs, version: versionOf(d.text) };
+    return { text, next: p.next, runAt: p.runAt, ...(p.run ? { taken } : {}) };
   }
 
   private async addJobs(taken: Taken[], now: number): Promise<void> {
     const byQueue = new Map<string, Taken[]>();
     for (const t of taken) byQueue.set(t.kind.queue, [...(byQueue.get(t.kind.queue) ?? []), t]);
     for (const [queue, list] of byQueue) {
-      await this.deps.queues.get(queue).addBulk(list.map((t) => occurrenceJob(t.kind, t.id, t.def, t.at, t.at - now)));
+      await this.deps.queues.get(queue).addBulk(list.map((t) => occurrenceJob(t.kind, t.id, t.def, t.runAt, t.runAt - now, t.version)));
       for (const t of list) this.deps.observeLag?.(t.kind.name, 'enqueued', t.lateMs / 1000);
     }
-  }
-
-  /** Adds again the jobs of occurrences still pending after the grace whose job is gone. */
-  private async recover(): Promise<number> {
-    const { prefix } = this.deps.config;
-    const pendingKey = schedulePendingKey(prefix);
-    const now = this.now();
-    const members = await this.deps.queues.conn.zrangebyscore(pendingKey, '-inf', now - this.graceMs, 'LIMIT', 0, RECOVER_PER_PASS);
-    if (members.length === 0) return 0;
-    const parsed = members.map((m) => ({ member: m, id: m.slice(0, m.indexOf(':')), at: Number(m.slice(m.indexOf(':') + 1)) }));
-    const defs = await this.store.definitions(parsed.map((p) => p.id));
-    let recovered = 0;
-    const conn = scripted(this.deps.queues.conn);
-    for (const [i, p] of parsed.entries()) {
-      const def = defs[i]?.def;
-      const kind = def ? this.deps.config.kinds[def.kind] : undefined;
-      if (!def || !kind) {
-        // The schedule was removed (or its kind left the catalog) before its run was added.
-        if (!def) await this.deps.queues.conn.zrem(pendingKey, p.member);
-        continue;
-      }
-      const jobKey = queueKey(prefix, kind.queue, occurrenceJobId(p.id, p.at));
-      if ((await conn.sjSchedRecover(pendingKey, jobKey, p.member, String(now), String(this.graceMs))) !== 1) continue;
-      const job = occurrenceJob(kind, p.id, def, p.at, p.at - now);
-      await this.deps.queues.get(kind.queue).add(job.name, job.data, job.opts);
-      this.deps.log.warn(
-        { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
-        'subject schedule occurrence added again: its producer stopped before adding it',
-      );
-      recovered++;
-    }
-    return recovered;
   }
 }

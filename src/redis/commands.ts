@@ -31,6 +31,8 @@ const COMMANDS = {
   sjSchedDue: { file: 'sched-due', numberOfKeys: 1 },
   sjSchedCommit: { file: 'sched-commit', numberOfKeys: 1 },
   sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
+  sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
+  sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -49,16 +51,18 @@ export type Scripted = RedisClient & {
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
   sjSchedUpsert(base: string, ...args: string[]): Promise<string[]>;
-  sjSchedSet(base: string, id: string, read: string, def: string, next: string, shard: string, field: string): Promise<number>;
+  sjSchedSet(base: string, id: string, read: string, def: string, next: string, shard: string, field: string, maxValue: string): Promise<number>;
   sjSchedDue(base: string, horizon: string, buckets: string, perBucket: string): Promise<string[]>;
   sjSchedCommit(base: string, ...args: string[]): Promise<number[]>;
-  sjSchedRecover(pending: string, job: string, member: string, now: string, graceMs: string): Promise<number>;
+  sjSchedRecover(base: string, job: string, member: string, now: string, graceMs: string): Promise<number>;
+  sjSchedUnpark(base: string, ...ids: string[]): Promise<number>;
+  sjSchedStart(base: string, id: string, at: string, version: string, jobTs: string, now: string, rememberMs: string): Promise<string>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */
 export function scripted(conn: RedisClient): Scripted {
   const c = conn as Scripted;
-  if (typeof c.sjSchedRecover !== 'function') {
+  if (typeof c.sjSchedStart !== 'function') {
     for (const [name, { numberOfKeys }] of Object.entries(COMMANDS)) {
       conn.defineCommand(name, numberOfKeys === undefined ? { lua: LUA[name] as string } : { numberOfKeys, lua: LUA[name] as string });
     }

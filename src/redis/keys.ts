@@ -134,9 +134,19 @@ export function scheduleDueKey(prefix: string, bucket: string): string {
   return `${scheduleBaseKey(prefix)}:due:${bucket}`;
 }
 
-/** Definitions too long for a bucket's dense hash (a hash). */
-export function scheduleBigKey(prefix: string): string {
-  return `${scheduleBaseKey(prefix)}:big`;
+/** One bucket's definitions too long for its dense hash (a hash). */
+export function scheduleBigKey(prefix: string, bucket: string): string {
+  return `${scheduleBaseKey(prefix)}:big:${bucket}`;
+}
+
+/** Schedules set aside, by the time they were due, because a producer did not know their kind or trigger (a sorted set). */
+export function scheduleParkedKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:parked`;
+}
+
+/** Runs whose job started, by that job's creation time, kept an hour: a later job of the same run is a duplicate (a sorted set). */
+export function scheduleStartedKey(prefix: string): string {
+  return `${scheduleBaseKey(prefix)}:started`;
 }
 
 /** Triggers and zones shared by many schedules, by a digest of their text (a hash). */

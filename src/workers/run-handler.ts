@@ -15,7 +15,7 @@ import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
 import { Hold } from './hold.js';
 import { caller, JobContext, JobTimeoutError } from './job-context.js';
-import { occurrenceStarted } from './occurrence-started.js';
+import { occurrenceStarted, runOf } from './occurrence-started.js';
 import type { RunHandlerDeps } from './run-deps.js';
 
 type Span = ReturnType<typeof activeSpan>;
@@ -164,11 +164,15 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const attempt = job.attemptsMade + 1;
     const jobId = String(job.id);
     const started = Date.now();
+    const run = runOf(job);
+    if (run) {
+      const verdict = await occurrenceStarted(deps, job, run, started, attempt);
+      if (verdict !== 'run') return { skipped: verdict };
+    }
     const data = validate(schema, job.data);
     const span = activeSpan();
     if (data instanceof InvalidJobError) return failAttempt(deps, job, attempt, started, data);
     if (span) tagSpan(span, kind, jobId, attempt, data);
-    if (data.schedule !== undefined) await occurrenceStarted(deps, data.schedule, data.scheduledFor, started, attempt);
     const ctx = new JobContext(deps, job, jobId, attempt, data);
     let hold: Hold | undefined;
     if (group && 'userId' in data) {

@@ -11,4 +11,5 @@ export const scheduleCatalog: Declarations = {
   },
   chore: { decl: { scope: 'user', schedule: '1h', catchUp: 'skip' }, source: 'test' },
   tidy: { decl: { scope: 'global', schedule: '1h' }, source: 'test' },
+  note: { decl: { scope: 'item' }, source: 'test' },
 };

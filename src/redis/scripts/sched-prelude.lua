@@ -1,24 +1,32 @@
 --[[
   Included (not a command) by the subject-schedule scripts. `base` is KEYS[1] (scheduleBaseKey); a
-  schedule id is a number in base 36 and its bucket that number divided by 128, so a bucket's hash
-  and sorted set stay small enough for Redis' dense (listpack) encoding. A definition longer than 64
-  bytes lives in the `big` hash instead, so one long definition never inflates a bucket.
+  schedule id is a number in base 36 and its bucket that number divided by 128, so a bucket's hashes
+  and sorted set stay small enough for Redis' dense (listpack) encoding. A definition longer than the
+  server keeps dense (hash-max-listpack-value, `maxValue` below) lives in the bucket's `big` hash, so
+  one long definition never turns the bucket's main hash into a plain one.
 ]]
 local base = KEYS[1]
 local function bucketOf(id) return tostring(math.floor(tonumber(id, 36) / 128)) end
 local function defKey(id) return base .. ':def:' .. bucketOf(id) end
+local function bigKey(id) return base .. ':big:' .. bucketOf(id) end
 local function dueKey(id) return base .. ':due:' .. bucketOf(id) end
 local function getDef(id)
-  return redis.call('hget', defKey(id), id) or redis.call('hget', base .. ':big', id)
+  return redis.call('hget', defKey(id), id) or redis.call('hget', bigKey(id), id)
 end
-local function putDef(id, def)
-  if #def <= 64 then
+local function putDef(id, def, maxValue)
+  if #def <= maxValue then
     redis.call('hset', defKey(id), id, def)
-    redis.call('hdel', base .. ':big', id)
+    redis.call('hdel', bigKey(id), id)
   else
-    redis.call('hset', base .. ':big', id, def)
+    redis.call('hset', bigKey(id), id, def)
     redis.call('hdel', defKey(id), id)
   end
+end
+local function delDef(id)
+  redis.call('hdel', defKey(id), id)
+  redis.call('hdel', bigKey(id), id)
+  redis.call('zrem', dueKey(id), id)
+  redis.call('zrem', base .. ':parked', id)
 end
 -- The bucket's entry in the index: its earliest next run, or none when it has no active schedule.
 local function fixBucket(b)
@@ -37,9 +45,16 @@ local function setDue(id, at)
 end
 local function kindOf(def) return string.match(def, '^([^|]*)|') end
 local function nameOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|([^|]*)|') end
+local function stateOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|(%a)') end
 -- What the caller asked for: all but when the schedule was made and its state letter (a count asked
 -- for is compared with the runs left: the same request after runs is a new count).
 local function asked(def)
   local head, left, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|%a(%d*)|(.*)$')
   return (head or def) .. '|' .. (left or '') .. '|' .. (tail or '')
+end
+-- Which definition a run was made from: all but the state field (runs left and ended change as it
+-- runs; a replacement, even in place, changes the creation second). codec.ts' versionOf is the same.
+local function version(def)
+  local head, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|(.*)$')
+  return string.sub(redis.sha1hex((head or def) .. '|' .. (tail or '')), 1, 10)
 end

@@ -1,13 +1,19 @@
 --[[
-  Decides whether a pending occurrence's job must be added again: only when its run has not started
-  (it is still pending), no producer took it up within the grace, and its job is not in Redis (a
-  producer died between taking it and adding its job). Taking it up stamps it, so one producer adds.
-  KEYS[1] schedulePendingKey; KEYS[2] the job's hash (queueKey of the kind's queue and the job id)
+  Decides whether a pending run's job must be added again: only when the run has not started (it is
+  pending and not among the started), no producer took it up within the grace, and its job is not in
+  Redis (a producer died between taking it and adding its job). Taking it up stamps it, so one
+  producer adds; a run found started leaves pending.
+  KEYS[1] scheduleBaseKey; KEYS[2] the job's hash (queueKey of the kind's queue and the job id)
   ARGV[1] member `<id>:<run ms>`; ARGV[2] now (ms); ARGV[3] grace (ms)
   Returns 1 when the caller must add the job, else 0.
 ]]
-local score = redis.call('zscore', KEYS[1], ARGV[1])
+local pending = KEYS[1] .. ':pending'
+local score = redis.call('zscore', pending, ARGV[1])
 if not score or tonumber(score) > tonumber(ARGV[2]) - tonumber(ARGV[3]) then return 0 end
-redis.call('zadd', KEYS[1], ARGV[2], ARGV[1])
+if redis.call('zscore', KEYS[1] .. ':started', ARGV[1]) then
+  redis.call('zrem', pending, ARGV[1])
+  return 0
+end
+redis.call('zadd', pending, ARGV[2], ARGV[1])
 if redis.call('exists', KEYS[2]) == 1 then return 0 end
 return 1

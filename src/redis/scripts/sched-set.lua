@@ -7,15 +7,14 @@
   ARGV[3] the new definition, or '' to remove the schedule
   ARGV[4] next run (ms), or '' when not due
   ARGV[5] subject shard; ARGV[6] `<kind>:<subject>` (for a removal)
+  ARGV[7] longest definition kept dense
   Returns 1, or 0 when the definition changed meanwhile.
 ]]
 --- @include "sched-prelude"
 local id = ARGV[1]
 if getDef(id) ~= ARGV[2] then return 0 end
 if ARGV[3] == '' then
-  redis.call('hdel', defKey(id), id)
-  redis.call('hdel', base .. ':big', id)
-  redis.call('zrem', dueKey(id), id)
+  delDef(id)
   local subjectKey = base .. ':subject:' .. ARGV[5]
   local kept = {}
   for other in string.gmatch(redis.call('hget', subjectKey, ARGV[6]) or '', '[^,]+') do
@@ -26,6 +25,6 @@ if ARGV[3] == '' then
   redis.call('hincrby', base .. ':counts', kindOf(ARGV[2]), -1)
   return 1
 end
-putDef(id, ARGV[3])
+putDef(id, ARGV[3], tonumber(ARGV[7]))
 setDue(id, ARGV[4])
 return 1

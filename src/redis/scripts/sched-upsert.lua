@@ -1,48 +1,60 @@
 --[[
   Creates or replaces subject schedules: the same kind, subject and name replace the earlier one.
+  A subject full of the kind's schedules makes room by deleting its oldest ended one.
   KEYS[1] scheduleBaseKey
-  ARGV[1] most schedules one kind and subject may hold
-  ARGV[2..] per schedule, 7 values: subject shard, `<kind>:<subject>`, kind, name, definition,
+  ARGV[1] most schedules one kind and subject may hold; ARGV[2] longest definition kept dense
+  ARGV[3..] per schedule, 7 values: subject shard, `<kind>:<subject>`, kind, name, definition,
     next run (ms, or '' when not due), and `<digest>|<trigger>|<zone>` to share (or '')
   Returns per schedule: its id, `=<id>` when it stands exactly as asked already (left as it is), or
-  `!full` when the subject holds the most already.
+  `!full` when the subject holds the most already, none of them ended.
 ]]
 --- @include "sched-prelude"
-local limit = tonumber(ARGV[1])
+local limit, maxValue = tonumber(ARGV[1]), tonumber(ARGV[2])
 local out = {}
-for i = 2, #ARGV, 7 do
+local function newId()
+  local v, digits = redis.call('incr', base .. ':seq'), ''
+  repeat
+    local d = v % 36
+    digits = string.sub('0123456789abcdefghijklmnopqrstuvwxyz', d + 1, d + 1) .. digits
+    v = math.floor(v / 36)
+  until v == 0
+  return digits
+end
+for i = 3, #ARGV, 7 do
   local shard, field, kind, name, def, at, rule = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local subjectKey = base .. ':subject:' .. shard
-  local list = redis.call('hget', subjectKey, field) or ''
-  local found, count = nil, 0
-  for id in string.gmatch(list, '[^,]+') do
-    count = count + 1
+  local ids, found, ended = {}, nil, nil
+  for id in string.gmatch(redis.call('hget', subjectKey, field) or '', '[^,]+') do
     local cur = getDef(id)
-    if cur and kindOf(cur) == kind and nameOf(cur) == name then found = id end
+    if cur then
+      ids[#ids + 1] = id
+      if kindOf(cur) == kind and nameOf(cur) == name then found = id end
+      if not ended and stateOf(cur) == 'e' then ended = id end
+    end
   end
   local cur = found and getDef(found)
-  if not found and count >= limit then
+  if not found and #ids >= limit and not ended then
     out[#out + 1] = '!full'
   elseif cur and asked(cur) == asked(def) then
     -- Asked again exactly as it stands: its runs keep their rhythm and its state (paused, runs left).
     out[#out + 1] = '=' .. found
   else
     if not found then
-      local v, digits = redis.call('incr', base .. ':seq'), ''
-      repeat
-        local d = v % 36
-        digits = string.sub('0123456789abcdefghijklmnopqrstuvwxyz', d + 1, d + 1) .. digits
-        v = math.floor(v / 36)
-      until v == 0
-      found = digits
-      redis.call('hset', subjectKey, field, list == '' and found or (list .. ',' .. found))
+      if #ids >= limit then
+        delDef(ended)
+        redis.call('hincrby', base .. ':counts', kind, -1)
+        for k = #ids, 1, -1 do if ids[k] == ended then table.remove(ids, k) end end
+      end
+      found = newId()
+      ids[#ids + 1] = found
+      redis.call('hset', subjectKey, field, table.concat(ids, ','))
       redis.call('hincrby', base .. ':counts', kind, 1)
     end
     if rule ~= '' then
       local digest, text = string.match(rule, '^([^|]*)|(.*)$')
       redis.call('hsetnx', base .. ':rules', digest, text)
     end
-    putDef(found, def)
+    putDef(found, def, maxValue)
     setDue(found, at)
     out[#out + 1] = found
   end

@@ -111,6 +111,16 @@ export function decodeDef(text: string, sharedText: string | undefined): Schedul
   };
 }
 
+/**
+ * Which definition a run was made from: every field but the state (runs left and ended change as it
+ * runs). The same as `version` in sched-prelude.lua, which checks it when the run starts.
+ */
+export function versionOf(text: string): string {
+  const parts = text.split('|');
+  parts.splice(6, 1);
+  return createHash('sha1').update(parts.join('|')).digest('hex').slice(0, 10);
+}
+
 /** The digest a definition refers to, if it shares its trigger. */
 export function sharedRef(text: string): string | undefined {
   const ref = text.split('|', 5)[4];

@@ -4,6 +4,7 @@
  * the trigger (parsed, never guessed), the zone, until and count, and an item's data as any job of
  * the kind would be checked.
  */
+import { DateTime } from 'luxon';
 import { z } from 'zod';
 import type { Config } from '../../config/config.js';
 import { jobData } from '../../jobs/add-job.js';
@@ -40,9 +41,17 @@ export interface Checked {
   first: number;
 }
 
-function instant(v: string | number, what: string): number {
-  const ms = typeof v === 'number' ? v : Date.parse(v);
-  if (!Number.isFinite(ms)) throw new ScheduleInputError(`${what} ${JSON.stringify(v)} is not an ISO 8601 time`);
+/** The latest instant a JavaScript Date holds. */
+const MAX_INSTANT = 8.64e15;
+/** An item schedule's data is kept in its definition: small, so definitions stay dense. */
+export const MAX_SCHEDULE_DATA_BYTES = 1024;
+
+/** An instant: epoch ms, or ISO 8601 (a wall time without offset is read in the schedule's zone). */
+function instant(v: string | number, what: string, tz: string): number {
+  const ms = typeof v === 'number' ? v : DateTime.fromISO(v, { zone: tz, setZone: true }).toMillis();
+  if (!Number.isFinite(ms) || ms < 0 || ms > MAX_INSTANT) {
+    throw new ScheduleInputError(`${what} ${JSON.stringify(v)} is not an ISO 8601 time (or epoch milliseconds) within the years 1970 to 275759`);
+  }
   return ms;
 }
 
@@ -62,6 +71,9 @@ function subjectOf(config: Config, raw: ScheduleInput): { def: Pick<ScheduleDef,
   try {
     const d = jobData(kind, subject, { scheduledFor: 0 });
     const data = 'data' in d && d.data !== null ? JSON.stringify(d.data) : undefined;
+    if (data !== undefined && Buffer.byteLength(data) > MAX_SCHEDULE_DATA_BYTES) {
+      throw new ScheduleInputError(`data of item ${raw.item} is ${Buffer.byteLength(data)} bytes as JSON; a schedule keeps at most ${MAX_SCHEDULE_DATA_BYTES}`);
+    }
     return { def: { kind: kind.name, scope: want, subject: raw[want] as string, ...(data ? { data } : {}) } };
   } catch (err) {
     if (err instanceof InvalidJobError) throw new ScheduleInputError(err.message.replace(/^cannot add a \S+ job: /, ''));
@@ -88,7 +100,7 @@ export function checkInput(config: Config, input: unknown, now: number): Checked
     if (err instanceof RuleError) throw new ScheduleInputError(err.message);
     throw err;
   }
-  const until = raw.until === undefined ? undefined : instant(raw.until, 'until');
+  const until = raw.until === undefined ? undefined : instant(raw.until, 'until', tz);
   const def: ScheduleDef = {
     ...who,
     name: raw.name ?? '',

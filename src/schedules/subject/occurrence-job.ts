@@ -13,15 +13,16 @@ export function occurrenceJobId(id: string, at: number): string {
   return `sched__${id}__${at}`;
 }
 
-/** The job to add for the run at `at` of schedule `id`, due after `delayMs`. */
+/** The job to add for the run at `at` of schedule `id` (made from definition `version`), due after `delayMs`. */
 export function occurrenceJob(
   kind: KindConfig,
   id: string,
   def: ScheduleDef,
   at: number,
   delayMs: number,
+  version: string,
 ): { name: string; data: JobData; opts: JobsOptions } {
-  const base = { scheduledFor: at, schedule: id };
+  const base = { scheduledFor: at, schedule: id, sv: version };
   const data: JobData =
     def.scope === 'user'
       ? { userId: def.subject, ...base }

@@ -18,26 +18,50 @@ export interface Plan {
   /** Next run (ms), or undefined when the schedule ends with this occurrence. */
   next: number | undefined;
   def: ScheduleDef;
-  /** How long after its time the occurrence was taken. */
+  /** The time the run stands for: its due time, or the latest run of a missed stretch. */
+  runAt: number;
+  /** How long after that time the run was taken. */
   lateMs: number;
 }
 
-function missedVerdict(policy: CatchUp, trigger: Trigger, at: number, lag: number): string | undefined {
+/** Runs one missed stretch is walked through at most to find its latest run (then that one stands). */
+const MAX_STEPS = 10_000;
+
+/** The latest run at or before `now`, from the missed run at `at` on. */
+function latestRun(trigger: Trigger, at: number, now: number): number {
+  let t = at;
+  for (let i = 0; i < MAX_STEPS; i++) {
+    const n = trigger.next(t);
+    if (n === undefined || n > now) break;
+    t = n;
+  }
+  return t;
+}
+
+/**
+ * Whether a missed run still runs: `skip` drops the runs of a stretch longer than one interval (as
+ * for ticks, from the first run missed), `within D` runs the latest one if it is younger than D.
+ */
+function missedVerdict(policy: CatchUp, trigger: Trigger, at: number, runAt: number, now: number): string | undefined {
   if (policy.policy === 'once') return undefined;
   if (policy.policy === 'within') {
-    return lag <= policy.ms ? undefined : `missed by ${formatDuration(lag)}; catch-up: within ${formatDuration(policy.ms)}`;
+    const age = now - runAt;
+    return age <= policy.ms ? undefined : `its latest missed run is ${formatDuration(age)} old; catch-up: within ${formatDuration(policy.ms)}`;
   }
+  const lag = now - at;
   const interval = (trigger.next(at) ?? Number.POSITIVE_INFINITY) - at;
   return lag <= interval ? undefined : `missed by ${formatDuration(lag)}, more than one interval; catch-up: skip`;
 }
 
-/** The plan for the occurrence at `at` of `def`, taken at `now`. */
+/**
+ * The plan for the run due at `at` of `def`, taken at `now`. A missed run stands for every run missed
+ * with it: the one that runs is the latest of them (`runAt`), and the schedule goes on from now.
+ */
 export function planOccurrence(def: ScheduleDef, at: number, now: number, trigger: Trigger, catchUp: CatchUp): Plan {
-  const lateMs = Math.max(0, now - at);
-  const missed = lateMs > MISSED_AFTER_MS;
-  const skipped = missed ? missedVerdict(catchUp, trigger, at, lateMs) : undefined;
+  const missed = now - at > MISSED_AFTER_MS;
+  const runAt = missed ? latestRun(trigger, at, now) : at;
+  const skipped = missed ? missedVerdict(catchUp, trigger, at, runAt, now) : undefined;
   const run = skipped === undefined;
-  // A missed occurrence stands for every run missed with it: the next one is after now.
   let next = trigger.next(missed ? Math.max(now, at) : at);
   let countLeft = def.countLeft;
   if (countLeft !== undefined && run) countLeft -= 1;
@@ -45,7 +69,7 @@ export function planOccurrence(def: ScheduleDef, at: number, now: number, trigge
   if (next !== undefined && def.until !== undefined && next > def.until) next = undefined;
   const after: ScheduleDef = { ...def, state: next === undefined ? 'ended' : def.state };
   if (countLeft !== undefined) after.countLeft = Math.max(0, countLeft);
-  return { run, ...(skipped ? { skipped } : {}), next, def: after, lateMs };
+  return { run, ...(skipped ? { skipped } : {}), next, def: after, runAt, lateMs: Math.max(0, now - runAt) };
 }
 
 /** The next `n` runs of a definition from `from` on, within its count and until. */

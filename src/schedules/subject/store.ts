@@ -7,6 +7,7 @@
 import type { Config } from '../../config/config.js';
 import { scripted } from '../../redis/commands.js';
 import type { RedisClient } from '../../redis/connection.js';
+import { denseValueLimit } from '../../redis/dense-limit.js';
 import {
   scheduleBaseKey,
   scheduleBigKey,
@@ -98,7 +99,12 @@ export class SubjectSchedules {
       );
     }
     const ids = args.length
-      ? await scripted(this.conn).sjSchedUpsert(this.base, String(this.config.subjectSchedules.perSubject), ...args)
+      ? await scripted(this.conn).sjSchedUpsert(
+          this.base,
+          String(this.config.subjectSchedules.perSubject),
+          String(await denseValueLimit(this.conn)),
+          ...args,
+        )
       : [];
     const kept = ids.filter((id) => id.startsWith('=')).map((id) => id.slice(1));
     const stored = new Map((await this.definitions(kept)).flatMap((r) => (r ? [[r.id, r] as const] : [])));
@@ -135,7 +141,7 @@ export class SubjectSchedules {
     ids.forEach((id, i) => {
       if (!ok[i]) return;
       p.hget(scheduleDefKey(this.config.prefix, bucketOf(id)), id);
-      p.hget(scheduleBigKey(this.config.prefix), id);
+      p.hget(scheduleBigKey(this.config.prefix, bucketOf(id)), id);
       p.zscore(scheduleDueKey(this.config.prefix, bucketOf(id)), id);
     });
     const res = ((await p.exec()) ?? []).map(([err, v]) => {
@@ -195,7 +201,10 @@ export class SubjectSchedules {
     const out: ScheduleView[] = [];
     for (let read = 0; from <= last && read < BUCKETS_PER_LIST_CALL; read++) {
       const b = Math.floor(from / 128);
-      const ids = [...(await this.conn.hkeys(scheduleDefKey(this.config.prefix, String(b)))), ...(await this.bigIdsOf(b))]
+      const ids = [
+        ...(await this.conn.hkeys(scheduleDefKey(this.config.prefix, String(b)))),
+        ...(await this.conn.hkeys(scheduleBigKey(this.config.prefix, String(b)))),
+      ]
         .map((id) => ({ id, n: Number.parseInt(id, 36) }))
         .filter((x) => x.n >= from)
         .sort((x, y) => x.n - y.n);
@@ -211,20 +220,6 @@ export class SubjectSchedules {
       from = (b + 1) * 128;
     }
     return { schedules: out, ...(from <= last ? { cursor: String(from) } : {}) };
-  }
-
-  /** Ids of bucket `b` whose definitions are in the big hash (rare: long data or names). */
-  private async bigIdsOf(b: number): Promise<string[]> {
-    const big = scheduleBigKey(this.config.prefix);
-    if ((await this.conn.hlen(big)) === 0) return [];
-    const ids: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, flat] = await this.conn.hscan(big, cursor, 'COUNT', 1000);
-      for (let i = 0; i < flat.length; i += 2) if (bucketOf(flat[i] as string) === String(b)) ids.push(flat[i] as string);
-      cursor = next;
-    } while (cursor !== '0');
-    return ids;
   }
 
   /** Schedules per kind. */
@@ -268,7 +263,8 @@ export class SubjectSchedules {
       const field = subjectField(r.def.kind, r.def.scope, r.def.subject);
       const text = to === 'remove' ? '' : encodeDef(to.def).text;
       const next = to === 'remove' || to.next === undefined ? '' : String(to.next);
-      if (await scripted(this.conn).sjSchedSet(this.base, id, r.text, text, next, shard, field)) {
+      const max = String(await denseValueLimit(this.conn));
+      if (await scripted(this.conn).sjSchedSet(this.base, id, r.text, text, next, shard, field, max)) {
         return to === 'remove' ? viewOf(id, r.def, undefined) : viewOf(id, to.def, to.next);
       }
     }

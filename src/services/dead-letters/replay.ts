@@ -65,7 +65,10 @@ async function replayOne(queues: Queues, config: Config, entry: Job, out: Replay
   // kept for after the one that is running. BullMQ keeps the coalescing key under the queue's own
   // keys, so the user id alone is the key.
   if (typeof userId === 'string') opts.deduplication = { id: userId, keepLastIfActive: true };
-  await source.add(d.name, d.data, { ...opts, jobId: newId });
+  // A subject schedule's run replayed is asked for by hand: it runs as a plain job, not as the run
+  // (whose first job already started, so the run's start check would take it for a duplicate).
+  const { schedule: _run, sv: _version, ...data } = (d.data ?? {}) as Record<string, unknown>;
+  await source.add(d.name, d.data && typeof d.data === 'object' ? data : d.data, { ...opts, jobId: newId });
   await removeQuietly(original);
   await removeQuietly(entry);
   const tick = tickOf(kind.name, d.sourceJobId, (d.data ?? {}) as Parameters<typeof tickOf>[2]);

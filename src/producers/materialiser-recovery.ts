@@ -1,0 +1,75 @@
+/**
+ * The materialiser's two ways back: runs a producer took but died before adding (pending past the
+ * grace, their job not in Redis) are added again once; schedules set aside because a producer did
+ * not know their kind or trigger are put back due, at the time they were due, once a producer does.
+ */
+import type { Config } from '../config/config.js';
+import type { Queues } from '../jobs/queues.js';
+import { scripted } from '../redis/commands.js';
+import { queueKey, scheduleBaseKey, scheduleParkedKey, schedulePendingKey } from '../redis/keys.js';
+import { versionOf } from '../schedules/subject/codec.js';
+import { occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
+import type { SubjectSchedules } from '../schedules/subject/store.js';
+import { parseTrigger } from '../schedules/triggers/index.js';
+import type { Logger } from '../telemetry/logger.js';
+
+/** Pending runs one pass looks at again, and parked schedules one look reads. */
+const RECOVER_PER_PASS = 500;
+const UNPARK_PER_LOOK = 200;
+
+type Deps = { config: Config; queues: Queues; log: Logger; store: SubjectSchedules };
+
+/** Adds again the jobs of runs still pending after the grace whose job is gone; how many. */
+export async function recoverPending(d: Deps, now: number, graceMs: number): Promise<number> {
+  const { prefix } = d.config;
+  const conn = d.queues.conn;
+  const pendingKey = schedulePendingKey(prefix);
+  const members = await conn.zrangebyscore(pendingKey, '-inf', now - graceMs, 'LIMIT', 0, RECOVER_PER_PASS);
+  if (members.length === 0) return 0;
+  const parsed = members.map((m) => ({ member: m, id: m.slice(0, m.indexOf(':')), at: Number(m.slice(m.indexOf(':') + 1)) }));
+  const defs = await d.store.definitions(parsed.map((p) => p.id));
+  let recovered = 0;
+  for (const [i, p] of parsed.entries()) {
+    const r = defs[i];
+    const kind = r ? d.config.kinds[r.def.kind] : undefined;
+    if (!r) {
+      // Removed before its run was added: nothing to run.
+      await conn.zrem(pendingKey, p.member);
+      continue;
+    }
+    if (!kind) {
+      // A kind this producer does not know: stamped, so it goes to the back and blocks no other run.
+      await conn.zadd(pendingKey, now, p.member);
+      continue;
+    }
+    const jobKey = queueKey(prefix, kind.queue, occurrenceJobId(p.id, p.at));
+    if ((await scripted(conn).sjSchedRecover(scheduleBaseKey(prefix), jobKey, p.member, String(now), String(graceMs))) !== 1) continue;
+    const job = occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text));
+    await d.queues.get(kind.queue).add(job.name, job.data, job.opts);
+    d.log.warn({ schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() }, 'subject schedule run added again: its producer stopped before adding it');
+    recovered++;
+  }
+  return recovered;
+}
+
+/** Puts back parked schedules whose kind and trigger this producer knows; how many. */
+export async function unpark(d: Deps): Promise<number> {
+  const conn = d.queues.conn;
+  const ids = await conn.zrange(scheduleParkedKey(d.config.prefix), 0, UNPARK_PER_LOOK - 1);
+  if (ids.length === 0) return 0;
+  const defs = await d.store.definitions(ids);
+  const back = ids.filter((_, i) => {
+    const def = defs[i]?.def;
+    if (!def || !d.config.kinds[def.kind]) return false;
+    try {
+      parseTrigger(def.rule, { tz: def.tz, start: def.start });
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (back.length === 0) return 0;
+  const n = await scripted(conn).sjSchedUnpark(scheduleBaseKey(d.config.prefix), ...back);
+  if (n > 0) d.log.info({ schedules: n }, 'subject schedules set aside for a kind or trigger unknown then are due again');
+  return n;
+}
