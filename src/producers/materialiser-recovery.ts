@@ -46,7 +46,10 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
     if ((await scripted(conn).sjSchedRecover(scheduleBaseKey(prefix), jobKey, p.member, String(now), String(graceMs))) !== 1) continue;
     const job = occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text));
     await d.queues.get(kind.queue).add(job.name, job.data, job.opts);
-    d.log.warn({ schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() }, 'subject schedule run added again: its producer stopped before adding it');
+    d.log.warn(
+      { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
+      'subject schedule run added again: its producer stopped before adding it',
+    );
     recovered++;
   }
   return recovered;

@@ -147,18 +147,15 @@ export class Materialiser {
     // Set aside at its due time, not moved to a time of its own: its run is decided once it is known.
     const park = { text: '', next: 'park' as const, runAt: d.at };
     if (!def || !kind) {
-      this.deps.log.warn({ schedule: d.id, kind: def?.kind }, 'subject schedule of a kind this producer does not know: set aside until a producer does');
+      this.deps.log.warn(
+        { schedule: d.id, kind: def?.kind },
+        'subject schedule of a kind this producer does not know: set aside until a producer does',
+      );
       return park;
     }
     let p: ReturnType<typeof planOccurrence>;
     try {
-      p = planOccurrence(
-        def,
-        d.at,
-        now,
-        parseTrigger(def.rule, { tz: def.tz, start: def.start }),
-        kind.catchUp,
-      );
+      p = planOccurrence(def, d.at, now, parseTrigger(def.rule, { tz: def.tz, start: def.start }), kind.catchUp);
     } catch (err) {
       this.deps.log.warn(
         { schedule: d.id, kind: def.kind, err: (err as Error).message },

@@ -51,7 +51,16 @@ export type Scripted = RedisClient & {
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
   sjSchedUpsert(base: string, ...args: string[]): Promise<string[]>;
-  sjSchedSet(base: string, id: string, read: string, def: string, next: string, shard: string, field: string, maxValue: string): Promise<number>;
+  sjSchedSet(
+    base: string,
+    id: string,
+    read: string,
+    def: string,
+    next: string,
+    shard: string,
+    field: string,
+    maxValue: string,
+  ): Promise<number>;
   sjSchedDue(base: string, horizon: string, buckets: string, perBucket: string): Promise<string[]>;
   sjSchedCommit(base: string, ...args: string[]): Promise<number[]>;
   sjSchedRecover(base: string, job: string, member: string, now: string, graceMs: string): Promise<number>;

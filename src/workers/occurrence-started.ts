@@ -40,7 +40,10 @@ export async function occurrenceStarted(
   )) as RunVerdict;
   if (verdict === 'run' && attempt === 1) deps.observeScheduleLag?.(deps.kind.name, 'started', Math.max(0, started - run.at) / 1000);
   if (verdict !== 'run') {
-    deps.log.info({ queue: deps.kind.queue, jobId: String(job.id), schedule: run.schedule, verdict }, `subject schedule run not run: ${verdict}`);
+    deps.log.info(
+      { queue: deps.kind.queue, jobId: String(job.id), schedule: run.schedule, verdict },
+      `subject schedule run not run: ${verdict}`,
+    );
   }
   return verdict;
 }

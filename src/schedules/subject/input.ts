@@ -50,7 +50,9 @@ export const MAX_SCHEDULE_DATA_BYTES = 1024;
 function instant(v: string | number, what: string, tz: string): number {
   const ms = typeof v === 'number' ? v : DateTime.fromISO(v, { zone: tz, setZone: true }).toMillis();
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_INSTANT) {
-    throw new ScheduleInputError(`${what} ${JSON.stringify(v)} is not an ISO 8601 time (or epoch milliseconds) within the years 1970 to 275759`);
+    throw new ScheduleInputError(
+      `${what} ${JSON.stringify(v)} is not an ISO 8601 time (or epoch milliseconds) within the years 1970 to 275759`,
+    );
   }
   return ms;
 }
@@ -72,7 +74,9 @@ function subjectOf(config: Config, raw: ScheduleInput): { def: Pick<ScheduleDef,
     const d = jobData(kind, subject, { scheduledFor: 0 });
     const data = 'data' in d && d.data !== null ? JSON.stringify(d.data) : undefined;
     if (data !== undefined && Buffer.byteLength(data) > MAX_SCHEDULE_DATA_BYTES) {
-      throw new ScheduleInputError(`data of item ${raw.item} is ${Buffer.byteLength(data)} bytes as JSON; a schedule keeps at most ${MAX_SCHEDULE_DATA_BYTES}`);
+      throw new ScheduleInputError(
+        `data of item ${raw.item} is ${Buffer.byteLength(data)} bytes as JSON; a schedule keeps at most ${MAX_SCHEDULE_DATA_BYTES}`,
+      );
     }
     return { def: { kind: kind.name, scope: want, subject: raw[want] as string, ...(data ? { data } : {}) } };
   } catch (err) {

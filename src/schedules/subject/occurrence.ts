@@ -46,7 +46,9 @@ function missedVerdict(policy: CatchUp, trigger: Trigger, at: number, runAt: num
   if (policy.policy === 'once') return undefined;
   if (policy.policy === 'within') {
     const age = now - runAt;
-    return age <= policy.ms ? undefined : `its latest missed run is ${formatDuration(age)} old; catch-up: within ${formatDuration(policy.ms)}`;
+    return age <= policy.ms
+      ? undefined
+      : `its latest missed run is ${formatDuration(age)} old; catch-up: within ${formatDuration(policy.ms)}`;
   }
   const lag = now - at;
   const interval = (trigger.next(at) ?? Number.POSITIVE_INFINITY) - at;
