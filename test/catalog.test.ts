@@ -79,10 +79,11 @@ describe('the catalog', () => {
     'export const listUsers = []; export const sync = async () => null, enrichment = async () => null, writeback = async () => null;';
   it.each([
     ['an unknown scope', `{ mail: { scope: 'tenant', run: async () => null } }`, /kind "mail" field "scope".*user, global, item/],
+    ['a bad schedule', `{ mail: { scope: 'global', schedule: '1 day', run: async () => null } }`, /kind "mail" field "schedule".*"1 day"/],
     [
-      'a bad schedule',
-      `{ mail: { scope: 'global', schedule: 'every day', run: async () => null } }`,
-      /kind "mail" field "schedule".*"every day"/,
+      'a schedule object without a next function',
+      `{ mail: { scope: 'global', schedule: { next: 5 }, run: async () => null } }`,
+      /kind "mail" field "schedule".*an object with a next\(after\) function/,
     ],
     ['a bad name', `{ Mail_Out: { scope: 'global', run: async () => null } }`, /kind "Mail_Out".*a kind name of a-z/],
     ['a duplicate name', `{ sync: { scope: 'user', run: async () => null } }`, /kind "sync".*duplicate kind/],

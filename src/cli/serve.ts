@@ -22,6 +22,7 @@ import {
 import { logRedisIdentity } from '../redis/identity.js';
 import { LocalRedis } from '../redis/local.js';
 import { createRuntime, makeLogger, type Runtime } from '../runtime/runtime.js';
+import { scheduleDefinitions } from '../schedules/definitions.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { startTracing } from '../telemetry/tracing.js';
@@ -150,6 +151,8 @@ export async function serve(config: Config, role: Role, kinds: readonly KindConf
   // Handlers first: a kind this process would consume without a handler is a configuration error,
   // said before anything waits for Redis.
   const handlers = await loadHandlers(config, { needsUsers: role !== 'worker', kinds: role === 'producer' ? [] : kinds });
+  // Schedule rules and functions too (the configuration cannot read them): a bad one exits 78 at once.
+  if (role !== 'worker') scheduleDefinitions(config);
   const local = await localRedisFor(config, role, log);
   const registry = createRegistry();
   const parts: Parameters<typeof readinessOf>[1] = { expectProducer: role !== 'worker', expectConsumers: role !== 'producer' };

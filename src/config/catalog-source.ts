@@ -123,6 +123,13 @@ export async function loadCatalog(env: NodeJS.ProcessEnv = process.env): Promise
     for (const [name, { decl }] of Object.entries(out)) {
       if (decl.run !== undefined)
         throw new ConfigError(`${CATALOG_VAR}: kind "${name}" field "run"`, String(decl.run), 'no run: Spotter does the work in HTTP mode');
+      // A file holds no code: `{ next(after) }` schedules are for module mode.
+      if (typeof decl.schedule === 'object' && decl.schedule !== null)
+        throw new ConfigError(
+          `${CATALOG_VAR}: kind "${name}" field "schedule"`,
+          JSON.stringify(decl.schedule),
+          'a schedule text (a Go duration, cron, RRULE or English such as "every day at 08:00"); a schedule function ({ next(after) }) only in module mode',
+        );
     }
   } else {
     out = builtins();

@@ -9,11 +9,22 @@ export const SCOPES = ['user', 'global', 'item'] as const;
 /** `user`: one job per user per tick; `global`: one job per tick; `item`: added by other jobs. */
 export type Scope = (typeof SCOPES)[number];
 
+/**
+ * Module mode: a kind's schedule computed by its own function. `next(after)` gets epoch ms and answers
+ * the kind's first run strictly after it, as epoch ms or a Date, or null when it has no next run.
+ */
+export interface KindSchedule {
+  next(after: number): number | Date | null | undefined;
+}
+
 /** A kind as written in a catalog: every field but `scope` has a default. */
 export interface KindDeclaration {
   scope: Scope;
-  /** A Go duration or a 5/6-field cron expression (in SPOTTER_JOBS_TZ); absent: run only when added. */
-  schedule?: string;
+  /**
+   * A Go duration, a 5/6-field cron expression, an RRULE or English text such as "every day at 08:00"
+   * (in SPOTTER_JOBS_TZ), or in module mode `{ next(after) }`; absent: run only when added.
+   */
+  schedule?: string | KindSchedule;
   enabled?: boolean;
   /** Jobs at once per worker process. */
   concurrency?: number;

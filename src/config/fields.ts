@@ -4,10 +4,20 @@
  */
 import { CronExpressionParser } from 'cron-parser';
 import { z } from 'zod';
+import type { KindSchedule } from './catalog.js';
 import { DURATION_FORM, formatDuration, parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
 
-export type Interval = { every: number; pattern?: undefined } | { pattern: string; every?: undefined };
+/**
+ * How a kind's schedule was written: a duration (`every`, ms) or a cron `pattern`, both run by BullMQ
+ * as they always were; a `rule` (an RRULE or English text) that only the producer can read, so it is
+ * checked there at start (src/schedules/kind-cadence.ts); or a module's own `next` function.
+ */
+export type Interval =
+  | { every: number; pattern?: undefined; rule?: undefined; next?: undefined }
+  | { pattern: string; every?: undefined; rule?: undefined; next?: undefined }
+  | { rule: string; every?: undefined; pattern?: undefined; next?: undefined }
+  | { next: KindSchedule['next']; every?: undefined; pattern?: undefined; rule?: undefined };
 
 export const str = z.string();
 /** The longest delay a Node timer honours: 2^31 - 1 ms (longer ones fire after 1 ms). */
@@ -134,10 +144,15 @@ export const level = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace',
   message: 'one of fatal, error, warn, info, debug, trace, silent',
 });
 
-/** Interval: a Go duration (at least 1s) or a 5/6-field cron expression evaluated in `tzName`. */
+/**
+ * Interval: a Go duration (at least 1s) or a 5/6-field cron expression evaluated in `tzName`, or a
+ * rule. Durations and crons start with a digit or `*`; text that starts with a letter (`FREQ=…`,
+ * `every day at 08:00`, `cron 0 8 * * *`) is a rule, read by the producer's triggers at start.
+ */
 export function parseInterval(variable: string, text: string, tzName: string): Interval {
-  const form = `${DURATION_FORM} (at least 1s), or a 5- or 6-field cron expression such as "*/5 * * * *"`;
+  const form = `${DURATION_FORM} (at least 1s), a 5- or 6-field cron expression such as "*/5 * * * *", or an RRULE or English text such as "every day at 08:00"`;
   const t = text.trim();
+  if (/^[A-Za-z]/.test(t)) return { rule: t };
   const fields = t.split(/\s+/);
   if (fields.length === 5 || fields.length === 6) {
     try {

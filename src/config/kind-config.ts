@@ -8,8 +8,10 @@ export const MAX_CHAIN_DEPTH = 1000;
 export interface ScheduleConfig {
   enabled: boolean;
   interval: Interval;
-  /** As written by the operator, for status output. */
+  /** As written by the operator, for status output (`schedule.next()` for a module's function). */
   intervalText: string;
+  /** Where the schedule was set (its variable, or the catalog and field): what an error about it names. */
+  variable: string;
   offsetMs: number;
   spreadMs: number;
   /** See KindDeclaration.firstRun. */

@@ -5,10 +5,10 @@
  * the kind and the field.
  */
 import { z } from 'zod';
-import { type BuiltinKind, envStemOf, type Scope } from './catalog.js';
+import { type BuiltinKind, envStemOf, type KindSchedule, type Scope } from './catalog.js';
 import { parseDuration } from './duration.js';
 import { ConfigError } from './errors.js';
-import { age, bool, completedAge, duration, int, parseInterval, rate } from './fields.js';
+import { age, bool, completedAge, duration, type Interval, int, parseInterval, rate } from './fields.js';
 import { followUpsField } from './follow-ups.js';
 import { compileSchema } from './item-schema.js';
 import {
@@ -70,6 +70,25 @@ function readerFor(name: string, entry: Declarations[string], env: (name: string
   };
 }
 
+/**
+ * Module mode: the kind's own `schedule: { next(after) }`, unless its variable sets a schedule text.
+ * Anything else that is not text is refused here (a catalog file cannot hold a function at all).
+ */
+function scheduleFunction(name: string, entry: Declarations[string], env: (name: string) => string | undefined, where: string) {
+  const declared: unknown = entry.decl.schedule;
+  if (env(kindVariable(name, entry.decl, 'schedule')) !== undefined || declared === undefined || typeof declared === 'string')
+    return undefined;
+  const next = (declared as { next?: unknown } | null)?.next;
+  if (typeof declared !== 'object' || typeof next !== 'function') {
+    throw new ConfigError(
+      where,
+      typeof declared === 'object' ? JSON.stringify(declared) : String(declared),
+      'a schedule text (a Go duration, cron, RRULE or English such as "every day at 08:00") or, in module mode, an object with a next(after) function',
+    );
+  }
+  return (after: number) => (next as (after: number) => ReturnType<KindSchedule['next']>).call(declared, after);
+}
+
 /** The kind's schedule, if it has one: interval, offset within it, first run and catch-up. */
 function scheduleConfig(
   name: string,
@@ -79,16 +98,17 @@ function scheduleConfig(
   read: Read,
 ): ScheduleConfig | undefined {
   const { decl, source } = entry;
-  const scheduleText = read('schedule', z.string(), undefined)?.trim();
-  if (scheduleText === undefined) return undefined;
-  if (decl.scope === 'item') {
-    throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
-  }
   const variable =
     env(kindVariable(name, decl, 'schedule')) !== undefined || !source
       ? kindVariable(name, decl, 'schedule')
       : `${source}: kind "${name}" field "schedule"`;
-  const interval = parseInterval(variable, scheduleText, tz);
+  const next = scheduleFunction(name, entry, env, variable);
+  const scheduleText = next ? 'schedule.next()' : read('schedule', z.string(), undefined)?.trim();
+  if (scheduleText === undefined) return undefined;
+  if (decl.scope === 'item') {
+    throw new ConfigError(kindVariable(name, decl, 'schedule'), scheduleText, 'no schedule: item kinds are added by other jobs');
+  }
+  const interval: Interval = next ? { next } : parseInterval(variable, scheduleText, tz);
   const offsetMs = must(read('offset', duration(), '0s'));
   if (interval.every !== undefined && offsetMs >= interval.every) {
     throw new ConfigError(
@@ -99,12 +119,17 @@ function scheduleConfig(
   }
   const firstRun = must(read('firstRun', z.enum(['slot', 'boot'], { message: 'slot or boot' }), 'slot'));
   if (firstRun === 'boot' && interval.every === undefined) {
-    throw new ConfigError(kindVariable(name, decl, 'firstRun'), firstRun, 'slot for a cron schedule (boot applies to interval schedules)');
+    throw new ConfigError(
+      kindVariable(name, decl, 'firstRun'),
+      firstRun,
+      'slot for a cron, RRULE, English or function schedule (boot applies to interval schedules, written as a Go duration)',
+    );
   }
   return {
     enabled: must(read('enabled', bool, 'true')),
     interval,
     intervalText: scheduleText,
+    variable,
     offsetMs,
     spreadMs: must(read('spread', duration(), '0s')),
     firstRun,

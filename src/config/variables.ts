@@ -33,9 +33,14 @@ export const VARIABLES: readonly Variable[] = [
   },
   { name: 'SPOTTER_JOBS_REDIS_SENTINEL_NAME', default: 'mymaster', description: 'master name Sentinel watches', roles: ALL },
   { name: 'SPOTTER_JOBS_PREFIX', default: 'spotter', description: 'key prefix; hash-tag it ({spotter}) for Redis Cluster', roles: ALL },
-  { name: 'SPOTTER_JOBS_TZ', default: 'UTC', description: 'IANA time zone for cron schedules', roles: P },
+  { name: 'SPOTTER_JOBS_TZ', default: 'UTC', description: 'IANA time zone for cron, RRULE and English schedules', roles: P },
   ...Object.entries(BUILTIN_KINDS).flatMap(([k, d]): Variable[] => [
-    { name: kv(k, 'schedule'), default: d.schedule, description: `${k} schedule: Go duration or 5/6-field cron`, roles: P },
+    {
+      name: kv(k, 'schedule'),
+      default: typeof d.schedule === 'string' ? d.schedule : undefined,
+      description: `${k} schedule: Go duration, 5/6-field cron, RRULE or English text such as "every day at 08:00"`,
+      roles: P,
+    },
     { name: kv(k, 'enabled'), default: 'true', description: `${k} schedule enabled`, roles: P },
     { name: kv(k, 'offset'), default: d.offset ?? '0s', description: `${k} stagger within its interval`, roles: P },
     { name: kv(k, 'spread'), default: '0s', description: `spread ${k} per-user jobs over this window`, roles: P },

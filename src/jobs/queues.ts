@@ -2,7 +2,7 @@
  * BullMQ Queue handles for one process, built from the registry and the config: the only place
  * that constructs a Queue, so prefix, connection, error logging and default options are uniform.
  */
-import { type JobsOptions, type KeepJobs, Queue } from 'bullmq';
+import { type JobsOptions, type KeepJobs, Queue, type RepeatStrategy } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
 import type { RedisClient } from '../redis/connection.js';
@@ -45,10 +45,16 @@ export function tickJobOptions(config: Config): JobsOptions {
 
 export class Queues {
   private readonly map = new Map<string, Queue>();
+  /**
+   * `repeatStrategy`: how the schedules queue's schedulers find their next run when upserted (the
+   * producer's, from src/schedules/repeat-strategy.ts, which reads RRULE and function schedules);
+   * without it BullMQ's default, which reads only crons. The tick consumer's Worker takes the same.
+   */
   constructor(
     readonly conn: RedisClient,
     private readonly config: Config,
     private readonly log: Logger,
+    readonly repeatStrategy?: RepeatStrategy,
   ) {}
 
   get prefix(): string {
@@ -68,7 +74,8 @@ export class Queues {
   get(name: string): Queue {
     let q = this.map.get(name);
     if (!q) {
-      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix, ...telemetryOption() });
+      const settings = name === SCHEDULE_QUEUE && this.repeatStrategy ? { settings: { repeatStrategy: this.repeatStrategy } } : {};
+      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix, ...settings, ...telemetryOption() });
       q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'queue error'));
       this.map.set(name, q);
     }

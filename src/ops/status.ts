@@ -48,9 +48,13 @@ export interface Status {
 
 type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
 
-/** What a scheduler in Redis actually does, in the operator's words. */
-function describe(s: Scheduler): string {
-  return s.pattern ? s.pattern : formatDuration(Number(s.every));
+/**
+ * What a scheduler in Redis actually does, in the operator's words: the recorded schedule when it
+ * ends with what the scheduler runs ("every day at 08:00 (0 8 * * *)"), else the scheduler's own.
+ */
+function describe(s: Scheduler, recorded: string): string {
+  const runs = s.pattern ? s.pattern : formatDuration(Number(s.every));
+  return recorded.endsWith(` (${runs})`) ? recorded : runs;
 }
 
 /**
@@ -79,7 +83,7 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
         // A scheduler in Redis is what runs; a configured but disabled schedule has none. Before any
         // producer recorded its catalog there is none either: the local configuration says.
         enabled: recorded ? s !== undefined : k.enabled,
-        interval: s ? describe(s) : k.interval,
+        interval: s ? describe(s, k.interval) : k.interval,
         paused: paused.has(k.name),
         nextRun: s?.next ?? null,
         lastRun: last,

@@ -12,6 +12,7 @@ import { kindsOf } from '../jobs/registry.js';
 import type { Runtime } from '../runtime/runtime.js';
 import { recordCatalog } from '../schedules/catalog-record.js';
 import { scheduleDefinitions } from '../schedules/definitions.js';
+import { scheduleLabel } from '../schedules/kind-cadence.js';
 import { discoverQueues } from '../schedules/known-queues.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { reconcileSchedules } from '../schedules/reconcile.js';
@@ -112,7 +113,7 @@ async function logNextRuns(rt: Runtime): Promise<void> {
       {
         schedule: kind.name,
         ...(kind.title ? { title: kind.title } : {}),
-        interval: kind.schedule.intervalText,
+        interval: scheduleLabel(kind.name, kind.schedule, rt.config.tz),
         enabled: kind.schedule.enabled,
         paused: paused.has(kind.name),
         nextRun,

@@ -57,6 +57,8 @@ export class TickConsumer {
       stalledInterval: config.stalledIntervalMs,
       // A producer killed mid-fan-out must not fail the tick: the next producer redoes it.
       maxStalledCount: 10,
+      // Taking a tick schedules the next one: RRULE and function schedules need the strategy here too.
+      ...(this.deps.queues.repeatStrategy ? { settings: { repeatStrategy: this.deps.queues.repeatStrategy } } : {}),
       ...telemetryOption(),
     });
     this.worker.on('error', (err) => log.error({ queue: SCHEDULE_QUEUE, err: err.message }, 'tick worker error'));

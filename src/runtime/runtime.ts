@@ -8,6 +8,7 @@ import { secretsOf } from '../config/secrets.js';
 import { Queues } from '../jobs/queues.js';
 import type { RedisClient } from '../redis/connection.js';
 import { checkEvictionPolicy, closeConnection, type RedisTarget, targetOf, waitingConnection } from '../redis/connection.js';
+import { kindRepeatStrategy } from '../schedules/repeat-strategy.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
 import { createLogger, type Logger } from '../telemetry/logger.js';
 import { Lifecycle } from './lifecycle.js';
@@ -44,7 +45,8 @@ export async function createRuntime(
     if (lastError) log.info('Redis connection restored');
     lastError = '';
   });
-  const queues = new Queues(conn, config, log);
+  // RRULE and function schedules need the strategy wherever a scheduler is upserted.
+  const queues = new Queues(conn, config, log, kindRepeatStrategy(config, log));
   const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
   lifecycle.add({
     name: 'redis',

@@ -13,6 +13,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import { kindsOf } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
 import { catalogKey } from '../redis/keys.js';
+import { scheduleLabel } from './kind-cadence.js';
 import { rememberQueues } from './known-queues.js';
 
 /** A kind's settings as JSON: everything but its compiled schema checker (its `schema` is kept). */
@@ -24,7 +25,7 @@ export interface RecordedKind {
   queue: string;
   /** What a person calls the kind; absent when its catalog gives none. */
   title?: string;
-  /** The schedule as configured, or `-`. */
+  /** The schedule as configured (for a rule, with what it runs as: scheduleLabel), or `-`. */
   interval: string;
   enabled: boolean;
   /** Absent in records written before settings were recorded. */
@@ -43,7 +44,7 @@ export function catalogOf(config: Config): RecordedKind[] {
     scope: k.scope,
     queue: k.queue,
     ...(k.title ? { title: k.title } : {}),
-    interval: k.schedule?.intervalText ?? '-',
+    interval: k.schedule ? scheduleLabel(k.name, k.schedule, config.tz) : '-',
     enabled: k.schedule?.enabled ?? false,
     // JSON leaves the checker out; the schema it was compiled from is kept.
     settings: JSON.parse(JSON.stringify(k)) as RecordedSettings,

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/config.js';
 import { scheduledKinds, type TickJobData } from '../jobs/registry.js';
+import { cadenceOf, patternOf, scheduleLabel } from './kind-cadence.js';
 
 export interface ScheduleDefinition {
   /** The kind's name; the scheduler's key. */
@@ -12,6 +13,7 @@ export interface ScheduleDefinition {
   queue: string;
   enabled: boolean;
   repeat: { every: number; offset?: number } | { pattern: string; tz: string };
+  /** The schedule in an operator's words (scheduleLabel). */
   intervalText: string;
   spreadMs: number;
   /**
@@ -39,15 +41,20 @@ export interface TickTemplateData extends TickJobData {
   spec: string;
 }
 
+/**
+ * One definition per scheduled kind. Reads every rule and schedule function (kind-cadence.ts): a
+ * producer calls this at start, so a bad one stops it with a ConfigError naming the variable.
+ */
 export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
   return scheduledKinds(config).map(({ name, queue, schedule }) => {
     const s = schedule as NonNullable<typeof schedule>;
-    // Offsets apply to interval schedules; a cron expression already says exactly when it runs.
-    const boot = s.firstRun === 'boot' && s.interval.every !== undefined;
+    const c = cadenceOf(s, config.tz);
+    // Offsets apply to interval schedules; a cron expression or a rule already says exactly when it runs.
+    const boot = s.firstRun === 'boot' && c.form === 'every';
     const repeat =
-      s.interval.every !== undefined
-        ? { every: s.interval.every, ...(s.offsetMs > 0 && !boot ? { offset: s.offsetMs } : {}) }
-        : { pattern: s.interval.pattern, tz: config.tz };
+      c.form === 'every'
+        ? { every: c.every, ...(s.offsetMs > 0 && !boot ? { offset: s.offsetMs } : {}) }
+        : { pattern: patternOf(name, c), tz: config.tz };
     const spec = createHash('sha256')
       .update(JSON.stringify(boot ? { ...repeat, firstRun: 'boot', delay: s.offsetMs } : repeat))
       .digest('hex')
@@ -57,7 +64,7 @@ export function scheduleDefinitions(config: Config): ScheduleDefinition[] {
       queue,
       enabled: s.enabled,
       repeat,
-      intervalText: s.intervalText,
+      intervalText: scheduleLabel(name, s, config.tz),
       spreadMs: s.spreadMs,
       spec,
       ...(boot ? { bootDelayMs: s.offsetMs } : {}),

@@ -11,6 +11,7 @@ import type { RedisClient } from '../redis/connection.js';
 import { reconcileLockKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
 import { repeatAt, type ScheduleDefinition, type TickTemplateData } from './definitions.js';
+import { FUNCTION_PATTERN, isRrulePattern } from './kind-cadence.js';
 
 const LOCK_TTL_MS = 15_000;
 
@@ -59,6 +60,18 @@ export function driftOf(cur: Scheduler, d: ScheduleDefinition, tickOptions: Jobs
   return out;
 }
 
+/**
+ * A scheduler the repeat strategy gave no next run (a schedule function that threw or answered no
+ * time) keeps its last run as `next` with no tick pending: that tick has finished or is gone. Only
+ * RRULE and function patterns end up so; such a scheduler is upserted again, asking for a next run.
+ */
+async function stranded(queue: Queue, cur: Scheduler): Promise<boolean> {
+  const pattern = cur.pattern ?? '';
+  if (!cur.next || !(isRrulePattern(pattern) || pattern.startsWith(FUNCTION_PATTERN))) return false;
+  const state = await queue.getJobState(`repeat:${cur.key}:${cur.next}`);
+  return state === 'completed' || state === 'failed' || state === 'unknown';
+}
+
 async function withLock<T>(conn: RedisClient, key: string, fn: () => Promise<T>): Promise<T> {
   const token = randomUUID();
   const deadline = Date.now() + LOCK_TTL_MS * 2;
@@ -96,6 +109,7 @@ export async function reconcileSchedules(opts: {
         continue;
       }
       const changes = cur ? driftOf(cur, d, opts.tickOptions) : [];
+      if (cur && changes.length === 0 && (await stranded(queue, cur))) changes.push('no tick pending');
       if (cur && changes.length === 0) {
         out.unchanged.push(d.name);
         continue;

@@ -46,7 +46,14 @@ const MAX_TTL_MS = 40 * DAY_MS;
 /** Two of the kind's intervals (the counts are read while the tick is the last one), within the bounds above. */
 export function tickJobsTtlMs(kind: KindConfig, tz: string, now = Date.now()): number {
   if (!kind.schedule) return MIN_TTL_MS;
-  return Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, 2 * intervalAt(kind.schedule, tz, now)));
+  let interval: number;
+  try {
+    interval = intervalAt(kind.schedule, tz, now);
+  } catch {
+    // A rule only a producer checks (a worker does not refuse it at start): keep the counts long.
+    return MAX_TTL_MS;
+  }
+  return Math.min(MAX_TTL_MS, Math.max(MIN_TTL_MS, 2 * interval));
 }
 
 /** What one settled attempt changes in its tick's hash: counters to add, and a global kind's run. */
