@@ -5,10 +5,11 @@
  * 02:00→03:00, 2027-11-07 02:00→01:00); durations do not move.
  */
 import { CronExpressionParser } from 'cron-parser';
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 import rrulePkg from 'rrule';
 import { describe, expect, it } from 'vitest';
 import { parseTrigger, type Trigger } from '../src/schedules/triggers/index.js';
+import { ZoneOffsets } from '../src/schedules/triggers/zone-offsets.js';
 
 const { RRule } = rrulePkg;
 const BERLIN = 'Europe/Berlin';
@@ -194,4 +195,45 @@ describe('against the rule worked out independently', () => {
       }
     });
   }
+});
+
+describe('zone offsets learnt as spans', () => {
+  // Half-hour daylight saving; Ramadan suspensions (transitions weeks apart); the US rules of 1970–2040.
+  it.each(['Australia/Lord_Howe', 'Africa/Casablanca', 'America/New_York'])(
+    '%s: agree with the zone, 1970 to 2040, on each side of every transition',
+    (zone) => {
+      const offsets = new ZoneOffsets(zone);
+      const iana = IANAZone.create(zone);
+      const truth = (t: number) => Math.round(iana.offset(t) * MINUTE);
+      // Random instants first, so spans are learnt out of order.
+      let s = 7;
+      for (let i = 0; i < 500; i++) {
+        s = (s * 1_103_515_245 + 12_345) % 2_147_483_648;
+        const t = Date.UTC(1970, 0, 1) + (s % 25_567) * 86_400_000 + (s % 86_400_000);
+        expect(offsets.at(t)).toBe(truth(t));
+      }
+      const step = 12 * 3_600_000;
+      let transitions = 0;
+      let previous = truth(Date.UTC(1970, 0, 1) - step);
+      for (let t = Date.UTC(1970, 0, 1); t < Date.UTC(2040, 0, 1); t += step) {
+        const now = truth(t);
+        expect(offsets.at(t)).toBe(now);
+        if (now !== previous) {
+          // Pin the transition to the millisecond and look at both sides of it.
+          let before = t - step;
+          let after = t;
+          while (after - before > 1) {
+            const mid = Math.floor((before + after) / 2);
+            if (truth(mid) === previous) before = mid;
+            else after = mid;
+          }
+          transitions++;
+          for (const u of [before - 3_600_000, before, after, after + 3_600_000])
+            expect(offsets.at(u), new Date(u).toISOString()).toBe(truth(u));
+        }
+        previous = now;
+      }
+      expect(transitions).toBeGreaterThan(0);
+    },
+  );
 });

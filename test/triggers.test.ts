@@ -177,7 +177,13 @@ describe('rrule', () => {
     expect(refusal(() => parseTrigger('FREQ=WEEKLY;BYDAY=2MO', ctx)).message).toMatch(/numbered weekday/);
     expect(refusal(() => parseTrigger('INTERVAL=2', ctx)).message).toMatch(/"INTERVAL=2" has no FREQ/);
     expect(refusal(() => parseTrigger('FREQ=DAILY;BYDAY=XX', ctx)).message).toMatch(/"XX" is not a weekday/);
-    expect(refusal(() => parseTrigger('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30', ctx)).message).toMatch(/no month in BYMONTH=2 has that day/);
+    expect(refusal(() => parseTrigger('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30', ctx)).message).toMatch(
+      /no day of any year has BYMONTH=2 and BYMONTHDAY=30/,
+    );
+    expect(refusal(() => parseTrigger('FREQ=HOURLY;BYMONTH=1;BYYEARDAY=60', ctx)).message).toMatch(
+      /no day of any year has BYMONTH=1 and BYYEARDAY=60/,
+    );
+    expect(parseTrigger('FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=-1;BYYEARDAY=60', ctx).next(START)).toBe(wall('2028-02-29T13:00'));
   });
 });
 

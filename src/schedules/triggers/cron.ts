@@ -2,12 +2,14 @@
  * `cron`: 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), with or without
  * a `cron ` prefix, as cron-parser reads them (names such as MON or JAN, L and # included; when both
  * day fields are restricted a day matching either runs, as in classic cron). Evaluated on the zone's
- * wall clock: cron-parser runs in UTC on floating wall time and wall-clock.ts places each wall time in
- * the zone, so cron follows the same daylight-saving rule as RRULE. Canonical: `cron <fields>` as
- * cron-parser writes them back (names become numbers; a seconds field of 0 is left out).
+ * wall clock: the next run is found on floating wall time (by cron-plan.ts, or cron-parser in UTC for
+ * L and #) and wall-clock.ts places it in the zone, so cron follows the same daylight-saving rule as
+ * RRULE. Canonical: `cron <fields>` as cron-parser writes them back (names become numbers; a seconds
+ * field of 0 is left out).
  */
 import { type CronExpression, CronExpressionParser } from 'cron-parser';
 import { BoundedCache, PARSED_KEPT } from './bounded-cache.js';
+import { CronPlan, isPlain } from './cron-plan.js';
 import { RuleError } from './rule-error.js';
 import type { FormParser, Trigger, TriggerContext } from './trigger.js';
 import { nextOnWallClock, wallClock } from './wall-clock.js';
@@ -23,6 +25,14 @@ interface ParsedCron {
   canonical: string;
   /** One expression per text, reset before each use: evaluation is synchronous, so sharing is safe. */
   expression: CronExpression;
+  /** The fast search, for a cron without L or #. */
+  plan?: CronPlan;
+  /**
+   * The last answer: every wall time in [from, to) has `to` as its next. Subjects sharing a cron ask
+   * about the same few wall times (made in the same minute, run at the same occurrence), and a cron's
+   * floating wall times do not depend on the zone, so one answer serves them all.
+   */
+  last?: { from: number; to: number };
 }
 
 const parsed = new BoundedCache<string, ParsedCron>(PARSED_KEPT);
@@ -69,18 +79,23 @@ function parseCronFields(rule: string, fields: string[]): ParsedCron {
   } catch (err) {
     throw explain(rule, fields, err as Error);
   }
-  try {
-    expression.next();
-  } catch (err) {
-    throw new RuleError(rule, `cron "${fields.join(' ')}" in "${rule}" never runs (${(err as Error).message})`);
+  const plan = isPlain(expression.fields) ? new CronPlan(expression.fields) : undefined;
+  const never = `cron "${fields.join(' ')}" in "${rule}" never runs`;
+  if (plan !== undefined && plan.next(PROBE_FROM) === undefined) throw new RuleError(rule, never);
+  if (plan === undefined) {
+    try {
+      expression.next();
+    } catch (err) {
+      throw new RuleError(rule, `${never} (${(err as Error).message})`);
+    }
   }
   const seconds = expression.fields.second.values;
   const withSeconds = seconds.length !== 1 || seconds[0] !== 0;
-  return { canonical: `cron ${expression.stringify(withSeconds)}`, expression };
+  return { canonical: `cron ${expression.stringify(withSeconds)}`, expression, plan };
 }
 
-/** The first floating wall time of a cron strictly after `wall`; undefined when cron-parser gives up. */
-function nextWall(expression: CronExpression, wall: number): number | undefined {
+/** cron-parser's next run strictly after `wall`; undefined when it gives up. */
+function parserNext(expression: CronExpression, wall: number): number | undefined {
   expression.reset(new Date(wall));
   try {
     return expression.next().getTime();
@@ -88,6 +103,16 @@ function nextWall(expression: CronExpression, wall: number): number | undefined 
     // cron-parser looks at most 10,000 steps ahead; a cron that far from its next run has none left.
     return undefined;
   }
+}
+
+/** The first floating wall time of a cron strictly after `wall`, or undefined. */
+function nextWall(cron: ParsedCron, wall: number): number | undefined {
+  const last = cron.last;
+  if (last !== undefined && wall >= last.from && wall < last.to) return last.to;
+  const next = cron.plan !== undefined ? cron.plan.next(wall) : parserNext(cron.expression, wall);
+  if (next === undefined) return undefined;
+  cron.last = last !== undefined && last.to === next ? { from: Math.min(wall, last.from), to: next } : { from: wall, to: next };
+  return next;
 }
 
 /** Parses a cron expression; text that is not fields (English) is not this form. */
@@ -100,11 +125,11 @@ export const parseCron: FormParser = (text: string, ctx: TriggerContext): Trigge
     cron = parseCronFields(text, fields);
     parsed.set(key, cron);
   }
-  const { expression, canonical } = cron;
+  const found = cron;
   const clock = wallClock(ctx.tz);
   return {
     form: 'cron',
-    canonical,
-    next: (after) => nextOnWallClock(clock, after, (wall) => nextWall(expression, wall)),
+    canonical: found.canonical,
+    next: (after) => nextOnWallClock(clock, after, (wall) => nextWall(found, wall)),
   };
 };

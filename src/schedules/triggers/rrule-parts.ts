@@ -9,6 +9,7 @@
  * RFC would take the missing parts from DTSTART, the second the schedule was made. A rule that names
  * no time of day still runs at DTSTART's.
  */
+import { daysInMonth } from './once.js';
 import { BYDAY_CODES, RRULE_FREQS, untilInstant, untilText } from './rrule-values.js';
 import { RuleError } from './rule-error.js';
 
@@ -197,14 +198,32 @@ function checkCombination(text: string, p: RuleParts, bad: (name: string, why: s
   }
   const others = [p.bymonth, p.byweekno, p.byyearday, p.bymonthday, p.byday, p.byhour, p.byminute, p.bysecond];
   if (p.bysetpos && others.every((o) => o === undefined)) throw bad('BYSETPOS', 'BYSETPOS needs another BY part to pick from');
-  if (p.bymonth && p.bymonthday && !p.bymonthday.some((d) => d < 0 || p.bymonth?.some((m) => d <= maxDays(m)))) {
-    throw bad('BYMONTHDAY', `no month in BYMONTH=${p.bymonth.join(',')} has that day, so the rule never runs`);
+  const dayParts = [
+    ['BYMONTH', p.bymonth],
+    ['BYMONTHDAY', p.bymonthday],
+    ['BYYEARDAY', p.byyearday],
+  ].flatMap(([name, values]) => (values === undefined ? [] : [`${name}=${(values as number[]).join(',')}`]));
+  if (dayParts.length > 1 && !someDayPasses(p)) {
+    throw new RuleError(text, `no day of any year has ${dayParts.join(' and ')} in "${text}", so it never runs`);
   }
 }
 
-/** The most days month `m` (1–12) has in any year. */
-function maxDays(m: number): number {
-  return new Date(Date.UTC(2024, m, 0)).getUTCDate();
+/** Whether a day of a common or a leap year passes BYMONTH, BYMONTHDAY and BYYEARDAY together. */
+function someDayPasses(p: RuleParts): boolean {
+  for (const year of [2023, 2024]) {
+    const length = year === 2024 ? 366 : 365;
+    for (let yearday = 1; yearday <= length; yearday++) {
+      const date = new Date(Date.UTC(year, 0, yearday));
+      const month = date.getUTCMonth() + 1;
+      const day = date.getUTCDate();
+      const monthLength = daysInMonth(year, month);
+      if (p.bymonth && !p.bymonth.includes(month)) continue;
+      if (p.bymonthday && !p.bymonthday.some((d) => d === day || d === day - monthLength - 1)) continue;
+      if (p.byyearday && !p.byyearday.some((d) => d === yearday || d === yearday - length - 1)) continue;
+      return true;
+    }
+  }
+  return false;
 }
 
 /** A named hour (minute) means minute and second (second) 0 where the RFC would take DTSTART's. */

@@ -13,17 +13,14 @@
  * So a schedule neither skips a day nor runs twice in one. `every` durations are absolute and do not
  * come here: 2h is 2h whatever the clock says.
  *
- * Offsets come from luxon's IANAZone (the platform's Intl time-zone data).
+ * Offsets come from luxon's IANAZone (the platform's Intl time-zone data), through zone-offsets.ts.
  */
-import { IANAZone } from 'luxon';
 import { BoundedCache } from './bounded-cache.js';
+import { ZoneOffsets } from './zone-offsets.js';
 
-const MINUTE = 60_000;
-const HOUR = 3_600_000;
 const DAY = 86_400_000;
-/** Zones remembered (more than there are), and hours of offsets each remembers (ten days' worth). */
+/** Zones remembered: more than there are. */
 const ZONES_KEPT = 1000;
-const HOURS_KEPT = 240;
 
 /** An instant and, when its wall time fell in a spring-forward gap, the wall time that gap ends at. */
 export interface ResolvedWall {
@@ -36,27 +33,15 @@ export type NextWall = (wall: number) => number | undefined;
 
 /** One zone's wall clock. Floating wall times are epoch ms read as if the zone were UTC. */
 export class WallClock {
-  private readonly zone: IANAZone;
-  private readonly hours = new BoundedCache<number, number>(HOURS_KEPT);
+  private readonly offsets: ZoneOffsets;
 
   constructor(readonly tz: string) {
-    this.zone = IANAZone.create(tz);
+    this.offsets = new ZoneOffsets(tz);
   }
 
-  /**
-   * The zone's offset at `instant`, in ms. Asking Intl costs microseconds, so an hour without a
-   * transition is remembered (no zone changes its offset twice within one hour).
-   */
+  /** The zone's offset at `instant`, in ms. */
   offset(instant: number): number {
-    const hour = Math.floor(instant / HOUR);
-    const known = this.hours.get(hour);
-    if (known !== undefined) return known;
-    const first = this.zoneOffset(hour * HOUR);
-    if (first === this.zoneOffset(hour * HOUR + HOUR - 1)) {
-      this.hours.set(hour, first);
-      return first;
-    }
-    return this.zoneOffset(instant);
+    return this.offsets.at(instant);
   }
 
   /** The floating wall time at `instant`. */
@@ -88,10 +73,6 @@ export class WallClock {
       else high = mid;
     }
     return high;
-  }
-
-  private zoneOffset(instant: number): number {
-    return Math.round(this.zone.offset(instant) * MINUTE);
   }
 }
 
