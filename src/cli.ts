@@ -93,6 +93,7 @@ function operatorCommands(p: Command): void {
     .option('--user <id>', 'user kinds: only this user')
     .option('--item <id>', 'item kinds: the item')
     .option('--data <json>', "item kinds: the item's data, as JSON")
+    .option('--owner <id>', 'item and global kinds: whose job it is (fair admission shares a kind among owners)')
     .option('--at <iso-8601>', 'run at this time instead of now')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))

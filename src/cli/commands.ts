@@ -58,7 +58,7 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
 export async function triggerCommand(
   config: Config,
   name: string,
-  opts: { user?: string; item?: string; data?: string; at?: string; json?: boolean },
+  opts: { user?: string; item?: string; data?: string; at?: string; owner?: string; json?: boolean },
   out: Out,
 ): Promise<void> {
   let at: Date | undefined;
@@ -70,6 +70,8 @@ export async function triggerCommand(
   if (opts.user !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.user))
     throw new UsageError(`--user "${opts.user}" is not a valid user id`);
   if (opts.data !== undefined && opts.item === undefined) throw new UsageError('--data goes with --item');
+  if (opts.owner !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.owner))
+    throw new UsageError(`--owner "${opts.owner}" is not a valid owner id (letters, digits and . _ @ - only)`);
   let data: unknown;
   if (opts.data !== undefined) {
     try {
@@ -81,7 +83,7 @@ export async function triggerCommand(
   const item = opts.item !== undefined ? { id: opts.item, data: data ?? {} } : undefined;
   const { kind, t } = await withCatalog(config, async (q, c) => {
     const k = kindOf(c, name);
-    const done = await trigger(q, c, k, { userId: opts.user, item, at });
+    const done = await trigger(q, c, k, { userId: opts.user, item, at, owner: opts.owner });
     return { kind: k, t: done };
   }).catch((err: unknown) => {
     // A subject the kind cannot take is the caller's mistake, not a failure of the service.
@@ -97,7 +99,12 @@ export async function triggerCommand(
     global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
-  out(t.paused ? `${what[t.kind]} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)` : what[t.kind]);
+  const whose = opts.owner !== undefined ? ` (owner ${opts.owner})` : '';
+  out(
+    t.paused
+      ? `${what[t.kind]}${whose} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)`
+      : `${what[t.kind]}${whose}`,
+  );
 }
 
 /** The kind `trigger` names, from the catalog the command acts on. */

@@ -45,14 +45,25 @@ export function tickJobOptions(config: Config): JobsOptions {
 
 export class Queues {
   private readonly map = new Map<string, Queue>();
+  private readonly closers: Array<() => Promise<void>> = [];
   constructor(
     readonly conn: RedisClient,
     private readonly config: Config,
-    private readonly log: Logger,
+    readonly log: Logger,
   ) {}
+
+  /** Runs `fn` first when these handles close (what works through them: fair admission's refills). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
 
   get prefix(): string {
     return this.config.prefix;
+  }
+
+  /** How long a job's lock lasts: fair admission's grace for an admitter that died is twice this. */
+  get lockDurationMs(): number {
+    return this.config.lockDurationMs;
   }
 
   /** The kinds these handles were made for: they name the queues. */
@@ -79,6 +90,7 @@ export class Queues {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled(this.closers.splice(0).map((fn) => fn()));
     await Promise.allSettled([...this.map.values()].map((q) => q.close()));
     this.map.clear();
   }

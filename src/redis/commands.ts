@@ -26,6 +26,11 @@ const COMMANDS = {
   sjMarkIfExists: { file: 'mark-if-exists', numberOfKeys: 1 },
   sjFanoutClaim: { file: 'fanout-claim', numberOfKeys: 1 },
   sjFanoutReserve: { file: 'fanout-reserve', numberOfKeys: 1 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 7 },
+  sjFairRefill: { file: 'fair-refill', numberOfKeys: 12 },
+  sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
+  sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
+  sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -43,6 +48,11 @@ export type Scripted = RedisClient & {
   sjMarkIfExists(job: string, field: string, value: string): Promise<number>;
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
+  sjFairAdd(...keysThenArgs: string[]): Promise<[number, string]>;
+  sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
+  sjFairAck(specs: string, admitting: string, queuePrefix: string, ...ids: string[]): Promise<number>;
+  sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
+  sjFairRelease(...keysThenArgs: string[]): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */

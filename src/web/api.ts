@@ -16,6 +16,7 @@ const runBody = z.strictObject({
   userId: z.string().min(1).max(200).optional(),
   item: z.strictObject({ id: z.string().min(1).max(200), data: z.unknown().optional() }).optional(),
   at: z.iso.datetime({ offset: true }).optional(),
+  owner: z.string().min(1).max(200).optional(),
 });
 
 function bad(res: Response, message: string): void {
@@ -58,8 +59,8 @@ function scheduleRoutes(r: Router, { config, queues, deadLetters }: ApiDeps): vo
     const body = runBody.safeParse(req.body ?? {});
     if (!body.success) return bad(res, issue(body.error));
     try {
-      const { userId, item, at } = body.data;
-      const t = await trigger(queues, config, kind, { userId, item, at: at ? new Date(at) : undefined });
+      const { userId, item, at, owner } = body.data;
+      const t = await trigger(queues, config, kind, { userId, item, at: at ? new Date(at) : undefined, owner });
       res.status(202).json(t);
     } catch (err) {
       if (err instanceof PermanentError) return bad(res, err.message);
