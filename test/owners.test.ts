@@ -52,7 +52,7 @@ describe('owners', () => {
       return l.length > 0 ? l : undefined;
     });
     expect(dead?.owner).toBe('alice');
-    expect((dead?.data as { owner?: string }).owner).toBe('alice');
+    expect((dead?.data as { owner?: string } | undefined)?.owner).toBe('alice');
   });
 
   it('takes an owner from trigger for item and global kinds, and refuses one for a user kind', async () => {
