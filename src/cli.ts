@@ -8,6 +8,7 @@ import { pauseCommand, statusCommand, triggerCommand, UsageError, userCommand } 
 import { dlqList, dlqPurge, dlqReplay } from './cli/dlq.js';
 import { forgetCommand } from './cli/forget.js';
 import { variablesHelp } from './cli/help.js';
+import { ownerCommands } from './cli/owner.js';
 import { serve } from './cli/serve.js';
 import type { Config } from './config/config.js';
 import { ConfigError } from './config/errors.js';
@@ -57,6 +58,7 @@ function program(): Command {
   serviceCommands(p);
   operatorCommands(p);
   dlqCommands(p);
+  ownerCommands(p, cfg, out);
   return p;
 }
 

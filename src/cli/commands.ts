@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from '../jobs/errors.js';
+import type { KindBacklog } from '../jobs/fair-backlog.js';
 import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { describeRun, jobsText } from '../ops/last-run.js';
 import { setPaused } from '../ops/pause.js';
@@ -49,6 +50,10 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
     out("(local): no producer has recorded its catalog in Redis yet, so this is this environment's configuration, not yet recorded");
   out('\nJobs');
   out(table(Object.entries(s.queues).map(([queue, c]) => ({ queue, ...c }))));
+  if (s.backlog.length > 0) {
+    out('\nBacklog: jobs of fair kinds waiting for admission');
+    out(table(s.backlog.map(backlogRow)));
+  }
   out(`\nDead letters: ${s.deadLetters}`);
   if (s.orphans.length === 0) return;
   out('\nLeft behind: queues of kinds no longer in the catalog; no kind consumes them (spotter-jobs forget <queue> --yes removes one)');
@@ -107,6 +112,18 @@ export async function triggerCommand(
   );
 }
 
+/** One fair kind's backlog as a row of `status`. */
+function backlogRow(b: KindBacklog): Record<string, string | number> {
+  const top = b.top[0];
+  return {
+    kind: b.kind,
+    owners: b.owners,
+    waiting: b.waiting,
+    admitting: b.admitting,
+    largest: top ? `${top.owner}: ${top.waiting}${top.oldestMs !== null ? `, oldest ${formatDuration(top.oldestMs)}` : ''}` : '-',
+  };
+}
+
 /** The kind `trigger` names, from the catalog the command acts on. */
 function kindOf(config: Config, name: string): KindConfig {
   const kind = kindByNameOrQueue(config, name);
@@ -149,6 +166,15 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
       })),
     ),
   );
+  const waiting = r.backlog.filter((b) => b.waiting > 0);
+  if (waiting.length > 0) {
+    out('\nWaiting for admission (fair kinds)');
+    out(
+      table(
+        waiting.map((b) => ({ kind: b.kind, jobs: b.waiting, 'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs) })),
+      ),
+    );
+  }
   const dls = r.kinds.filter((k) => k.deadLetter);
   if (dls.length > 0) out(`\nReplay with: spotter-jobs dlq replay ${dls.map((k) => k.deadLetter?.id).join(' ')}`);
 }

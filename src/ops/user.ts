@@ -4,17 +4,23 @@ import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { subjectId } from '../jobs/registry.js';
 import { type KindHistory, UserHistory } from '../services/user-history.js';
+import { backlogOf, type KindOwnerBacklog } from './owners.js';
 
 export interface UserReport {
   userId: string;
   /** False when no job of any kind ran, waits or was dead-lettered for this id: no record of the user exists. */
   known: boolean;
   kinds: KindHistory[];
+  /** Per fair kind: the user's jobs waiting for admission (docs/fair-share.md). */
+  backlog: KindOwnerBacklog[];
 }
 
 export async function userReport(queues: Queues, config: Config, userId: string): Promise<UserReport> {
   if (!subjectId.safeParse(userId).success)
     throw new InvalidJobError(`"${userId.slice(0, 80)}" is not a user id (letters, digits and . _ @ - only)`);
-  const kinds = await new UserHistory(queues.conn, config).lookup(queues, userId);
-  return { userId, known: kinds.some((k) => k.lastRun || k.current || k.deadLetter), kinds };
+  const [kinds, backlog] = await Promise.all([
+    new UserHistory(queues.conn, config).lookup(queues, userId),
+    backlogOf(queues, config, userId),
+  ]);
+  return { userId, known: kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0), kinds, backlog };
 }

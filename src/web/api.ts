@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { PermanentError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByName, workQueues } from '../jobs/registry.js';
+import { ownerReport, setWeight } from '../ops/owners.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
@@ -35,6 +36,7 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
   r.use(express.json({ limit: '64kb' }));
   scheduleRoutes(r, deps);
   deadLetterRoutes(r, deps);
+  ownerRoutes(r, deps);
   r.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -126,5 +128,28 @@ function deadLetterRoutes(r: Router, { config, deadLetters }: ApiDeps): void {
       if (olderThanMs === undefined) return bad(res, 'olderThan: expected a Go duration such as 168h');
     }
     res.json({ purged: await deadLetters.purge({ queue: q.data.queue, olderThanMs }) });
+  });
+}
+
+/** An owner's weight in fair admission: read it, or set it (`{"weight": 2}`). */
+function ownerRoutes(r: Router, { config, queues }: ApiDeps): void {
+  const weightBody = z.strictObject({ weight: z.number() });
+  r.get('/owners/:id', async (req, res) => {
+    try {
+      res.json(await ownerReport(queues, config, String(req.params.id)));
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
+  });
+  r.put('/owners/:id/weight', async (req, res) => {
+    const body = weightBody.safeParse(req.body ?? {});
+    if (!body.success) return bad(res, 'expected {"weight": <number from 0.01 to 10000>}');
+    try {
+      res.json(await setWeight(queues, config, String(req.params.id), body.data.weight));
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
   });
 }
