@@ -24,7 +24,7 @@ describe('fair admission', () => {
     const h = x;
     const kind = kindByName(h.config, 'track');
     const window = kind?.fair?.window ?? 0;
-    expect(window).toBe(20);
+    expect(window).toBe(16);
     await addOwned(h, 'track', 'big', 1500);
     const rec = recorder(2);
     consumeKinds(h, { track: rec.run }, ['track']);
@@ -44,6 +44,7 @@ describe('fair admission', () => {
   it('gives a lone owner every slot, and runs each of its jobs once', async () => {
     x = await harness({}, { catalog });
     const h = x;
+    const window = kindByName(h.config, 'track')?.fair?.window ?? 0;
     await addOwned(h, 'track', 'alone', 300);
     const queue = h.queues.get('track');
     // As each job starts: how many wait in the queue behind it (the window, refilled as jobs start).
@@ -55,7 +56,7 @@ describe('fair admission', () => {
     expect(Math.max(...rec.starts.map((s) => s.running))).toBe(CONCURRENCY);
     // Work-conserving: while the owner's backlog still held jobs, the queue never ran dry, so no
     // slot waited for admission.
-    const whileBacklog = rec.starts.slice(0, 300 - 20 - CONCURRENCY);
+    const whileBacklog = rec.starts.slice(0, 300 - window - CONCURRENCY);
     const dry = whileBacklog.filter((s) => s.probed === 0).length;
     expect(dry).toBeLessThanOrEqual(2);
   });

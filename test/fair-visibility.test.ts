@@ -15,7 +15,7 @@ afterEach(async () => {
   x = undefined;
 });
 
-const catalog = itemCatalog({ track: { concurrency: 5 } });
+const catalog = itemCatalog({ track: { concurrency: 5, fairWindow: 20 } });
 
 /** A fair kind with no worker: the window (20) takes alice's first jobs, the rest wait per owner. */
 async function backlogged(): Promise<Harness> {

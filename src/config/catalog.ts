@@ -66,7 +66,7 @@ export interface KindDeclaration {
    * queue by weighted round robin over owners. Default: on for item kinds, off for the others.
    */
   fair?: boolean;
-  /** Fair kinds: jobs kept waiting in the queue itself, ahead of the owners' backlogs; default 4 × concurrency, at least 20. */
+  /** Fair kinds: jobs kept waiting in the queue itself, ahead of the owners' backlogs; default 4 × concurrency, at least 8. */
   fairWindow?: number;
   /** Fair kinds: jobs of one owner admitted or running at once, across all workers; default no cap. */
   ownerConcurrency?: number;

@@ -56,7 +56,7 @@ function fairConfig(name: string, decl: BuiltinKind, concurrency: number, read: 
   const fair = must(read('fair', bool, decl.scope === 'item' ? 'true' : 'false'));
   const window = read('fairWindow', int(1, 1_000_000), undefined);
   const ownerConcurrency = read('ownerConcurrency', int(1, 100_000), undefined);
-  if (fair) return { window: window ?? Math.max(20, 4 * concurrency), ownerConcurrency };
+  if (fair) return { window: window ?? Math.max(8, 4 * concurrency), ownerConcurrency };
   if (ownerConcurrency !== undefined)
     throw new ConfigError(
       kindVariable(name, decl, 'ownerConcurrency'),

@@ -10,6 +10,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import { scripted } from '../redis/commands.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Admitted, addAdmitted, type Spec } from './fair-admit.js';
+import { Filing } from './fair-filing.js';
 import { type FairKeys, fairKeys } from './fair-keys.js';
 import { admissionOwner } from './owner.js';
 import type { Queues } from './queues.js';
@@ -38,9 +39,26 @@ interface KindState {
   /** The last refill found the window full while owners had work: an add alone opens no room. */
   full: boolean;
   timer: NodeJS.Timeout | undefined;
+  /** Jobs this process saw start since its last refill, and how many make the next one worth it. */
+  started: number;
+  every: number;
+  /** Made on the first add of the kind in this process. */
+  filing?: Filing;
 }
 
 const admissions = new WeakMap<Queues, FairAdmission>();
+
+/**
+ * After how many of its own starts a process refills a full window again: when a quarter of it has
+ * drained, counting the other processes that drain it too (the refill that filled it admitted about
+ * `handedOut` places for the `seen` starts of this one). A window that was not full (no backlog) is
+ * refilled at each start, so a job added meanwhile is admitted at once.
+ */
+export function refillEvery(window: number, full: boolean, seen: number, handedOut: number): number {
+  if (!full) return 1;
+  const processes = seen > 0 ? Math.max(1, handedOut / seen) : 1;
+  return Math.max(1, Math.floor(window / (4 * processes)));
+}
 
 /** The process's fair admission over these queue handles, made on first use and closed with them. */
 export function fairOf(queues: Queues): FairAdmission {
@@ -70,7 +88,15 @@ export class FairAdmission {
   private state(kind: KindConfig): KindState {
     let s = this.kinds.get(kind.name);
     if (!s) {
-      s = { keys: fairKeys(this.queues.prefix, kind), running: undefined, again: false, full: false, timer: undefined };
+      s = {
+        keys: fairKeys(this.queues.prefix, kind),
+        running: undefined,
+        again: false,
+        full: false,
+        timer: undefined,
+        started: 0,
+        every: 1,
+      };
       this.kinds.set(kind.name, s);
     }
     return s;
@@ -81,24 +107,10 @@ export class FairAdmission {
    * the job it already is (or, coalescing, was merged into).
    */
   async add(kind: KindConfig, jobId: string, data: JobData, coalesce = false): Promise<string> {
-    const k = this.state(kind).keys;
-    const owner = admissionOwner(data);
+    const s = this.state(kind);
+    s.filing ??= new Filing(this.queues.conn, s.keys, () => this.kick(kind, 'add'));
     const spec: Spec = { t: Date.now(), d: data };
-    const [, id] = await scripted(this.queues.conn).sjFairAdd(
-      k.specs,
-      k.owners,
-      k.parked,
-      k.sizes,
-      k.clock,
-      k.backlogPrefix + owner,
-      k.queuePrefix + jobId,
-      jobId,
-      JSON.stringify(spec),
-      owner,
-      coalesce ? '1' : '0',
-    );
-    this.kick(kind, 'add');
-    return id;
+    return s.filing.file(jobId, JSON.stringify(spec), admissionOwner(data), coalesce);
   }
 
   /** Asks for a refill of the kind; coalesced with one running, never waited for. */
@@ -106,6 +118,9 @@ export class FairAdmission {
     if (!kind.fair || this.closed) return;
     const s = this.state(kind);
     if (why === 'add' && s.full) return;
+    // Each start opens one place; refilling once a part of the window drained admits in batches,
+    // with the window still far from dry (`every`, from the last refill, loop() below).
+    if (why === 'start' && ++s.started < s.every) return;
     if (s.running) {
       s.again = true;
       return;
@@ -135,9 +150,12 @@ export class FairAdmission {
   private async loop(kind: KindConfig, s: KindState): Promise<void> {
     do {
       s.again = false;
+      const seen = s.started;
+      s.started = 0;
       try {
         const { full, handedOut } = await this.refill(kind, s.keys);
         s.full = full;
+        s.every = refillEvery(kind.fair?.window ?? 1, full, seen, handedOut);
         // A refill stopped by its own limit, not by the window: there may be room for more.
         if (handedOut >= MOST_PER_REFILL && !full) s.again = true;
         this.lastError = '';

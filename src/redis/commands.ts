@@ -26,7 +26,7 @@ const COMMANDS = {
   sjMarkIfExists: { file: 'mark-if-exists', numberOfKeys: 1 },
   sjFanoutClaim: { file: 'fanout-claim', numberOfKeys: 1 },
   sjFanoutReserve: { file: 'fanout-reserve', numberOfKeys: 1 },
-  sjFairAdd: { file: 'fair-add', numberOfKeys: 7 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 5 },
   sjFairRefill: { file: 'fair-refill', numberOfKeys: 12 },
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
@@ -48,7 +48,7 @@ export type Scripted = RedisClient & {
   sjMarkIfExists(job: string, field: string, value: string): Promise<number>;
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
-  sjFairAdd(...keysThenArgs: string[]): Promise<[number, string]>;
+  sjFairAdd(...keysThenArgs: string[]): Promise<string[]>;
   sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
   sjFairAck(specs: string, admitting: string, queuePrefix: string, ...ids: string[]): Promise<number>;
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;

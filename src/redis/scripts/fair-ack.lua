@@ -8,12 +8,12 @@
   ARGV[2..] job ids
   Returns how many were acknowledged.
 ]]
-local n = 0
+local done = {}
 for i = 2, #ARGV do
-  if redis.call('exists', ARGV[1] .. ARGV[i]) == 1 then
-    redis.call('zrem', KEYS[2], ARGV[i])
-    redis.call('hdel', KEYS[1], ARGV[i])
-    n = n + 1
-  end
+  if redis.call('exists', ARGV[1] .. ARGV[i]) == 1 then done[#done + 1] = ARGV[i] end
 end
-return n
+if #done > 0 then
+  redis.call('zrem', KEYS[2], unpack(done))
+  redis.call('hdel', KEYS[1], unpack(done))
+end
+return #done

@@ -4,6 +4,7 @@
   admitter died before adding it); then, while the window has room, admits the next job of the owner
   first in virtual time (start-time fair queueing: an owner's next job is stamped with the virtual
   time it became due plus 1/weight for each job of it admitted since), parking owners at their cap.
+  An owner's run of jobs before the next owner's turn is taken in one go.
   Admitted jobs stay in the admitting set, their specs kept, until the add that puts them in the queue
   acknowledges them (fair-ack.lua) in the same transaction.
   KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
@@ -48,34 +49,46 @@ for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 
 end
 
 local room = window - redis.call('llen', KEYS[10]) - redis.call('llen', KEYS[11]) - redis.call('zcard', KEYS[12]) - redis.call('zcard', admitting)
-local weights = {}
+local handed = (#out - 1) / 2
 local last
-while room > 0 and #out < 2 * most + 1 do
-  local head = redis.call('zrange', owners, 0, 0, 'WITHSCORES')
+-- An owner's run: the jobs it gets before the next owner's virtual time comes (one when they tie),
+-- taken in one go.
+while room > 0 and handed < most do
+  local head = redis.call('zrange', owners, 0, 1, 'WITHSCORES')
   if #head == 0 then break end
   local owner, tag = head[1], tonumber(head[2])
-  if cap > 0 and tonumber(redis.call('hget', holds, owner) or '0') >= cap then
+  local held_now = cap > 0 and tonumber(redis.call('hget', holds, owner) or '0') or 0
+  if cap > 0 and held_now >= cap then
     redis.call('zrem', owners, owner)
     redis.call('zadd', parked, head[2], owner)
   else
+    local w = tonumber(redis.call('hget', KEYS[9], owner) or '1')
+    local n = math.min(room, most - handed)
+    if head[4] then n = math.min(n, math.floor((tonumber(head[4]) - tag) * w) + 1) end
+    if cap > 0 then n = math.min(n, cap - held_now) end
     local backlog = ARGV[1] .. owner
-    local id = redis.call('lpop', backlog)
-    local spec = id and redis.call('hget', specs, id)
-    if spec then
-      redis.call('zadd', admitting, now, id)
-      out[#out + 1] = id
-      out[#out + 1] = spec
-      room = room - 1
-      last = tag
-      if cap > 0 then
-        redis.call('zadd', held, now + lease, owner .. ' ' .. id)
-        redis.call('hincrby', holds, owner, 1)
+    local ids = redis.call('lrange', backlog, 0, n - 1)
+    if #ids > 0 then
+      redis.call('ltrim', backlog, #ids, -1)
+      local found = redis.call('hmget', specs, unpack(ids))
+      for i, id in ipairs(ids) do
+        if found[i] then
+          redis.call('zadd', admitting, now, id)
+          out[#out + 1] = id
+          out[#out + 1] = found[i]
+          room = room - 1
+          handed = handed + 1
+          if cap > 0 then
+            redis.call('zadd', held, now + lease, owner .. ' ' .. id)
+            redis.call('hincrby', holds, owner, 1)
+          end
+        end
       end
+      last = tag + (#ids - 1) / w
     end
     local left = redis.call('llen', backlog)
     if left > 0 then
-      weights[owner] = weights[owner] or tonumber(redis.call('hget', KEYS[9], owner) or '1')
-      redis.call('zadd', owners, num(tag + 1 / weights[owner]), owner)
+      redis.call('zadd', owners, num(tag + #ids / w), owner)
       redis.call('zadd', sizes, left, owner)
     else
       redis.call('zrem', owners, owner)
