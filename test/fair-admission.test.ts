@@ -3,8 +3,10 @@
  * another owner's jobs, and a lone owner uses every slot.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { kindByName } from '../src/jobs/registry.js';
+import { trigger } from '../src/ops/trigger.js';
 import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -59,5 +61,24 @@ describe('fair admission', () => {
     const whileBacklog = rec.starts.slice(0, 300 - window - CONCURRENCY);
     const dry = whileBacklog.filter((s) => s.probed === 0).length;
     expect(dry).toBeLessThanOrEqual(2);
+  });
+
+  it("coalesces a fair user kind's jobs per user, in the backlog and in the queue, as fan-out does", async () => {
+    x = await harness({ SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_FAIR_WINDOW: '1' }, { catalog });
+    const h = x;
+    const sync = kindByName(h.config, 'sync');
+    if (!sync?.fair) throw new Error('sync is not fair');
+    // The window (1) takes u1's first job; u2's waits in the backlog.
+    const first = await trigger(h.queues, h.config, sync, { userId: 'u1' });
+    const other = await trigger(h.queues, h.config, sync, { userId: 'u2' });
+    await fairOf(h.queues).settle(sync);
+    expect(await h.queues.get('sync').getWaitingCount()).toBe(1);
+    // Again for each: u1's merges into its job in the queue, u2's into its job in the backlog.
+    const again1 = await trigger(h.queues, h.config, sync, { userId: 'u1' });
+    const again2 = await trigger(h.queues, h.config, sync, { userId: 'u2' });
+    expect(again1).toMatchObject({ jobId: first.jobId, coalesced: true });
+    expect(again2).toMatchObject({ jobId: other.jobId, coalesced: true });
+    const b = await kindBacklog(h.conn, h.prefix, sync);
+    expect(b.waiting).toBe(1);
   });
 });

@@ -1,7 +1,9 @@
 /** Fair admission seen from outside: status, user, owner weight (CLI and API) and the metrics show the backlog. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindByName } from '../src/jobs/registry.js';
+import { forgetKind } from '../src/ops/forget.js';
 import { ownerWeightsKey } from '../src/redis/keys.js';
 import { addOwned, itemCatalog } from './helpers/fair.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
@@ -69,6 +71,23 @@ describe('the backlog of a fair kind', () => {
     expect(await ok.json()).toMatchObject({ owner: 'bob', weight: 0.5, backlog: [expect.objectContaining({ kind: 'track', waiting: 3 })] });
     expect((await put({ weight: 0 })).status).toBe(400);
     expect((await put({ heavy: true })).status).toBe(400);
+  });
+
+  it('shows on the status page', async () => {
+    const h = await backlogged();
+    const web = await serveApp(h);
+    const page = await (await fetch(`${web.url}/`)).text();
+    expect(page).toMatch(
+      /Waiting for admission \(fair kinds\)[\s\S]*<td>track<\/td><td class="n">2<\/td><td class="n">13<\/td><td class="n">0<\/td><td>alice: 10/,
+    );
+  });
+
+  it('goes with its kind when forget removes a kind gone from the catalog', async () => {
+    const h = await backlogged();
+    const without = loadConfig(testEnv(h.prefix));
+    const gone = await forgetKind(h.queues, without, 'track');
+    expect(gone).toMatchObject({ kind: 'track', jobs: 20 + 13 });
+    expect(await h.conn.keys(`${h.prefix}:spotter-jobs:fair:*`)).toEqual([]);
   });
 
   it('is measured with owners labelled for the largest backlogs only', async () => {

@@ -1,7 +1,7 @@
 --[[
   Files jobs of a fair kind in their owners' backlogs, each once: a job whose id is in the queue
   already, or waiting for admission, is not filed again, and a coalescing (user) job merges into the
-  one its owner has waiting in the backlog. An owner that had no work joins at the virtual clock, so
+  one its owner has not started yet, in the queue or in the backlog. An owner that had no work joins at the virtual clock, so
   its first job is among the next admitted.
   KEYS[1] the kind's specs (fairKey specs)
   KEYS[2] owners with work (fairKey owners)
@@ -18,7 +18,8 @@ local out = {}
 for i = 3, #ARGV, 4 do
   local id, spec, owner = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local backlog = ARGV[1] .. owner
-  local head = ARGV[i + 3] == '1' and redis.call('lindex', backlog, 0)
+  -- A user's job that has not started: in the queue (BullMQ's coalescing key, the user id) or here.
+  local head = ARGV[i + 3] == '1' and (redis.call('get', ARGV[2] .. 'de:' .. owner) or redis.call('lindex', backlog, 0))
   if head then
     out[#out + 1] = head
   elseif redis.call('exists', ARGV[2] .. id) == 1 or redis.call('hexists', KEYS[1], id) == 1 then
