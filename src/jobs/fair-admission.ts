@@ -49,15 +49,16 @@ interface KindState {
 const admissions = new WeakMap<Queues, FairAdmission>();
 
 /**
- * After how many of its own starts a process refills a full window again: when a quarter of it has
+ * After how many of its own starts a process refills a full window again: when half of it has
  * drained, counting the other processes that drain it too (the refill that filled it admitted about
- * `handedOut` places for the `seen` starts of this one). A window that was not full (no backlog) is
- * refilled at each start, so a job added meanwhile is admitted at once.
+ * `handedOut` places for the `seen` starts of this one), so each refill admits a batch and the window
+ * never runs dry. A window that was not full (no backlog) is refilled at each start, so a job filed
+ * by another process meanwhile is admitted at once.
  */
 export function refillEvery(window: number, full: boolean, seen: number, handedOut: number): number {
   if (!full) return 1;
   const processes = seen > 0 ? Math.max(1, handedOut / seen) : 1;
-  return Math.max(1, Math.floor(window / (4 * processes)));
+  return Math.max(1, Math.floor(window / (2 * processes)));
 }
 
 /** The process's fair admission over these queue handles, made on first use and closed with them. */
