@@ -21,6 +21,7 @@ import { writeReport } from './report/benchmarks-page.js';
 import { resultsJson } from './report/results-json.js';
 import type { BenchResult, RedisResult } from './report/types.js';
 import { ablation } from './scenarios/ablation.js';
+import { fair } from './scenarios/fair.js';
 import { fanout } from './scenarios/fanout.js';
 import { inProcess } from './scenarios/in-process.js';
 import { longRun } from './scenarios/long-run.js';
@@ -36,7 +37,7 @@ import { workerAblation } from './scenarios/worker-ablation.js';
 /** In this order, on every Redis the run starts. */
 const everyRedis: Scenario[] = [throughput, workerAblation, policies, window, fanout];
 /** Then these, on the Redis without persistence only. */
-const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess, subjectSchedules];
+const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess, subjectSchedules, fair];
 
 interface Options {
   quick: boolean;

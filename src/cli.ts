@@ -8,6 +8,7 @@ import { pauseCommand, statusCommand, triggerCommand, UsageError, userCommand } 
 import { dlqList, dlqPurge, dlqReplay } from './cli/dlq.js';
 import { forgetCommand } from './cli/forget.js';
 import { variablesHelp } from './cli/help.js';
+import { ownerCommands } from './cli/owner.js';
 import { scheduleCommands } from './cli/schedule.js';
 import { serve } from './cli/serve.js';
 import type { Config } from './config/config.js';
@@ -59,6 +60,7 @@ function program(): Command {
   operatorCommands(p);
   dlqCommands(p);
   scheduleCommands(p, cfg, out);
+  ownerCommands(p, cfg, out);
   return p;
 }
 
@@ -95,6 +97,7 @@ function operatorCommands(p: Command): void {
     .option('--user <id>', 'user kinds: only this user')
     .option('--item <id>', 'item kinds: the item')
     .option('--data <json>', "item kinds: the item's data, as JSON")
+    .option('--owner <id>', 'item and global kinds: whose job it is (fair admission shares a kind among owners)')
     .option('--at <iso-8601>', 'run at this time instead of now')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { writeCharts } from './charts.js';
 import { ablationSection } from './sections/ablation.js';
+import { fairSection } from './sections/fair.js';
 import { fanoutSection } from './sections/fanout.js';
 import { findingsSection } from './sections/findings.js';
 import { headerSection } from './sections/header.js';
@@ -31,6 +32,7 @@ const perRedis: Array<(red: RedisResult, r: BenchResult) => string[]> = [
   windowSection,
   inProcessSection,
   subjectSchedulesSection,
+  fairSection,
 ];
 
 export function writeReport(r: BenchResult, root: string): void {

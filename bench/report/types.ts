@@ -77,6 +77,22 @@ export interface BenchResult {
       lagMs: { p50: number; p99: number; max: number; started: number };
       heapGrowthBytes: number;
     };
+    /** Fair share: the starvation bound against plain BullMQ, and the cost against the same kind not fair; absent in older runs. */
+    fair?: {
+      handlerMs: number;
+      afterMs: number;
+      starvation: Array<{
+        variant: string;
+        kinds: number;
+        items: number;
+        flood: number;
+        small: number;
+        concurrency: number;
+        spotter: { aloneMs: number; smallMs: number; floodMs: number };
+        bullmq: { aloneMs: number; smallMs: number; floodMs: number };
+      }>;
+      cost: { jobs: number; concurrency: number; fair: Stat; plain: Stat };
+    };
     /** One tick drained by one worker process: Redis peak above idle (bytes) and time until all done (ms). */
     window?: Array<{
       users: number;

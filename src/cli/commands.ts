@@ -5,6 +5,7 @@ import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from '../jobs/errors.js';
+import type { KindBacklog } from '../jobs/fair-backlog.js';
 import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { describeRun, jobsText } from '../ops/last-run.js';
 import { setPaused } from '../ops/pause.js';
@@ -49,6 +50,10 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
     out("(local): no producer has recorded its catalog in Redis yet, so this is this environment's configuration, not yet recorded");
   out('\nJobs');
   out(table(Object.entries(s.queues).map(([queue, c]) => ({ queue, ...c }))));
+  if (s.backlog.length > 0) {
+    out('\nBacklog: jobs of fair kinds waiting for admission');
+    out(table(s.backlog.map(backlogRow)));
+  }
   out(`\nDead letters: ${s.deadLetters}`);
   if (s.orphans.length === 0) return;
   out('\nLeft behind: queues of kinds no longer in the catalog; no kind consumes them (spotter-jobs forget <queue> --yes removes one)');
@@ -58,7 +63,7 @@ export async function statusCommand(config: Config, opts: { json?: boolean }, ou
 export async function triggerCommand(
   config: Config,
   name: string,
-  opts: { user?: string; item?: string; data?: string; at?: string; json?: boolean },
+  opts: { user?: string; item?: string; data?: string; at?: string; owner?: string; json?: boolean },
   out: Out,
 ): Promise<void> {
   let at: Date | undefined;
@@ -70,6 +75,8 @@ export async function triggerCommand(
   if (opts.user !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.user))
     throw new UsageError(`--user "${opts.user}" is not a valid user id`);
   if (opts.data !== undefined && opts.item === undefined) throw new UsageError('--data goes with --item');
+  if (opts.owner !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.owner))
+    throw new UsageError(`--owner "${opts.owner}" is not a valid owner id (letters, digits and . _ @ - only)`);
   let data: unknown;
   if (opts.data !== undefined) {
     try {
@@ -81,7 +88,7 @@ export async function triggerCommand(
   const item = opts.item !== undefined ? { id: opts.item, data: data ?? {} } : undefined;
   const { kind, t } = await withCatalog(config, async (q, c) => {
     const k = kindOf(c, name);
-    const done = await trigger(q, c, k, { userId: opts.user, item, at });
+    const done = await trigger(q, c, k, { userId: opts.user, item, at, owner: opts.owner });
     return { kind: k, t: done };
   }).catch((err: unknown) => {
     // A subject the kind cannot take is the caller's mistake, not a failure of the service.
@@ -97,7 +104,24 @@ export async function triggerCommand(
     global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
-  out(t.paused ? `${what[t.kind]} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)` : what[t.kind]);
+  const whose = opts.owner !== undefined ? ` (owner ${opts.owner})` : '';
+  out(
+    t.paused
+      ? `${what[t.kind]}${whose} (${kind.name} is paused: this manual run goes ahead, its scheduled ticks stay skipped)`
+      : `${what[t.kind]}${whose}`,
+  );
+}
+
+/** One fair kind's backlog as a row of `status`. */
+function backlogRow(b: KindBacklog): Record<string, string | number> {
+  const top = b.top[0];
+  return {
+    kind: b.kind,
+    owners: b.owners,
+    waiting: b.waiting,
+    admitting: b.admitting,
+    largest: top ? `${top.owner}: ${top.waiting}${top.oldestMs !== null ? `, oldest ${formatDuration(top.oldestMs)}` : ''}` : '-',
+  };
 }
 
 /** The kind `trigger` names, from the catalog the command acts on. */
@@ -155,6 +179,15 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
           state: v.state,
           'next run': v.next ?? '-',
         })),
+      ),
+    );
+  }
+  const waiting = r.backlog.filter((b) => b.waiting > 0);
+  if (waiting.length > 0) {
+    out('\nWaiting for admission (fair kinds)');
+    out(
+      table(
+        waiting.map((b) => ({ kind: b.kind, jobs: b.waiting, 'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs) })),
       ),
     );
   }

@@ -39,6 +39,8 @@ export async function dlqList(config: Config, opts: { queue?: string; limit?: st
   // Labelled by the kinds' scope: USER, ITEM, or SUBJECT ("user 42", "item t1") when they are mixed.
   const scopes = new Set(subjects.map((s) => s.scope).filter((s) => s !== 'global'));
   const label = scopes.size === 1 ? ([...scopes][0] as string) : 'subject';
+  // Whose job each was, when an item or global job had an owner (a user job's is its user).
+  const owned = items.some((d, i) => d.owner !== undefined && subjects[i]?.scope !== 'user');
   out(
     table(
       items.map((d, i) => {
@@ -47,6 +49,7 @@ export async function dlqList(config: Config, opts: { queue?: string; limit?: st
           id: d.id,
           queue: d.sourceQueue,
           [label]: label === 'subject' && s.scope !== 'global' ? `${s.scope} ${s.id}` : s.id,
+          ...(owned ? { owner: d.owner ?? '-' } : {}),
           attempts: d.attemptsMade,
           failed: when(d.failedAt),
           reason: d.failedReason.replace(/\s+/g, ' ').slice(0, 100),

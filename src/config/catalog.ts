@@ -72,6 +72,15 @@ export interface KindDeclaration {
   maxChainDepth?: number;
   /** Longest single retry delay (Go duration); default SPOTTER_JOBS_MAX_RETRY_DELAY, for a scheduled user kind at most its interval. */
   maxRetryDelay?: string;
+  /**
+   * Fair admission (docs/fair-share.md): jobs added outside a fan-out wait per owner and enter the
+   * queue by weighted round robin over owners. Default: on for item kinds, off for the others.
+   */
+  fair?: boolean;
+  /** Fair kinds: jobs kept waiting in the queue itself, ahead of the owners' backlogs; default 4 × concurrency, at least 8. */
+  fairWindow?: number;
+  /** Fair kinds: jobs of one owner admitted or running at once, across all workers; default no cap. */
+  ownerConcurrency?: number;
   description?: string;
   /** What a person calls it ("Monthly Credit Top-Up"), shown beside the name; at most 80 characters. */
   title?: string;

@@ -56,6 +56,16 @@ export interface KindConfig {
   /** The declared schema as data (a JSON Schema), `standard` for a Standard Schema (code, which Redis cannot keep), or undefined. */
   schema: unknown;
   demoLatencyMs: readonly [number, number] | undefined;
+  /** Fair admission (docs/fair-share.md); undefined: jobs go straight to the queue. */
+  fair: FairConfig | undefined;
+}
+
+/** How a fair kind admits its jobs into its queue. */
+export interface FairConfig {
+  /** Jobs waiting in the queue itself at most; the rest wait in their owners' backlogs. */
+  window: number;
+  /** Jobs of one owner admitted or running at once, across all workers; undefined: no cap. */
+  ownerConcurrency: number | undefined;
 }
 
 /** Declarations by kind name, each with where it came from (for error messages). */

@@ -22,6 +22,9 @@ export const KIND_FIELDS = [
   ['followUps', 'FOLLOW_UPS'],
   ['maxChainDepth', 'MAX_CHAIN_DEPTH'],
   ['maxRetryDelay', 'MAX_RETRY_DELAY'],
+  ['fair', 'FAIR'],
+  ['fairWindow', 'FAIR_WINDOW'],
+  ['ownerConcurrency', 'OWNER_CONCURRENCY'],
 ] as const;
 export type KindField = (typeof KIND_FIELDS)[number][0];
 

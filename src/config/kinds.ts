@@ -14,6 +14,7 @@ import { compileSchema } from './item-schema.js';
 import {
   type CatchUp,
   type Declarations,
+  type FairConfig,
   type KindConfig,
   type KindFallbacks,
   MAX_CHAIN_DEPTH,
@@ -48,6 +49,21 @@ function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKi
   if (decl.scope !== 'user')
     throw new ConfigError(kindVariable(name, decl, 'exclusive'), group, 'none: exclusivity groups are per user, for user kinds');
   return group;
+}
+
+/** Fair admission's settings: on by default for item kinds; the window and the owner cap only with it. */
+function fairConfig(name: string, decl: BuiltinKind, concurrency: number, read: Read): FairConfig | undefined {
+  const fair = must(read('fair', bool, decl.scope === 'item' ? 'true' : 'false'));
+  const window = read('fairWindow', int(1, 1_000_000), undefined);
+  const ownerConcurrency = read('ownerConcurrency', int(1, 100_000), undefined);
+  if (fair) return { window: window ?? Math.max(8, 4 * concurrency), ownerConcurrency };
+  if (ownerConcurrency !== undefined)
+    throw new ConfigError(
+      kindVariable(name, decl, 'ownerConcurrency'),
+      String(ownerConcurrency),
+      'unset: the owner cap applies to fair kinds',
+    );
+  return undefined;
 }
 
 type Read = <T>(field: KindField, schema: z.ZodType<T, string>, fallback: string | undefined) => T | undefined;
@@ -147,6 +163,7 @@ export function kindConfig(
   const { decl, source } = entry;
   const read = readerFor(name, entry, env);
   const schedule = scheduleConfig(name, entry, env, fb.tz, read);
+  const concurrency = must(read('concurrency', int(1, 10_000), decl.scope === 'global' ? '1' : '5'));
   return {
     name,
     scope: decl.scope,
@@ -157,7 +174,7 @@ export function kindConfig(
     envStem: envStemOf(name, decl),
     schedule,
     catchUp: schedule?.catchUp ?? must(read('catchUp', catchUpField, 'once')),
-    concurrency: must(read('concurrency', int(1, 10_000), decl.scope === 'global' ? '1' : '5')),
+    concurrency,
     globalConcurrency: read('globalConcurrency', int(1, 100_000), undefined),
     rateLimit: read('rateLimit', rate, undefined),
     attempts: must(read('attempts', int(1, 1000), String(fb.attempts))),
@@ -179,5 +196,6 @@ export function kindConfig(
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
     schema: (decl.schema as { '~standard'?: unknown } | undefined)?.['~standard'] ? 'standard' : decl.schema,
     demoLatencyMs: decl.demoLatencyMs,
+    fair: fairConfig(name, decl, concurrency, read),
   };
 }

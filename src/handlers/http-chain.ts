@@ -1,5 +1,6 @@
 /**
  * The jobs a 2xx answer chains: `{"enqueue":[{"kind":"download","id":"t1","data":{…}}, {"kind":"enrichment","userId":"42"}]}`.
+ * An item or global entry may name its `owner`; without one it is the answered job's, as with `ctx.enqueue`.
  * A list that cannot be added whole fails the job for good, naming the first bad entry, before any
  * entry is added: work an answer asked for is never dropped quietly, nor added in part.
  */
@@ -18,6 +19,7 @@ const entry = z.strictObject({
   userId: z.string().optional(),
   id: z.string().optional(),
   data: z.unknown().optional(),
+  owner: z.string().optional(),
   delay: z.number().int().nonnegative().max(MAX_TIMER_MS).optional(),
 });
 

@@ -132,6 +132,8 @@ async function post(opts: HttpModeOptions, kind: KindConfig, who: Record<string,
     attempt: ctx.attempt,
     scheduledFor: new Date(ctx.scheduledFor).toISOString(),
     ...(ctx.parent ? { parent: ctx.parent } : {}),
+    // A user job's owner is its user, already in the body; another job's, when it has one.
+    ...(ctx.owner && !('userId' in who) ? { owner: ctx.owner } : {}),
   });
   const headers: Record<string, string> = {
     'content-type': 'application/json',

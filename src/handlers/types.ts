@@ -24,6 +24,11 @@ export interface HandlerContext {
   /** How deep in a chain this job is: 0 unless another job added it, then one more than that job. */
   depth: number;
   /**
+   * Whose job this is: a user job's user, else the owner it was added with (or inherited from the
+   * job that added it); undefined for a job without one. Jobs this one adds inherit it.
+   */
+  owner?: string;
+  /**
    * Fires at the attempt's timeout, when the worker shuts down past its deadline, and when the worker
    * lost the job's lock or its user's exclusivity hold; stop, the job is retried or redone elsewhere.
    */

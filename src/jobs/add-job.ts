@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import type { JobsOptions } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from './errors.js';
+import { fairOf } from './fair-admission.js';
 import { jobOptions, type Queues } from './queues.js';
 import { JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
 import type { Subject } from './subject.js';
@@ -29,13 +30,15 @@ export interface AddJob {
   delayMs?: number;
   /** User kinds: merge into the user's job that has not started yet (as fan-out does). */
   coalesce?: boolean;
+  /** Item and global kinds: the owner when the subject names none (the adding job's owner). */
+  owner?: string;
 }
 
 /** Checks `subject` against the kind's scope and schema; returns the job's data, or throws InvalidJobError. */
 export function jobData(
   kind: KindConfig,
   subject: Subject | undefined,
-  rest: { scheduledFor: number; tick?: string; parent?: ParentRef; depth?: number },
+  rest: { scheduledFor: number; tick?: string; parent?: ParentRef; depth?: number; owner?: string },
 ): JobData {
   const s = (subject ?? {}) as Record<string, unknown>;
   const base = {
@@ -54,42 +57,53 @@ export function jobData(
       `it would be ${rest.depth} deep in a chain of jobs adding jobs; ${kind.name} allows ${kind.maxChainDepth} (SPOTTER_JOBS_${kind.envStem}_MAX_CHAIN_DEPTH)`,
     );
   }
-  const checkId = (field: 'userId' | 'id') => {
+  const checkId = (field: 'userId' | 'id' | 'owner') => {
     const r = subjectId.safeParse(s[field]);
     if (!r.success) refuse(`${field} ${JSON.stringify(s[field])?.slice(0, 80) ?? 'missing'} ${r.error.issues[0]?.message}`);
     return r.data as string;
   };
   const only = (allowed: string[]) => {
-    const extra = Object.keys(s).filter((k) => !allowed.includes(k));
+    // `owner` is checked on its own (owned() below), so the message names the subject's fields only.
+    const extra = Object.keys(s).filter((k) => k !== 'owner' && !allowed.includes(k));
     if (extra.length > 0)
       refuse(
         `a ${kind.scope} kind takes ${allowed.length ? allowed.map((a) => `"${a}"`).join(' and ') : 'no subject'}, not "${extra.join('", "')}"`,
       );
   };
+  // An owner named by the subject, else the one handed down; a user job's owner is its user.
+  const owned = () => {
+    if (s.owner === undefined) return rest.owner !== undefined ? { owner: rest.owner } : {};
+    return { owner: checkId('owner') };
+  };
   switch (kind.scope) {
     case 'user':
+      if (s.owner !== undefined && s.owner !== s.userId) refuse(`a user kind's job is owned by its user; "owner" is not taken`);
       only(['userId']);
       return { userId: checkId('userId'), ...base };
     case 'global':
       only([]);
-      return base;
+      return { ...base, ...owned() };
     case 'item': {
       only(['id', 'data']);
       const id = checkId('id');
-      const data = s.data === undefined ? null : s.data;
-      let json: string;
-      try {
-        json = JSON.stringify(data);
-      } catch (err) {
-        return refuse(`data of item ${id} is not JSON (${(err as Error).message})`);
-      }
-      const bytes = Buffer.byteLength(json);
-      if (bytes > MAX_ITEM_DATA_BYTES) refuse(`data of item ${id} is ${bytes} bytes as JSON; at most ${MAX_ITEM_DATA_BYTES}`);
-      const problem = kind.checkData?.(JSON.parse(json));
-      if (problem) refuse(`data of item ${id} does not match the schema: ${problem}`);
-      return { id, data: JSON.parse(json) as unknown, ...base };
+      return { id, data: itemData(kind, id, s.data, refuse), ...base, ...owned() };
     }
   }
+}
+
+/** An item's data as it will be stored: JSON, within the size cap, matching the kind's schema. */
+function itemData(kind: KindConfig, id: string, raw: unknown, refuse: (why: string) => never): unknown {
+  let json: string;
+  try {
+    json = JSON.stringify(raw === undefined ? null : raw);
+  } catch (err) {
+    return refuse(`data of item ${id} is not JSON (${(err as Error).message})`);
+  }
+  const bytes = Buffer.byteLength(json);
+  if (bytes > MAX_ITEM_DATA_BYTES) refuse(`data of item ${id} is ${bytes} bytes as JSON; at most ${MAX_ITEM_DATA_BYTES}`);
+  const problem = kind.checkData?.(JSON.parse(json));
+  if (problem) refuse(`data of item ${id} does not match the schema: ${problem}`);
+  return JSON.parse(json) as unknown;
 }
 
 /** The name each scope's jobs carry on the board. */
@@ -104,6 +118,9 @@ export async function addJob(queues: Queues, a: AddJob): Promise<string> {
   if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0 || a.delayMs > MAX_DELAY_MS)) {
     throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
   }
+  // A fair kind's job waits in its owner's backlog for admission (a delayed one goes to the queue's
+  // delayed set, and joins the window when due: docs/fair-share.md).
+  if (kind.fair && !a.delayMs) return fairOf(queues).add(kind, a.jobId, data, a.coalesce && 'userId' in data);
   const opts: JobsOptions = { ...jobOptions(kind), jobId: a.jobId, ...(a.delayMs ? { delay: Math.round(a.delayMs) } : {}) };
   // The coalescing key: BullMQ keeps it under the queue's own keys, so the user id alone is the key.
   if (a.coalesce && 'userId' in data) opts.deduplication = { id: data.userId, keepLastIfActive: true };

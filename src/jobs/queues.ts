@@ -45,6 +45,7 @@ export function tickJobOptions(config: Config): JobsOptions {
 
 export class Queues {
   private readonly map = new Map<string, Queue>();
+  private readonly closers: Array<() => Promise<void>> = [];
   /**
    * `repeatStrategy`: how the schedules queue's schedulers find their next run when upserted (the
    * producer's, from src/schedules/repeat-strategy.ts, which reads RRULE and function schedules);
@@ -53,9 +54,14 @@ export class Queues {
   constructor(
     readonly conn: RedisClient,
     private readonly config: Config,
-    private readonly log: Logger,
+    readonly log: Logger,
     readonly repeatStrategy?: RepeatStrategy,
   ) {}
+
+  /** Runs `fn` first when these handles close (what works through them: fair admission's refills). */
+  onClose(fn: () => Promise<void>): void {
+    this.closers.push(fn);
+  }
 
   get prefix(): string {
     return this.config.prefix;
@@ -64,6 +70,11 @@ export class Queues {
   /** The configuration these handles were made with. */
   get settings(): Config {
     return this.config;
+  }
+
+  /** How long a job's lock lasts: fair admission's grace for an admitter that died is twice this. */
+  get lockDurationMs(): number {
+    return this.config.lockDurationMs;
   }
 
   /** The kinds these handles were made for: they name the queues. */
@@ -91,6 +102,7 @@ export class Queues {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled(this.closers.splice(0).map((fn) => fn()));
     await Promise.allSettled([...this.map.values()].map((q) => q.close()));
     this.map.clear();
   }

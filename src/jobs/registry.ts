@@ -80,13 +80,14 @@ const common = {
 };
 
 /**
- * Job data by scope. Ids only: the worker looks up tokens itself, so a leaked Redis dump holds no
+ * Job data by scope; a user job's owner is its user, an item or global job may name one (`owner`,
+ * owner.ts). Ids only: the worker looks up tokens itself, so a leaked Redis dump holds no
  * credentials. Validated again on the worker side, because anything may have written to Redis.
  */
 export const JOB_DATA = {
   user: z.strictObject({ userId: subjectId, ...common }),
-  global: z.strictObject({ ...common }),
-  item: z.strictObject({ id: subjectId, data: z.unknown(), ...common }),
+  global: z.strictObject({ ...common, owner: subjectId.optional() }),
+  item: z.strictObject({ id: subjectId, data: z.unknown(), ...common, owner: subjectId.optional() }),
 } as const satisfies Record<Scope, z.ZodType>;
 
 /**
@@ -125,6 +126,8 @@ export interface DeadLetterData {
   data: unknown;
   /** The job that added the failed one, when another job did. */
   parent?: ParentRef;
+  /** Whose job it was (owner.ts), when it had an owner. */
+  owner?: string;
   attemptsMade: number;
   failedReason: string;
   stacktrace: string[];

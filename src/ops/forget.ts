@@ -1,11 +1,12 @@
 /**
  * `spotter-jobs forget <kind>`: removes what a kind left behind once it is gone from the catalog: its
- * queue with every job in it (BullMQ's obliterate), its dead letters, its tick records and its pause
- * flag. Refused for a kind still in the catalog, and while a worker still consumes the queue.
+ * queue with every job in it (BullMQ's obliterate), its dead letters, its tick records, its pause
+ * flag and, for a fair kind, the jobs still waiting for admission. Refused for a kind still in the catalog, and while a worker still consumes the queue.
  */
 
 import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js';
 import type { Config } from '../config/config.js';
+import { dropFairKind } from '../jobs/fair-forget.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByNameOrQueue } from '../jobs/registry.js';
 import { fanoutScheduleKey, queueKey, tickKey } from '../redis/keys.js';
@@ -23,7 +24,7 @@ export class ForgetRefused extends Error {
 export interface Forgotten {
   kind: string;
   queue: string;
-  /** Jobs the queue held, all states. */
+  /** Jobs the queue held, all states, and a fair kind's jobs still waiting for admission. */
   jobs: number;
   deadLetters: number;
 }
@@ -53,9 +54,11 @@ export async function forgetKind(queues: Queues, config: Config, name: string): 
   const workers = await q.getWorkersCount().catch(() => 0);
   if (workers > 0) throw new ForgetRefused(`${workers} worker(s) still consume queue "${queue}": stop them first`);
   const counts = await q.getJobCounts(...JOB_STATES);
-  const jobs = Object.values(counts).reduce((a, b) => a + b, 0);
   await new DeadLetters(queues, config).purge({ queue });
   await q.obliterate({ force: true });
+  // A fair kind's jobs still waiting for admission, and its admission's keys, go with it.
+  const backlog = await dropFairKind(queues.conn, queues.prefix, kind, queue);
+  const jobs = Object.values(counts).reduce((a, b) => a + b, 0) + backlog;
   // Its listing position too: a kind added again under the name starts its listing from the start.
   await queues.conn.del(
     tickKey(queues.prefix, kind, 'last'),

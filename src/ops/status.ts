@@ -4,6 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Scope } from '../config/catalog.js';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
+import { type KindBacklog, kindBacklog } from '../jobs/fair-backlog.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
@@ -44,6 +45,8 @@ export interface Status {
   catalog: 'redis' | 'local';
   /** Queues in Redis of kinds no longer in the catalog: no kind consumes them (`spotter-jobs forget` removes one). */
   orphans: OrphanQueue[];
+  /** Per fair kind: jobs waiting for admission, owners with work, the largest owner's backlog (docs/fair-share.md). */
+  backlog: KindBacklog[];
 }
 
 type Scheduler = Awaited<ReturnType<Queue['getJobSchedulers']>>[number];
@@ -100,5 +103,7 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
     queues,
     kinds.map((k) => k.queue),
   );
-  return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local', orphans };
+  const fair = kinds.filter((k) => k.settings?.fair);
+  const backlog = await Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, 1)));
+  return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local', orphans, backlog };
 }

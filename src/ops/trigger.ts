@@ -30,6 +30,8 @@ export interface TriggerOptions {
   userId?: string;
   item?: { id: string; data?: unknown };
   at?: Date;
+  /** Item and global kinds: whose job it is (a user job's owner is its user). */
+  owner?: string;
 }
 
 /**
@@ -58,6 +60,9 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
     throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --user applies to user kinds only`);
   if (opts.item !== undefined && kind.scope !== 'item')
     throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --item applies to item kinds only`);
+  if (opts.owner !== undefined && kind.scope === 'user')
+    throw new InvalidJobError(`${kind.name} is a user kind: its jobs are owned by their user; --owner applies to item and global kinds`);
+  const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
   const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
     addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
   switch (kind.scope) {
@@ -69,10 +74,10 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
       return { ...done('user', kind.queue, id), coalesced: id !== wanted };
     }
     case 'global':
-      return done('global', kind.queue, await direct(undefined, globalJobId(tickId)));
+      return done('global', kind.queue, await direct(owned, globalJobId(tickId)));
     case 'item': {
       if (!opts.item) throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID, and --data JSON)`);
-      return done('item', kind.queue, await direct(opts.item, userJobId(tickId, opts.item.id)));
+      return done('item', kind.queue, await direct({ ...opts.item, ...owned }, userJobId(tickId, opts.item.id)));
     }
   }
   const data: TickJobData = { schedule: kind.name, manual: true };

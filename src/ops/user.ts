@@ -6,6 +6,7 @@ import type { Queues } from '../jobs/queues.js';
 import { subjectId } from '../jobs/registry.js';
 import { type ScheduleView, SubjectSchedules } from '../schedules/subject/store.js';
 import { type KindHistory, UserHistory } from '../services/user-history.js';
+import { backlogOf, type KindOwnerBacklog } from './owners.js';
 
 export interface UserReport {
   userId: string;
@@ -14,12 +15,18 @@ export interface UserReport {
   kinds: KindHistory[];
   /** The user's own subject schedules, with their next runs. */
   schedules: ScheduleView[];
+  /** Per fair kind: the user's jobs waiting for admission (docs/fair-share.md). */
+  backlog: KindOwnerBacklog[];
 }
 
 export async function userReport(queues: Queues, config: Config, userId: string): Promise<UserReport> {
   if (!subjectId.safeParse(userId).success)
     throw new InvalidJobError(`"${userId.slice(0, 80)}" is not a user id (letters, digits and . _ @ - only)`);
-  const kinds = await new UserHistory(queues.conn, config).lookup(queues, userId);
-  const schedules = await new SubjectSchedules(queues.conn, config).ofSubject('user', userId);
-  return { userId, known: schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter), kinds, schedules };
+  const [kinds, backlog, schedules] = await Promise.all([
+    new UserHistory(queues.conn, config).lookup(queues, userId),
+    backlogOf(queues, config, userId),
+    new SubjectSchedules(queues.conn, config).ofSubject('user', userId),
+  ]);
+  const known = schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0);
+  return { userId, known, kinds, backlog, schedules };
 }

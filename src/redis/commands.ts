@@ -33,6 +33,11 @@ const COMMANDS = {
   sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
   sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 5 },
+  sjFairRefill: { file: 'fair-refill', numberOfKeys: 12 },
+  sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
+  sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
+  sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -66,6 +71,11 @@ export type Scripted = RedisClient & {
   sjSchedRecover(base: string, job: string, member: string, now: string, graceMs: string): Promise<number>;
   sjSchedUnpark(base: string, ...ids: string[]): Promise<number>;
   sjSchedStart(base: string, id: string, at: string, version: string, jobTs: string, now: string, rememberMs: string): Promise<string>;
+  sjFairAdd(...keysThenArgs: string[]): Promise<string[]>;
+  sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
+  sjFairAck(specs: string, admitting: string, queuePrefix: string, ...ids: string[]): Promise<number>;
+  sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
+  sjFairRelease(...keysThenArgs: string[]): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */

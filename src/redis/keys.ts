@@ -168,3 +168,23 @@ export function schedulePendingKey(prefix: string): string {
 export function scheduleCountsKey(prefix: string): string {
   return `${scheduleBaseKey(prefix)}:counts`;
 }
+
+/**
+ * One of a fair kind's admission structures (docs/fair-share.md), by `part`: `specs` (hash job id →
+ * spec), `owners` and `parked` (sorted sets owner → virtual start), `sizes` (sorted set owner →
+ * backlog length), `clock` (string), `admitting` (sorted set job id → time), `held` (sorted set
+ * `<owner> <jobId>` → lease end) and `holds` (hash owner → count).
+ */
+export function fairKey(prefix: string, kind: string, part: string): string {
+  return `${own(prefix)}:fair:${kind}:${part}`;
+}
+
+/** One owner's backlog of a fair kind: the ids of its jobs not yet admitted, oldest first (a list). */
+export function fairBacklogKey(prefix: string, kind: string, owner: string): string {
+  return `${own(prefix)}:fair:${kind}:backlog:${owner}`;
+}
+
+/** Owners' weights in fair admission (a hash owner → weight), shared by every fair kind. */
+export function ownerWeightsKey(prefix: string): string {
+  return `${own(prefix)}:owner-weights`;
+}

@@ -6,6 +6,7 @@ import { parseDuration } from '../config/duration.js';
 import { PermanentError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindByName, workQueues } from '../jobs/registry.js';
+import { ownerReport, setWeight } from '../ops/owners.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
 import { trigger } from '../ops/trigger.js';
@@ -17,6 +18,7 @@ const runBody = z.strictObject({
   userId: z.string().min(1).max(200).optional(),
   item: z.strictObject({ id: z.string().min(1).max(200), data: z.unknown().optional() }).optional(),
   at: z.iso.datetime({ offset: true }).optional(),
+  owner: z.string().min(1).max(200).optional(),
 });
 
 function bad(res: Response, message: string): void {
@@ -36,6 +38,7 @@ export function apiRoutes(deps: { config: Config; queues: Queues; deadLetters: D
   r.use(express.json({ limit: '64kb' }));
   scheduleRoutes(r, deps);
   deadLetterRoutes(r, deps);
+  ownerRoutes(r, deps);
   r.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -60,8 +63,8 @@ function scheduleRoutes(r: Router, { config, queues, deadLetters }: ApiDeps): vo
     const body = runBody.safeParse(req.body ?? {});
     if (!body.success) return bad(res, issue(body.error));
     try {
-      const { userId, item, at } = body.data;
-      const t = await trigger(queues, config, kind, { userId, item, at: at ? new Date(at) : undefined });
+      const { userId, item, at, owner } = body.data;
+      const t = await trigger(queues, config, kind, { userId, item, at: at ? new Date(at) : undefined, owner });
       res.status(202).json(t);
     } catch (err) {
       if (err instanceof PermanentError) return bad(res, err.message);
@@ -127,5 +130,28 @@ function deadLetterRoutes(r: Router, { config, deadLetters }: ApiDeps): void {
       if (olderThanMs === undefined) return bad(res, 'olderThan: expected a Go duration such as 168h');
     }
     res.json({ purged: await deadLetters.purge({ queue: q.data.queue, olderThanMs }) });
+  });
+}
+
+/** An owner's weight in fair admission: read it, or set it (`{"weight": 2}`). */
+function ownerRoutes(r: Router, { config, queues }: ApiDeps): void {
+  const weightBody = z.strictObject({ weight: z.number() });
+  r.get('/owners/:id', async (req, res) => {
+    try {
+      res.json(await ownerReport(queues, config, String(req.params.id)));
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
+  });
+  r.put('/owners/:id/weight', async (req, res) => {
+    const body = weightBody.safeParse(req.body ?? {});
+    if (!body.success) return bad(res, 'expected {"weight": <number from 0.01 to 10000>}');
+    try {
+      res.json(await setWeight(queues, config, String(req.params.id), body.data.weight));
+    } catch (err) {
+      if (err instanceof PermanentError) return bad(res, err.message);
+      throw err;
+    }
   });
 }

@@ -13,6 +13,7 @@ import { within } from '../redis/connection.js';
 import { queueKey } from '../redis/keys.js';
 import type { TickResult } from '../schedules/tick-record.js';
 import type { SlotUse } from '../workers/slot-use.js';
+import { registerFairMetrics } from './fair-metrics.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';
 import { registerSubjectScheduleMetrics } from './subject-schedule-metrics.js';
 import { tolerant } from './tolerant.js';
@@ -123,6 +124,7 @@ export function registerClusterMetrics(registry: Registry, queues: Queues, confi
   registerQueueMetrics(registry, queues, config);
   registerScheduleMetrics(registry, queues, config);
   registerSubjectScheduleMetrics(registry, queues, config);
+  registerFairMetrics(registry, queues, config);
 }
 
 /** Whether Redis answers, and whether its eviction policy is safe for queues. */

@@ -66,6 +66,20 @@ function resultCell(scope: Scope, o: RunOutcome) {
   return html`<span class="${good}">${head}</span>${rest.length ? html`<br><span class="muted">${rest.join('; ')}</span>` : ''}`;
 }
 
+/** Fair kinds' jobs waiting for admission: owners with work, jobs waiting, the largest owner. */
+function backlogSection(backlog: Status['backlog']) {
+  if (backlog.length === 0) return '';
+  const rows = backlog.map((b) => {
+    const top = b.top[0];
+    const largest = top
+      ? html`${top.owner}: ${top.waiting}${top.oldestMs !== null ? html` <span class="muted">(oldest ${formatDuration(top.oldestMs)})</span>` : ''}`
+      : '–';
+    return html`<tr><td>${b.kind}</td><td class="n">${b.owners}</td><td class="n">${b.waiting}</td><td class="n">${b.admitting}</td><td>${largest}</td></tr>`;
+  });
+  return html`<h2>Waiting for admission (fair kinds)</h2>
+<table><thead><tr><th>kind</th><th>owners</th><th>waiting</th><th>admitting</th><th>largest owner</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 /** Queues of kinds gone from the catalog: what is left in them, and that nothing consumes them. */
 function orphanSection(orphans: readonly OrphanQueue[]) {
   if (orphans.length === 0) return '';
@@ -155,6 +169,7 @@ ${user === undefined ? '' : userSection(asked, user)}
 <th>users</th><th>added</th><th>coalesced</th><th>errors</th><th>took</th><th></th></tr></thead><tbody>${scheduleRows(status)}</tbody></table>
 <h2>Jobs per queue and state</h2>
 <table><thead><tr><th>queue</th>${JOB_STATES.map((s) => html`<th>${s}</th>`)}</tr></thead><tbody>${countRows(status)}</tbody></table>
+${backlogSection(status.backlog)}
 ${orphanSection(status.orphans)}
 <h2>Dead letters: ${dlqTotal}</h2>
 <table><thead><tr><th>source queue</th><th>entries${dlqTotal > REASON_SAMPLE ? ` (newest ${REASON_SAMPLE})` : ''}</th><th>most common reasons</th></tr></thead>

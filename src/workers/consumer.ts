@@ -14,6 +14,7 @@ import type { Logger } from '../telemetry/logger.js';
 import { telemetryOption } from '../telemetry/tracing.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
+import { FairWorker } from './fair-worker.js';
 import { LockLostError } from './hold.js';
 import type { Overdue, RunHandlerDeps } from './run-deps.js';
 import { makeProcessor } from './run-handler.js';
@@ -49,6 +50,7 @@ export class Consumers {
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
   private readonly ticks: TickOutcomes;
+  private readonly fair: FairWorker;
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -63,6 +65,7 @@ export class Consumers {
     );
     this.history = new UserHistory(deps.conn, deps.config);
     this.ticks = new TickOutcomes(deps.conn, deps.config.prefix, deps.config.tz, deps.log);
+    this.fair = new FairWorker(deps.queues);
   }
 
   start(): void {
@@ -74,6 +77,7 @@ export class Consumers {
       this.recordOutcomes(worker, kind);
       // After the listeners above, so the history and tick records are taken first, as before.
       recordDeadLetters(worker, queue, deadLetters, log);
+      this.fair.attach(worker, kind);
       worker.on('stalled', (jobId) => log.warn({ queue, jobId }, 'job stalled (its worker died or lost its lock); running it again'));
       this.workers.set(queue, worker);
     }
@@ -214,7 +218,7 @@ export class Consumers {
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
     this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() =>
-      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {}), this.ticks.flush()]).then(() => {}),
+      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {}), this.ticks.flush()]).then(() => this.fair.close()),
     );
     return this.closing;
   }

@@ -7,6 +7,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import type { AnyHandler, GlobalHandler, HandlerContext, HandlerSchedules, ItemHandler, UserHandler } from '../handlers/types.js';
 import { addJob, childJobId } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
+import { ownerOf } from '../jobs/owner.js';
 import { type JobData, kindByName, type ParentRef } from '../jobs/registry.js';
 import type { Logger } from '../telemetry/logger.js';
 import { scopeOf } from './fail-attempt.js';
@@ -43,6 +44,8 @@ export class JobContext implements HandlerContext {
   readonly queue: string;
   readonly scheduledFor: number;
   readonly parent: ParentRef | undefined;
+  /** Whose job this is: its user, or the owner it was added for (owner.ts); children inherit it. */
+  readonly owner: string | undefined;
   controller: AbortController | undefined;
   timedOut: JobTimeoutError | undefined;
   /** Set when the worker lost the job's lock or its exclusivity hold: the run must stop and not complete. */
@@ -61,6 +64,7 @@ export class JobContext implements HandlerContext {
     this.queue = deps.kind.queue;
     this.scheduledFor = data.scheduledFor;
     this.parent = data.parent;
+    this.owner = ownerOf(data);
   }
 
   get signal(): AbortSignal {
@@ -114,6 +118,7 @@ export class JobContext implements HandlerContext {
         depth: this.depth + 1,
         delayMs: opts?.delay,
         coalesce: true,
+        owner: this.owner,
       });
     };
   }

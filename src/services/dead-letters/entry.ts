@@ -4,6 +4,7 @@
  * and to understand it without digging. Entries are BullMQ jobs on a queue nothing consumes.
  */
 import type { Job, Queue } from 'bullmq';
+import { ownerOf } from '../../jobs/owner.js';
 import type { DeadLetterData } from '../../jobs/registry.js';
 
 /** The states a dead letter sits in: added, never consumed. */
@@ -26,12 +27,14 @@ function explain(job: Job, reason: string): string {
 
 export function toDeadLetter(queue: string, job: Job, reason?: string, firstAttemptAt?: number): DeadLetterData {
   const parent = (job.data as { parent?: DeadLetterData['parent'] } | undefined)?.parent;
+  const owner = ownerOf(job.data);
   return {
     sourceQueue: queue,
     sourceJobId: String(job.id),
     name: job.name,
     data: job.data,
     ...(parent ? { parent } : {}),
+    ...(owner ? { owner } : {}),
     attemptsMade: Math.max(job.attemptsMade, job.attemptsStarted ?? 0),
     failedReason: explain(job, reason ?? job.failedReason ?? 'unknown'),
     stacktrace: (job.stacktrace ?? []).slice(-5),

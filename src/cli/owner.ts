@@ -1,0 +1,56 @@
+/** `owner weight <id> [n]`: an owner's weight in fair admission, read or set at run time. */
+import type { Command } from 'commander';
+import type { Config } from '../config/config.js';
+import { formatDuration } from '../config/duration.js';
+import { InvalidJobError } from '../jobs/errors.js';
+import { type OwnerReport, ownerReport, setWeight } from '../ops/owners.js';
+import { variablesHelp } from './help.js';
+import { table } from './print.js';
+import { type Out, UsageError, withCatalog } from './session.js';
+
+export async function ownerWeightCommand(
+  config: Config,
+  owner: string,
+  weight: string | undefined,
+  opts: { json?: boolean },
+  out: Out,
+): Promise<void> {
+  let n: number | undefined;
+  if (weight !== undefined) {
+    n = Number(weight);
+    if (!/^\d+(\.\d+)?$/.test(weight.trim()) || !Number.isFinite(n))
+      throw new UsageError(`weight "${weight}" is not a number such as 2 or 0.5`);
+  }
+  const r: OwnerReport = await withCatalog(config, (q, c) =>
+    n === undefined ? ownerReport(q, c, owner) : setWeight(q, c, owner, n),
+  ).catch((err: unknown) => {
+    if (err instanceof InvalidJobError) throw new UsageError(err.message);
+    throw err;
+  });
+  if (opts.json) return out(JSON.stringify(r, null, 2));
+  out(
+    `${n === undefined ? 'Owner' : 'Set: owner'} ${r.owner} has weight ${r.weight}${r.weight === 1 ? ' (the default)' : ''} in every fair kind`,
+  );
+  const waiting = r.backlog.filter((b) => b.waiting > 0);
+  if (waiting.length === 0) return;
+  out('\nWaiting for admission');
+  out(
+    table(waiting.map((b) => ({ kind: b.kind, jobs: b.waiting, 'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs) }))),
+  );
+}
+
+/** Registers `owner weight`. */
+export function ownerCommands(p: Command, cfg: () => Promise<Config>, out: Out): void {
+  const owner = p
+    .command('owner')
+    .description("owners of jobs in fair admission: a user, or an item job's owner")
+    .addHelpText('after', variablesHelp(['cli']));
+  owner
+    .command('weight')
+    .description("show an owner's weight in fair admission, or set it (default 1; 2 gets twice the starts of 1 while both have work)")
+    .argument('<id>', 'the owner (a user id)')
+    .argument('[weight]', 'the new weight, from 0.01 to 10000')
+    .option('--json', 'print JSON')
+    .addHelpText('after', variablesHelp(['cli']))
+    .action(async (id: string, weight: string | undefined, o) => ownerWeightCommand(await cfg(), id, weight, o, out));
+}

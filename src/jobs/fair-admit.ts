@@ -1,0 +1,52 @@
+/**
+ * The second half of a refill: the jobs the refill script handed out go into the kind's queue, and
+ * are acknowledged, in one transaction. A process killed before it reaches Redis adds none of them
+ * and acknowledges none, so the refill script admits them again after the grace; one whose
+ * transaction ran added and acknowledged them all. Nothing is lost, nothing is added twice.
+ */
+import { Job, type JobsOptions, type Queue } from 'bullmq';
+import type { KindConfig } from '../config/kind-config.js';
+import type { Scripted } from '../redis/commands.js';
+import type { FairKeys } from './fair-keys.js';
+import { jobOptions } from './queues.js';
+import { JOB_NAMES, type JobData } from './registry.js';
+
+/** A job the refill script handed out: its id and its spec as filed (fair-add.lua). */
+export interface Admitted {
+  id: string;
+  spec: string;
+}
+
+/** What a job of a fair kind is filed with: its data and when it was added (the job's timestamp in the queue). */
+export interface Spec {
+  t: number;
+  d: JobData;
+}
+
+type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
+
+/** The options a filed job is added with: the kind's, its own id and time, and a user job's coalescing. */
+export function admittedOptions(kind: KindConfig, id: string, spec: Spec): JobsOptions {
+  const opts: JobsOptions = { ...jobOptions(kind), jobId: id, timestamp: spec.t };
+  // As fan-out adds a user's job: merged into the one that has not started, kept for after a running one.
+  if ('userId' in spec.d) opts.deduplication = { id: spec.d.userId, keepLastIfActive: true };
+  return opts;
+}
+
+/**
+ * Adds the jobs to the queue and acknowledges them in one MULTI; returns the ids the queue did not
+ * take (left admitting, tried again after the grace).
+ */
+export async function addAdmitted(queue: Queue, kind: KindConfig, keys: FairKeys, jobs: readonly Admitted[]): Promise<string[]> {
+  const client = (await queue.backend.client) as unknown as { multi(): Transaction };
+  const multi = client.multi();
+  const name = JOB_NAMES[kind.scope];
+  for (const { id, spec } of jobs) {
+    const s = JSON.parse(spec) as Spec;
+    // Queued on the transaction synchronously, as BullMQ's own bulk add does; settled by exec below.
+    new Job(queue, name, s.d, admittedOptions(kind, id, s), id).addJob(multi as never).catch(() => {});
+  }
+  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
+  const results = (await multi.exec()) ?? [];
+  return jobs.filter((_, i) => results[i]?.[0]).map((j) => j.id);
+}

@@ -1,0 +1,85 @@
+/**
+ * What a fair kind's admission holds, for `status`, `user <id>`, the API and the metrics: owners
+ * with work, jobs waiting per owner and how long the oldest has waited. Bounded whatever the number
+ * of owners: totals come from counters, per-owner detail for the largest few or one named owner.
+ */
+import type { KindConfig } from '../config/kind-config.js';
+import type { RedisClient } from '../redis/connection.js';
+import type { Spec } from './fair-admit.js';
+import { fairKeys } from './fair-keys.js';
+
+export interface OwnerBacklog {
+  owner: string;
+  /** Jobs of this owner waiting for admission. */
+  waiting: number;
+  /** How long its oldest waiting job has waited (ms), or null when none waits. */
+  oldestMs: number | null;
+}
+
+export interface KindBacklog {
+  kind: string;
+  /** Owners with jobs waiting for admission (parked at their cap included). */
+  owners: number;
+  /** Jobs waiting for admission, all owners together. */
+  waiting: number;
+  /** Jobs handed out by a refill and not yet in the queue (a moment, unless their admitter died). */
+  admitting: number;
+  /** The owners with the most waiting, largest first (at most the number asked for). */
+  top: OwnerBacklog[];
+}
+
+/** The oldest waiting job's age of each owner, from the head of its backlog. */
+async function oldest(
+  conn: RedisClient,
+  kind: Pick<KindConfig, 'name' | 'queue'>,
+  prefix: string,
+  owners: string[],
+): Promise<Array<number | null>> {
+  const k = fairKeys(prefix, kind);
+  const heads = await Promise.all(owners.map((o) => conn.lindex(k.backlogPrefix + o, 0)));
+  const specs = await Promise.all(heads.map((id) => (id ? conn.hget(k.specs, id) : null)));
+  const now = Date.now();
+  return specs.map((s) => (s ? Math.max(0, now - (JSON.parse(s) as Spec).t) : null));
+}
+
+/** A fair kind's backlog, with the `top` owners that have the most waiting. */
+export async function kindBacklog(
+  conn: RedisClient,
+  prefix: string,
+  kind: Pick<KindConfig, 'name' | 'queue'>,
+  top = 10,
+): Promise<KindBacklog> {
+  const k = fairKeys(prefix, kind);
+  const [owners, specs, admitting, largest] = await Promise.all([
+    conn.zcard(k.sizes),
+    conn.hlen(k.specs),
+    conn.zcard(k.admitting),
+    conn.zrevrange(k.sizes, 0, top - 1, 'WITHSCORES'),
+  ]);
+  const names: string[] = [];
+  const sizes: number[] = [];
+  for (let i = 0; i + 1 < largest.length; i += 2) {
+    names.push(largest[i] as string);
+    sizes.push(Number(largest[i + 1]));
+  }
+  const ages = await oldest(conn, kind, prefix, names);
+  return {
+    kind: kind.name,
+    owners,
+    waiting: Math.max(0, specs - admitting),
+    admitting,
+    top: names.map((owner, i) => ({ owner, waiting: sizes[i] ?? 0, oldestMs: ages[i] ?? null })),
+  };
+}
+
+/** One owner's backlog of a fair kind. */
+export async function ownerBacklog(
+  conn: RedisClient,
+  prefix: string,
+  kind: Pick<KindConfig, 'name' | 'queue'>,
+  owner: string,
+): Promise<OwnerBacklog> {
+  const waiting = Number((await conn.zscore(fairKeys(prefix, kind).sizes, owner)) ?? 0);
+  const [age] = waiting > 0 ? await oldest(conn, kind, prefix, [owner]) : [null];
+  return { owner, waiting, oldestMs: age ?? null };
+}

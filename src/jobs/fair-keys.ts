@@ -1,0 +1,47 @@
+/** The Redis keys of one fair kind's admission, built once per kind (src/redis/keys.ts spells them). */
+import type { KindConfig } from '../config/kind-config.js';
+import { fairBacklogKey, fairKey, ownerWeightsKey, queueKey } from '../redis/keys.js';
+
+export interface FairKeys {
+  specs: string;
+  owners: string;
+  parked: string;
+  sizes: string;
+  clock: string;
+  admitting: string;
+  held: string;
+  holds: string;
+  weights: string;
+  /** An owner's backlog is this and the owner. */
+  backlogPrefix: string;
+  /** A job's hash in the kind's queue is this and its id. */
+  queuePrefix: string;
+  wait: string;
+  paused: string;
+  prioritized: string;
+}
+
+export function fairKeys(prefix: string, kind: Pick<KindConfig, 'name' | 'queue'>): FairKeys {
+  const part = (p: string) => fairKey(prefix, kind.name, p);
+  return {
+    specs: part('specs'),
+    owners: part('owners'),
+    parked: part('parked'),
+    sizes: part('sizes'),
+    clock: part('clock'),
+    admitting: part('admitting'),
+    held: part('held'),
+    holds: part('holds'),
+    weights: ownerWeightsKey(prefix),
+    backlogPrefix: fairBacklogKey(prefix, kind.name, ''),
+    queuePrefix: queueKey(prefix, kind.queue, ''),
+    wait: queueKey(prefix, kind.queue, 'wait'),
+    paused: queueKey(prefix, kind.queue, 'paused'),
+    prioritized: queueKey(prefix, kind.queue, 'prioritized'),
+  };
+}
+
+/** A hold's member in the `held` set: the owner, a space, the job id (neither holds a space). */
+export function holdMember(owner: string, jobId: string): string {
+  return `${owner} ${jobId}`;
+}

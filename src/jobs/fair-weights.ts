@@ -1,0 +1,43 @@
+/**
+ * Owners' weights in fair admission: an owner of weight 2 gets twice the starts of an owner of
+ * weight 1 while both have work. Kept in Redis (ownerWeightsKey), set at run time by the `owner
+ * weight` command or the API, read by every refill; an owner without one weighs 1.
+ */
+import type { RedisClient } from '../redis/connection.js';
+import { ownerWeightsKey } from '../redis/keys.js';
+import { InvalidJobError } from './errors.js';
+import { NO_OWNER } from './owner.js';
+import { subjectId } from './registry.js';
+
+/** The weights an owner may have: 1/100 to 10,000 of the default. */
+export const WEIGHT_RANGE = { min: 0.01, max: 10_000 } as const;
+
+/** Checks an owner id as weights and `user` take it: a user id, or NO_OWNER for jobs without an owner. */
+export function checkOwner(owner: string): string {
+  if (owner !== NO_OWNER && !subjectId.safeParse(owner).success)
+    throw new InvalidJobError(
+      `"${owner.slice(0, 80)}" is not an owner id (letters, digits and . _ @ - only, or ${NO_OWNER} for jobs without an owner)`,
+    );
+  return owner;
+}
+
+/** Sets an owner's weight; 1 removes the entry (the default). */
+export async function setOwnerWeight(conn: RedisClient, prefix: string, owner: string, weight: number): Promise<void> {
+  checkOwner(owner);
+  if (!Number.isFinite(weight) || weight < WEIGHT_RANGE.min || weight > WEIGHT_RANGE.max)
+    throw new InvalidJobError(`weight ${weight} is not a number from ${WEIGHT_RANGE.min} to ${WEIGHT_RANGE.max}`);
+  if (weight === 1) await conn.hdel(ownerWeightsKey(prefix), owner);
+  else await conn.hset(ownerWeightsKey(prefix), owner, String(weight));
+}
+
+/** An owner's weight (1 unless set). */
+export async function ownerWeight(conn: RedisClient, prefix: string, owner: string): Promise<number> {
+  const w = Number(await conn.hget(ownerWeightsKey(prefix), owner));
+  return Number.isFinite(w) && w > 0 ? w : 1;
+}
+
+/** Every owner with a weight other than 1. */
+export async function ownerWeights(conn: RedisClient, prefix: string): Promise<Record<string, number>> {
+  const all = await conn.hgetall(ownerWeightsKey(prefix));
+  return Object.fromEntries(Object.entries(all).map(([o, w]) => [o, Number(w)]));
+}

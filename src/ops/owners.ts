@@ -1,0 +1,35 @@
+/** One owner's weight and backlog in fair admission, shared by `owner weight`, the API and `user <id>`. */
+import type { Config } from '../config/config.js';
+import { type OwnerBacklog, ownerBacklog } from '../jobs/fair-backlog.js';
+import { checkOwner, ownerWeight, setOwnerWeight } from '../jobs/fair-weights.js';
+import type { Queues } from '../jobs/queues.js';
+import { kindsOf } from '../jobs/registry.js';
+
+export interface KindOwnerBacklog extends OwnerBacklog {
+  kind: string;
+}
+
+export interface OwnerReport {
+  owner: string;
+  weight: number;
+  /** Per fair kind: the owner's jobs waiting for admission. */
+  backlog: KindOwnerBacklog[];
+}
+
+/** The owner's jobs waiting for admission, per fair kind of the catalog. */
+export async function backlogOf(queues: Queues, config: Config, owner: string): Promise<KindOwnerBacklog[]> {
+  const fair = kindsOf(config).filter((k) => k.fair);
+  return Promise.all(fair.map(async (k) => ({ kind: k.name, ...(await ownerBacklog(queues.conn, queues.prefix, k, owner)) })));
+}
+
+export async function ownerReport(queues: Queues, config: Config, owner: string): Promise<OwnerReport> {
+  checkOwner(owner);
+  const [weight, backlog] = await Promise.all([ownerWeight(queues.conn, queues.prefix, owner), backlogOf(queues, config, owner)]);
+  return { owner, weight, backlog };
+}
+
+/** Sets the owner's weight (the next refill of every fair kind uses it) and reports the owner. */
+export async function setWeight(queues: Queues, config: Config, owner: string, weight: number): Promise<OwnerReport> {
+  await setOwnerWeight(queues.conn, queues.prefix, owner, weight);
+  return ownerReport(queues, config, owner);
+}

@@ -1,0 +1,101 @@
+--[[
+  One refill of a fair kind's window. Lets go of caps' holds whose lease lapsed (their worker died);
+  takes back entries admitting for longer than the grace whose job never reached the queue (their
+  admitter died before adding it); then, while the window has room, admits the next job of the owner
+  first in virtual time (start-time fair queueing: an owner's next job is stamped with the virtual
+  time it became due plus 1/weight for each job of it admitted since), parking owners at their cap.
+  An owner's run of jobs before the next owner's turn is taken in one go.
+  Admitted jobs stay in the admitting set, their specs kept, until the add that puts them in the queue
+  acknowledges them (fair-ack.lua) in the same transaction.
+  KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
+  KEYS[6] admitting   KEYS[7] held   KEYS[8] holds (fairKey)   KEYS[9] weights (ownerWeightsKey)
+  KEYS[10] the queue's wait list   KEYS[11] its paused list   KEYS[12] its prioritized set (queueKey)
+  ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
+  ARGV[2] the queue's key prefix (queueKey with an empty suffix)
+  ARGV[3] window
+  ARGV[4] grace (ms)
+  ARGV[5] most jobs to hand out
+  ARGV[6] owner cap, 0 for none
+  ARGV[7] hold lease (ms)
+  Returns {full, id, spec, id, spec, …}: full is 1 when the window ran out of room while owners still
+  had work.
+]]
+--- @include "fair-prelude"
+local specs, owners, parked, sizes, clock, admitting, held, holds = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local window, grace, most, cap, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local out = {0}
+
+local function let_go(member)
+  if redis.call('zrem', held, member) == 0 then return end
+  local owner = string.sub(member, 1, string.find(member, ' ', 1, true) - 1)
+  local n = redis.call('hincrby', holds, owner, -1)
+  if n <= 0 then redis.call('hdel', holds, owner) end
+  if n < cap then unpark(owners, parked, clock, owner) end
+end
+
+if cap > 0 then
+  for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do let_go(m) end
+end
+for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 'LIMIT', 0, most)) do
+  local spec = redis.call('hget', specs, id)
+  if spec and redis.call('exists', ARGV[2] .. id) == 0 then
+    redis.call('zadd', admitting, now, id)
+    out[#out + 1] = id
+    out[#out + 1] = spec
+  else
+    redis.call('zrem', admitting, id)
+    redis.call('hdel', specs, id)
+  end
+end
+
+local room = window - redis.call('llen', KEYS[10]) - redis.call('llen', KEYS[11]) - redis.call('zcard', KEYS[12]) - redis.call('zcard', admitting)
+local handed = (#out - 1) / 2
+local last
+-- An owner's run: the jobs it gets before the next owner's virtual time comes (one when they tie),
+-- taken in one go.
+while room > 0 and handed < most do
+  local head = redis.call('zrange', owners, 0, 1, 'WITHSCORES')
+  if #head == 0 then break end
+  local owner, tag = head[1], tonumber(head[2])
+  local held_now = cap > 0 and tonumber(redis.call('hget', holds, owner) or '0') or 0
+  if cap > 0 and held_now >= cap then
+    redis.call('zrem', owners, owner)
+    redis.call('zadd', parked, head[2], owner)
+  else
+    local w = tonumber(redis.call('hget', KEYS[9], owner) or '1')
+    local n = math.min(room, most - handed)
+    if head[4] then n = math.min(n, math.floor((tonumber(head[4]) - tag) * w) + 1) end
+    if cap > 0 then n = math.min(n, cap - held_now) end
+    local backlog = ARGV[1] .. owner
+    local ids = redis.call('lrange', backlog, 0, n - 1)
+    if #ids > 0 then
+      redis.call('ltrim', backlog, #ids, -1)
+      local found = redis.call('hmget', specs, unpack(ids))
+      for i, id in ipairs(ids) do
+        if found[i] then
+          redis.call('zadd', admitting, now, id)
+          out[#out + 1] = id
+          out[#out + 1] = found[i]
+          room = room - 1
+          handed = handed + 1
+          if cap > 0 then
+            redis.call('zadd', held, now + lease, owner .. ' ' .. id)
+            redis.call('hincrby', holds, owner, 1)
+          end
+        end
+      end
+      last = tag + (#ids - 1) / w
+    end
+    local left = redis.call('llen', backlog)
+    if left > 0 then
+      redis.call('zadd', owners, num(tag + #ids / w), owner)
+      redis.call('zadd', sizes, left, owner)
+    else
+      redis.call('zrem', owners, owner)
+      redis.call('zrem', sizes, owner)
+    end
+  end
+end
+if last then redis.call('set', clock, num(last)) end
+if room <= 0 and redis.call('zcard', owners) > 0 then out[1] = 1 end
+return out

@@ -1,0 +1,21 @@
+--[[
+  Lets go of finished jobs' holds: each owner's count goes down once per job, and an owner parked at
+  its cap goes back among the owners with work when it drops below.
+  KEYS[1] held   KEYS[2] holds   KEYS[3] owners   KEYS[4] parked   KEYS[5] clock (all fairKey)
+  ARGV[1] owner cap
+  ARGV[2..] members `<owner> <jobId>`
+  Returns how many holds were let go.
+]]
+--- @include "fair-prelude"
+local cap, n = tonumber(ARGV[1]), 0
+for i = 2, #ARGV do
+  local m = ARGV[i]
+  if redis.call('zrem', KEYS[1], m) == 1 then
+    local owner = string.sub(m, 1, string.find(m, ' ', 1, true) - 1)
+    local left = redis.call('hincrby', KEYS[2], owner, -1)
+    if left <= 0 then redis.call('hdel', KEYS[2], owner) end
+    if left < cap then unpark(KEYS[3], KEYS[4], KEYS[5], owner) end
+    n = n + 1
+  end
+end
+return n

@@ -1,0 +1,62 @@
+/**
+ * Fair admission's metrics, per fair kind, read from Redis at scrape time: owners with work, jobs
+ * waiting, the largest owner's backlog, and the oldest waiting job's age for the TOP_OWNERS owners
+ * with the most waiting only, so the `owner` label stays bounded whatever the number of users.
+ */
+import { Gauge, type Registry } from 'prom-client';
+import type { Config } from '../config/config.js';
+import { type KindBacklog, kindBacklog } from '../jobs/fair-backlog.js';
+import type { Queues } from '../jobs/queues.js';
+import { kindsOf } from '../jobs/registry.js';
+import { tolerant } from './tolerant.js';
+
+/** Owners labelled per kind: the largest backlogs. */
+export const TOP_OWNERS = 10;
+/** One read serves the gauges of one scrape (collected one after another). */
+const SHARE_MS = 1000;
+
+export function registerFairMetrics(registry: Registry, queues: Queues, config: Config): void {
+  const fair = kindsOf(config).filter((k) => k.fair);
+  if (fair.length === 0) return;
+  let last: { at: number; value: Promise<KindBacklog[]> } | undefined;
+  const read = () => {
+    if (!last || Date.now() - last.at > SHARE_MS) {
+      const value = Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS)));
+      value.catch(() => {
+        last = undefined;
+      });
+      last = { at: Date.now(), value };
+    }
+    return last.value;
+  };
+  const perKind = (name: string, help: string, pick: (b: KindBacklog) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['kind'],
+      registers: [registry],
+      collect: tolerant(async function () {
+        const all = await read();
+        this.reset();
+        for (const b of all) this.set({ kind: b.kind }, pick(b));
+      }),
+    });
+  perKind('spotter_jobs_fair_owners', 'Owners with jobs waiting for admission, per fair kind', (b) => b.owners);
+  perKind('spotter_jobs_fair_waiting', 'Jobs waiting for admission, all owners, per fair kind', (b) => b.waiting);
+  perKind(
+    'spotter_jobs_fair_largest_backlog',
+    "The largest owner's jobs waiting for admission, per fair kind",
+    (b) => b.top[0]?.waiting ?? 0,
+  );
+  new Gauge({
+    name: 'spotter_jobs_fair_oldest_waiting_seconds',
+    help: `How long the oldest waiting job of each of the ${TOP_OWNERS} owners with the most waiting has waited, per fair kind`,
+    labelNames: ['kind', 'owner'],
+    registers: [registry],
+    collect: tolerant(async function () {
+      const all = await read();
+      this.reset();
+      for (const b of all) for (const o of b.top) if (o.oldestMs !== null) this.set({ kind: b.kind, owner: o.owner }, o.oldestMs / 1000);
+    }),
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * What a worker does for a fair kind it consumes (docs/fair-share.md): it serves the kind's
+ * admission (a refill every second), asks for a refill as each job starts (its place in the window
+ * opens), and, for a kind with an owner cap, holds and lets go of the owners' places.
+ */
+import type { Worker } from 'bullmq';
+import type { KindConfig } from '../config/kind-config.js';
+import { fairOf } from '../jobs/fair-admission.js';
+import type { Queues } from '../jobs/queues.js';
+import { OwnerHolds } from './owner-holds.js';
+
+export class FairWorker {
+  private readonly holds: OwnerHolds;
+
+  constructor(private readonly queues: Queues) {
+    this.holds = new OwnerHolds(queues);
+  }
+
+  attach(worker: Worker, kind: KindConfig): void {
+    if (!kind.fair) return;
+    const admission = fairOf(this.queues);
+    admission.serve(kind);
+    const capped = kind.fair.ownerConcurrency !== undefined;
+    worker.on('active', (job) => {
+      admission.kick(kind, 'start');
+      if (capped) this.holds.start(kind, String(job.id), job.data);
+    });
+    if (!capped) return;
+    worker.on('completed', (job) => this.holds.end(kind, String(job.id)));
+    worker.on('failed', (job) => {
+      if (job) this.holds.end(kind, String(job.id));
+    });
+  }
+
+  close(): void {
+    this.holds.close();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The per-owner cap of a fair kind (`ownerConcurrency`), on the worker's side. Admission holds a
+ * place for each job it lets in (fair-refill.lua); the worker renews it while the job runs and lets
+ * go when the attempt ends, so the owner's next job can be admitted. A hold is a lease: a worker
+ * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
+ * which takes the same hold over. Only capped kinds pay for this: two script calls per job.
+ */
+import type { KindConfig } from '../config/kind-config.js';
+import { fairOf, HOLD_LEASE_MS } from '../jobs/fair-admission.js';
+import { type FairKeys, fairKeys, holdMember } from '../jobs/fair-keys.js';
+import { admissionOwner } from '../jobs/owner.js';
+import type { Queues } from '../jobs/queues.js';
+import type { JobData } from '../jobs/registry.js';
+import { scripted } from '../redis/commands.js';
+
+/** Running jobs' holds are renewed this often, well within their lease. */
+const RENEW_EVERY_MS = HOLD_LEASE_MS / 5;
+
+interface Held {
+  kind: KindConfig;
+  keys: FairKeys;
+  member: string;
+}
+
+export class OwnerHolds {
+  private readonly held = new Map<string, Held>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly queues: Queues) {}
+
+  /** The job started: its owner's hold is taken (or renewed, when admission took it). */
+  start(kind: KindConfig, jobId: string, data: unknown): void {
+    const keys = fairKeys(this.queues.prefix, kind);
+    const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
+    this.held.set(`${kind.queue}\0${jobId}`, h);
+    this.hold(keys, [h.member]);
+    this.timer ??= setInterval(() => this.renew(), RENEW_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** The attempt ended (done, failed, or retried later): the hold goes, and the owner's next job may come in. */
+  end(kind: KindConfig, jobId: string): void {
+    const key = `${kind.queue}\0${jobId}`;
+    const h = this.held.get(key);
+    if (!h) return;
+    this.held.delete(key);
+    const { keys } = h;
+    scripted(this.queues.conn)
+      .sjFairRelease(keys.held, keys.holds, keys.owners, keys.parked, keys.clock, String(kind.fair?.ownerConcurrency ?? 0), h.member)
+      .then(
+        () => fairOf(this.queues).kick(kind, 'end'),
+        (err: Error) =>
+          this.queues.log.warn({ kind: kind.name, jobId, err: err.message }, 'fair admission: could not let go of a hold; it lapses'),
+      );
+  }
+
+  private hold(keys: FairKeys, members: string[]): void {
+    scripted(this.queues.conn)
+      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), ...members)
+      .catch((err: Error) =>
+        this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
+      );
+  }
+
+  private renew(): void {
+    const byKind = new Map<string, { keys: FairKeys; members: string[] }>();
+    for (const h of this.held.values()) {
+      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: [] };
+      k.members.push(h.member);
+      byKind.set(h.kind.name, k);
+    }
+    for (const { keys, members } of byKind.values()) this.hold(keys, members);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+}

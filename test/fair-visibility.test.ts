@@ -1,0 +1,102 @@
+/** Fair admission seen from outside: status, user, owner weight (CLI and API) and the metrics show the backlog. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config/load.js';
+import { fairOf } from '../src/jobs/fair-admission.js';
+import { kindByName } from '../src/jobs/registry.js';
+import { forgetKind } from '../src/ops/forget.js';
+import { ownerWeightsKey } from '../src/redis/keys.js';
+import { addOwned, itemCatalog } from './helpers/fair.js';
+import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
+import { testEnv } from './helpers/redis.js';
+import { runCli } from './helpers/spawn-cli.js';
+import { serveApp } from './helpers/web.js';
+
+let x: Harness | undefined;
+afterEach(async () => {
+  await x?.dispose();
+  x = undefined;
+});
+
+const catalog = itemCatalog({ track: { concurrency: 5, fairWindow: 20 } });
+
+/** A fair kind with no worker: the window (20) takes alice's first jobs, the rest wait per owner. */
+async function backlogged(): Promise<Harness> {
+  x = await harness({}, { catalog });
+  await reconcileAsProducer(x);
+  await addOwned(x, 'track', 'alice', 30);
+  await addOwned(x, 'track', 'bob', 3);
+  const kind = kindByName(x.config, 'track');
+  if (kind) await fairOf(x.queues).settle(kind);
+  return x;
+}
+
+describe('the backlog of a fair kind', () => {
+  it('shows in status and in user <id>, per owner', async () => {
+    const h = await backlogged();
+    const env = testEnv(h.prefix);
+    const status = await runCli(['status', '--json'], env);
+    expect(status.code, status.stderr).toBe(0);
+    const s = JSON.parse(status.stdout) as {
+      backlog: Array<{ kind: string; owners: number; waiting: number; top: Array<{ owner: string; waiting: number }> }>;
+    };
+    expect(s.backlog).toEqual([
+      expect.objectContaining({ kind: 'track', owners: 2, waiting: 13, top: [expect.objectContaining({ owner: 'alice', waiting: 10 })] }),
+    ]);
+    const text = await runCli(['status'], env);
+    expect(text.stdout).toMatch(/Backlog: jobs of fair kinds waiting for admission[\s\S]*track\s+2\s+13\s+0\s+alice: 10, oldest/);
+    const user = await runCli(['user', 'bob'], env);
+    expect(user.code, user.stderr).toBe(0);
+    expect(user.stdout).toMatch(/Waiting for admission \(fair kinds\)[\s\S]*track\s+3\s+\d/);
+  });
+
+  it('sets and shows an owner weight from the command line and the API', async () => {
+    const h = await backlogged();
+    const env = testEnv(h.prefix);
+    const set = await runCli(['owner', 'weight', 'bob', '3'], env);
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout).toMatch(/Set: owner bob has weight 3 in every fair kind[\s\S]*track\s+3/);
+    expect(await h.conn.hget(ownerWeightsKey(h.prefix), 'bob')).toBe('3');
+    const bad = await runCli(['owner', 'weight', 'bob', 'heavy'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/weight "heavy" is not a number/);
+    const web = await serveApp(h);
+    const put = (body: unknown) =>
+      fetch(`${web.url}/api/owners/bob/weight`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const ok = await put({ weight: 0.5 });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ owner: 'bob', weight: 0.5, backlog: [expect.objectContaining({ kind: 'track', waiting: 3 })] });
+    expect((await put({ weight: 0 })).status).toBe(400);
+    expect((await put({ heavy: true })).status).toBe(400);
+  });
+
+  it('shows on the status page', async () => {
+    const h = await backlogged();
+    const web = await serveApp(h);
+    const page = await (await fetch(`${web.url}/`)).text();
+    expect(page).toMatch(
+      /Waiting for admission \(fair kinds\)[\s\S]*<td>track<\/td><td class="n">2<\/td><td class="n">13<\/td><td class="n">0<\/td><td>alice: 10/,
+    );
+  });
+
+  it('goes with its kind when forget removes a kind gone from the catalog', async () => {
+    const h = await backlogged();
+    const without = loadConfig(testEnv(h.prefix));
+    const gone = await forgetKind(h.queues, without, 'track');
+    expect(gone).toMatchObject({ kind: 'track', jobs: 20 + 13 });
+    expect(await h.conn.keys(`${h.prefix}:spotter-jobs:fair:*`)).toEqual([]);
+  });
+
+  it('is measured with owners labelled for the largest backlogs only', async () => {
+    const h = await backlogged();
+    const web = await serveApp(h);
+    const text = await (await fetch(`${web.url}/metrics`)).text();
+    expect(text).toMatch(/^spotter_jobs_fair_waiting\{kind="track"\} 13$/m);
+    expect(text).toMatch(/^spotter_jobs_fair_owners\{kind="track"\} 2$/m);
+    expect(text).toMatch(/^spotter_jobs_fair_largest_backlog\{kind="track"\} 10$/m);
+    expect(text).toMatch(/^spotter_jobs_fair_oldest_waiting_seconds\{kind="track",owner="bob"\} [\d.e-]+$/m);
+  });
+});

@@ -1,0 +1,88 @@
+/** In-process fair admission for tests: item kinds of a catalog, jobs added per owner, starts recorded. */
+import { builtinCatalog } from '../../src/config/catalog-source.js';
+import type { Declarations } from '../../src/config/kind-config.js';
+import type { AnyHandler, HandlerContext, Handlers } from '../../src/handlers/types.js';
+import { addJob } from '../../src/jobs/add-job.js';
+import { kindByName, kindsOf } from '../../src/jobs/registry.js';
+import { Consumers } from '../../src/workers/consumer.js';
+import type { Harness } from './harness.js';
+
+/** The built-in kinds and item kinds by name, each with its declaration's extra fields. */
+export function itemCatalog(kinds: Record<string, Record<string, unknown>>): Declarations {
+  const out: Declarations = { ...builtinCatalog() };
+  for (const [name, extra] of Object.entries(kinds)) out[name] = { decl: { scope: 'item', ...extra }, source: 'test' };
+  return out;
+}
+
+export function handlersWith(run: Record<string, AnyHandler>): Handlers {
+  return { mode: 'module', listUsers: async function* () {}, run };
+}
+
+/** Consumers of the named kinds, closed with the harness. */
+export function consumeKinds(h: Harness, run: Record<string, AnyHandler>, names: string[]): Consumers {
+  const c = new Consumers(
+    { ...h, handlers: handlersWith(run) },
+    kindsOf(h.config).filter((k) => names.includes(k.name)),
+  );
+  c.start();
+  h.lifecycle.add({ name: 'consumers', close: () => c.close() });
+  return c;
+}
+
+/** Adds `n` item jobs of `owner` to `kind`, ids `<owner>-<i>`, one after another as a handler would. */
+export async function addOwned(h: Harness, kind: string, owner: string, n: number, from = 0): Promise<string[]> {
+  const k = kindByName(h.config, kind);
+  if (!k) throw new Error(`no kind ${kind}`);
+  const ids: string[] = [];
+  for (let i = from; i < from + n; i++) {
+    ids.push(
+      await addJob(h.queues, {
+        kind: k,
+        subject: { id: `${owner}-${i}`, data: {}, owner },
+        jobId: `${owner}__${i}`,
+        scheduledFor: Date.now(),
+      }),
+    );
+  }
+  return ids;
+}
+
+export interface Start {
+  owner: string | undefined;
+  id: string;
+  /** Jobs of the kind running in this process when it started, itself included. */
+  running: number;
+  /** What `probe` answered as it started, when there is one. */
+  probed?: number;
+}
+
+/** A handler that records each start (in order) and each end, and takes `ms`. */
+export function recorder(
+  ms: number,
+  probe?: () => Promise<number>,
+): { run: AnyHandler; starts: Start[]; ends: string[]; runningByOwner: Map<string, number>; maxByOwner: Map<string, number> } {
+  const starts: Start[] = [];
+  const ends: string[] = [];
+  const runningByOwner = new Map<string, number>();
+  const maxByOwner = new Map<string, number>();
+  let running = 0;
+  const run = async (item: { id: string }, ctx: HandlerContext) => {
+    running++;
+    const owner = ctx.owner ?? '*';
+    const mine = (runningByOwner.get(owner) ?? 0) + 1;
+    runningByOwner.set(owner, mine);
+    maxByOwner.set(owner, Math.max(maxByOwner.get(owner) ?? 0, mine));
+    const start: Start = { owner: ctx.owner, id: item.id, running };
+    starts.push(start);
+    try {
+      if (probe) start.probed = await probe();
+      await new Promise((r) => setTimeout(r, ms));
+    } finally {
+      running--;
+      runningByOwner.set(owner, (runningByOwner.get(owner) ?? 1) - 1);
+      ends.push(item.id);
+    }
+    return null;
+  };
+  return { run: run as AnyHandler, starts, ends, runningByOwner, maxByOwner };
+}

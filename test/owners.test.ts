@@ -1,0 +1,85 @@
+/** Every job knows its owner: a user job its user; an item job the owner it was added with, else its parent's. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { chainedWork, checkChained } from '../src/handlers/http-chain.js';
+import type { AnyHandler, HandlerContext } from '../src/handlers/types.js';
+import { PermanentError } from '../src/jobs/errors.js';
+import { kindByName, kindsOf } from '../src/jobs/registry.js';
+import { trigger } from '../src/ops/trigger.js';
+import { consumeKinds, itemCatalog } from './helpers/fair.js';
+import { optionsFor } from './helpers/handlers.js';
+import { type Harness, harness } from './helpers/harness.js';
+import { waitFor } from './helpers/wait-for.js';
+
+let x: Harness | undefined;
+afterEach(async () => {
+  await x?.dispose();
+  x = undefined;
+});
+
+const catalog = itemCatalog({ download: {}, tag: {} });
+
+describe('owners', () => {
+  it("hands a user's owner down a chain of item jobs, unless a job names another, and keeps it in the dead letter", async () => {
+    x = await harness({}, { catalog });
+    const h = x;
+    const seen: Array<{ kind: string; id: string; owner: string | undefined }> = [];
+    const run: Record<string, AnyHandler> = {
+      sync: (async (userId: string, ctx: HandlerContext) => {
+        await ctx.enqueue('download', { id: `${userId}-t1`, data: {} });
+        await ctx.enqueue('download', { id: `${userId}-t2`, data: {}, owner: 'label' });
+      }) as AnyHandler,
+      download: (async (item: { id: string }, ctx: HandlerContext) => {
+        seen.push({ kind: 'download', id: item.id, owner: ctx.owner });
+        await ctx.enqueue('tag', { id: item.id, data: {} });
+      }) as AnyHandler,
+      tag: (async (item: { id: string }, ctx: HandlerContext) => {
+        seen.push({ kind: 'tag', id: item.id, owner: ctx.owner });
+        if (item.id.endsWith('t1')) throw new PermanentError('no such file');
+      }) as AnyHandler,
+    };
+    consumeKinds(h, run, ['sync', 'download', 'tag']);
+    await h.queues
+      .get('sync')
+      .add('user', { userId: 'alice', scheduledFor: 1, tick: 't' }, { ...optionsFor(h.config, 'sync'), jobId: 't__alice' });
+    await waitFor('both tags ran', () => seen.filter((s) => s.kind === 'tag').length === 2);
+    const ownerOf = (kind: string, id: string) => seen.find((s) => s.kind === kind && s.id === id)?.owner;
+    expect(ownerOf('download', 'alice-t1')).toBe('alice');
+    expect(ownerOf('tag', 'alice-t1')).toBe('alice');
+    expect(ownerOf('download', 'alice-t2')).toBe('label');
+    expect(ownerOf('tag', 'alice-t2')).toBe('label');
+    const [dead] = await waitFor('the dead letter', async () => {
+      const l = await h.deadLetters.list();
+      return l.length > 0 ? l : undefined;
+    });
+    expect(dead?.owner).toBe('alice');
+    expect((dead?.data as { owner?: string } | undefined)?.owner).toBe('alice');
+  });
+
+  it('takes an owner from trigger for item and global kinds, and refuses one for a user kind', async () => {
+    x = await harness({}, { catalog });
+    const h = x;
+    const download = kindByName(h.config, 'download');
+    const sync = kindByName(h.config, 'sync');
+    if (!download || !sync) throw new Error('kinds missing');
+    const t = await trigger(h.queues, h.config, download, { item: { id: 'x1', data: {} }, owner: 'bob' });
+    const job = await waitFor('the job admitted into the queue', () => h.queues.get('download').getJob(t.jobId));
+    expect(job.data.owner).toBe('bob');
+    await expect(trigger(h.queues, h.config, sync, { userId: 'u1', owner: 'bob' })).rejects.toThrow(
+      /owned by their user; --owner applies to item and global kinds/,
+    );
+  });
+
+  it("checks an HTTP answer's owner like ctx.enqueue: an item entry may name one, a user entry may not", async () => {
+    x = await harness({}, { catalog });
+    const kinds = kindsOf(x.config);
+    const from = kindByName(x.config, 'sync');
+    if (!from) throw new Error('sync missing');
+    const ok = chainedWork({ enqueue: [{ kind: 'download', id: 'd1', data: {}, owner: 'carol' }] });
+    expect(ok[0]?.subject).toEqual({ id: 'd1', data: {}, owner: 'carol' });
+    expect(() => checkChained(from, kinds, 0, ok)).not.toThrow();
+    const bad = chainedWork({ enqueue: [{ kind: 'enrichment', userId: 'u1', owner: 'carol' }] });
+    expect(() => checkChained(from, kinds, 0, bad)).toThrow(/enqueue\[0\]: .*owned by its user/);
+    const badId = chainedWork({ enqueue: [{ kind: 'download', id: 'd1', owner: 'a b' }] });
+    expect(() => checkChained(from, kinds, 0, badId)).toThrow(/owner "a b" may hold letters/);
+  });
+});
