@@ -5,6 +5,7 @@
  * shard; no BullMQ job exists for it until the materialiser (src/producers) adds its next run.
  */
 import type { Config } from '../../config/config.js';
+import type { ScheduleSummary } from '../../handlers/types.js';
 import { scripted } from '../../redis/commands.js';
 import type { RedisClient } from '../../redis/connection.js';
 import { denseValueLimit } from '../../redis/dense-limit.js';
@@ -23,18 +24,8 @@ import { bucketOf, decodeDef, encodeDef, SCHEDULE_ID, type ScheduleDef, sharedRe
 import { type Checked, checkInput, ScheduleInputError } from './input.js';
 import { nextRuns } from './occurrence.js';
 
-/** A schedule as the CLI, the API and handlers see it. */
-export interface ScheduleView {
-  id: string;
-  kind: string;
-  user?: string;
-  item?: string;
-  name: string;
-  rule: string;
-  tz: string;
-  state: ScheduleDef['state'];
-  /** Next run, ISO; null when paused or ended. */
-  next: string | null;
+/** A schedule as the CLI, the API and handlers see it: what a handler sees, and more. */
+export interface ScheduleView extends ScheduleSummary {
   countLeft?: number;
   until?: string;
   created: string;
