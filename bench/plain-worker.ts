@@ -1,12 +1,15 @@
 /**
- * The baseline worker process: plain BullMQ, no-op processor, the same connection settings, prefix
- * and concurrency the spotter-jobs worker gets. Prints "ready" once its blocking connection is up.
+ * The baseline worker process: plain BullMQ, a no-op processor (or one that waits HANDLER_MS on a
+ * timer), the same connection settings, prefix and concurrency the spotter-jobs worker gets. Prints
+ * "ready" once its blocking connection is up.
  */
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 
 const conn = new Redis(process.env.REDIS_URL as string, { maxRetriesPerRequest: null });
-const worker = new Worker(process.env.QUEUE ?? 'sync', async () => null, {
+const handlerMs = Number(process.env.HANDLER_MS ?? 0);
+const processor = handlerMs > 0 ? () => new Promise((r) => setTimeout(() => r(null), handlerMs)) : async () => null;
+const worker = new Worker(process.env.QUEUE ?? 'sync', processor, {
   connection: conn,
   prefix: process.env.PREFIX,
   concurrency: Number(process.env.CONCURRENCY ?? 10),

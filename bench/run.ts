@@ -25,6 +25,7 @@ import { fair } from './scenarios/fair.js';
 import { fanout } from './scenarios/fanout.js';
 import { inProcess } from './scenarios/in-process.js';
 import { longRun } from './scenarios/long-run.js';
+import { makespan } from './scenarios/makespan.js';
 import { memory } from './scenarios/memory.js';
 import { policies } from './scenarios/policies.js';
 import { scale } from './scenarios/scale.js';
@@ -35,7 +36,7 @@ import { window } from './scenarios/window.js';
 import { workerAblation } from './scenarios/worker-ablation.js';
 
 /** In this order, on every Redis the run starts. */
-const everyRedis: Scenario[] = [throughput, workerAblation, policies, window, fanout];
+const everyRedis: Scenario[] = [throughput, workerAblation, policies, window, fanout, makespan];
 /** Then these, on the Redis without persistence only. */
 const withoutPersistence: Scenario[] = [ablation, scale, memory, longRun, tickLag, inProcess, subjectSchedules, fair];
 
@@ -68,6 +69,7 @@ function emptyFigures(persistence: string, version: string): RedisResult {
     inProcess: undefined,
     policies: undefined,
     window: [],
+    makespan: undefined,
   };
 }
 

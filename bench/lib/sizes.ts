@@ -10,6 +10,7 @@ export function sizesFor(quick: boolean) {
     longRunTicks: quick ? 5 : 40,
     longRunUsers: quick ? 500 : 1_000,
     inProcessJobs: quick ? 20_000 : 200_000,
+    makespanUsers: quick ? 2_000 : 20_000,
     window: quick ? [2_000, 10_000] : [10_000, 100_000, 1_000_000],
   };
 }

@@ -37,3 +37,20 @@ export function startProcess(
   const exited = new Promise<void>((res) => child.once('exit', () => res()));
   return { child, ready, exited };
 }
+
+type Started = ReturnType<typeof startProcess>;
+
+/** Waits until every process is ready (stopping them all, and failing, if one exits first); returns their stop. */
+export async function allReady(procs: Started[]): Promise<() => Promise<void>> {
+  const stop = async () => {
+    for (const x of procs) x.child.kill('SIGTERM');
+    await Promise.all(procs.map((x) => x.exited));
+  };
+  const ready = Promise.all(procs.map((x) => x.ready)).then(() => undefined);
+  const dead = await Promise.race([ready, ...procs.map((x) => x.exited.then(() => x))]);
+  if (dead) {
+    await stop();
+    throw new Error(`${dead.child.spawnargs.slice(1).join(' ')} exited before it was ready`);
+  }
+  return stop;
+}

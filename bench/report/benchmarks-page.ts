@@ -8,6 +8,7 @@ import { fanoutSection } from './sections/fanout.js';
 import { findingsSection } from './sections/findings.js';
 import { headerSection } from './sections/header.js';
 import { inProcessSection } from './sections/in-process.js';
+import { makespanSection } from './sections/makespan.js';
 import { memorySection } from './sections/memory.js';
 import { policiesSection } from './sections/policies.js';
 import { profilesSection } from './sections/profiles.js';
@@ -28,6 +29,7 @@ const perRedis: Array<(red: RedisResult, r: BenchResult) => string[]> = [
   scaleSection,
   memorySection,
   tickLagSection,
+  makespanSection,
   policiesSection,
   windowSection,
   inProcessSection,

@@ -12,6 +12,19 @@ export interface WorkerCost {
   redisUs: Stat;
 }
 
+/** One side of the makespan scenario: ms from the due time, a job's time in its slot, and CPU per job (µs). */
+export interface MakespanSide {
+  ms: Stat;
+  firstMs: Stat;
+  /** Every job added: the fan-out returned, or addBulk did. */
+  addedMs: Stat;
+  slotMs: Stat;
+  workersCpuUs: Stat;
+  /** The producer process, or the benchmark's addBulk. */
+  addingCpuUs: Stat;
+  redisCpuUs: Stat;
+}
+
 export interface BenchResult {
   date: string;
   /** Set when the figures come from several `--only` runs of the same code, merged by `--merge`. */
@@ -92,6 +105,21 @@ export interface BenchResult {
         bullmq: { aloneMs: number; smallMs: number; floodMs: number };
       }>;
       cost: { jobs: number; concurrency: number; fair: Stat; plain: Stat };
+    };
+    /**
+     * One tick's due time → its last job finished (ms), n users, a handler of `handlerMs`, `processes`
+     * worker processes at `concurrency`; with spotter-jobs' window, without, and plain BullMQ's
+     * addBulk. Absent in runs before it was measured.
+     */
+    makespan?: {
+      users: number;
+      handlerMs: number;
+      processes: number;
+      concurrency: number;
+      idealMs: number;
+      window: MakespanSide;
+      noWindow: MakespanSide;
+      bullmq: MakespanSide;
     };
     /** One tick drained by one worker process: Redis peak above idle (bytes) and time until all done (ms). */
     window?: Array<{

@@ -31,12 +31,7 @@ export async function addUsers(deps: Deps, tick: Tick, users: readonly string[],
   const jobs = jobsFor(deps, tick, users, p);
   if (jobs.length === 0) return;
   const queueName = tick.kind.queue;
-  // A job of this tick for the user exists already (the user was listed on an earlier page, or this
-  // page is redone after a crash): the add would be a no-op that BullMQ reports like a new job.
-  const exists = deps.queues.conn.pipeline();
-  for (const j of jobs) exists.exists(queueKey(deps.config.prefix, queueName, j.opts.jobId));
-  const res = (await exists.exec()) ?? [];
-  const fresh = jobs.filter((_, i) => res[i]?.[1] !== 1);
+  const fresh = await notAddedYet(deps, queueName, jobs);
   p.duplicates += jobs.length - fresh.length;
   if (fresh.length === 0) return;
   const added = await deps.queues.get(queueName).addBulk(fresh);
@@ -51,6 +46,22 @@ export async function addUsers(deps: Deps, tick: Tick, users: readonly string[],
   const running = ((await pipe.exec()) ?? []).filter(([, pos]) => pos !== null && pos !== undefined).length;
   p.added += running;
   p.coalesced += merged.length - running;
+}
+
+/**
+ * The jobs whose job of this tick does not exist yet. One that does (the user was listed on an
+ * earlier page, or this page is redone after a crash) would be a no-op add that BullMQ reports like
+ * a new job. One EXISTS over all the keys answers how many exist (the ids are distinct, and under a
+ * cluster's hash-tagged prefix in one slot): nearly always none, and then no command per job is
+ * needed; only when some exist does a pipeline find which.
+ */
+async function notAddedYet(deps: Deps, queueName: string, jobs: NewJob[]): Promise<NewJob[]> {
+  const keys = jobs.map((j) => queueKey(deps.config.prefix, queueName, j.opts.jobId));
+  if ((await deps.queues.conn.exists(...keys)) === 0) return jobs;
+  const exists = deps.queues.conn.pipeline();
+  for (const key of keys) exists.exists(key);
+  const res = (await exists.exec()) ?? [];
+  return jobs.filter((_, i) => res[i]?.[1] !== 1);
 }
 
 /** The jobs to add: invalid ids and ids repeated in the slice counted, not added. */

@@ -1,0 +1,23 @@
+import { n0, range, s1 } from '../format.js';
+import type { MakespanSide, RedisResult } from '../types.js';
+
+/** Due time → last job finished, against the ideal and plain BullMQ, with where the time went. */
+export function makespanSection(red: RedisResult): string[] {
+  const m = red.makespan;
+  if (!m) return [];
+  const us = (x: number) => n0(x);
+  const row = (name: string, s: MakespanSide) =>
+    `| ${name} | ${range(s.ms, s1)} | ${(s.ms.median / m.idealMs).toFixed(2)}× | ${n0(s.firstMs.median)} | ${s1(s.addedMs.median)} | ${s.slotMs.median.toFixed(1)} | ${us(s.workersCpuUs.median)} / ${us(s.addingCpuUs.median)} / ${us(s.redisCpuUs.median)} |`;
+  return [
+    `### Tick makespan (${n0(m.users)} users, ${m.handlerMs} ms handler, ${m.processes} worker processes × concurrency ${m.concurrency})`,
+    '',
+    `From the tick's due time to its last job finished: how long until every user is synced. The ideal is users × handler time / slots = ${s1(m.idealMs)} s. A job's time in its slot runs from its worker fetching it to its result stored; above ${m.handlerMs} ms it is the worker's and Redis' latency around the handler.`,
+    '',
+    '| | makespan (s) | against the ideal | first job started (ms) | every job added (s) | ms per job in its slot | CPU per job, µs: workers / adding / Redis |',
+    '|---|---|---|---|---|---|---|',
+    row('spotter-jobs, window on (default)', m.window),
+    row('spotter-jobs, window off', m.noWindow),
+    row('plain BullMQ, addBulk at the due time', m.bullmq),
+    '',
+  ];
+}
