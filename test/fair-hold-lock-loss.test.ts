@@ -7,7 +7,6 @@ import type { HandlerContext } from '../src/handlers/types.js';
 import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { queueKey } from '../src/redis/keys.js';
-import type { Consumers } from '../src/workers/consumer.js';
 import { addOwned, consumeKinds, itemCatalog } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { newPrefix } from './helpers/redis.js';

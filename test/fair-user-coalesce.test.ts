@@ -5,7 +5,6 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
-import { fairOf } from '../src/jobs/fair-admission.js';
 import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
