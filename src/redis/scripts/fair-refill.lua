@@ -1,5 +1,7 @@
 --[[
-  One refill of a fair kind's window. Lets go of caps' holds whose lease lapsed (their worker died);
+  One refill of a fair kind's window. Lets go of caps' holds whose lease lapsed and whose job is gone
+  or finished (its worker died after it ended); a lapsed hold whose job still waits, runs or is
+  retried is extended, so an admitted job counts against its owner's cap however long it waits;
   takes back entries admitting for longer than the grace whose job never reached the queue (their
   admitter died before adding it); then, while the window has room, admits the next job of the owner
   first in virtual time (start-time fair queueing: an owner's next job is stamped with the virtual
@@ -33,8 +35,17 @@ local function let_go(member)
   if n < cap then unpark(owners, parked, clock, owner) end
 end
 
+-- Whether a held job is over: not admitting, and gone from the queue or finished.
+local function over(member)
+  local id = string.sub(member, string.find(member, ' ', 1, true) + 1)
+  if redis.call('zscore', admitting, id) then return false end
+  return redis.call('exists', ARGV[2] .. id) == 0 or redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1
+end
+
 if cap > 0 then
-  for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do let_go(m) end
+  for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do
+    if over(m) then let_go(m) else redis.call('zadd', held, now + lease, m) end
+  end
 end
 for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 'LIMIT', 0, most)) do
   local spec = redis.call('hget', specs, id)
