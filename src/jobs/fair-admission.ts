@@ -175,7 +175,22 @@ export class FairAdmission {
     if (!fair) return { full: false, handedOut: 0 };
     const asked = Date.now();
     const [full, ...flat] = await scripted(this.queues.conn).sjFairRefill(
-      ...[k.specs, k.owners, k.parked, k.sizes, k.clock, k.admitting, k.held, k.holds, k.weights, k.wait, k.paused, k.prioritized],
+      ...[
+        k.specs,
+        k.owners,
+        k.parked,
+        k.sizes,
+        k.clock,
+        k.admitting,
+        k.held,
+        k.holds,
+        k.weights,
+        k.wait,
+        k.paused,
+        k.prioritized,
+        k.cap,
+        k.finish,
+      ],
       k.backlogPrefix,
       k.queuePrefix,
       String(fair.window),

@@ -12,6 +12,7 @@
   KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
   KEYS[6] admitting   KEYS[7] held   KEYS[8] holds (fairKey)   KEYS[9] weights (ownerWeightsKey)
   KEYS[10] the queue's wait list   KEYS[11] its paused list   KEYS[12] its prioritized set (queueKey)
+  KEYS[13] cap: the owner cap the parked set was sorted by   KEYS[14] finish (both fairKey)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
   ARGV[3] window
@@ -56,6 +57,18 @@ for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 
   else
     redis.call('zrem', admitting, id)
     redis.call('hdel', specs, id)
+  end
+end
+
+-- The cap changed (raised, lowered, or removed): every parked owner goes back among the owners with
+-- work, the loop below parks again those still at the cap; without a cap there are no holds. At most
+-- 10,000 owners a refill; the cap is recorded once none is left parked.
+if tonumber(redis.call('get', KEYS[13]) or '0') ~= cap then
+  local was = redis.call('zrange', parked, 0, 9999)
+  for _, owner in ipairs(was) do unpark(owners, parked, clock, owner) end
+  if cap == 0 then redis.call('del', held, holds) end
+  if redis.call('zcard', parked) == 0 then
+    if cap == 0 then redis.call('del', KEYS[13]) else redis.call('set', KEYS[13], cap) end
   end
 end
 
