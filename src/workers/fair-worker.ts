@@ -18,8 +18,11 @@ export class FairWorker {
   }
 
   attach(worker: Worker, kind: KindConfig): void {
-    if (!kind.fair) return;
     const admission = fairOf(this.queues);
+    if (!kind.fair) {
+      void admission.drain(kind);
+      return;
+    }
     admission.serve(kind);
     const capped = kind.fair.ownerConcurrency !== undefined;
     worker.on('active', (job) => {
