@@ -62,6 +62,8 @@ describe('fair admission and crashes', () => {
       k.wait,
       k.paused,
       k.prioritized,
+      k.cap,
+      k.finish,
       k.backlogPrefix,
       k.queuePrefix,
       '5',

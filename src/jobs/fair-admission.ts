@@ -25,6 +25,8 @@ export function admitGraceMs(lockDurationMs: number): number {
 }
 /** Most jobs one refill hands out. */
 const MOST_PER_REFILL = 1000;
+/** Most pages of MOST_PER_REFILL jobs a worker of a kind no longer fair moves from its backlogs at start. */
+const MOST_DRAIN_PAGES = 1000;
 /** How often a worker serving a fair kind refills it, whatever else happens. */
 export const REFILL_EVERY_MS = 1000;
 /** How long a capped owner's hold lasts without renewal (the job's worker died, or it never started). */
@@ -75,6 +77,7 @@ export function fairOf(queues: Queues): FairAdmission {
 
 export class FairAdmission {
   private readonly kinds = new Map<string, KindState>();
+  private readonly draining = new Set<Promise<unknown>>();
   private closed = false;
   private lastError = '';
   private readonly graceMs: number;
@@ -148,6 +151,67 @@ export class FairAdmission {
     this.kick(kind, 'timer');
   }
 
+  /**
+   * A kind no longer fair (its workers and adders run without `fair` now): the jobs filed while it
+   * was go into its queue, a page at a time, so none is stranded in a backlog. Resolves with how many.
+   */
+  drain(kind: KindConfig): Promise<number> {
+    if (kind.fair || this.closed) return Promise.resolve(0);
+    const done = this.drainPages(kind).catch((err: Error) => {
+      this.log.warn({ kind: kind.name, err: err.message }, 'fair admission: could not move the backlog of a kind no longer fair');
+      return 0;
+    });
+    this.draining.add(done);
+    void done.finally(() => this.draining.delete(done));
+    return done;
+  }
+
+  private async drainPages(kind: KindConfig): Promise<number> {
+    const k = this.state(kind).keys;
+    if ((await this.queues.conn.exists(k.specs)) === 0) return 0;
+    let moved = 0;
+    for (let page = 0; page < MOST_DRAIN_PAGES && !this.closed; page++) {
+      // No window and no cap: every job filed goes, the admission's crash safety kept.
+      const [, ...flat] = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0');
+      const jobs: Admitted[] = [];
+      for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
+      if (jobs.length === 0) break;
+      const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
+      moved += jobs.length - refused.length;
+    }
+    if (moved > 0)
+      this.log.info({ kind: kind.name, jobs: moved }, 'fair admission: the kind is no longer fair; its backlog went into its queue');
+    return moved;
+  }
+
+  private callRefill(k: FairKeys, window: string, cap: string): Promise<Array<string | number>> {
+    return scripted(this.queues.conn).sjFairRefill(
+      ...[
+        k.specs,
+        k.owners,
+        k.parked,
+        k.sizes,
+        k.clock,
+        k.admitting,
+        k.held,
+        k.holds,
+        k.weights,
+        k.wait,
+        k.paused,
+        k.prioritized,
+        k.cap,
+        k.finish,
+      ],
+      k.backlogPrefix,
+      k.queuePrefix,
+      window,
+      String(this.graceMs),
+      String(MOST_PER_REFILL),
+      cap,
+      String(HOLD_LEASE_MS),
+    );
+  }
+
   private async loop(kind: KindConfig, s: KindState): Promise<void> {
     do {
       s.again = false;
@@ -174,16 +238,7 @@ export class FairAdmission {
     const fair = kind.fair;
     if (!fair) return { full: false, handedOut: 0 };
     const asked = Date.now();
-    const [full, ...flat] = await scripted(this.queues.conn).sjFairRefill(
-      ...[k.specs, k.owners, k.parked, k.sizes, k.clock, k.admitting, k.held, k.holds, k.weights, k.wait, k.paused, k.prioritized],
-      k.backlogPrefix,
-      k.queuePrefix,
-      String(fair.window),
-      String(this.graceMs),
-      String(MOST_PER_REFILL),
-      String(fair.ownerConcurrency ?? 0),
-      String(HOLD_LEASE_MS),
-    );
+    const [full, ...flat] = await this.callRefill(k, String(fair.window), String(fair.ownerConcurrency ?? 0));
     const jobs: Admitted[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
     if (jobs.length === 0) return { full: full === 1, handedOut: 0 };
@@ -209,5 +264,6 @@ export class FairAdmission {
     this.closed = true;
     for (const s of this.kinds.values()) clearInterval(s.timer);
     await Promise.allSettled([...this.kinds.values()].map((s) => s.running));
+    await Promise.allSettled([...this.draining]);
   }
 }

@@ -72,6 +72,20 @@ export async function kindBacklog(
   };
 }
 
+/**
+ * The kinds to report a backlog for: the fair ones, and those no longer fair that still have jobs
+ * filed while they were (until a worker of the kind moves them into its queue).
+ */
+export async function withBacklog<K extends Pick<KindConfig, 'name' | 'queue'>>(
+  conn: RedisClient,
+  prefix: string,
+  kinds: readonly K[],
+  fair: (k: K) => boolean,
+): Promise<K[]> {
+  const left = await Promise.all(kinds.map((k) => (fair(k) ? 1 : conn.exists(fairKeys(prefix, k).specs))));
+  return kinds.filter((_, i) => left[i] === 1);
+}
+
 /** One owner's backlog of a fair kind. */
 export async function ownerBacklog(
   conn: RedisClient,

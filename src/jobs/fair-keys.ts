@@ -11,6 +11,10 @@ export interface FairKeys {
   admitting: string;
   held: string;
   holds: string;
+  /** The owner cap the parked set was last sorted by (fair-refill.lua). */
+  cap: string;
+  /** Owners' last finish tags, while above the clock (fair-refill.lua, fair-add.lua). */
+  finish: string;
   weights: string;
   /** An owner's backlog is this and the owner. */
   backlogPrefix: string;
@@ -32,6 +36,8 @@ export function fairKeys(prefix: string, kind: Pick<KindConfig, 'name' | 'queue'
     admitting: part('admitting'),
     held: part('held'),
     holds: part('holds'),
+    cap: part('cap'),
+    finish: part('finish'),
     weights: ownerWeightsKey(prefix),
     backlogPrefix: fairBacklogKey(prefix, kind.name, ''),
     queuePrefix: queueKey(prefix, kind.queue, ''),

@@ -4,7 +4,7 @@ import type { Queue } from 'bullmq';
 import type { Scope } from '../config/catalog.js';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
-import { type KindBacklog, kindBacklog } from '../jobs/fair-backlog.js';
+import { type KindBacklog, kindBacklog, withBacklog } from '../jobs/fair-backlog.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, SCHEDULE_QUEUE } from '../jobs/registry.js';
 import { catalogOf, readCatalog } from '../schedules/catalog-record.js';
@@ -103,7 +103,7 @@ export async function readStatus(queues: Queues, config: Config): Promise<Status
     queues,
     kinds.map((k) => k.queue),
   );
-  const fair = kinds.filter((k) => k.settings?.fair);
+  const fair = await withBacklog(queues.conn, config.prefix, kinds, (k) => Boolean(k.settings?.fair));
   const backlog = await Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, 1)));
   return { schedules, queues: byQueue, catalog: recorded ? 'redis' : 'local', orphans, backlog };
 }

@@ -34,7 +34,7 @@ const COMMANDS = {
   sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
   sjFairAdd: { file: 'fair-add', numberOfKeys: 5 },
-  sjFairRefill: { file: 'fair-refill', numberOfKeys: 12 },
+  sjFairRefill: { file: 'fair-refill', numberOfKeys: 14 },
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },

@@ -173,7 +173,8 @@ export function scheduleCountsKey(prefix: string): string {
  * One of a fair kind's admission structures (docs/fair-share.md), by `part`: `specs` (hash job id →
  * spec), `owners` and `parked` (sorted sets owner → virtual start), `sizes` (sorted set owner →
  * backlog length), `clock` (string), `admitting` (sorted set job id → time), `held` (sorted set
- * `<owner> <jobId>` → lease end) and `holds` (hash owner → count).
+ * `<owner> <jobId>` → lease end), `holds` (hash owner → count), `cap` (string, the owner cap last
+ * applied) and `finish` (sorted set owner → virtual finish of its last admitted job).
  */
 export function fairKey(prefix: string, kind: string, part: string): string {
   return `${own(prefix)}:fair:${kind}:${part}`;

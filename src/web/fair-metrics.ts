@@ -5,7 +5,7 @@
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
-import { type KindBacklog, kindBacklog } from '../jobs/fair-backlog.js';
+import { type KindBacklog, kindBacklog, withBacklog } from '../jobs/fair-backlog.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import { tolerant } from './tolerant.js';
@@ -16,12 +16,14 @@ export const TOP_OWNERS = 10;
 const SHARE_MS = 1000;
 
 export function registerFairMetrics(registry: Registry, queues: Queues, config: Config): void {
-  const fair = kindsOf(config).filter((k) => k.fair);
-  if (fair.length === 0) return;
+  // Kinds not fair are read too: one no longer fair reports what it still has filed until drained.
+  const kinds = kindsOf(config);
   let last: { at: number; value: Promise<KindBacklog[]> } | undefined;
   const read = () => {
     if (!last || Date.now() - last.at > SHARE_MS) {
-      const value = Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS)));
+      const value = withBacklog(queues.conn, config.prefix, kinds, (k) => Boolean(k.fair)).then((fair) =>
+        Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS))),
+      );
       value.catch(() => {
         last = undefined;
       });

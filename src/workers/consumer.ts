@@ -16,6 +16,7 @@ import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
 import { FairWorker } from './fair-worker.js';
 import { LockLostError } from './hold.js';
+import { lostLockJobId } from './lost-lock.js';
 import type { Overdue, RunHandlerDeps } from './run-deps.js';
 import { makeProcessor } from './run-handler.js';
 import type { SlotUse } from './slot-use.js';
@@ -32,13 +33,7 @@ export interface ConsumerDeps {
   observeScheduleLag?: RunHandlerDeps['observeScheduleLag'];
 }
 
-/**
- * The job whose lock BullMQ found lost, from its error (`Missing lock for job <id>. <command>`). Ids
- * may hold dots (`m.` of a manual tick, user ids like `jane.doe`) but never white space.
- */
-export function lostLockJobId(message: string): string | undefined {
-  return /(?:Missing lock|Lock mismatch) for job (\S+)\.(?:\s|$)/.exec(message)?.[1];
-}
+export { lostLockJobId } from './lost-lock.js';
 
 export class Consumers {
   private readonly workers = new Map<string, Worker>();

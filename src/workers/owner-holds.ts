@@ -1,7 +1,7 @@
 /**
  * The per-owner cap of a fair kind (`ownerConcurrency`), on the worker's side. Admission holds a
  * place for each job it lets in (fair-refill.lua); the worker renews it while the job runs and lets
- * go when the attempt ends, so the owner's next job can be admitted. A hold is a lease: a worker
+ * go when the job ends (not between retries), so the owner's next job can be admitted. A hold is a lease: a worker
  * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
  * which takes the same hold over. Only capped kinds pay for this: two script calls per job.
  */
@@ -38,7 +38,7 @@ export class OwnerHolds {
     this.timer.unref();
   }
 
-  /** The attempt ended (done, failed, or retried later): the hold goes, and the owner's next job may come in. */
+  /** The job ended (done, or failed for the last time): the hold goes, and the owner's next job may come in. */
   end(kind: KindConfig, jobId: string): void {
     const key = `${kind.queue}\0${jobId}`;
     const h = this.held.get(key);
@@ -52,6 +52,14 @@ export class OwnerHolds {
         (err: Error) =>
           this.queues.log.warn({ kind: kind.name, jobId, err: err.message }, 'fair admission: could not let go of a hold; it lapses'),
       );
+  }
+
+  /**
+   * This worker no longer runs the job (its lock was lost, or the attempt failed and is retried): it
+   * stops renewing the hold and leaves it in Redis, to whoever runs the job next or to the lease.
+   */
+  forget(kind: KindConfig, jobId: string): void {
+    this.held.delete(`${kind.queue}\0${jobId}`);
   }
 
   private hold(keys: FairKeys, members: string[]): void {

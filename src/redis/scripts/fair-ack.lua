@@ -1,6 +1,7 @@
 --[[
   Run in the transaction that adds admitted jobs to the queue, after the adds: each job now in the
-  queue leaves the admitting set and its spec goes. One the queue refused stays, and is admitted
+  queue, or merged by BullMQ into its user's job there, leaves the admitting set and its spec goes.
+  One the queue refused stays, and is admitted
   again after the grace (fair-refill.lua).
   KEYS[1] specs (fairKey)
   KEYS[2] admitting (fairKey)
@@ -9,8 +10,18 @@
   Returns how many were acknowledged.
 ]]
 local done = {}
+-- A user job BullMQ merged into the user's job already in the queue (or kept for after the running
+-- one) was not added under its own id, but is done with all the same.
+local function merged(id)
+  local spec = redis.call('hget', KEYS[1], id)
+  local ok, parsed = pcall(cjson.decode, spec or '')
+  local user = ok and type(parsed) == 'table' and type(parsed.d) == 'table' and parsed.d.userId
+  if type(user) ~= 'string' then return false end
+  local into = redis.call('get', ARGV[1] .. 'de:' .. user)
+  return into ~= false and into ~= id and redis.call('exists', ARGV[1] .. into) == 1
+end
 for i = 2, #ARGV do
-  if redis.call('exists', ARGV[1] .. ARGV[i]) == 1 then done[#done + 1] = ARGV[i] end
+  if redis.call('exists', ARGV[1] .. ARGV[i]) == 1 or merged(ARGV[i]) then done[#done + 1] = ARGV[i] end
 end
 if #done > 0 then
   redis.call('zrem', KEYS[2], unpack(done))

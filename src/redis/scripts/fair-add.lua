@@ -1,8 +1,10 @@
 --[[
   Files jobs of a fair kind in their owners' backlogs, each once: a job whose id is in the queue
   already, or waiting for admission, is not filed again, and a coalescing (user) job merges into the
-  one its owner has not started yet, in the queue or in the backlog. An owner that had no work joins at the virtual clock, so
-  its first job is among the next admitted.
+  one its owner has not started yet, in the queue (waiting or delayed, not running) or in the backlog;
+  while its owner's job runs, it is filed, and BullMQ keeps it for after the running one when it is
+  admitted. An owner that had no work joins at the virtual clock, so its first job is among the next
+  admitted.
   KEYS[1] the kind's specs (fairKey specs)
   KEYS[2] owners with work (fairKey owners)
   KEYS[3] owners at their cap (fairKey parked)
@@ -15,11 +17,19 @@
   Returns per job the id it is: its own, or that of the job it was merged into.
 ]]
 local out = {}
+-- The owner's job in the queue (BullMQ's coalescing key, the user id) when it has not started: it
+-- exists, is not running (BullMQ keeps the key while it runs) and has not finished.
+local function unstarted(owner)
+  local id = redis.call('get', ARGV[2] .. 'de:' .. owner)
+  if not id or redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1 or redis.call('exists', ARGV[2] .. id) == 0 then return nil end
+  if redis.call('lpos', ARGV[2] .. 'active', id) then return nil end
+  return id
+end
 for i = 3, #ARGV, 4 do
   local id, spec, owner = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local backlog = ARGV[1] .. owner
-  -- A user's job that has not started: in the queue (BullMQ's coalescing key, the user id) or here.
-  local head = ARGV[i + 3] == '1' and (redis.call('get', ARGV[2] .. 'de:' .. owner) or redis.call('lindex', backlog, 0))
+  -- A user's job that has not started: in the queue or here.
+  local head = ARGV[i + 3] == '1' and (unstarted(owner) or redis.call('lindex', backlog, 0))
   if head then
     out[#out + 1] = head
   elseif redis.call('exists', ARGV[2] .. id) == 1 or redis.call('hexists', KEYS[1], id) == 1 then

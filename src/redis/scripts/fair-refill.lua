@@ -1,5 +1,7 @@
 --[[
-  One refill of a fair kind's window. Lets go of caps' holds whose lease lapsed (their worker died);
+  One refill of a fair kind's window. Lets go of caps' holds whose lease lapsed and whose job is gone
+  or finished (its worker died after it ended); a lapsed hold whose job still waits, runs or is
+  retried is extended, so an admitted job counts against its owner's cap however long it waits;
   takes back entries admitting for longer than the grace whose job never reached the queue (their
   admitter died before adding it); then, while the window has room, admits the next job of the owner
   first in virtual time (start-time fair queueing: an owner's next job is stamped with the virtual
@@ -10,6 +12,7 @@
   KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
   KEYS[6] admitting   KEYS[7] held   KEYS[8] holds (fairKey)   KEYS[9] weights (ownerWeightsKey)
   KEYS[10] the queue's wait list   KEYS[11] its paused list   KEYS[12] its prioritized set (queueKey)
+  KEYS[13] cap: the owner cap the parked set was sorted by   KEYS[14] finish (both fairKey)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
   ARGV[3] window
@@ -33,8 +36,17 @@ local function let_go(member)
   if n < cap then unpark(owners, parked, clock, owner) end
 end
 
+-- Whether a held job is over: not admitting, and gone from the queue or finished.
+local function over(member)
+  local id = string.sub(member, string.find(member, ' ', 1, true) + 1)
+  if redis.call('zscore', admitting, id) then return false end
+  return redis.call('exists', ARGV[2] .. id) == 0 or redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1
+end
+
 if cap > 0 then
-  for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do let_go(m) end
+  for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do
+    if over(m) then let_go(m) else redis.call('zadd', held, now + lease, m) end
+  end
 end
 for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 'LIMIT', 0, most)) do
   local spec = redis.call('hget', specs, id)
@@ -45,6 +57,18 @@ for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 
   else
     redis.call('zrem', admitting, id)
     redis.call('hdel', specs, id)
+  end
+end
+
+-- The cap changed (raised, lowered, or removed): every parked owner goes back among the owners with
+-- work, the loop below parks again those still at the cap; without a cap there are no holds. At most
+-- 10,000 owners a refill; the cap is recorded once none is left parked.
+if tonumber(redis.call('get', KEYS[13]) or '0') ~= cap then
+  local was = redis.call('zrange', parked, 0, 9999)
+  for _, owner in ipairs(was) do unpark(owners, parked, clock, owner) end
+  if cap == 0 then redis.call('del', held, holds) end
+  if redis.call('zcard', parked) == 0 then
+    if cap == 0 then redis.call('del', KEYS[13]) else redis.call('set', KEYS[13], cap) end
   end
 end
 
