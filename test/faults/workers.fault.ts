@@ -25,12 +25,14 @@ describe('worker processes', () => {
       await waitFor('the victim running jobs', () => s.entries().filter((e) => e.pid === pid && e.event === 'start').length >= 20, {
         timeoutMs: 30_000,
       });
-      const before = s.entries();
-      const startedOnVictim = before.filter((e) => e.pid === pid && e.event === 'start').map((e) => e.jobId);
-      const finished = new Set(before.filter((e) => e.pid === pid && e.event !== 'start').map((e) => e.jobId));
       victim.kill('SIGKILL');
       const killedAt = Date.now();
       await victim.exited;
+      // Read once the victim is gone (every line fsynced): a job it started or finished between a
+      // read before the kill and the kill itself would be miscounted otherwise.
+      const before = s.entries();
+      const startedOnVictim = before.filter((e) => e.pid === pid && e.event === 'start').map((e) => e.jobId);
+      const finished = new Set(before.filter((e) => e.pid === pid && e.event !== 'start').map((e) => e.jobId));
       const orphaned = startedOnVictim.filter((id) => !finished.has(id));
       inFlightAtKills += orphaned.length;
       kills.push({ at: killedAt, ids: orphaned });
