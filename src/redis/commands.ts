@@ -33,7 +33,7 @@ const COMMANDS = {
   sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
   sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
-  sjFairAdd: { file: 'fair-add', numberOfKeys: 5 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 6 },
   sjFairRefill: { file: 'fair-refill', numberOfKeys: 14 },
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
