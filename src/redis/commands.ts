@@ -38,6 +38,7 @@ const COMMANDS = {
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
+  sjFairReweigh: { file: 'fair-reweigh', numberOfKeys: undefined },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -76,6 +77,7 @@ export type Scripted = RedisClient & {
   sjFairAck(specs: string, admitting: string, queuePrefix: string, ...ids: string[]): Promise<number>;
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
+  sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */
