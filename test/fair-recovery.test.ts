@@ -40,6 +40,7 @@ describe('fair admission and crashes', () => {
         k.parked,
         k.sizes,
         k.clock,
+        k.finish,
         k.backlogPrefix,
         k.queuePrefix,
         id,

@@ -59,6 +59,17 @@ describe('the backlog of a fair kind', () => {
     const bad = await runCli(['owner', 'weight', 'bob', 'heavy'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/weight "heavy" is not a number/);
+    for (const [arg, stored] of [
+      ['1e3', '1000'],
+      ['.5', '0.5'],
+    ] as const) {
+      const r = await runCli(['owner', 'weight', 'bob', arg], env);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await h.conn.hget(ownerWeightsKey(h.prefix), 'bob')).toBe(stored);
+    }
+    const heavy = await runCli(['owner', 'weight', 'bob', '2e4'], env);
+    expect(heavy.code).toBe(2);
+    expect(heavy.stderr).toMatch(/weight 20000 is not a number from 0.01 to 10000/);
     const web = await serveApp(h);
     const put = (body: unknown) =>
       fetch(`${web.url}/api/owners/bob/weight`, {

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidJobError } from '../src/jobs/errors.js';
 import { ownerWeight, setOwnerWeight } from '../src/jobs/fair-weights.js';
+import { kindsOf } from '../src/jobs/registry.js';
 import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -13,12 +14,13 @@ afterEach(async () => {
 });
 
 const catalog = itemCatalog({ track: { concurrency: 1, fairWindow: 1 } });
+const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);
 
 describe('owner weights', () => {
   it('give an owner of weight 2 about twice the starts of an owner of weight 1 while both have work', async () => {
     x = await harness({}, { catalog });
     const h = x;
-    await setOwnerWeight(h.conn, h.prefix, 'heavy', 2);
+    await setOwnerWeight(h.conn, h.prefix, 'heavy', 2, fairKinds(h));
     await addOwned(h, 'track', 'heavy', 200);
     await addOwned(h, 'track', 'light', 200);
     const rec = recorder(1);
@@ -44,9 +46,9 @@ describe('owner weights', () => {
     const a = rec.starts.slice(1, 61).filter((s) => s.owner === 'a').length;
     expect(a).toBeGreaterThanOrEqual(28);
     expect(a).toBeLessThanOrEqual(32);
-    await setOwnerWeight(h.conn, h.prefix, 'a', 3);
+    await setOwnerWeight(h.conn, h.prefix, 'a', 3, fairKinds(h));
     expect(await ownerWeight(h.conn, h.prefix, 'a')).toBe(3);
-    await setOwnerWeight(h.conn, h.prefix, 'a', 1);
+    await setOwnerWeight(h.conn, h.prefix, 'a', 1, fairKinds(h));
     expect(await h.conn.hlen(`${h.prefix}:spotter-jobs:owner-weights`)).toBe(0);
   });
 
@@ -57,7 +59,7 @@ describe('owner weights', () => {
     ['a bad owner id', 'a b', 2, /"a b" is not an owner id/],
   ])('refuse %s', async (_what, owner, weight, message) => {
     x = await harness({}, { catalog });
-    const err = await setOwnerWeight(x.conn, x.prefix, owner, weight).catch((e: unknown) => e);
+    const err = await setOwnerWeight(x.conn, x.prefix, owner, weight, fairKinds(x)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InvalidJobError);
     expect((err as Error).message).toMatch(message);
   });

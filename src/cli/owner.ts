@@ -8,6 +8,8 @@ import { variablesHelp } from './help.js';
 import { table } from './print.js';
 import { type Out, UsageError, withCatalog } from './session.js';
 
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 export async function ownerWeightCommand(
   config: Config,
   owner: string,
@@ -17,9 +19,10 @@ export async function ownerWeightCommand(
 ): Promise<void> {
   let n: number | undefined;
   if (weight !== undefined) {
+    // Decimal notation, exponent and all (1e3, .5, 2.); the range is checked with the weight.
     n = Number(weight);
-    if (!/^\d+(\.\d+)?$/.test(weight.trim()) || !Number.isFinite(n))
-      throw new UsageError(`weight "${weight}" is not a number such as 2 or 0.5`);
+    if (!DECIMAL.test(weight.trim()) || !Number.isFinite(n))
+      throw new UsageError(`weight "${weight}" is not a number such as 2, 0.5, .5 or 1e3`);
   }
   const r: OwnerReport = await withCatalog(config, (q, c) =>
     n === undefined ? ownerReport(q, c, owner) : setWeight(q, c, owner, n),

@@ -46,7 +46,7 @@ export class Filing {
     if (batch.length === 0) return;
     const k = this.keys;
     scripted(this.conn)
-      .sjFairAdd(k.specs, k.owners, k.parked, k.sizes, k.clock, k.backlogPrefix, k.queuePrefix, ...batch.flatMap((b) => b.args))
+      .sjFairAdd(k.specs, k.owners, k.parked, k.sizes, k.clock, k.finish, k.backlogPrefix, k.queuePrefix, ...batch.flatMap((b) => b.args))
       .then(
         (ids) => {
           for (const [i, b] of batch.entries()) b.resolve(String(ids[i]));

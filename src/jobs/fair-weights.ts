@@ -3,9 +3,12 @@
  * weight 1 while both have work. Kept in Redis (ownerWeightsKey), set at run time by the `owner
  * weight` command or the API, read by every refill; an owner without one weighs 1.
  */
+import type { KindConfig } from '../config/kind-config.js';
+import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { ownerWeightsKey } from '../redis/keys.js';
 import { InvalidJobError } from './errors.js';
+import { fairKeys } from './fair-keys.js';
 import { NO_OWNER } from './owner.js';
 import { subjectId } from './registry.js';
 
@@ -21,13 +24,27 @@ export function checkOwner(owner: string): string {
   return owner;
 }
 
-/** Sets an owner's weight; 1 removes the entry (the default). */
-export async function setOwnerWeight(conn: RedisClient, prefix: string, owner: string, weight: number): Promise<void> {
+/**
+ * Sets an owner's weight; 1 removes the entry (the default). A changed weight puts the owner at the
+ * virtual clock of each of `fairKinds` (the catalog's fair kinds), in one script with the set, so the
+ * next refill orders it by the new weight rather than by the place the old one gave it.
+ */
+export async function setOwnerWeight(
+  conn: RedisClient,
+  prefix: string,
+  owner: string,
+  weight: number,
+  fairKinds: ReadonlyArray<Pick<KindConfig, 'name' | 'queue'>>,
+): Promise<void> {
   checkOwner(owner);
   if (!Number.isFinite(weight) || weight < WEIGHT_RANGE.min || weight > WEIGHT_RANGE.max)
     throw new InvalidJobError(`weight ${weight} is not a number from ${WEIGHT_RANGE.min} to ${WEIGHT_RANGE.max}`);
-  if (weight === 1) await conn.hdel(ownerWeightsKey(prefix), owner);
-  else await conn.hset(ownerWeightsKey(prefix), owner, String(weight));
+  const keys = [ownerWeightsKey(prefix)];
+  for (const kind of fairKinds) {
+    const k = fairKeys(prefix, kind);
+    keys.push(k.owners, k.parked, k.clock, k.finish);
+  }
+  await scripted(conn).sjFairReweigh(keys.length, ...keys, owner, String(weight));
 }
 
 /** An owner's weight (1 unless set). */

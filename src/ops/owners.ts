@@ -30,6 +30,7 @@ export async function ownerReport(queues: Queues, config: Config, owner: string)
 
 /** Sets the owner's weight (the next refill of every fair kind uses it) and reports the owner. */
 export async function setWeight(queues: Queues, config: Config, owner: string, weight: number): Promise<OwnerReport> {
-  await setOwnerWeight(queues.conn, queues.prefix, owner, weight);
+  const fair = kindsOf(config).filter((k) => k.fair);
+  await setOwnerWeight(queues.conn, queues.prefix, owner, weight, fair);
   return ownerReport(queues, config, owner);
 }

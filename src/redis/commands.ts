@@ -33,11 +33,12 @@ const COMMANDS = {
   sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
   sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
-  sjFairAdd: { file: 'fair-add', numberOfKeys: 5 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 6 },
   sjFairRefill: { file: 'fair-refill', numberOfKeys: 14 },
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
+  sjFairReweigh: { file: 'fair-reweigh', numberOfKeys: undefined },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -76,6 +77,7 @@ export type Scripted = RedisClient & {
   sjFairAck(specs: string, admitting: string, queuePrefix: string, ...ids: string[]): Promise<number>;
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
+  sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */

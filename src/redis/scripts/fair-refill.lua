@@ -6,7 +6,10 @@
   admitter died before adding it); then, while the window has room, admits the next job of the owner
   first in virtual time (start-time fair queueing: an owner's next job is stamped with the virtual
   time it became due plus 1/weight for each job of it admitted since), parking owners at their cap.
-  An owner's run of jobs before the next owner's turn is taken in one go.
+  An owner's run of jobs before the next owner's turn is taken in one go. An owner whose backlog
+  empties leaves its finish tag (its virtual time after its last admitted job) in `finish`, so it
+  rejoins no earlier (fair-add.lua) and an owner adding one job at a time keeps to its weight; tags
+  the clock has passed say nothing more and are pruned, at most 1,000 a refill.
   Admitted jobs stay in the admitting set, their specs kept, until the add that puts them in the queue
   acknowledges them (fair-ack.lua) in the same transaction.
   KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
@@ -25,6 +28,7 @@
 ]]
 --- @include "fair-prelude"
 local specs, owners, parked, sizes, clock, admitting, held, holds = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
+local finish = KEYS[14]
 local window, grace, most, cap, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local out = {0}
 
@@ -117,9 +121,12 @@ while room > 0 and handed < most do
     else
       redis.call('zrem', owners, owner)
       redis.call('zrem', sizes, owner)
+      redis.call('zadd', finish, num(tag + #ids / w), owner)
     end
   end
 end
 if last then redis.call('set', clock, num(last)) end
+local passed = redis.call('zrangebyscore', finish, '-inf', redis.call('get', clock) or '0', 'LIMIT', 0, 1000)
+if #passed > 0 then redis.call('zrem', finish, unpack(passed)) end
 if room <= 0 and redis.call('zcard', owners) > 0 then out[1] = 1 end
 return out
