@@ -18,6 +18,7 @@ const FLUSH_MS = 50;
 export class TickOutcomes {
   private readonly pending = new Map<string, { change: SettledChange; ttlMs: number }>();
   private readonly ttl = new Map<string, number>();
+  private readonly lastToken = new Map<string, { token: string; key: string }>();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
 
@@ -31,15 +32,14 @@ export class TickOutcomes {
   /** One attempt of `job` settled; jobs added by other jobs (and item kinds) belong to no tick. */
   settled(kind: KindConfig, job: Job, outcome: Settled): void {
     if (kind.scope === 'item') return;
-    const tick = tickOf(kind.name, String(job.id), (job.data ?? {}) as Parameters<typeof tickOf>[2]);
-    if (!tick) return;
+    const key = this.keyOf(kind, String(job.id), (job.data ?? {}) as Parameters<typeof tickOf>[2]);
+    if (!key) return;
     const change = settledChange(kind, {
       outcome,
       attemptsMade: job.attemptsMade,
       attempts: job.opts.attempts ?? 1,
       reason: job.failedReason,
     });
-    const key = tickJobsKey(this.prefix, kind.name, tickToken(tick));
     const entry = this.pending.get(key);
     if (entry) {
       for (const [f, n] of Object.entries(change.incr) as Array<[keyof SettledChange['incr'], number]>)
@@ -49,6 +49,23 @@ export class TickOutcomes {
       this.pending.set(key, { change, ttlMs: this.ttlOf(kind) });
     }
     this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+  }
+
+  /**
+   * The hash of the job's tick. A tick's jobs settle one after another, and the ids of a fan-out's
+   * jobs start with the tick's token: the last such token of each kind and its key are kept, so
+   * most jobs cost a string compare instead of parsing the tick back and building its key.
+   */
+  private keyOf(kind: KindConfig, jobId: string, data: Parameters<typeof tickOf>[2]): string | undefined {
+    const cut = data.tick || data.parent ? -1 : jobId.indexOf('__');
+    const token = cut > 0 ? jobId.slice(0, cut) : undefined;
+    const last = this.lastToken.get(kind.name);
+    if (token !== undefined && last?.token === token) return last.key;
+    const tick = tickOf(kind.name, jobId, data);
+    if (!tick) return undefined;
+    const key = tickJobsKey(this.prefix, kind.name, tickToken(tick));
+    if (token !== undefined) this.lastToken.set(kind.name, { token, key });
+    return key;
   }
 
   private ttlOf(kind: KindConfig): number {
