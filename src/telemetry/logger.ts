@@ -5,7 +5,6 @@
  */
 import { type Logger, pino } from 'pino';
 import { prettyFactory } from 'pino-pretty';
-import { batchedLines } from './line-batch.js';
 
 export type { Logger };
 
@@ -69,19 +68,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   );
 }
 
-/** The process's one JSON destination on stdout, made by the first logger that needs it. */
-let jsonStdout: pino.DestinationStream | undefined;
-
 /**
  * A person at a terminal gets readable lines; anything else (a container's log driver, a pipe, a
  * file) one JSON object per line. Asynchronous JSON writes batch lines under load (one write per
- * batch, not per job: line-batch.ts) and still go out at once when idle; what is pending at exit is
- * written before the process ends.
+ * batch, not per job) and still go out at once when idle; pino flushes what is pending at exit.
  */
 function stdout(): pino.DestinationStream {
   if (process.stdout.isTTY) return prettyStream({ colorize: true });
-  jsonStdout ??= batchedLines(pino.destination({ dest: 1, sync: false }), 1);
-  return jsonStdout;
+  return pino.destination({ dest: 1, sync: false });
 }
 
 /**
