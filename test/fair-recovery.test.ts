@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { admitGraceMs, fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
-import { fairKeys } from '../src/jobs/fair-keys.js';
+import { fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { scripted } from '../src/redis/commands.js';
 import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
@@ -50,29 +50,7 @@ describe('fair admission and crashes', () => {
       );
     }
     // The dying admitter's refill: five jobs handed out, never added.
-    const [, ...handed] = await c.sjFairRefill(
-      k.specs,
-      k.owners,
-      k.parked,
-      k.sizes,
-      k.clock,
-      k.admitting,
-      k.held,
-      k.holds,
-      k.weights,
-      k.wait,
-      k.paused,
-      k.prioritized,
-      k.cap,
-      k.finish,
-      k.backlogPrefix,
-      k.queuePrefix,
-      '5',
-      '2000',
-      '1000',
-      '0',
-      '60000',
-    );
+    const [, ...handed] = await c.sjFairRefill(...refillKeys(k), '5', '2000', '1000', '0', '60000');
     expect(handed.length).toBe(10);
     expect(await h.queues.get('track').getWaitingCount()).toBe(0);
     expect(await h.conn.zcard(k.admitting)).toBe(5);

@@ -6,8 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { setOwnerWeight } from '../src/jobs/fair-weights.js';
-import { kindsOf } from '../src/jobs/registry.js';
-import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, consumeKinds, fairKinds, itemCatalog, recorder } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -18,7 +17,6 @@ afterEach(async () => {
 });
 
 const catalog = itemCatalog({ track: { concurrency: 1, fairWindow: 1 } });
-const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);
 
 describe('owner weights over time', () => {
   it('hold an owner of weight 0.01 that always has one job waiting to about 1 % against a flood', async () => {

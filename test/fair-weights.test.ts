@@ -2,8 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InvalidJobError } from '../src/jobs/errors.js';
 import { ownerWeight, setOwnerWeight } from '../src/jobs/fair-weights.js';
-import { kindsOf } from '../src/jobs/registry.js';
-import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, consumeKinds, fairKinds, itemCatalog, recorder } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -14,7 +13,6 @@ afterEach(async () => {
 });
 
 const catalog = itemCatalog({ track: { concurrency: 1, fairWindow: 1 } });
-const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);
 
 describe('owner weights', () => {
   it('give an owner of weight 2 about twice the starts of an owner of weight 1 while both have work', async () => {

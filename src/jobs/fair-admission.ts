@@ -11,7 +11,7 @@ import { scripted } from '../redis/commands.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Admitted, addAdmitted, type Spec } from './fair-admit.js';
 import { Filing } from './fair-filing.js';
-import { type FairKeys, fairKeys } from './fair-keys.js';
+import { type FairKeys, fairKeys, refillKeys } from './fair-keys.js';
 import { admissionOwner } from './owner.js';
 import type { Queues } from './queues.js';
 import type { JobData } from './registry.js';
@@ -186,24 +186,7 @@ export class FairAdmission {
 
   private callRefill(k: FairKeys, window: string, cap: string): Promise<Array<string | number>> {
     return scripted(this.queues.conn).sjFairRefill(
-      ...[
-        k.specs,
-        k.owners,
-        k.parked,
-        k.sizes,
-        k.clock,
-        k.admitting,
-        k.held,
-        k.holds,
-        k.weights,
-        k.wait,
-        k.paused,
-        k.prioritized,
-        k.cap,
-        k.finish,
-      ],
-      k.backlogPrefix,
-      k.queuePrefix,
+      ...refillKeys(k),
       window,
       String(this.graceMs),
       String(MOST_PER_REFILL),

@@ -51,3 +51,25 @@ export function fairKeys(prefix: string, kind: Pick<KindConfig, 'name' | 'queue'
 export function holdMember(owner: string, jobId: string): string {
   return `${owner} ${jobId}`;
 }
+
+/** The keys fair-refill.lua takes, in its KEYS order, then its two key prefixes (its first ARGV). */
+export function refillKeys(k: FairKeys): string[] {
+  return [
+    k.specs,
+    k.owners,
+    k.parked,
+    k.sizes,
+    k.clock,
+    k.admitting,
+    k.held,
+    k.holds,
+    k.weights,
+    k.wait,
+    k.paused,
+    k.prioritized,
+    k.cap,
+    k.finish,
+    k.backlogPrefix,
+    k.queuePrefix,
+  ];
+}

@@ -86,3 +86,6 @@ export function recorder(
   };
   return { run: run as AnyHandler, starts, ends, runningByOwner, maxByOwner };
 }
+
+/** The fair kinds of a harness's catalog, as the weight functions take them. */
+export const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);

@@ -98,7 +98,9 @@ export class SubjectSchedules {
         )
       : [];
     const kept = ids.filter((id) => id.startsWith('=')).map((id) => id.slice(1));
-    const stored = new Map((await this.definitions(kept)).flatMap((r) => (r ? [[r.id, r] as const] : [])));
+    // Only schedules left as they stood are read back: a bulk of new ones costs no second round trip.
+    const found = kept.length > 0 ? await this.definitions(kept) : [];
+    const stored = new Map(found.flatMap((r) => (r ? [[r.id, r] as const] : [])));
     let k = 0;
     return checked.map((c) => {
       if ('error' in c) return c;
