@@ -5,6 +5,7 @@
  */
 import { type Logger, pino } from 'pino';
 import { prettyFactory } from 'pino-pretty';
+import { batchedStdout } from './line-batch.js';
 
 export type { Logger };
 
@@ -70,12 +71,11 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
 /**
  * A person at a terminal gets readable lines; anything else (a container's log driver, a pipe, a
- * file) one JSON object per line. Asynchronous JSON writes batch lines under load (one write per
- * batch, not per job) and still go out at once when idle; pino flushes what is pending at exit.
+ * file) one JSON object per line, written in batches (`line-batch.ts`).
  */
 function stdout(): pino.DestinationStream {
   if (process.stdout.isTTY) return prettyStream({ colorize: true });
-  return pino.destination({ dest: 1, sync: false });
+  return batchedStdout();
 }
 
 /**
