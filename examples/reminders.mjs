@@ -27,8 +27,7 @@ export const jobs = {
     scope: 'user',
     description: "sets each user's reminder (at start, then hourly)",
     schedule: '1h',
-    firstRun: 'boot', // the first tick `offset` after start, then hourly
-    offset: '2s',
+    firstRun: 'boot', // the first tick at start (no offset), then hourly
     run: async (userId, ctx) => {
       const s = await ctx.schedules.add({ kind: 'remind', user: userId, name: 'daily', rule: TRIGGERS[userId], tz: 'Europe/Berlin' });
       ctx.log.info({ schedule: s.id, understood: s.rule, next: s.runs }, `reminder for ${userId}: ${s.rule}`);

@@ -18,22 +18,27 @@ export interface ScheduleDefinition {
   spreadMs: number;
   /**
    * `firstRun: boot`: the first tick this long after the scheduler is created, then every interval.
-   * The phase that gives is computed when the scheduler is created (see `repeatAt`), not stored here.
+   * The start date that gives is computed when the scheduler is created (see `repeatAt`), not stored here.
    */
   bootDelayMs?: number;
   /** Fingerprint of the repeat settings; a scheduler is re-upserted only when it changes. */
   spec: string;
 }
 
+/** What the scheduler is upserted with: the definition's repeat, and for `boot` when its first tick falls. */
+export type RepeatAt = ScheduleDefinition['repeat'] | { every: number; startDate: number };
+
 /**
- * The repeat options to create the scheduler with, `now`. For `boot`, the phase (BullMQ's offset)
- * that puts the next tick `bootDelayMs` from now and every interval after it.
+ * The repeat options to create the scheduler with, `now`. For `boot`, a start date `bootDelayMs` from
+ * now and no offset: BullMQ runs the first tick then (at once when that has passed by the time Redis
+ * sees it) and keeps that phase. An offset that puts the slot at now + delay would not do for a small
+ * delay: BullMQ's now, taken as it calls Redis, is later than ours, the slot has passed, and BullMQ waits for the next interval.
+ * BullMQ reads the start date only for a scheduler with no run yet or a changed interval: one that is
+ * upserted again as it was keeps its next run, and does not tick again.
  */
-export function repeatAt(d: ScheduleDefinition, now = Date.now()): ScheduleDefinition['repeat'] {
+export function repeatAt(d: ScheduleDefinition, now = Date.now()): RepeatAt {
   if (d.bootDelayMs === undefined || !('every' in d.repeat)) return d.repeat;
-  const offset = (now + d.bootDelayMs) % d.repeat.every;
-  // BullMQ reads an offset of 0 as "none" and would tick at once; one millisecond later is the same slot.
-  return { every: d.repeat.every, offset: offset || 1 };
+  return { every: d.repeat.every, startDate: now + d.bootDelayMs };
 }
 
 /** Template data of every tick job of a scheduler. */
