@@ -1,9 +1,12 @@
+import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/config/catalog-source.js';
 import { loadConfig } from '../../src/config/load.js';
 import { addJob } from '../../src/jobs/add-job.js';
+import { admitGraceMs } from '../../src/jobs/fair-admission.js';
+import { type FairKeys, fairKeys } from '../../src/jobs/fair-keys.js';
 import { Queues } from '../../src/jobs/queues.js';
-import { fairKey, queueKey } from '../../src/redis/keys.js';
+import { queueKey } from '../../src/redis/keys.js';
 import { createLogger } from '../../src/telemetry/logger.js';
 import type { CliProcess } from '../helpers/spawn-cli.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -24,6 +27,38 @@ async function trackWorker(s: Scene): Promise<CliProcess> {
   const w = s.spawn(['worker', '--queues', 'track']);
   await w.waitForLog((l) => l.msg === 'worker started', 'worker started');
   return w;
+}
+
+/**
+ * What a killed admitter had handed out and never added: the entries admitting since before the kill
+ * (score ≤ killedAt), less those an earlier kill left (`seen`). A live admitter's own entries from
+ * before the kill leave when its transaction runs, and its next refill comes after that transaction
+ * (a process runs its refills one at a time); so the set is read once a live refill admitted jobs
+ * after the kill (the virtual clock moved). Should none have room (the window full of the killed
+ * one's entries), the set is read as it was before the grace lets a refill take the earliest back.
+ */
+async function leftAdmitting(conn: Redis, keys: FairKeys, killedAt: number, graceMs: number, seen: Set<string>): Promise<string[]> {
+  const read = async () => {
+    const r = (await conn.multi().time().get(keys.clock).zrangebyscore(keys.admitting, '-inf', killedAt, 'WITHSCORES').exec()) ?? [];
+    const [sec, usec] = (r[0]?.[1] ?? []) as string[];
+    const flat = (r[2]?.[1] ?? []) as string[];
+    const left = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) if (!seen.has(String(flat[i]))) left.set(String(flat[i]), Number(flat[i + 1]));
+    return { at: Number(sec) * 1000 + Math.floor(Number(usec) / 1000), clock: r[1]?.[1], left };
+  };
+  const first = await read();
+  // Nothing is stamped admitting at or before the kill once it is over: an empty set stays empty.
+  if (first.left.size === 0) return [];
+  const back = Math.min(...first.left.values()) + graceMs;
+  let before = first;
+  const last = await waitFor('a live refill after the kill', async () => {
+    const now = await read();
+    if (now.at >= back) return before;
+    if (now.clock !== first.clock) return now;
+    before = now;
+    return undefined;
+  });
+  return [...last.left.keys()];
 }
 
 describe('fair admission', () => {
@@ -49,7 +84,8 @@ describe('fair admission', () => {
     await add('big', FLOOD);
     const steady = await trackWorker(s);
     let victim = await trackWorker(s);
-    const admitting = fairKey(s.prefix, 'track', 'admitting');
+    const keys = fairKeys(s.prefix, kind);
+    const grace = admitGraceMs(queues.lockDurationMs);
     const inFlight = new Set<string>();
     const left: Array<{ at: number; ids: string[] }> = [];
     for (let k = 0; k < KILLS; k++) {
@@ -65,11 +101,8 @@ describe('fair admission', () => {
       // ended just before the kill, its completion not yet stored, runs again too).
       const active = new Set(await s.conn.lrange(queueKey(s.prefix, 'track', 'active'), 0, -1));
       for (const e of s.entries()) if (e.pid === pid && e.event === 'start' && active.has(e.jobId)) inFlight.add(e.jobId);
-      // What the killed worker had handed out and not added: still admitting a moment later (a live
-      // admitter's transaction follows its refill within milliseconds).
-      await new Promise((r) => setTimeout(r, 300));
       const seen = new Set(left.flatMap((l) => l.ids));
-      const stranded = (await s.conn.zrangebyscore(admitting, '-inf', killedAt)).filter((id) => !seen.has(id));
+      const stranded = await leftAdmitting(s.conn, keys, killedAt, grace, seen);
       if (stranded.length > 0) left.push({ at: killedAt, ids: stranded });
       victim = await trackWorker(s);
     }
