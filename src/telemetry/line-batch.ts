@@ -19,21 +19,24 @@ type Destination = ReturnType<typeof pino.destination>;
 export function batchedLines(fd: number): pino.DestinationStream {
   const dest: Destination = pino.destination({ dest: fd, sync: true, minLength: MIN_BYTES });
   let timer: NodeJS.Timeout | undefined;
-  const flush = () => {
+  // `flush` writes what waits (synchronously, as the destination is); `flushSync` also fsyncs, which
+  // is for the last write at exit only.
+  const flush = (last: boolean) => {
     clearTimeout(timer);
     timer = undefined;
     try {
-      dest.flushSync();
+      if (last) dest.flushSync();
+      else dest.flush();
     } catch {
       // A closed descriptor (the reader went away): nothing left to tell it.
     }
   };
-  process.on('exit', flush);
+  process.on('exit', () => flush(true));
   return {
     write(line: string) {
       dest.write(line);
       if (timer) return;
-      timer = setTimeout(flush, FLUSH_MS);
+      timer = setTimeout(flush, FLUSH_MS, false);
       timer.unref();
     },
   };
