@@ -10,9 +10,13 @@ const LOGGER = resolve(import.meta.dirname, '../dist/telemetry/logger.js');
 
 /** A child process that logs through the built logger to a pipe (JSON lines, as in a container). */
 function child(script: string) {
-  const proc = spawn(process.execPath, ['--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(LOGGER)};\n${script}`], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(LOGGER)};\n${script}`],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   proc.stdout.on('data', (d: Buffer) => {
     out += d.toString();
