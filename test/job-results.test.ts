@@ -1,7 +1,6 @@
 /** A handler's result is stored before the job counts as completed; one that cannot be stored fails the job for good. */
 import { describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
-import { Consumers } from '../src/workers/consumer.js';
 import { capturingLogger } from './helpers/harness.js';
 import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { waitFor } from './helpers/wait-for.js';

@@ -1,7 +1,6 @@
 /** A handler need not be async: one that returns a value or throws synchronously settles like any other. */
 import { describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
-import { Consumers } from '../src/workers/consumer.js';
 import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { waitFor } from './helpers/wait-for.js';
 
