@@ -11,6 +11,8 @@ export function sizesFor(quick: boolean) {
     longRunUsers: quick ? 500 : 1_000,
     inProcessJobs: quick ? 20_000 : 200_000,
     makespanUsers: quick ? 2_000 : 20_000,
+    /** Paired rounds of the figures that swing most on a shared 2-core machine: tick makespan, the cost of fairness. */
+    swingRounds: quick ? 1 : 5,
     window: quick ? [2_000, 10_000] : [10_000, 100_000, 1_000_000],
   };
 }

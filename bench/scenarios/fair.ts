@@ -72,9 +72,9 @@ export const fair: Scenario = {
 };
 
 /** The cost of fairness: one owner's jobs added and run, fair and not, alternating; jobs/s. */
-async function costRuns({ conn, url, reps, sizes }: BenchContext) {
+async function costRuns({ conn, url, sizes }: BenchContext) {
   const runs = { fair: [] as number[], plain: [] as number[] };
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i < sizes.swingRounds; i++) {
     for (const fair of [false, true]) {
       await flush(conn);
       const ms = await endToEnd(conn, url, prefix('fairc'), sizes.throughputJobs, fair);

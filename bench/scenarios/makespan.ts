@@ -46,10 +46,10 @@ const variants: Variant[] = ['bullmq', 'window', 'noWindow'];
 
 export const makespan: Scenario = {
   name: 'makespan',
-  async run({ conn, url, reps, sizes, red, log }) {
+  async run({ conn, url, sizes, red, log }) {
     const n = sizes.makespanUsers;
     const runs: Record<Variant, Run[]> = { bullmq: [], window: [], noWindow: [] };
-    for (let i = 0; i < reps; i++) {
+    for (let i = 0; i < sizes.swingRounds; i++) {
       for (const v of variants) {
         await flush(conn);
         const run = v === 'bullmq' ? await bullmqRun(conn, url, n) : await spotterRun(conn, url, n, v === 'window' ? 'auto' : '0');
