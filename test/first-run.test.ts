@@ -29,6 +29,21 @@ describe('first run: a fixed slot, or at boot plus the delay', () => {
     expect(bad.stderr).toMatch(/SPOTTER_JOBS_ENRICHMENT_FIRST_RUN="boot".*interval schedules/);
   });
 
+  it('gives a boot schedule whose interval changed the phase of its new start, which missed runs align to', async () => {
+    const prefix = newPrefix();
+    const env = { SPOTTER_JOBS_ENRICHMENT_FIRST_RUN: 'boot', SPOTTER_JOBS_ENRICHMENT_OFFSET: '7s' };
+    const a = await h(env, { prefix });
+    await reconcileAsProducer(a);
+    const hourly = await a.queues.schedules().getJobScheduler('enrichment');
+    expect(Number(hourly?.offset)).toBe((hourly?.next as number) % 3_600_000);
+    const b = await h({ ...env, SPOTTER_METADATA_INTERVAL: '13m' }, { prefix });
+    expect((await reconcileAsProducer(b)).updated).toContain('enrichment');
+    const every13 = await b.queues.schedules().getJobScheduler('enrichment');
+    expect(every13?.every).toBe(13 * 60_000);
+    // BullMQ aligns a run taken late to the stored offset: it must be the new start's phase, not the old one.
+    expect(Number(every13?.offset)).toBe((every13?.next as number) % (13 * 60_000));
+  });
+
   it('ticks a boot schedule with no offset as soon as it is created, then every interval, and not again on restart', async () => {
     const prefix = newPrefix();
     const env = {

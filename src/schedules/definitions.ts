@@ -26,19 +26,32 @@ export interface ScheduleDefinition {
 }
 
 /** What the scheduler is upserted with: the definition's repeat, and for `boot` when its first tick falls. */
-export type RepeatAt = ScheduleDefinition['repeat'] | { every: number; startDate: number };
+export type RepeatAt = ScheduleDefinition['repeat'] | { every: number; startDate: number; offset?: number };
 
 /**
- * The repeat options to create the scheduler with, `now`. For `boot`, a start date `bootDelayMs` from
- * now and no offset: BullMQ runs the first tick then (at once when that has passed by the time Redis
- * sees it) and keeps that phase. An offset that puts the slot at now + delay would not do for a small
- * delay: BullMQ's now, taken as it calls Redis, is later than ours, the slot has passed, and BullMQ waits for the next interval.
- * BullMQ reads the start date only for a scheduler with no run yet or a changed interval: one that is
- * upserted again as it was keeps its next run, and does not tick again.
+ * The repeat options to upsert the scheduler with, `now`, given the scheduler in Redis (`cur`).
+ *
+ * For `boot`, a new scheduler or a changed interval gets a start date `bootDelayMs` from now: BullMQ
+ * runs the first tick then (at once when that has passed by the time Redis sees it) and keeps that
+ * phase. An offset alone that puts the slot at now + delay would not do for a small delay: BullMQ's
+ * now, taken as it calls Redis, is later than ours, the slot has passed, and it waits an interval.
+ * The start date's phase goes along as the offset: BullMQ aligns missed runs to the stored offset,
+ * and a replaced scheduler would otherwise keep the old interval's.
+ *
+ * The same interval (drift repaired, a stranded tick) keeps the phase in Redis: BullMQ ignores a
+ * start date once the scheduler has run, and an offset for now would move the phase.
  */
-export function repeatAt(d: ScheduleDefinition, now = Date.now()): RepeatAt {
+export function repeatAt(d: ScheduleDefinition, now = Date.now(), cur?: { every?: number; offset?: number }): RepeatAt {
   if (d.bootDelayMs === undefined || !('every' in d.repeat)) return d.repeat;
-  return { every: d.repeat.every, startDate: now + d.bootDelayMs };
+  const { every } = d.repeat;
+  if (cur && Number(cur.every) === every) {
+    const phase = Number(cur.offset ?? 0);
+    return phase > 0 ? { every, offset: phase } : { every };
+  }
+  const startDate = now + d.bootDelayMs;
+  // BullMQ reads an offset of 0 as none; the start date's phase is then worked out from it anyway.
+  const offset = startDate % every;
+  return offset > 0 ? { every, startDate, offset } : { every, startDate };
 }
 
 /** Template data of every tick job of a scheduler. */

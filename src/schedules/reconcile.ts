@@ -115,7 +115,7 @@ export async function reconcileSchedules(opts: {
         continue;
       }
       const data: TickTemplateData = { schedule: d.name, spec: d.spec };
-      await queue.upsertJobScheduler(d.name, repeatAt(d), { name: JOB_NAMES.tick, data, opts: opts.tickOptions });
+      await queue.upsertJobScheduler(d.name, repeatAt(d, Date.now(), cur), { name: JOB_NAMES.tick, data, opts: opts.tickOptions });
       const curSpec = (cur?.template?.data as TickTemplateData | undefined)?.spec;
       if (!cur) out.created.push(d.name);
       else if (curSpec !== d.spec) out.updated.push(d.name);
