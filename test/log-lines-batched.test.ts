@@ -3,7 +3,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { FLUSH_MS, LineBatch } from '../src/telemetry/line-batch.js';
+import { LineBatch } from '../src/telemetry/line-batch.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const LOGGER = resolve(import.meta.dirname, '../dist/telemetry/logger.js');
@@ -33,27 +33,42 @@ describe('JSON log lines are written together', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('a line goes out at once when nothing was written lately; under load lines wait FLUSH_MS, a warning does not', () => {
+  it('the lines of one turn of the event loop go out together at its end; a warning goes out at once, after the lines before it', () => {
     vi.useFakeTimers();
     const file = join(dir, 'lines.log');
     const fd = openSync(file, 'w');
     const lines = new LineBatch(fd);
     try {
-      const a = line(30, 'a');
-      lines.write(a);
-      expect(readFileSync(file, 'utf8')).toBe(a);
+      lines.write(line(30, 'a'));
       lines.write(line(30, 'b'));
+      expect(readFileSync(file, 'utf8')).toBe('');
+      vi.runOnlyPendingTimers();
+      expect(readFileSync(file, 'utf8')).toBe(line(30, 'a') + line(30, 'b'));
       lines.write(line(30, 'c'));
-      expect(readFileSync(file, 'utf8')).toBe(a);
-      vi.advanceTimersByTime(FLUSH_MS);
-      expect(readFileSync(file, 'utf8')).toBe(a + line(30, 'b') + line(30, 'c'));
-      lines.write(line(30, 'd'));
       lines.write(line(40, 'warned'));
-      expect(readFileSync(file, 'utf8')).toBe([a, 'b', 'c', 'd'].map((m, i) => (i ? line(30, m) : m)).join('') + line(40, 'warned'));
+      expect(readFileSync(file, 'utf8')).toBe(line(30, 'a') + line(30, 'b') + line(30, 'c') + line(40, 'warned'));
+      // 8 K characters waiting go out at once too.
+      const big = line(30, 'x'.repeat(1000));
+      for (let i = 0; i < 8; i++) lines.write(big);
+      expect(readFileSync(file, 'utf8').endsWith(big.repeat(8))).toBe(true);
     } finally {
       lines.close();
       closeSync(fd);
     }
+  });
+
+  it('the lines logged before a process is killed outright are out, when it is killed in a later turn', async () => {
+    const c = child(
+      `const log = createLogger(); for (let i = 0; i < 50; i++) log.info({ i }, 'before'); setImmediate(() => setImmediate(() => process.kill(process.pid, 'SIGKILL')));`,
+    );
+    await c.closed;
+    expect(
+      c
+        .out()
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { i: number }).i),
+    ).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
 
   it('a lone line goes out without waiting for another line or for the process to end', async () => {

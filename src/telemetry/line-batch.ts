@@ -2,23 +2,23 @@
  * JSON log lines on stdout, written together. A worker logs a line per job, and under load a write
  * per line (what pino's destinations do when the destination keeps up, as a container's log driver
  * does) cost more than building the line. So:
- * - a line logged when nothing was written for FLUSH_MS goes out at once, and so does a warning or
- *   an error (with every line before it); under load lines wait up to FLUSH_MS of event-loop time
- *   for the ones after them, or until MIN_CHARS wait;
+ * - the lines logged in one turn of the event loop go out in one write at its end (setImmediate),
+ *   and at once when 8 K characters wait or the line is a warning or an error. A process killed
+ *   outright (SIGKILL, a crash) loses at most the lines of the turn it died in: the lines before
+ *   a job that takes its worker down are out before the job runs;
  * - writes are synchronous, so the order holds whatever happens at exit, and never wait: what a
- *   reader that fell behind (a full pipe) did not take is held and tried again FLUSH_MS later. pino's
+ *   reader that fell behind (a full pipe) did not take is held and tried again RETRY_MS later. pino's
  *   synchronous destination would instead retry in a loop and stall the process (lock renewals,
  *   probes) until the reader caught up. Past MAX_HELD_BYTES the oldest held lines are dropped, and
  *   how many bytes were dropped is logged once writes go through again;
  * - at exit what is held is written, waiting at most EXIT_WAIT_MS for a full pipe.
- * A SIGKILL loses what waits: at most FLUSH_MS of lines under load.
  */
 import { writeSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 
-/** The longest a line waits for the lines after it, in event-loop time. */
-export const FLUSH_MS = 25;
-/** Characters that are written at once, without waiting for FLUSH_MS. */
+/** How soon what a reader that fell behind did not take is tried again. */
+export const RETRY_MS = 25;
+/** Characters that are written at once, without waiting for the end of the turn. */
 const MIN_CHARS = 8 * 1024;
 /** Most bytes held for a reader that fell behind; older lines are dropped past it. */
 export const MAX_HELD_BYTES = 16 * 2 ** 20;
@@ -38,7 +38,7 @@ export class LineBatch implements DestinationStream {
   private held: Buffer[] = [];
   private heldBytes = 0;
   private droppedBytes = 0;
-  private lastWrite = 0;
+  private turn: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   /** The first held buffer was written in part: it is the rest of a line and is never dropped. */
   private partial = false;
@@ -63,12 +63,17 @@ export class LineBatch implements DestinationStream {
   write(line: string): void {
     if (this.gone) return;
     this.pending += line;
-    if (this.pending.length >= MIN_CHARS || urgent(line) || (!this.timer && Date.now() - this.lastWrite >= FLUSH_MS)) this.flush();
-    else if (!this.timer) this.later();
+    if (this.pending.length >= MIN_CHARS || urgent(line)) this.flush();
+    else if (!this.turn) {
+      this.turn = setImmediate(() => this.flush());
+      this.turn.unref();
+    }
   }
 
   /** Writes what waits, as far as the reader takes it; what it does not take is tried again later. */
   flush(done?: (err?: Error) => void): void {
+    if (this.turn) clearImmediate(this.turn);
+    this.turn = undefined;
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.pending !== '') {
@@ -83,11 +88,12 @@ export class LineBatch implements DestinationStream {
   close(): void {
     this.flush();
     clearTimeout(this.timer);
+    this.timer = undefined;
     process.off('exit', this.atExit);
   }
 
   private later(): void {
-    this.timer = setTimeout(() => this.flush(), FLUSH_MS);
+    this.timer = setTimeout(() => this.flush(), RETRY_MS);
     this.timer.unref();
   }
 
@@ -119,7 +125,6 @@ export class LineBatch implements DestinationStream {
         this.partial = false;
         return true;
       }
-      this.lastWrite = Date.now();
       this.heldBytes -= n;
       this.partial = n < buf.length;
       if (this.partial) this.held[0] = buf.subarray(n);
@@ -145,6 +150,7 @@ export class LineBatch implements DestinationStream {
 
   private drainAtExit(): void {
     clearTimeout(this.timer);
+    if (this.turn) clearImmediate(this.turn);
     if (this.gone) return;
     if (this.pending !== '') {
       this.hold(Buffer.from(this.pending));

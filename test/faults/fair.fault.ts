@@ -61,6 +61,60 @@ async function leftAdmitting(conn: Redis, keys: FairKeys, killedAt: number, grac
   return [...last.left.keys()];
 }
 
+type Add = (owner: string, n: number) => Promise<void>;
+
+/**
+ * Kills the victim worker KILLS times while the flood runs (the small owner's jobs added before the
+ * second kill); returns what was in flight on the killed workers and what each kill left admitting.
+ */
+async function killWorkers(s: Scene, keys: FairKeys, graceMs: number, add: Add) {
+  let victim = await trackWorker(s);
+  const inFlight = new Set<string>();
+  // A job can be in flight at more than one kill (run again on the next victim, killed again): each
+  // such run may repeat it once, so the bound on duplicates counts runs, not jobs.
+  let inFlightRuns = 0;
+  const left: Array<{ at: number; ids: string[] }> = [];
+  for (let k = 0; k < KILLS; k++) {
+    const pid = victim.pid;
+    await waitFor('the victim running jobs', () => s.entries().filter((e) => e.pid === pid && e.event === 'start').length >= 20, {
+      timeoutMs: 30_000,
+    });
+    if (k === 1) await add('small', SMALL);
+    victim.kill('SIGKILL');
+    const killedAt = Date.now();
+    await victim.exited;
+    // In flight on the killed worker: jobs it started that BullMQ still holds active (a handler that
+    // ended just before the kill, its completion not yet stored, runs again too).
+    const active = new Set(await s.conn.lrange(queueKey(s.prefix, 'track', 'active'), 0, -1));
+    for (const e of s.entries()) {
+      if (e.pid !== pid || e.event !== 'start' || !active.has(e.jobId)) continue;
+      inFlight.add(e.jobId);
+      inFlightRuns++;
+    }
+    const seen = new Set(left.flatMap((l) => l.ids));
+    const stranded = await leftAdmitting(s.conn, keys, killedAt, graceMs, seen);
+    if (stranded.length > 0) left.push({ at: killedAt, ids: stranded });
+    victim = await trackWorker(s);
+  }
+  return { inFlight, inFlightRuns, left };
+}
+
+/** From the ledger: jobs run twice outside the kills, the stranded jobs' recovery, the flood done when the small owner was. */
+function figures(s: Scene, inFlight: Set<string>, left: Array<{ at: number; ids: string[] }>) {
+  const entries = s.entries();
+  const starts = new Map<string, number>();
+  for (const e of entries) if (e.event === 'start') starts.set(e.jobId, (starts.get(e.jobId) ?? 0) + 1);
+  const twiceOutsideKills = [...s.added].filter((id) => (starts.get(id) ?? 0) !== 1 && !inFlight.has(id));
+  const stranded = left.flatMap((l) => l.ids.map((id) => ({ id, at: l.at })));
+  const endOf = (id: string) => entries.find((e) => e.event === 'end' && e.jobId === id)?.t ?? Number.POSITIVE_INFINITY;
+  const recoveryMs = stranded.length ? Math.max(...stranded.map(({ id, at }) => endOf(id) - at)) : undefined;
+  const smallDone = Math.max(...entries.filter((e) => e.event === 'end' && e.jobId.startsWith('small__')).map((e) => e.t));
+  const bigDoneThen = new Set(
+    entries.filter((e) => e.event === 'end' && e.jobId.startsWith('big__') && e.t <= smallDone).map((e) => e.jobId),
+  ).size;
+  return { twiceOutsideKills, stranded, recoveryMs, bigDoneThen };
+}
+
 describe('fair admission', () => {
   it(`SIGKILL a worker during fair admission, ${KILLS} times: a ${FLOOD}-job flood of one owner and ${SMALL} jobs of another`, async () => {
     const s = await new Scene({ SPOTTER_JOBS_HANDLERS: FAIR_FIXTURE, FIXTURE_WORK_MS: '10', SPOTTER_JOBS_TRACK_CONCURRENCY: '5' }).start();
@@ -70,7 +124,7 @@ describe('fair admission', () => {
     const kind = config.kinds.track;
     if (!kind?.fair) throw new Error('track is not fair');
     const queues = new Queues(s.conn, config, createLogger({ level: 'silent' }));
-    const add = async (owner: string, n: number) => {
+    const add: Add = async (owner, n) => {
       for (let i = 0; i < n; i++)
         s.added.add(
           await addJob(queues, {
@@ -83,59 +137,24 @@ describe('fair admission', () => {
     };
     await add('big', FLOOD);
     const steady = await trackWorker(s);
-    let victim = await trackWorker(s);
-    const keys = fairKeys(s.prefix, kind);
-    const grace = admitGraceMs(queues.lockDurationMs);
-    const inFlight = new Set<string>();
-    const left: Array<{ at: number; ids: string[] }> = [];
-    for (let k = 0; k < KILLS; k++) {
-      const pid = victim.pid;
-      await waitFor('the victim running jobs', () => s.entries().filter((e) => e.pid === pid && e.event === 'start').length >= 20, {
-        timeoutMs: 30_000,
-      });
-      if (k === 1) await add('small', SMALL);
-      victim.kill('SIGKILL');
-      const killedAt = Date.now();
-      await victim.exited;
-      // In flight on the killed worker: jobs it started that BullMQ still holds active (a handler that
-      // ended just before the kill, its completion not yet stored, runs again too).
-      const active = new Set(await s.conn.lrange(queueKey(s.prefix, 'track', 'active'), 0, -1));
-      for (const e of s.entries()) if (e.pid === pid && e.event === 'start' && active.has(e.jobId)) inFlight.add(e.jobId);
-      const seen = new Set(left.flatMap((l) => l.ids));
-      const stranded = await leftAdmitting(s.conn, keys, killedAt, grace, seen);
-      if (stranded.length > 0) left.push({ at: killedAt, ids: stranded });
-      victim = await trackWorker(s);
-    }
+    const { inFlight, inFlightRuns, left } = await killWorkers(s, fairKeys(s.prefix, kind), admitGraceMs(queues.lockDurationMs), add);
     await s.settled(s.added, 120_000);
     await queues.close();
     const t = await s.tally();
-    const entries = s.entries();
-    const starts = new Map<string, number>();
-    for (const e of entries) if (e.event === 'start') starts.set(e.jobId, (starts.get(e.jobId) ?? 0) + 1);
-    const twiceOutsideKills = [...s.added].filter((id) => (starts.get(id) ?? 0) !== 1 && !inFlight.has(id));
-    const stranded = left.flatMap((l) => l.ids.map((id) => ({ id, at: l.at })));
-    const recoveryMs = stranded.length
-      ? Math.max(
-          ...stranded.map(({ id, at }) => (entries.find((e) => e.event === 'end' && e.jobId === id)?.t ?? Number.POSITIVE_INFINITY) - at),
-        )
-      : undefined;
-    const smallDone = Math.max(...entries.filter((e) => e.event === 'end' && e.jobId.startsWith('small__')).map((e) => e.t));
-    const bigDoneThen = new Set(
-      entries.filter((e) => e.event === 'end' && e.jobId.startsWith('big__') && e.t <= smallDone).map((e) => e.jobId),
-    ).size;
-    const passed = t.lost === 0 && twiceOutsideKills.length === 0 && t.duplicates <= inFlight.size;
+    const { twiceOutsideKills, stranded, recoveryMs, bigDoneThen } = figures(s, inFlight, left);
+    const passed = t.lost === 0 && twiceOutsideKills.length === 0 && t.duplicates <= inFlightRuns;
     report({
       fault: `SIGKILL a worker during fair admission, ${KILLS} times: a ${FLOOD.toLocaleString('en')}-job flood of one owner, ${SMALL} jobs of another`,
       jobs: s.added.size,
       ...t,
       ...(recoveryMs !== undefined ? { recoveryMs } : {}),
-      criterion: `lost = 0; every job not running on a killed worker ran exactly once; duplicates ≤ ${inFlight.size} in flight on the killed worker`,
+      criterion: `lost = 0; every job not running on a killed worker ran exactly once; duplicates ≤ ${inFlightRuns} runs in flight on the killed workers`,
       passed,
       note: `${left.length} of ${KILLS} kills left ${stranded.length} jobs handed out and not yet added, admitted again after the grace (2 × lock; recovery = kill → the last of them done); the small owner's ${SMALL} were done when ${bigDoneThen} of the flood's ${FLOOD} were`,
     });
     expect(t.lost).toBe(0);
     expect(twiceOutsideKills).toEqual([]);
-    expect(t.duplicates).toBeLessThanOrEqual(inFlight.size);
+    expect(t.duplicates).toBeLessThanOrEqual(inFlightRuns);
     expect(bigDoneThen).toBeLessThan(FLOOD / 2);
     expect(steady.child.exitCode).toBeNull();
   });
