@@ -103,6 +103,8 @@ describe('in a real browser', () => {
     await page.screenshot({ path: `${ARTIFACTS}board-dead-letter.png`, fullPage: true });
     await page.goto(`${url}/board/queue/sync?status=failed`);
     await page.getByText('hostile-data').first().waitFor({ timeout: 15_000 });
+    // The job's card renders its reason after its id: wait for it rather than read the page at once.
+    await page.getByText('invalid job data').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: `${ARTIFACTS}board-failed.png`, fullPage: true });
     // The payload is on the page as text, and nothing of it ran.
     expect(await page.content()).toContain('invalid job data');

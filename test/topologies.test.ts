@@ -147,6 +147,9 @@ describe('npm run stack', () => {
         FIXTURE_USERS: '40',
         FIXTURE_WORK_MS: '50',
         SPOTTER_SYNC_INTERVAL: '1h',
+        // Ticked by hand once both workers are ready: a scheduled first tick could be done by the
+        // first worker before the second one is up.
+        SPOTTER_JOBS_SYNC_ENABLED: 'false',
       },
     });
     cleanups.push(() => stack.stop());
@@ -158,7 +161,8 @@ describe('npm run stack', () => {
     }
     const policy = await runCli(['status', '--json'], { REDIS_URL: stack.redisUrl });
     expect(policy.code).toBe(0);
-    // The first sync tick fans out at once; both workers share its 40 jobs.
+    expect((await runCli(['trigger', 'sync'], { REDIS_URL: stack.redisUrl })).code).toBe(0);
+    // Both workers share the tick's 40 jobs.
     await waitFor('40 jobs done', () => ended(ledger, () => true).length >= 40, { timeoutMs: 30_000 });
     expect(new Set(readLedger(ledger).map((e) => e.pid)).size).toBe(2);
     await stack.stop();
