@@ -2,11 +2,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
 import type { Declarations } from '../src/config/kind-config.js';
-import type { AnyHandler, HandlerContext, Handlers } from '../src/handlers/types.js';
+import type { HandlerContext } from '../src/handlers/types.js';
 import { MAX_ITEM_DATA_BYTES } from '../src/jobs/add-job.js';
-import { kindsOf } from '../src/jobs/registry.js';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
-import { Consumers } from '../src/workers/consumer.js';
+import { consumeKinds, handlersWith } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -29,26 +28,12 @@ afterEach(async () => {
   x = undefined;
 });
 
-function handlersWith(run: Record<string, AnyHandler>): Handlers {
-  return { mode: 'module', listUsers: async function* () {}, run };
-}
-
-async function consume(h: Harness, run: Record<string, AnyHandler>, names: string[]) {
-  const c = new Consumers(
-    { ...h, handlers: handlersWith(run) },
-    kindsOf(h.config).filter((k) => names.includes(k.name)),
-  );
-  c.start();
-  h.lifecycle.add({ name: 'consumers', close: () => c.close() });
-  return c;
-}
-
 describe('global kinds', () => {
   it('turn a tick into exactly one job, even when the tick is processed twice', async () => {
     x = await harness({}, { catalog });
     const h = x;
     const seen: HandlerContext[] = [];
-    await consume(h, { cleanup: async (ctx: HandlerContext) => void seen.push(ctx) }, ['cleanup']);
+    await consumeKinds(h, { cleanup: async (ctx: HandlerContext) => void seen.push(ctx) }, ['cleanup']);
     const ticks = new TickConsumer({ ...h, handlers: handlersWith({}) });
     const tick = await h.queues.schedules().add('tick', { schedule: 'cleanup' }, { jobId: 'repeat:cleanup:5' });
     // A tick redone after its producer died: the same job id, so the same one job.
@@ -67,7 +52,7 @@ describe('ctx.enqueue', () => {
     const h = x;
     const tagged: Array<{ id: string; data: unknown; parent: unknown }> = [];
     let runs = 0;
-    await consume(
+    await consumeKinds(
       h,
       {
         cleanup: async (ctx: HandlerContext) => {
@@ -113,7 +98,7 @@ describe('ctx.enqueue', () => {
     x = await harness({}, { catalog });
     const h = x;
     const errors: unknown[] = [];
-    await consume(
+    await consumeKinds(
       h,
       {
         cleanup: async (ctx: HandlerContext) => {

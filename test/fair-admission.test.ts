@@ -7,7 +7,8 @@ import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
-import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

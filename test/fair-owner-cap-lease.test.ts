@@ -8,7 +8,8 @@ import type { HandlerContext } from '../src/handlers/types.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
 import { fairKeys, holdMember } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
-import { addOwned, consumeKinds, itemCatalog } from './helpers/fair.js';
+import { addOwned, itemCatalog } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

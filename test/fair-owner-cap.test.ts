@@ -1,7 +1,8 @@
 /** The per-owner cap of a fair kind (ownerConcurrency): across workers, no owner runs more than its cap. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fairKey } from '../src/redis/keys.js';
-import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -9,7 +9,8 @@ import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { scripted } from '../src/redis/commands.js';
-import { addOwned, consumeKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -9,7 +9,8 @@ import { fairOf } from '../src/jobs/fair-admission.js';
 import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
-import { consumeKinds, itemCatalog } from './helpers/fair.js';
+import { itemCatalog } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { setOwnerWeight } from '../src/jobs/fair-weights.js';
-import { addOwned, consumeKinds, fairKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, fairKinds, itemCatalog, recorder } from './helpers/fair.js';
+import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -1,7 +1,7 @@
 /** A handler that runs too long: timed out at its kind's timeout, or warned about when it blocks past its lock. */
 import { describe, expect, it } from 'vitest';
 import type { Handler } from '../src/handlers/types.js';
-import { lostLockJobId } from '../src/workers/consumer.js';
+import { lostLockJobId } from '../src/workers/lost-lock.js';
 import { capturingLogger } from './helpers/harness.js';
 import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { readLedger } from './helpers/ledger.js';

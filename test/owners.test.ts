@@ -5,8 +5,8 @@ import type { AnyHandler, HandlerContext } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
 import { kindByName, kindsOf } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
-import { consumeKinds, itemCatalog } from './helpers/fair.js';
-import { optionsFor } from './helpers/handlers.js';
+import { itemCatalog } from './helpers/fair.js';
+import { consumeKinds, optionsFor } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 

@@ -86,7 +86,7 @@ export class FairAdmission {
     private readonly queues: Queues,
     private readonly log: Logger,
   ) {
-    this.graceMs = admitGraceMs(queues.lockDurationMs);
+    this.graceMs = admitGraceMs(queues.settings.lockDurationMs);
   }
 
   private state(kind: KindConfig): KindState {
@@ -172,9 +172,7 @@ export class FairAdmission {
     let moved = 0;
     for (let page = 0; page < MOST_DRAIN_PAGES && !this.closed; page++) {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
-      const [, ...flat] = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0');
-      const jobs: Admitted[] = [];
-      for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
+      const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0');
       if (jobs.length === 0) break;
       const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
       moved += jobs.length - refused.length;
@@ -184,8 +182,9 @@ export class FairAdmission {
     return moved;
   }
 
-  private callRefill(k: FairKeys, window: string, cap: string): Promise<Array<string | number>> {
-    return scripted(this.queues.conn).sjFairRefill(
+  /** One call of the refill script: whether the window ran full, and the jobs it handed out. */
+  private async callRefill(k: FairKeys, window: string, cap: string): Promise<{ full: boolean; jobs: Admitted[] }> {
+    const [full, ...flat] = await scripted(this.queues.conn).sjFairRefill(
       ...refillKeys(k),
       window,
       String(this.graceMs),
@@ -193,6 +192,9 @@ export class FairAdmission {
       cap,
       String(HOLD_LEASE_MS),
     );
+    const jobs: Admitted[] = [];
+    for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
+    return { full: full === 1, jobs };
   }
 
   private async loop(kind: KindConfig, s: KindState): Promise<void> {
@@ -221,17 +223,15 @@ export class FairAdmission {
     const fair = kind.fair;
     if (!fair) return { full: false, handedOut: 0 };
     const asked = Date.now();
-    const [full, ...flat] = await this.callRefill(k, String(fair.window), String(fair.ownerConcurrency ?? 0));
-    const jobs: Admitted[] = [];
-    for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
-    if (jobs.length === 0) return { full: full === 1, handedOut: 0 };
+    const { full, jobs } = await this.callRefill(k, String(fair.window), String(fair.ownerConcurrency ?? 0));
+    if (jobs.length === 0) return { full, handedOut: 0 };
     // Too late to add safely: another process may admit these again any moment; leave them to it.
     if (Date.now() - asked > this.graceMs / 2) {
       this.log.warn(
         { kind: kind.name, jobs: jobs.length },
         'fair admission: a refill answered too late; its jobs are admitted again after the grace',
       );
-      return { full: full === 1, handedOut: jobs.length };
+      return { full, handedOut: jobs.length };
     }
     const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
     if (refused.length > 0)
@@ -239,7 +239,7 @@ export class FairAdmission {
         { kind: kind.name, jobIds: refused.slice(0, 10) },
         'fair admission: the queue refused admitted jobs; tried again after the grace',
       );
-    return { full: full === 1, handedOut: jobs.length };
+    return { full, handedOut: jobs.length };
   }
 
   /** Stops the timers and waits for the refills in flight. */

@@ -26,7 +26,7 @@ export interface Spec {
 type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
 
 /** The options a filed job is added with: the kind's, its own id and time, and a user job's coalescing. */
-export function admittedOptions(kind: KindConfig, id: string, spec: Spec): JobsOptions {
+function admittedOptions(kind: KindConfig, id: string, spec: Spec): JobsOptions {
   const opts: JobsOptions = { ...jobOptions(kind), jobId: id, timestamp: spec.t };
   // As fan-out adds a user's job: merged into the one that has not started, kept for after a running one.
   if ('userId' in spec.d) opts.deduplication = { id: spec.d.userId, keepLastIfActive: true };

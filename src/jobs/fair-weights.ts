@@ -52,9 +52,3 @@ export async function ownerWeight(conn: RedisClient, prefix: string, owner: stri
   const w = Number(await conn.hget(ownerWeightsKey(prefix), owner));
   return Number.isFinite(w) && w > 0 ? w : 1;
 }
-
-/** Every owner with a weight other than 1. */
-export async function ownerWeights(conn: RedisClient, prefix: string): Promise<Record<string, number>> {
-  const all = await conn.hgetall(ownerWeightsKey(prefix));
-  return Object.fromEntries(Object.entries(all).map(([o, w]) => [o, Number(w)]));
-}

@@ -72,11 +72,6 @@ export class Queues {
     return this.config;
   }
 
-  /** How long a job's lock lasts: fair admission's grace for an admitter that died is twice this. */
-  get lockDurationMs(): number {
-    return this.config.lockDurationMs;
-  }
-
   /** The kinds these handles were made for: they name the queues. */
   get catalog(): KindCatalog {
     return this.config;

@@ -33,8 +33,6 @@ export interface ConsumerDeps {
   observeScheduleLag?: RunHandlerDeps['observeScheduleLag'];
 }
 
-export { lostLockJobId } from './lost-lock.js';
-
 export class Consumers {
   private readonly workers = new Map<string, Worker>();
   private leaving = false;

@@ -25,12 +25,18 @@ interface Held {
 export class OwnerHolds {
   private readonly held = new Map<string, Held>();
   private timer: NodeJS.Timeout | undefined;
+  /** Each capped kind's keys, built once rather than per job. */
+  private readonly keysByKind = new Map<string, FairKeys>();
 
   constructor(private readonly queues: Queues) {}
 
   /** The job started: its owner's hold is taken (or renewed, when admission took it). */
   start(kind: KindConfig, jobId: string, data: unknown): void {
-    const keys = fairKeys(this.queues.prefix, kind);
+    let keys = this.keysByKind.get(kind.name);
+    if (!keys) {
+      keys = fairKeys(this.queues.prefix, kind);
+      this.keysByKind.set(kind.name, keys);
+    }
     const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
     this.held.set(`${kind.queue}\0${jobId}`, h);
     this.hold(keys, [h.member]);

@@ -137,7 +137,7 @@ describe('fair admission', () => {
     };
     await add('big', FLOOD);
     const steady = await trackWorker(s);
-    const { inFlight, inFlightRuns, left } = await killWorkers(s, fairKeys(s.prefix, kind), admitGraceMs(queues.lockDurationMs), add);
+    const { inFlight, inFlightRuns, left } = await killWorkers(s, fairKeys(s.prefix, kind), admitGraceMs(config.lockDurationMs), add);
     await s.settled(s.added, 120_000);
     await queues.close();
     const t = await s.tally();

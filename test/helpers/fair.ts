@@ -1,10 +1,9 @@
 /** In-process fair admission for tests: item kinds of a catalog, jobs added per owner, starts recorded. */
 import { builtinCatalog } from '../../src/config/catalog-source.js';
 import type { Declarations } from '../../src/config/kind-config.js';
-import type { AnyHandler, HandlerContext, Handlers } from '../../src/handlers/types.js';
+import type { AnyHandler, HandlerContext } from '../../src/handlers/types.js';
 import { addJob } from '../../src/jobs/add-job.js';
 import { kindByName, kindsOf } from '../../src/jobs/registry.js';
-import { Consumers } from '../../src/workers/consumer.js';
 import type { Harness } from './harness.js';
 
 /** The built-in kinds and item kinds by name, each with its declaration's extra fields. */
@@ -12,21 +11,6 @@ export function itemCatalog(kinds: Record<string, Record<string, unknown>>): Dec
   const out: Declarations = { ...builtinCatalog() };
   for (const [name, extra] of Object.entries(kinds)) out[name] = { decl: { scope: 'item', ...extra }, source: 'test' };
   return out;
-}
-
-export function handlersWith(run: Record<string, AnyHandler>): Handlers {
-  return { mode: 'module', listUsers: async function* () {}, run };
-}
-
-/** Consumers of the named kinds, closed with the harness. */
-export function consumeKinds(h: Harness, run: Record<string, AnyHandler>, names: string[]): Consumers {
-  const c = new Consumers(
-    { ...h, handlers: handlersWith(run) },
-    kindsOf(h.config).filter((k) => names.includes(k.name)),
-  );
-  c.start();
-  h.lifecycle.add({ name: 'consumers', close: () => c.close() });
-  return c;
 }
 
 /** Adds `n` item jobs of `owner` to `kind`, ids `<owner>-<i>`, one after another as a handler would. */
