@@ -17,11 +17,11 @@ import { writeSync } from 'node:fs';
 import type { DestinationStream } from 'pino';
 
 /** How soon what a reader that fell behind did not take is tried again. */
-export const RETRY_MS = 25;
+const RETRY_MS = 25;
 /** Characters that are written at once, without waiting for the end of the turn. */
 const MIN_CHARS = 8 * 1024;
 /** Most bytes held for a reader that fell behind; older lines are dropped past it. */
-export const MAX_HELD_BYTES = 16 * 2 ** 20;
+const MAX_HELD_BYTES = 16 * 2 ** 20;
 /** Longest wait at exit for a reader that fell behind. */
 const EXIT_WAIT_MS = 1000;
 
