@@ -81,9 +81,10 @@ describe('Redis Cluster', () => {
     const status = await runCli(['status', '--json'], env);
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout).schedules[0].lastRun.users).toBe(31);
-    // A subject schedule on the cluster: made by the CLI, materialised by the producer, run once.
+    // A subject schedule on the cluster: made by the CLI, materialised by the producer, run once. Its
+    // time leaves room for the CLI to start under load: a time already past is refused.
     const made = await runCli(
-      ['schedule', 'add', 'sync', '--user', 'reminded', '--at', new Date(Date.now() + 2000).toISOString(), '--json'],
+      ['schedule', 'add', 'sync', '--user', 'reminded', '--at', new Date(Date.now() + 10_000).toISOString(), '--json'],
       env,
     );
     expect(made.code, made.stderr).toBe(0);
