@@ -42,16 +42,18 @@ describe('fair admission and crashes', () => {
         k.sizes,
         k.clock,
         k.finish,
+        k.later,
         k.backlogPrefix,
         k.queuePrefix,
         id,
         JSON.stringify({ t: Date.now(), d: { id: `d${i}`, data: {}, scheduledFor: 1, owner: 'dead' } }),
         'dead',
         '0',
+        '0',
       );
     }
     // The dying admitter's refill: five jobs handed out, never added.
-    const [, ...handed] = await c.sjFairRefill(...refillKeys(k), '5', '2000', '1000', '0', '60000');
+    const [, ...handed] = await c.sjFairRefill(...refillKeys(k), '5', '2000', '1000', '0', '60000', 'now');
     expect(handed.length).toBe(10);
     expect(await h.queues.get('track').getWaitingCount()).toBe(0);
     expect(await h.conn.zcard(k.admitting)).toBe(5);

@@ -43,7 +43,7 @@ describe('the backlog of a fair kind', () => {
       expect.objectContaining({ kind: 'track', owners: 2, waiting: 13, top: [expect.objectContaining({ owner: 'alice', waiting: 10 })] }),
     ]);
     const text = await runCli(['status'], env);
-    expect(text.stdout).toMatch(/Backlog: jobs of fair kinds waiting for admission[\s\S]*track\s+2\s+13\s+0\s+alice: 10, oldest/);
+    expect(text.stdout).toMatch(/Backlog: jobs of fair kinds waiting for admission[\s\S]*track\s+2\s+13\s+0\s+0\s+alice: 10, oldest/);
     const user = await runCli(['user', 'bob'], env);
     expect(user.code, user.stderr).toBe(0);
     expect(user.stdout).toMatch(/Waiting for admission \(fair kinds\)[\s\S]*track\s+3\s+\d/);
@@ -89,7 +89,7 @@ describe('the backlog of a fair kind', () => {
     const web = await serveApp(h);
     const page = await (await fetch(`${web.url}/`)).text();
     expect(page).toMatch(
-      /Waiting for admission \(fair kinds\)[\s\S]*<td>track<\/td><td class="n">2<\/td><td class="n">13<\/td><td class="n">0<\/td><td>alice: 10/,
+      /Waiting for admission \(fair kinds\)[\s\S]*<td>track<\/td><td class="n">2<\/td><td class="n">13<\/td><td class="n">0<\/td><td class="n">0<\/td><td>alice: 10/,
     );
   });
 

@@ -120,6 +120,7 @@ function backlogRow(b: KindBacklog): Record<string, string | number> {
     owners: b.owners,
     waiting: b.waiting,
     admitting: b.admitting,
+    later: b.later,
     largest: top ? `${top.owner}: ${top.waiting}${top.oldestMs !== null ? `, oldest ${formatDuration(top.oldestMs)}` : ''}` : '-',
   };
 }

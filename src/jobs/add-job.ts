@@ -9,7 +9,7 @@ import type { JobsOptions } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from './errors.js';
 import { fairOf } from './fair-admission.js';
-import { jobOptions, type Queues } from './queues.js';
+import { coalescing, jobOptions, type Queues } from './queues.js';
 import { JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
 import type { Subject } from './subject.js';
 
@@ -118,12 +118,11 @@ export async function addJob(queues: Queues, a: AddJob): Promise<string> {
   if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0 || a.delayMs > MAX_DELAY_MS)) {
     throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
   }
-  // A fair kind's job waits in its owner's backlog for admission (a delayed one goes to the queue's
-  // delayed set, and joins the window when due: docs/fair-share.md).
-  if (kind.fair && !a.delayMs) return fairOf(queues).add(kind, a.jobId, data, a.coalesce && 'userId' in data);
+  // A fair kind's job waits in its owner's backlog for admission; a delayed one waits until it is
+  // due, then joins the backlog (docs/fair-share.md).
+  if (kind.fair) return fairOf(queues).add(kind, a.jobId, data, a.coalesce && 'userId' in data, a.delayMs);
   const opts: JobsOptions = { ...jobOptions(kind), jobId: a.jobId, ...(a.delayMs ? { delay: Math.round(a.delayMs) } : {}) };
-  // The coalescing key: BullMQ keeps it under the queue's own keys, so the user id alone is the key.
-  if (a.coalesce && 'userId' in data) opts.deduplication = { id: data.userId, keepLastIfActive: true };
+  if (a.coalesce && 'userId' in data) Object.assign(opts, coalescing(data.userId));
   const job = await queues.get(kind.queue).add(jobNameOf(kind), data, opts);
   return String(job.id);
 }

@@ -107,14 +107,16 @@ export class FairAdmission {
   }
 
   /**
-   * Files a job in its owner's backlog and asks for a refill; resolves with the job's id, or the id of
-   * the job it already is (or, coalescing, was merged into).
+   * Files a job in its owner's backlog (or, due later than now, until it is due) and asks for a
+   * refill; resolves with the job's id, or the id of the job it already is (or, coalescing, was
+   * merged into).
    */
-  async add(kind: KindConfig, jobId: string, data: JobData, coalesce = false): Promise<string> {
+  async add(kind: KindConfig, jobId: string, data: JobData, coalesce = false, delayMs = 0): Promise<string> {
     const s = this.state(kind);
     s.filing ??= new Filing(this.queues.conn, s.keys, () => this.kick(kind, 'add'));
-    const spec: Spec = { t: Date.now(), d: data };
-    return s.filing.file(jobId, JSON.stringify(spec), admissionOwner(data), coalesce);
+    const t = Date.now();
+    const spec: Spec = delayMs > 0 ? { t, d: data, a: t + Math.round(delayMs) } : { t, d: data };
+    return s.filing.file(jobId, JSON.stringify(spec), admissionOwner(data), coalesce, spec.a);
   }
 
   /** Asks for a refill of the kind; coalesced with one running, never waited for. */
@@ -172,7 +174,7 @@ export class FairAdmission {
     let moved = 0;
     for (let page = 0; page < MOST_DRAIN_PAGES && !this.closed; page++) {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
-      const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0');
+      const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
       const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
       moved += jobs.length - refused.length;
@@ -182,8 +184,11 @@ export class FairAdmission {
     return moved;
   }
 
-  /** One call of the refill script: whether the window ran full, and the jobs it handed out. */
-  private async callRefill(k: FairKeys, window: string, cap: string): Promise<{ full: boolean; jobs: Admitted[] }> {
+  /**
+   * One call of the refill script: whether the window ran full, and the jobs it handed out. Jobs
+   * filed for later join the backlogs once due by `horizon` (a time in ms, `now`, or `+inf`).
+   */
+  private async callRefill(k: FairKeys, window: string, cap: string, horizon = 'now'): Promise<{ full: boolean; jobs: Admitted[] }> {
     const [full, ...flat] = await scripted(this.queues.conn).sjFairRefill(
       ...refillKeys(k),
       window,
@@ -191,6 +196,7 @@ export class FairAdmission {
       String(MOST_PER_REFILL),
       cap,
       String(HOLD_LEASE_MS),
+      horizon,
     );
     const jobs: Admitted[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });

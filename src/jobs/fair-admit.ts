@@ -8,7 +8,7 @@ import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
 import type { Scripted } from '../redis/commands.js';
 import type { FairKeys } from './fair-keys.js';
-import { jobOptions } from './queues.js';
+import { coalescing, jobOptions } from './queues.js';
 import { JOB_NAMES, type JobData } from './registry.js';
 
 /** A job the refill script handed out: its id and its spec as filed (fair-add.lua). */
@@ -17,10 +17,14 @@ export interface Admitted {
   spec: string;
 }
 
-/** What a job of a fair kind is filed with: its data and when it was added (the job's timestamp in the queue). */
+/**
+ * What a job of a fair kind is filed with: its data, when it was added (the job's timestamp in the
+ * queue) and, added with a delay, when it is due.
+ */
 export interface Spec {
   t: number;
   d: JobData;
+  a?: number;
 }
 
 type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
@@ -28,8 +32,11 @@ type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & 
 /** The options a filed job is added with: the kind's, its own id and time, and a user job's coalescing. */
 function admittedOptions(kind: KindConfig, id: string, spec: Spec): JobsOptions {
   const opts: JobsOptions = { ...jobOptions(kind), jobId: id, timestamp: spec.t };
+  // Only a kind no longer fair moves jobs before they are due (fair-admission.ts drain): as delayed.
+  const early = (spec.a ?? 0) - Date.now();
+  if (early > 0) opts.delay = early;
   // As fan-out adds a user's job: merged into the one that has not started, kept for after a running one.
-  if ('userId' in spec.d) opts.deduplication = { id: spec.d.userId, keepLastIfActive: true };
+  if ('userId' in spec.d) Object.assign(opts, coalescing(spec.d.userId));
   return opts;
 }
 

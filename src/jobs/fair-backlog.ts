@@ -24,6 +24,8 @@ export interface KindBacklog {
   waiting: number;
   /** Jobs handed out by a refill and not yet in the queue (a moment, unless their admitter died). */
   admitting: number;
+  /** Jobs added with a delay that is not over yet: they join their owners' backlogs when due. */
+  later: number;
   /** The owners with the most waiting, largest first (at most the number asked for). */
   top: OwnerBacklog[];
 }
@@ -39,7 +41,12 @@ async function oldest(
   const heads = await Promise.all(owners.map((o) => conn.lindex(k.backlogPrefix + o, 0)));
   const specs = await Promise.all(heads.map((id) => (id ? conn.hget(k.specs, id) : null)));
   const now = Date.now();
-  return specs.map((s) => (s ? Math.max(0, now - (JSON.parse(s) as Spec).t) : null));
+  // A job added with a delay has waited since it was due.
+  return specs.map((s) => {
+    if (!s) return null;
+    const spec = JSON.parse(s) as Spec;
+    return Math.max(0, now - (spec.a ?? spec.t));
+  });
 }
 
 /** A fair kind's backlog, with the `top` owners that have the most waiting. */
@@ -50,10 +57,11 @@ export async function kindBacklog(
   top = 10,
 ): Promise<KindBacklog> {
   const k = fairKeys(prefix, kind);
-  const [owners, specs, admitting, largest] = await Promise.all([
+  const [owners, specs, admitting, later, largest] = await Promise.all([
     conn.zcard(k.sizes),
     conn.hlen(k.specs),
     conn.zcard(k.admitting),
+    conn.zcard(k.later),
     conn.zrevrange(k.sizes, 0, top - 1, 'WITHSCORES'),
   ]);
   const names: string[] = [];
@@ -66,8 +74,9 @@ export async function kindBacklog(
   return {
     kind: kind.name,
     owners,
-    waiting: Math.max(0, specs - admitting),
+    waiting: Math.max(0, specs - admitting - later),
     admitting,
+    later,
     top: names.map((owner, i) => ({ owner, waiting: sizes[i] ?? 0, oldestMs: ages[i] ?? null })),
   };
 }

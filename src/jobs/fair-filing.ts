@@ -12,7 +12,7 @@ import type { FairKeys } from './fair-keys.js';
 const MOST_PER_CALL = 1000;
 
 interface Pending {
-  args: [string, string, string, string];
+  args: [string, string, string, string, string];
   resolve: (id: string) => void;
   reject: (err: unknown) => void;
 }
@@ -28,10 +28,13 @@ export class Filing {
     private readonly filed: () => void,
   ) {}
 
-  /** Files one job; resolves with the id it is (its own, or the waiting job a coalescing one merged into). */
-  file(jobId: string, spec: string, owner: string, coalesce: boolean): Promise<string> {
+  /**
+   * Files one job, due at `dueAt` (ms) or now; resolves with the id it is (its own, or the waiting
+   * job a coalescing one merged into).
+   */
+  file(jobId: string, spec: string, owner: string, coalesce: boolean, dueAt = 0): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ args: [jobId, spec, owner, coalesce ? '1' : '0'], resolve, reject });
+      this.pending.push({ args: [jobId, spec, owner, coalesce ? '1' : '0', String(dueAt)], resolve, reject });
       if (this.pending.length >= MOST_PER_CALL) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
@@ -46,7 +49,18 @@ export class Filing {
     if (batch.length === 0) return;
     const k = this.keys;
     scripted(this.conn)
-      .sjFairAdd(k.specs, k.owners, k.parked, k.sizes, k.clock, k.finish, k.backlogPrefix, k.queuePrefix, ...batch.flatMap((b) => b.args))
+      .sjFairAdd(
+        k.specs,
+        k.owners,
+        k.parked,
+        k.sizes,
+        k.clock,
+        k.finish,
+        k.later,
+        k.backlogPrefix,
+        k.queuePrefix,
+        ...batch.flatMap((b) => b.args),
+      )
       .then(
         (ids) => {
           for (const [i, b] of batch.entries()) b.resolve(String(ids[i]));

@@ -20,6 +20,6 @@ export async function dropFairKind(conn: RedisClient, prefix: string, kind: stri
       await conn.zrem(set, ...owners);
     }
   }
-  await conn.del(k.specs, k.clock, k.admitting, k.held, k.holds, k.cap, k.finish);
+  await conn.del(k.specs, k.clock, k.admitting, k.held, k.holds, k.cap, k.finish, k.later);
   return waiting;
 }

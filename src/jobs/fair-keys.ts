@@ -15,6 +15,8 @@ export interface FairKeys {
   cap: string;
   /** Owners' last finish tags, while above the clock (fair-refill.lua, fair-add.lua). */
   finish: string;
+  /** Jobs filed with a delay, as `owner id` by due time, until a refill finds them due. */
+  later: string;
   weights: string;
   /** An owner's backlog is this and the owner. */
   backlogPrefix: string;
@@ -38,6 +40,7 @@ export function fairKeys(prefix: string, kind: Pick<KindConfig, 'name' | 'queue'
     holds: part('holds'),
     cap: part('cap'),
     finish: part('finish'),
+    later: part('later'),
     weights: ownerWeightsKey(prefix),
     backlogPrefix: fairBacklogKey(prefix, kind.name, ''),
     queuePrefix: queueKey(prefix, kind.queue, ''),
@@ -47,7 +50,7 @@ export function fairKeys(prefix: string, kind: Pick<KindConfig, 'name' | 'queue'
   };
 }
 
-/** A hold's member in the `held` set: the owner, a space, the job id (neither holds a space). */
+/** A member of the `held` and `later` sets: the owner, a space, the job id (neither holds a space). */
 export function holdMember(owner: string, jobId: string): string {
   return `${owner} ${jobId}`;
 }
@@ -69,6 +72,7 @@ export function refillKeys(k: FairKeys): string[] {
     k.prioritized,
     k.cap,
     k.finish,
+    k.later,
     k.backlogPrefix,
     k.queuePrefix,
   ];

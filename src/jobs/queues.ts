@@ -22,6 +22,16 @@ export function jobOptions(kind: KindConfig): JobsOptions {
   return { attempts: kind.attempts, backoff: { type: BACKOFF_TYPE } };
 }
 
+/**
+ * A user job's coalescing, done by BullMQ in the same Lua call as the add: while the user's previous
+ * job waits (or waits for a retry), this add is merged into it; while it runs, this one is kept and
+ * enqueued the moment it finishes. At most one waiting and one running per user, and never two of a
+ * user's jobs at once. BullMQ keeps the key under the queue's own keys, so the user id alone is it.
+ */
+export function coalescing(userId: string): Pick<JobsOptions, 'deduplication'> {
+  return { deduplication: { id: userId, keepLastIfActive: true } };
+}
+
 /** How long the kind's finished jobs are kept: set on its Worker, applied as each job finishes. */
 export function retentionOptions(kind: KindConfig): { removeOnComplete: KeepJobs; removeOnFail: KeepJobs } {
   return {

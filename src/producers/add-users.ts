@@ -6,7 +6,7 @@
 import type { JobsOptions } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { jobOptions } from '../jobs/queues.js';
+import { coalescing, jobOptions } from '../jobs/queues.js';
 import { JOB_NAMES, subjectId, type UserJobData, userJobId } from '../jobs/registry.js';
 import { queueKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -94,12 +94,7 @@ function jobsFor(deps: Deps, tick: Tick, users: readonly string[], p: AddCounts)
         ...base,
         jobId: userJobId(tick.tickId, userId),
         ...(delay > 0 ? { delay } : {}),
-        // Coalescing, done by BullMQ in the same Lua call as the add: while the user's previous job
-        // waits (or waits for a retry), this add is merged into it; while it runs, this one is kept
-        // and enqueued the moment it finishes. At most one waiting and one running per user, and
-        // never two of a user's jobs at once. BullMQ keeps the coalescing key under the queue's own
-        // keys, so the user id alone is the key: one per queue and user.
-        deduplication: { id: userId, keepLastIfActive: true },
+        ...coalescing(userId),
       },
     });
   }

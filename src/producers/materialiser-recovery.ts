@@ -4,11 +4,12 @@
  * not know their kind or trigger are put back due, at the time they were due, once a producer does.
  */
 import type { Config } from '../config/config.js';
+import { fairKeys } from '../jobs/fair-keys.js';
 import type { Queues } from '../jobs/queues.js';
 import { scripted } from '../redis/commands.js';
 import { queueKey, scheduleBaseKey, scheduleParkedKey, schedulePendingKey } from '../redis/keys.js';
 import { versionOf } from '../schedules/subject/codec.js';
-import { occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
+import { addOccurrences, occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
 import type { SubjectSchedules } from '../schedules/subject/store.js';
 import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -42,10 +43,10 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
       await conn.zadd(pendingKey, now, p.member);
       continue;
     }
-    const jobKey = queueKey(prefix, kind.queue, occurrenceJobId(p.id, p.at));
-    if ((await scripted(conn).sjSchedRecover(scheduleBaseKey(prefix), jobKey, p.member, String(now), String(graceMs))) !== 1) continue;
-    const job = occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text));
-    await d.queues.get(kind.queue).add(job.name, job.data, job.opts);
+    const jobId = occurrenceJobId(p.id, p.at);
+    const keys = [scheduleBaseKey(prefix), queueKey(prefix, kind.queue, jobId), fairKeys(prefix, kind).specs] as const;
+    if ((await scripted(conn).sjSchedRecover(...keys, p.member, String(now), String(graceMs), jobId)) !== 1) continue;
+    await addOccurrences(d.queues, kind, [occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text))]);
     d.log.warn(
       { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
       'subject schedule run added again: its producer stopped before adding it',

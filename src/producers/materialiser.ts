@@ -19,7 +19,7 @@ import { denseValueLimit } from '../redis/dense-limit.js';
 import { scheduleBaseKey } from '../redis/keys.js';
 import { decodeDef, encodeDef, type ScheduleDef, versionOf } from '../schedules/subject/codec.js';
 import { planOccurrence } from '../schedules/subject/occurrence.js';
-import { occurrenceJob } from '../schedules/subject/occurrence-job.js';
+import { addOccurrences, occurrenceJob } from '../schedules/subject/occurrence-job.js';
 import { SubjectSchedules } from '../schedules/subject/store.js';
 import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -173,10 +173,11 @@ export class Materialiser {
   }
 
   private async addJobs(taken: Taken[], now: number): Promise<void> {
-    const byQueue = new Map<string, Taken[]>();
-    for (const t of taken) byQueue.set(t.kind.queue, [...(byQueue.get(t.kind.queue) ?? []), t]);
-    for (const [queue, list] of byQueue) {
-      await this.deps.queues.get(queue).addBulk(list.map((t) => occurrenceJob(t.kind, t.id, t.def, t.runAt, t.runAt - now, t.version)));
+    const byKind = new Map<KindConfig, Taken[]>();
+    for (const t of taken) byKind.set(t.kind, [...(byKind.get(t.kind) ?? []), t]);
+    for (const [kind, list] of byKind) {
+      const jobs = list.map((t) => occurrenceJob(t.kind, t.id, t.def, t.runAt, t.runAt - now, t.version));
+      await addOccurrences(this.deps.queues, kind, jobs);
       for (const t of list) this.deps.observeLag?.(t.kind.name, 'enqueued', t.lateMs / 1000);
     }
   }

@@ -30,11 +30,11 @@ const COMMANDS = {
   sjSchedSet: { file: 'sched-set', numberOfKeys: 1 },
   sjSchedDue: { file: 'sched-due', numberOfKeys: 1 },
   sjSchedCommit: { file: 'sched-commit', numberOfKeys: 1 },
-  sjSchedRecover: { file: 'sched-recover', numberOfKeys: 2 },
+  sjSchedRecover: { file: 'sched-recover', numberOfKeys: 3 },
   sjSchedUnpark: { file: 'sched-unpark', numberOfKeys: 1 },
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
-  sjFairAdd: { file: 'fair-add', numberOfKeys: 6 },
-  sjFairRefill: { file: 'fair-refill', numberOfKeys: 14 },
+  sjFairAdd: { file: 'fair-add', numberOfKeys: 7 },
+  sjFairRefill: { file: 'fair-refill', numberOfKeys: 15 },
   sjFairAck: { file: 'fair-ack', numberOfKeys: 2 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
@@ -69,7 +69,7 @@ export type Scripted = RedisClient & {
   ): Promise<number>;
   sjSchedDue(base: string, horizon: string, buckets: string, perBucket: string): Promise<string[]>;
   sjSchedCommit(base: string, ...args: string[]): Promise<number[]>;
-  sjSchedRecover(base: string, job: string, member: string, now: string, graceMs: string): Promise<number>;
+  sjSchedRecover(base: string, job: string, specs: string, member: string, now: string, graceMs: string, jobId: string): Promise<number>;
   sjSchedUnpark(base: string, ...ids: string[]): Promise<number>;
   sjSchedStart(base: string, id: string, at: string, version: string, jobTs: string, now: string, rememberMs: string): Promise<string>;
   sjFairAdd(...keysThenArgs: string[]): Promise<string[]>;

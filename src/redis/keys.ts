@@ -174,7 +174,8 @@ export function scheduleCountsKey(prefix: string): string {
  * spec), `owners` and `parked` (sorted sets owner → virtual start), `sizes` (sorted set owner →
  * backlog length), `clock` (string), `admitting` (sorted set job id → time), `held` (sorted set
  * `<owner> <jobId>` → lease end), `holds` (hash owner → count), `cap` (string, the owner cap last
- * applied) and `finish` (sorted set owner → virtual finish of its last admitted job).
+ * applied), `finish` (sorted set owner → virtual finish of its last admitted job) and `later`
+ * (sorted set `<owner> <jobId>` → due time, jobs added with a delay).
  */
 export function fairKey(prefix: string, kind: string, part: string): string {
   return `${own(prefix)}:fair:${kind}:${part}`;

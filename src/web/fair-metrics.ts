@@ -45,6 +45,7 @@ export function registerFairMetrics(registry: Registry, queues: Queues, config: 
     });
   perKind('spotter_jobs_fair_owners', 'Owners with jobs waiting for admission, per fair kind', (b) => b.owners);
   perKind('spotter_jobs_fair_waiting', 'Jobs waiting for admission, all owners, per fair kind', (b) => b.waiting);
+  perKind('spotter_jobs_fair_later', 'Jobs added with a delay not over yet, all owners, per fair kind', (b) => b.later);
   perKind(
     'spotter_jobs_fair_largest_backlog',
     "The largest owner's jobs waiting for admission, per fair kind",

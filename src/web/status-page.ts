@@ -74,10 +74,10 @@ function backlogSection(backlog: Status['backlog']) {
     const largest = top
       ? html`${top.owner}: ${top.waiting}${top.oldestMs !== null ? html` <span class="muted">(oldest ${formatDuration(top.oldestMs)})</span>` : ''}`
       : '–';
-    return html`<tr><td>${b.kind}</td><td class="n">${b.owners}</td><td class="n">${b.waiting}</td><td class="n">${b.admitting}</td><td>${largest}</td></tr>`;
+    return html`<tr><td>${b.kind}</td><td class="n">${b.owners}</td><td class="n">${b.waiting}</td><td class="n">${b.admitting}</td><td class="n">${b.later}</td><td>${largest}</td></tr>`;
   });
   return html`<h2>Waiting for admission (fair kinds)</h2>
-<table><thead><tr><th>kind</th><th>owners</th><th>waiting</th><th>admitting</th><th>largest owner</th></tr></thead><tbody>${rows}</tbody></table>`;
+<table><thead><tr><th>kind</th><th>owners</th><th>waiting</th><th>admitting</th><th>later</th><th>largest owner</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** Queues of kinds gone from the catalog: what is left in them, and that nothing consumes them. */

@@ -1,21 +1,21 @@
 --[[
-  Files jobs of a fair kind in their owners' backlogs, each once: a job whose id is in the queue
-  already, or waiting for admission, is not filed again, and a coalescing (user) job merges into the
-  one its owner has not started yet, in the queue (waiting or delayed, not running) or in the backlog;
-  while its owner's job runs, it is filed, and BullMQ keeps it for after the running one when it is
-  admitted. An owner that had no work joins at the virtual clock, or at its finish tag when that is
-  later (the virtual time after its last admitted job, start-time fair queueing), which is then
-  dropped: an owner adding one job at a time gets no more than its weight's share.
+  Files jobs of a fair kind, each once: a job whose id is in the queue already, or waiting for
+  admission, is not filed again, and a coalescing (user) job merges into the one its owner has not
+  started yet, in the queue (waiting or delayed, not running) or in the backlog; while its owner's
+  job runs, it is filed, and BullMQ keeps it for after the running one when it is admitted. A job due
+  now goes to its owner's backlog, and its owner joins the owners with work (join, fair-prelude.lua);
+  one due later waits in `later` until a refill finds it due (fair-refill.lua).
   KEYS[1] the kind's specs (fairKey specs)
   KEYS[2] owners with work (fairKey owners)
   KEYS[3] owners at their cap (fairKey parked)
   KEYS[4] backlog sizes (fairKey sizes)
   KEYS[5] the virtual clock (fairKey clock)
   KEYS[6] owners' finish tags (fairKey finish)
+  KEYS[7] jobs due later, by due time, as `owner id` (fairKey later)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
-  ARGV[3..] per job, four: job id, spec (JSON: the job's data and when it was added), owner, 1 to
-  coalesce into the owner's waiting job (else 0)
+  ARGV[3..] per job, five: job id, spec (JSON: the job's data, when it was added, when it is due),
+  owner, 1 to coalesce into the owner's waiting job (else 0), when it is due (ms; 0 for now)
   Returns per job the id it is: its own, or that of the job it was merged into.
 ]]
 --- @include "fair-prelude"
@@ -28,28 +28,23 @@ local function unstarted(owner)
   if redis.call('lpos', ARGV[2] .. 'active', id) then return nil end
   return id
 end
-for i = 3, #ARGV, 4 do
-  local id, spec, owner = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  local backlog = ARGV[1] .. owner
+local now_jobs = {}
+for i = 3, #ARGV, 5 do
+  local id, spec, owner, due = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 4])
   -- A user's job that has not started: in the queue or here.
-  local head = ARGV[i + 3] == '1' and (unstarted(owner) or redis.call('lindex', backlog, 0))
+  local head = ARGV[i + 3] == '1' and (unstarted(owner) or redis.call('lindex', ARGV[1] .. owner, 0))
   if head then
     out[#out + 1] = head
-  elseif redis.call('exists', ARGV[2] .. id) == 1 or redis.call('hexists', KEYS[1], id) == 1 then
+  elseif redis.call('exists', ARGV[2] .. id) == 1 or redis.call('hsetnx', KEYS[1], id, spec) == 0 then
+    out[#out + 1] = id
+  elseif due > now then
+    redis.call('zadd', KEYS[7], due, owner .. ' ' .. id)
     out[#out + 1] = id
   else
-    redis.call('hset', KEYS[1], id, spec)
-    redis.call('zadd', KEYS[4], redis.call('rpush', backlog, id), owner)
-    if not redis.call('zscore', KEYS[2], owner) and not redis.call('zscore', KEYS[3], owner) then
-      local at = tonumber(redis.call('get', KEYS[5]) or '0')
-      local f = redis.call('zscore', KEYS[6], owner)
-      if f then
-        at = math.max(at, tonumber(f))
-        redis.call('zrem', KEYS[6], owner)
-      end
-      redis.call('zadd', KEYS[2], num(at), owner)
-    end
+    now_jobs[#now_jobs + 1] = owner
+    now_jobs[#now_jobs + 1] = id
     out[#out + 1] = id
   end
 end
+push({ backlog = ARGV[1], sizes = KEYS[4], owners = KEYS[2], parked = KEYS[3], clock = KEYS[5], finish = KEYS[6] }, now_jobs)
 return out

@@ -12,7 +12,7 @@ local n = 0
 for i = 2, #ARGV do
   local m = ARGV[i]
   if redis.call('zadd', KEYS[1], now + tonumber(ARGV[1]), m) == 1 then
-    redis.call('hincrby', KEYS[2], string.sub(m, 1, string.find(m, ' ', 1, true) - 1), 1)
+    redis.call('hincrby', KEYS[2], (split(m)), 1)
     n = n + 1
   end
 end

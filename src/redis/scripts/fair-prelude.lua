@@ -1,7 +1,13 @@
 --[[
   Included (not a command) by the fair admission scripts: Redis' clock in ms as `now`, `num(x)`
-  writing a virtual time without losing digits, and `unpark(owners, parked, clock, owner)` putting
-  an owner that was at its cap back among the owners with work, no earlier than the virtual clock.
+  writing a virtual time without losing digits, `unpark(owners, parked, clock, owner)` putting an
+  owner that was at its cap back among the owners with work, no earlier than the virtual clock, and
+  `join(owners, parked, clock, finish, owner)` bringing an owner that had no work among them, and
+  `push(k, jobs)` filing jobs (a flat list: owner, id, owner, id, …) at the ends of their owners'
+  backlogs, with one ZADD of sizes and one join per owner however many jobs it has in the list; `k`
+  holds the keys: backlog (prefix), sizes, owners, parked, clock, finish. A member of `held` or
+  `later` is `<owner> <jobId>`: `split(m)` gives both; `let_go(held, holds, owners, parked, clock,
+  cap, m)` ends a hold (its owner's count down, unparked below the cap), true when it was held.
 ]]
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -11,4 +17,42 @@ local function unpark(owners, parked, clock, owner)
   if not tag then return end
   redis.call('zrem', parked, owner)
   redis.call('zadd', owners, num(math.max(tonumber(tag), tonumber(redis.call('get', clock) or '0'))), owner)
+end
+-- An owner that had no work joins at the virtual clock, or at its finish tag when that is later (the
+-- virtual time after its last admitted job, start-time fair queueing), which is then dropped: an
+-- owner adding one job at a time gets no more than its weight's share. One with work, or parked at
+-- its cap, keeps its place.
+local function join(owners, parked, clock, finish, owner)
+  if redis.call('zscore', owners, owner) or redis.call('zscore', parked, owner) then return end
+  local at = tonumber(redis.call('get', clock) or '0')
+  local f = redis.call('zscore', finish, owner)
+  if f then
+    at = math.max(at, tonumber(f))
+    redis.call('zrem', finish, owner)
+  end
+  redis.call('zadd', owners, num(at), owner)
+end
+local function push(k, jobs)
+  local filed, order = {}, {}
+  for i = 1, #jobs, 2 do
+    local owner = jobs[i]
+    if not filed[owner] then order[#order + 1] = owner end
+    filed[owner] = redis.call('rpush', k.backlog .. owner, jobs[i + 1])
+  end
+  for _, owner in ipairs(order) do
+    redis.call('zadd', k.sizes, filed[owner], owner)
+    join(k.owners, k.parked, k.clock, k.finish, owner)
+  end
+end
+local function split(m)
+  local at = string.find(m, ' ', 1, true)
+  return string.sub(m, 1, at - 1), string.sub(m, at + 1)
+end
+local function let_go(held, holds, owners, parked, clock, cap, m)
+  if redis.call('zrem', held, m) == 0 then return false end
+  local owner = split(m)
+  local left = redis.call('hincrby', holds, owner, -1)
+  if left <= 0 then redis.call('hdel', holds, owner) end
+  if left < cap then unpark(owners, parked, clock, owner) end
+  return true
 end

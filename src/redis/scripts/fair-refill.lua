@@ -15,7 +15,7 @@
   KEYS[1] specs   KEYS[2] owners   KEYS[3] parked   KEYS[4] sizes   KEYS[5] clock (all fairKey)
   KEYS[6] admitting   KEYS[7] held   KEYS[8] holds (fairKey)   KEYS[9] weights (ownerWeightsKey)
   KEYS[10] the queue's wait list   KEYS[11] its paused list   KEYS[12] its prioritized set (queueKey)
-  KEYS[13] cap: the owner cap the parked set was sorted by   KEYS[14] finish (both fairKey)
+  KEYS[13] cap: the owner cap the parked set was sorted by   KEYS[14] finish   KEYS[15] later (fairKey)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
   ARGV[3] window
@@ -23,6 +23,8 @@
   ARGV[5] most jobs to hand out
   ARGV[6] owner cap, 0 for none
   ARGV[7] hold lease (ms)
+  ARGV[8] jobs in `later` due by this time (ms) go to their owners' backlogs first, at most ARGV[5]:
+  now for a refill; for a kind no longer fair, all of them (they are added to the queue delayed)
   Returns {full, id, spec, id, spec, …}: full is 1 when the window ran out of room while owners still
   had work.
 ]]
@@ -32,24 +34,16 @@ local finish = KEYS[14]
 local window, grace, most, cap, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local out = {0}
 
-local function let_go(member)
-  if redis.call('zrem', held, member) == 0 then return end
-  local owner = string.sub(member, 1, string.find(member, ' ', 1, true) - 1)
-  local n = redis.call('hincrby', holds, owner, -1)
-  if n <= 0 then redis.call('hdel', holds, owner) end
-  if n < cap then unpark(owners, parked, clock, owner) end
-end
-
 -- Whether a held job is over: not admitting, and gone from the queue or finished.
 local function over(member)
-  local id = string.sub(member, string.find(member, ' ', 1, true) + 1)
+  local _, id = split(member)
   if redis.call('zscore', admitting, id) then return false end
   return redis.call('exists', ARGV[2] .. id) == 0 or redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1
 end
 
 if cap > 0 then
   for _, m in ipairs(redis.call('zrangebyscore', held, '-inf', now, 'LIMIT', 0, 1000)) do
-    if over(m) then let_go(m) else redis.call('zadd', held, now + lease, m) end
+    if over(m) then let_go(held, holds, owners, parked, clock, cap, m) else redis.call('zadd', held, now + lease, m) end
   end
 end
 for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 'LIMIT', 0, most)) do
@@ -62,6 +56,19 @@ for _, id in ipairs(redis.call('zrangebyscore', admitting, '-inf', now - grace, 
     redis.call('zrem', admitting, id)
     redis.call('hdel', specs, id)
   end
+end
+
+-- Jobs due by now (fair-add.lua filed them for later) join their owners' backlogs, in due order.
+local due = redis.call('zrangebyscore', KEYS[15], '-inf', ARGV[8] == 'now' and now or ARGV[8], 'LIMIT', 0, most)
+if #due > 0 then
+  local jobs = {}
+  for _, m in ipairs(due) do
+    local owner, id = split(m)
+    jobs[#jobs + 1] = owner
+    jobs[#jobs + 1] = id
+  end
+  redis.call('zrem', KEYS[15], unpack(due))
+  push({ backlog = ARGV[1], sizes = sizes, owners = owners, parked = parked, clock = clock, finish = finish }, jobs)
 end
 
 -- The cap changed (raised, lowered, or removed): every parked owner goes back among the owners with
@@ -99,18 +106,28 @@ while room > 0 and handed < most do
     if #ids > 0 then
       redis.call('ltrim', backlog, #ids, -1)
       local found = redis.call('hmget', specs, unpack(ids))
+      -- One ZADD of the run's admitting entries (and of its holds), not one per job.
+      local entering, holding = {}, {}
       for i, id in ipairs(ids) do
         if found[i] then
-          redis.call('zadd', admitting, now, id)
+          entering[#entering + 1] = now
+          entering[#entering + 1] = id
           out[#out + 1] = id
           out[#out + 1] = found[i]
-          room = room - 1
-          handed = handed + 1
           if cap > 0 then
-            redis.call('zadd', held, now + lease, owner .. ' ' .. id)
-            redis.call('hincrby', holds, owner, 1)
+            holding[#holding + 1] = now + lease
+            holding[#holding + 1] = owner .. ' ' .. id
           end
         end
+      end
+      if #entering > 0 then
+        redis.call('zadd', admitting, unpack(entering))
+        room = room - #entering / 2
+        handed = handed + #entering / 2
+      end
+      if #holding > 0 then
+        redis.call('zadd', held, unpack(holding))
+        redis.call('hincrby', holds, owner, #holding / 2)
       end
       last = tag + (#ids - 1) / w
     end

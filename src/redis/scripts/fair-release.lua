@@ -9,13 +9,6 @@
 --- @include "fair-prelude"
 local cap, n = tonumber(ARGV[1]), 0
 for i = 2, #ARGV do
-  local m = ARGV[i]
-  if redis.call('zrem', KEYS[1], m) == 1 then
-    local owner = string.sub(m, 1, string.find(m, ' ', 1, true) - 1)
-    local left = redis.call('hincrby', KEYS[2], owner, -1)
-    if left <= 0 then redis.call('hdel', KEYS[2], owner) end
-    if left < cap then unpark(KEYS[3], KEYS[4], KEYS[5], owner) end
-    n = n + 1
-  end
+  if let_go(KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], cap, ARGV[i]) then n = n + 1 end
 end
 return n

@@ -4,7 +4,8 @@
   Redis (a producer died between taking it and adding its job). Taking it up stamps it, so one
   producer adds; a run found started leaves pending.
   KEYS[1] scheduleBaseKey; KEYS[2] the job's hash (queueKey of the kind's queue and the job id)
-  ARGV[1] member `<id>:<run ms>`; ARGV[2] now (ms); ARGV[3] grace (ms)
+  KEYS[3] a fair kind's specs (fairKey): a job there waits for admission, so it is not gone
+  ARGV[1] member `<id>:<run ms>`; ARGV[2] now (ms); ARGV[3] grace (ms); ARGV[4] the job id
   Returns 1 when the caller must add the job, else 0.
 ]]
 local pending = KEYS[1] .. ':pending'
@@ -15,5 +16,5 @@ if redis.call('zscore', KEYS[1] .. ':started', ARGV[1]) then
   return 0
 end
 redis.call('zadd', pending, ARGV[2], ARGV[1])
-if redis.call('exists', KEYS[2]) == 1 then return 0 end
+if redis.call('exists', KEYS[2]) == 1 or redis.call('hexists', KEYS[3], ARGV[4]) == 1 then return 0 end
 return 1

@@ -5,7 +5,8 @@
 import type { JobsOptions } from 'bullmq';
 import type { KindConfig } from '../../config/kind-config.js';
 import { jobNameOf } from '../../jobs/add-job.js';
-import { jobOptions } from '../../jobs/queues.js';
+import { fairOf } from '../../jobs/fair-admission.js';
+import { jobOptions, type Queues } from '../../jobs/queues.js';
 import type { JobData } from '../../jobs/registry.js';
 import type { ScheduleDef } from './codec.js';
 
@@ -32,4 +33,19 @@ export function occurrenceJob(
     data,
     opts: { ...jobOptions(kind), jobId: occurrenceJobId(id, at), ...(delayMs > 0 ? { delay: Math.round(delayMs) } : {}) },
   };
+}
+
+type OccurrenceJob = ReturnType<typeof occurrenceJob>;
+
+/**
+ * Adds runs' jobs of one kind: to its queue, or for a fair kind to their owners' backlogs (when due),
+ * so a schedule's runs pass fair admission like every other job of the kind.
+ */
+export async function addOccurrences(queues: Queues, kind: KindConfig, jobs: readonly OccurrenceJob[]): Promise<void> {
+  if (!kind.fair) {
+    await queues.get(kind.queue).addBulk([...jobs]);
+    return;
+  }
+  const fair = fairOf(queues);
+  await Promise.all(jobs.map((j) => fair.add(kind, String(j.opts.jobId), j.data, false, j.opts.delay ?? 0)));
 }

@@ -4,9 +4,10 @@
  */
 import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Config } from '../../config/config.js';
+import { fairOf } from '../../jobs/fair-admission.js';
 import type { Queues } from '../../jobs/queues.js';
-import { jobOptions } from '../../jobs/queues.js';
-import { type DeadLetterData, kindByQueue, replayJobId, tickOf } from '../../jobs/registry.js';
+import { coalescing, jobOptions } from '../../jobs/queues.js';
+import { type DeadLetterData, type JobData, kindByQueue, replayJobId, tickOf } from '../../jobs/registry.js';
 import { recordReplayed } from '../../schedules/tick-jobs.js';
 import { entries, removeQuietly } from './entry.js';
 
@@ -62,13 +63,15 @@ async function replayOne(queues: Queues, config: Config, entry: Job, out: Replay
   const opts: JobsOptions = jobOptions(kind);
   const userId = (d.data as { userId?: unknown } | null)?.userId;
   // The same per-user guarantee as fan-out: merged into the user's job that has not started yet,
-  // kept for after the one that is running. BullMQ keeps the coalescing key under the queue's own
-  // keys, so the user id alone is the key.
-  if (typeof userId === 'string') opts.deduplication = { id: userId, keepLastIfActive: true };
+  // kept for after the one that is running.
+  if (typeof userId === 'string') Object.assign(opts, coalescing(userId));
   // A subject schedule's run replayed is asked for by hand: it runs as a plain job, not as the run
   // (whose first job already started, so the run's start check would take it for a duplicate).
   const { schedule: _run, sv: _version, ...data } = (d.data ?? {}) as Record<string, unknown>;
-  await source.add(d.name, d.data && typeof d.data === 'object' ? data : d.data, { ...opts, jobId: newId });
+  const jobData = d.data && typeof d.data === 'object' ? data : d.data;
+  // A fair kind's replay passes admission like any of its jobs: a replayed flood starves no one.
+  if (kind.fair) await fairOf(queues).add(kind, newId, jobData as JobData, typeof userId === 'string');
+  else await source.add(d.name, jobData, { ...opts, jobId: newId });
   await removeQuietly(original);
   await removeQuietly(entry);
   const tick = tickOf(kind.name, d.sourceJobId, (d.data ?? {}) as Parameters<typeof tickOf>[2]);
