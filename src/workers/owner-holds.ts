@@ -3,7 +3,8 @@
  * place for each job it lets in (fair-refill.lua); the worker renews it while the job runs and lets
  * go when the job ends (not between retries), so the owner's next job can be admitted. A hold is a lease: a worker
  * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
- * which takes the same hold over. Only capped kinds pay for this: two script calls per job.
+ * which takes the same hold over. Only capped kinds pay for this: the starts of one turn of the event
+ * loop are held in one script call per kind, and the ends let go in one, as filing batches its adds.
  */
 import type { KindConfig } from '../config/kind-config.js';
 import { fairOf, HOLD_LEASE_MS } from '../jobs/fair-admission.js';
@@ -22,11 +23,20 @@ interface Held {
   member: string;
 }
 
+/** A kind's holds to take and to let go at the end of this turn. */
+interface Turn {
+  kind: KindConfig;
+  keys: FairKeys;
+  take: string[];
+  release: Array<{ jobId: string; member: string }>;
+}
+
 export class OwnerHolds {
   private readonly held = new Map<string, Held>();
   private timer: NodeJS.Timeout | undefined;
   /** Each capped kind's keys, built once rather than per job. */
   private readonly keysByKind = new Map<string, FairKeys>();
+  private turn = new Map<string, Turn>();
 
   constructor(private readonly queues: Queues) {}
 
@@ -39,7 +49,7 @@ export class OwnerHolds {
     }
     const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
     this.held.set(`${kind.queue}\0${jobId}`, h);
-    this.hold(keys, [h.member]);
+    this.inTurn(kind, keys).take.push(h.member);
     this.timer ??= setInterval(() => this.renew(), RENEW_EVERY_MS);
     this.timer.unref();
   }
@@ -50,14 +60,39 @@ export class OwnerHolds {
     const h = this.held.get(key);
     if (!h) return;
     this.held.delete(key);
-    const { keys } = h;
-    scripted(this.queues.conn)
-      .sjFairRelease(keys.held, keys.holds, keys.owners, keys.parked, keys.clock, String(kind.fair?.ownerConcurrency ?? 0), h.member)
-      .then(
-        () => fairOf(this.queues).kick(kind, 'end'),
-        (err: Error) =>
-          this.queues.log.warn({ kind: kind.name, jobId, err: err.message }, 'fair admission: could not let go of a hold; it lapses'),
-      );
+    this.inTurn(kind, h.keys).release.push({ jobId, member: h.member });
+  }
+
+  /** This turn's batch of the kind, flushed once the turn ends. */
+  private inTurn(kind: KindConfig, keys: FairKeys): Turn {
+    if (this.turn.size === 0) setImmediate(() => this.flush());
+    let t = this.turn.get(kind.name);
+    if (!t) {
+      t = { kind, keys, take: [], release: [] };
+      this.turn.set(kind.name, t);
+    }
+    return t;
+  }
+
+  /** Holds taken before those let go, so a job that started and ended in one turn leaves none. */
+  private flush(): void {
+    const turn = this.turn;
+    this.turn = new Map();
+    for (const { kind, keys, take, release } of turn.values()) {
+      if (take.length > 0) this.hold(keys, take);
+      if (release.length === 0) continue;
+      const cap = String(kind.fair?.ownerConcurrency ?? 0);
+      scripted(this.queues.conn)
+        .sjFairRelease(keys.held, keys.holds, keys.owners, keys.parked, keys.clock, cap, ...release.map((r) => r.member))
+        .then(
+          () => fairOf(this.queues).kick(kind, 'end'),
+          (err: Error) =>
+            this.queues.log.warn(
+              { kind: kind.name, jobIds: release.slice(0, 10).map((r) => r.jobId), err: err.message },
+              'fair admission: could not let go of holds; they lapse',
+            ),
+        );
+    }
   }
 
   /**
@@ -87,6 +122,7 @@ export class OwnerHolds {
   }
 
   close(): void {
+    this.flush();
     clearInterval(this.timer);
     this.timer = undefined;
   }
