@@ -13,6 +13,7 @@ import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog, ownerBacklog } from '../src/jobs/fair-backlog.js';
 import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
+import { trigger } from '../src/ops/trigger.js';
 import { Materialiser } from '../src/producers/materialiser.js';
 import { SubjectSchedules } from '../src/schedules/subject/store.js';
 import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
@@ -77,7 +78,7 @@ describe('delayed adds of a fair kind', () => {
   it('are filed for later, shown as such, and each run once when due', async () => {
     const x = await h({}, { catalog });
     const kind = fairKind(x, 'track');
-    await addDelayed(x, kind, 'ann', 3, 400);
+    await addDelayed(x, kind, 'ann', 3, 1500);
     expect(await x.queues.get('track').getJobCountByTypes('delayed', 'waiting')).toBe(0);
     expect(await kindBacklog(x.conn, x.prefix, kind)).toMatchObject({ later: 3, waiting: 0 });
     const rec = recorder(1);
@@ -98,7 +99,9 @@ describe('delayed adds of a fair kind', () => {
     const queue = x.queues.get('track');
     expect(await queue.getDelayedCount()).toBe(2);
     const job = await queue.getJob('ann__0');
-    expect(job?.opts.delay).toBeGreaterThan(50_000);
+    // Due when it was filed for: BullMQ makes a job due at its timestamp plus its delay.
+    const spec = { filed: job?.timestamp ?? 0, due: (job?.timestamp ?? 0) + (job?.opts.delay ?? 0) };
+    expect(spec.due - spec.filed).toBe(60_000);
     expect(await x.conn.zcard(fairKeys(prefix, track).later)).toBe(0);
   });
 });
@@ -157,5 +160,25 @@ describe("a subject schedule's run of a fair kind", () => {
     consumeKinds(x, { remind: rec.run }, ['remind']);
     await waitFor('the run done', () => rec.ends.length >= 1, { timeoutMs: 15_000 });
     expect(await x.queues.get('remind').getCompletedCount()).toBe(1);
+  });
+
+  it("of a user kind is not merged into the user's waiting job, nor that job into it", async () => {
+    const base = Date.now();
+    const x = await h({ SPOTTER_JOBS_SCHEDULE_WINDOW: '1m', SPOTTER_JOBS_REMIND_FAIR: 'true' }, { catalog: scheduleCatalog });
+    const kind = fairKind(x, 'remind');
+    const s = new SubjectSchedules(x.conn, x.config, () => base);
+    await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 1000).toISOString()}` });
+    const producer = new Materialiser({ config: x.config, queues: x.queues, log: x.log }, () => base);
+    expect(await producer.pass()).toMatchObject({ added: 1 });
+    await trigger(x.queues, x.config, kind, { userId: 'ann' });
+    const later = fairKeys(x.prefix, kind).later;
+    await waitFor('the run due and admitted', async () => {
+      await fairOf(x.queues).settle(kind);
+      return (await x.conn.zcard(later)) === 0;
+    });
+    expect(await x.queues.get('remind').getWaitingCount()).toBe(2);
+    await trigger(x.queues, x.config, kind, { userId: 'ann' });
+    await fairOf(x.queues).settle(kind);
+    expect(await x.queues.get('remind').getWaitingCount()).toBe(2);
   });
 });

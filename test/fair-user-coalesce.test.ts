@@ -82,4 +82,20 @@ describe('a fair user job merged at admission', () => {
     expect(await h.conn.zcard(k.admitting)).toBe(0);
     expect(await h.conn.hlen(k.specs)).toBe(0);
   });
+
+  it('merges two adds of one user filed in the same turn into one job', async () => {
+    x = await harness({ SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_FAIR_WINDOW: '1' }, { catalog });
+    const h = x;
+    const sync = kindByName(h.config, 'sync');
+    if (!sync?.fair) throw new Error('sync is not fair');
+    // Another user's job takes the window, so u1's wait in the backlog.
+    await trigger(h.queues, h.config, sync, { userId: 'u0' });
+    await fairOf(h.queues).settle(sync);
+    // Filed in one turn, so in one script call.
+    const data = { userId: 'u1', scheduledFor: Date.now() };
+    const fair = fairOf(h.queues);
+    const [a, b] = await Promise.all([fair.add(sync, 'u1-a', data, true), fair.add(sync, 'u1-b', data, true)]);
+    expect([a, b]).toEqual(['u1-a', 'u1-a']);
+    expect(await h.conn.hlen(fairKeys(h.prefix, sync).specs)).toBe(1);
+  });
 });

@@ -115,7 +115,7 @@ export class FairAdmission {
     const s = this.state(kind);
     s.filing ??= new Filing(this.queues.conn, s.keys, () => this.kick(kind, 'add'));
     const t = Date.now();
-    const spec: Spec = delayMs > 0 ? { t, d: data, a: t + Math.round(delayMs) } : { t, d: data };
+    const spec: Spec = { t, d: data, ...(delayMs > 0 ? { a: t + Math.round(delayMs) } : {}), ...(coalesce ? { c: 1 as const } : {}) };
     return s.filing.file(jobId, JSON.stringify(spec), admissionOwner(data), coalesce, spec.a);
   }
 
@@ -176,7 +176,7 @@ export class FairAdmission {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
       const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
-      const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
+      const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
       moved += jobs.length - refused.length;
     }
     if (moved > 0)

@@ -19,39 +19,48 @@ export interface Admitted {
 
 /**
  * What a job of a fair kind is filed with: its data, when it was added (the job's timestamp in the
- * queue) and, added with a delay, when it is due.
+ * queue), when it is due when added with a delay, and 1 in `c` when it coalesces per user (as
+ * fan-out's jobs do; a subject schedule's run does not).
  */
 export interface Spec {
   t: number;
   d: JobData;
   a?: number;
+  c?: 1;
 }
 
 type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
 
 /** The options a filed job is added with: the kind's, its own id and time, and a user job's coalescing. */
-function admittedOptions(kind: KindConfig, id: string, spec: Spec): JobsOptions {
+function admittedOptions(kind: KindConfig, id: string, spec: Spec, draining: boolean): JobsOptions {
   const opts: JobsOptions = { ...jobOptions(kind), jobId: id, timestamp: spec.t };
-  // Only a kind no longer fair moves jobs before they are due (fair-admission.ts drain): as delayed.
-  const early = (spec.a ?? 0) - Date.now();
-  if (early > 0) opts.delay = early;
+  // Only a kind no longer fair moves jobs before they are due (fair-admission.ts drain): as delayed,
+  // due when they were (BullMQ makes a job due at its timestamp plus its delay).
+  if (draining && spec.a !== undefined) opts.delay = Math.max(0, spec.a - spec.t);
   // As fan-out adds a user's job: merged into the one that has not started, kept for after a running one.
-  if ('userId' in spec.d) Object.assign(opts, coalescing(spec.d.userId));
+  if (spec.c === 1 && 'userId' in spec.d) Object.assign(opts, coalescing(spec.d.userId));
   return opts;
 }
 
 /**
  * Adds the jobs to the queue and acknowledges them in one MULTI; returns the ids the queue did not
- * take (left admitting, tried again after the grace).
+ * take (left admitting, tried again after the grace). `draining`: the kind is no longer fair, and
+ * jobs not due yet go in delayed.
  */
-export async function addAdmitted(queue: Queue, kind: KindConfig, keys: FairKeys, jobs: readonly Admitted[]): Promise<string[]> {
+export async function addAdmitted(
+  queue: Queue,
+  kind: KindConfig,
+  keys: FairKeys,
+  jobs: readonly Admitted[],
+  draining = false,
+): Promise<string[]> {
   const client = (await queue.backend.client) as unknown as { multi(): Transaction };
   const multi = client.multi();
   const name = JOB_NAMES[kind.scope];
   for (const { id, spec } of jobs) {
     const s = JSON.parse(spec) as Spec;
     // Queued on the transaction synchronously, as BullMQ's own bulk add does; settled by exec below.
-    new Job(queue, name, s.d, admittedOptions(kind, id, s), id).addJob(multi as never).catch(() => {});
+    new Job(queue, name, s.d, admittedOptions(kind, id, s, draining), id).addJob(multi as never).catch(() => {});
   }
   multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
   const results = (await multi.exec()) ?? [];

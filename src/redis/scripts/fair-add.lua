@@ -1,8 +1,10 @@
 --[[
   Files jobs of a fair kind, each once: a job whose id is in the queue already, or waiting for
-  admission, is not filed again, and a coalescing (user) job merges into the one its owner has not
-  started yet, in the queue (waiting or delayed, not running) or in the backlog; while its owner's
-  job runs, it is filed, and BullMQ keeps it for after the running one when it is admitted. A job due
+  admission, is not filed again, and a coalescing (user) job merges into the coalescing one its owner
+  has not started yet, in the queue (waiting or delayed, not running), at the head of its backlog or
+  filed earlier in the same call; while its owner's job runs, it is filed, and BullMQ keeps it for
+  after the running one when it is admitted. A coalescing job filed for later is not merged into: one
+  added after it is filed, and BullMQ merges the two if both wait in the queue at once. A job due
   now goes to its owner's backlog, and its owner joins the owners with work (join, fair-prelude.lua);
   one due later waits in `later` until a refill finds it due (fair-refill.lua).
   KEYS[1] the kind's specs (fairKey specs)
@@ -14,7 +16,8 @@
   KEYS[7] jobs due later, by due time, as `owner id` (fairKey later)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
-  ARGV[3..] per job, five: job id, spec (JSON: the job's data, when it was added, when it is due),
+  ARGV[3..] per job, five: job id, spec (JSON: the job's data, when it was added, when it is due, `c`
+  1 when it coalesces),
   owner, 1 to coalesce into the owner's waiting job (else 0), when it is due (ms; 0 for now)
   Returns per job the id it is: its own, or that of the job it was merged into.
 ]]
@@ -28,11 +31,20 @@ local function unstarted(owner)
   if redis.call('lpos', ARGV[2] .. 'active', id) then return nil end
   return id
 end
-local now_jobs = {}
+-- The head of the owner's backlog when it coalesces (a schedule's run there does not).
+local function coalescing_head(owner)
+  local id = redis.call('lindex', ARGV[1] .. owner, 0)
+  if not id then return nil end
+  local ok, s = pcall(cjson.decode, redis.call('hget', KEYS[1], id) or '')
+  if ok and type(s) == 'table' and s.c == 1 then return id end
+  return nil
+end
+local now_jobs, first = {}, {}
 for i = 3, #ARGV, 5 do
   local id, spec, owner, due = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 4])
-  -- A user's job that has not started: in the queue or here.
-  local head = ARGV[i + 3] == '1' and (unstarted(owner) or redis.call('lindex', ARGV[1] .. owner, 0))
+  local coalesce = ARGV[i + 3] == '1'
+  -- A user's job that has not started: in the queue, in the backlog, or filed by this call.
+  local head = coalesce and (unstarted(owner) or coalescing_head(owner) or first[owner])
   if head then
     out[#out + 1] = head
   elseif redis.call('exists', ARGV[2] .. id) == 1 or redis.call('hsetnx', KEYS[1], id, spec) == 0 then
@@ -43,6 +55,7 @@ for i = 3, #ARGV, 5 do
   else
     now_jobs[#now_jobs + 1] = owner
     now_jobs[#now_jobs + 1] = id
+    if coalesce then first[owner] = first[owner] or id end
     out[#out + 1] = id
   end
 end
