@@ -92,7 +92,8 @@ describe("one user's history", () => {
     const history = new UserHistory(x.conn, x.config);
     const kind = x.config.kinds.sync;
     if (!kind) throw new Error('no sync kind');
-    const users = Array.from({ length: 100 }, (_, i) => `user-${i}`);
+    // Enough that one flush writes over a thousand users to a hash (the script writes them in steps).
+    const users = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
     const finish = (userId: string, finishedOn: number, id: string) =>
       ({ id, data: { userId }, finishedOn, processedOn: finishedOn - 5, attemptsMade: 1 }) as unknown as Parameters<
         UserHistory['record']

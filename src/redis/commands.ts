@@ -39,6 +39,7 @@ const COMMANDS = {
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
   sjFairReweigh: { file: 'fair-reweigh', numberOfKeys: undefined },
+  sjHistoryWrite: { file: 'history-write', numberOfKeys: undefined },
 } as const;
 
 // Read when the module loads: a package missing a script fails at start, not at its first call.
@@ -78,6 +79,7 @@ export type Scripted = RedisClient & {
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
   sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
+  sjHistoryWrite(numKeys: number, ...args: string[]): Promise<number>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */

@@ -84,23 +84,26 @@ export function settledChange(
   return { incr, run: { state, attempt: s.attemptsMade, attempts: s.attempts, at: Date.now(), ...(reason ? { reason } : {}) } };
 }
 
-/** Writes changes already summed per tick, in one pipeline; each hash's lifetime starts again. */
+/**
+ * Writes changes already summed per tick (nearly always one tick, a few commands); each hash's
+ * lifetime starts again. Sent as commands written together, not an ioredis pipeline: a pipeline binds
+ * every script defined on the connection when it is made, which cost more than these writes.
+ */
 export async function writeSettled(
   conn: RedisClient,
   changes: Iterable<{ key: string; change: SettledChange; ttlMs: number }>,
 ): Promise<void> {
-  const p = conn.pipeline();
+  const sent: Array<Promise<unknown>> = [];
   for (const { key, change, ttlMs } of changes) {
-    for (const [field, n] of Object.entries(change.incr)) if (n) p.hincrby(key, field, n);
+    for (const [field, n] of Object.entries(change.incr)) if (n) sent.push(conn.hincrby(key, field, n));
     if (change.run) {
       const r = change.run;
-      p.hset(key, 'state', r.state, 'attempt', r.attempt, 'attempts', r.attempts, 'at', r.at);
-      if (r.reason) p.hset(key, 'reason', r.reason);
-      else p.hdel(key, 'reason');
+      sent.push(conn.hset(key, 'state', r.state, 'attempt', r.attempt, 'attempts', r.attempts, 'at', r.at));
+      sent.push(r.reason ? conn.hset(key, 'reason', r.reason) : conn.hdel(key, 'reason'));
     }
-    p.pexpire(key, ttlMs);
+    sent.push(conn.pexpire(key, ttlMs));
   }
-  await p.exec();
+  await Promise.all(sent);
 }
 
 /** A dead letter of the tick was replayed: it no longer counts as dead-lettered, and runs again. */

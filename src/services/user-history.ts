@@ -9,6 +9,7 @@ import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
+import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { historyKey } from '../redis/keys.js';
 
@@ -165,24 +166,20 @@ export class UserHistory {
     }
   }
 
-  /** Sends what is gathered, as one pipeline for all users; also called at shutdown. */
+  /** Sends what is gathered, in one script call for all users (history-write.lua); also called at shutdown. */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const { hashes } = this.pending;
     if (hashes.length === 0) return;
     this.pending = emptyBatch();
-    const pipe = this.conn.pipeline();
+    const keys: string[] = [];
+    const args: string[] = [];
     for (const h of hashes) {
-      pipe.hset(h.key, ...h.pairs);
-      pipe.pexpireat(h.key, h.expireAt);
-      const users: string[] = [];
-      for (let i = 0; i < h.pairs.length; i += 2) users.push(h.pairs[i] as string);
-      pipe.hdel(h.previous, ...users);
+      keys.push(h.key, h.previous);
+      args.push(String(h.expireAt), String(h.pairs.length / 2), ...h.pairs);
     }
-    const results = (await pipe.exec()) ?? [];
-    const failed = results.find(([err]) => err);
-    if (failed?.[0]) throw failed[0];
+    await scripted(this.conn).sjHistoryWrite(keys.length, ...keys, ...args);
   }
 
   /** The newest of a user's values of one kind: this period's hash, else the one before. */

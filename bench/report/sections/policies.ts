@@ -22,7 +22,7 @@ export function policiesSection(red: RedisResult, r: BenchResult): string[] {
     `| no exclusivity group, history on | ${n0(p.none.median)} | ${paired(p.none, p.bare)} |`,
     `| plain BullMQ | ${n0(p.bullmq.median)} | ${paired(p.bullmq, p.bare)} |`,
     '',
-    `A kind alone in its exclusivity group runs in the group's lane and asks Redis nothing per job; while another kind of the group has work, each job takes its user's key first, one batched script call it waits for. The history record is one pipeline per 50 ms for all users who finished a job (a field per user in one of 16 shared hashes per kind), and takes ${n0(p.historyBytesPerUser)} B of Redis per user who ran a job within the retention.`,
+    `A kind alone in its exclusivity group runs in the group's lane and asks Redis nothing per job; while another kind of the group has work, each job takes its user's key first, one batched script call it waits for. The history record is one script call per 50 ms for all users who finished a job (a field per user in one of 16 shared hashes per kind), and takes ${n0(p.historyBytesPerUser)} B of Redis per user who ran a job within the retention.`,
     '',
   ];
 }
