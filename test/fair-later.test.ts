@@ -15,6 +15,7 @@ import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { Materialiser } from '../src/producers/materialiser.js';
+import { scripted } from '../src/redis/commands.js';
 import { SubjectSchedules } from '../src/schedules/subject/store.js';
 import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
@@ -78,6 +79,7 @@ describe('delayed adds of a fair kind', () => {
   it('are filed for later, shown as such, and each run once when due', async () => {
     const x = await h({}, { catalog });
     const kind = fairKind(x, 'track');
+    // Due well after the checks below, even on a loaded machine, so no refill has moved them yet.
     await addDelayed(x, kind, 'ann', 3, 1500);
     expect(await x.queues.get('track').getJobCountByTypes('delayed', 'waiting')).toBe(0);
     expect(await kindBacklog(x.conn, x.prefix, kind)).toMatchObject({ later: 3, waiting: 0 });
@@ -180,5 +182,37 @@ describe("a subject schedule's run of a fair kind", () => {
     await trigger(x.queues, x.config, kind, { userId: 'ann' });
     await fairOf(x.queues).settle(kind);
     expect(await x.queues.get('remind').getWaitingCount()).toBe(2);
+  });
+
+  it("lets the user's triggers coalesce behind the run waiting in the user's backlog", async () => {
+    const base = Date.now();
+    const env = { SPOTTER_JOBS_SCHEDULE_WINDOW: '1m', SPOTTER_JOBS_REMIND_FAIR: 'true', SPOTTER_JOBS_REMIND_FAIR_WINDOW: '1' };
+    const x = await h(env, { catalog: scheduleCatalog });
+    const kind = fairKind(x, 'remind');
+    // Bob's job takes the window (1), so ann's wait in her backlog: the run first.
+    await trigger(x.queues, x.config, kind, { userId: 'bob' });
+    const s = new SubjectSchedules(x.conn, x.config, () => base);
+    await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 500).toISOString()}` });
+    await new Materialiser({ config: x.config, queues: x.queues, log: x.log }, () => base).pass();
+    const k = fairKeys(x.prefix, kind);
+    await waitFor('the run in her backlog', async () => {
+      await fairOf(x.queues).settle(kind);
+      return (await x.conn.llen(`${k.backlogPrefix}ann`)) === 1;
+    });
+    const first = await trigger(x.queues, x.config, kind, { userId: 'ann' });
+    const second = await trigger(x.queues, x.config, kind, { userId: 'ann' });
+    expect(second).toMatchObject({ jobId: first.jobId, coalesced: true });
+    expect(await x.conn.llen(`${k.backlogPrefix}ann`)).toBe(2);
+  });
+
+  it('admits a user job filed by an earlier version (no coalescing flag) with its coalescing', async () => {
+    const x = await h({ SPOTTER_JOBS_SYNC_FAIR: 'true' }, { catalog: scheduleCatalog });
+    const kind = fairKind(x, 'sync');
+    const k = fairKeys(x.prefix, kind);
+    const spec = JSON.stringify({ t: Date.now(), d: { userId: 'ann', scheduledFor: Date.now() } });
+    const keys = [k.specs, k.owners, k.parked, k.sizes, k.clock, k.finish, k.later, k.backlogPrefix, k.queuePrefix];
+    await scripted(x.conn).sjFairAdd(...keys, 'old__ann', spec, 'ann', '1', '0');
+    await fairOf(x.queues).settle(kind);
+    expect(await x.queues.get('sync').getDeduplicationJobId('ann')).toBe('old__ann');
   });
 });

@@ -115,7 +115,9 @@ export class FairAdmission {
     const s = this.state(kind);
     s.filing ??= new Filing(this.queues.conn, s.keys, () => this.kick(kind, 'add'));
     const t = Date.now();
-    const spec: Spec = { t, d: data, ...(delayMs > 0 ? { a: t + Math.round(delayMs) } : {}), ...(coalesce ? { c: 1 as const } : {}) };
+    const spec: Spec = { t, d: data, ...(delayMs > 0 ? { a: t + Math.round(delayMs) } : {}) };
+    // Said for every user job: a spec without it was filed by an earlier version, which coalesced all.
+    if ('userId' in data) spec.c = coalesce ? 1 : 0;
     return s.filing.file(jobId, JSON.stringify(spec), admissionOwner(data), coalesce, spec.a);
   }
 

@@ -19,14 +19,20 @@ export interface Admitted {
 
 /**
  * What a job of a fair kind is filed with: its data, when it was added (the job's timestamp in the
- * queue), when it is due when added with a delay, and 1 in `c` when it coalesces per user (as
- * fan-out's jobs do; a subject schedule's run does not).
+ * queue), when it is due when added with a delay, and for a user job whether it coalesces per user
+ * (`c`: 1 as fan-out's jobs do, 0 for a subject schedule's run). A user job's spec without `c` was
+ * filed by an earlier version, whose user jobs all coalesced.
  */
 export interface Spec {
   t: number;
   d: JobData;
   a?: number;
-  c?: 1;
+  c?: 0 | 1;
+}
+
+/** Whether the job is added with its user's coalescing (the same rule as fair-add.lua and fair-ack.lua). */
+export function coalesces(spec: Spec): spec is Spec & { d: { userId: string } } {
+  return 'userId' in spec.d && typeof spec.d.userId === 'string' && spec.c !== 0;
 }
 
 type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
@@ -38,7 +44,7 @@ function admittedOptions(kind: KindConfig, id: string, spec: Spec, draining: boo
   // due when they were (BullMQ makes a job due at its timestamp plus its delay).
   if (draining && spec.a !== undefined) opts.delay = Math.max(0, spec.a - spec.t);
   // As fan-out adds a user's job: merged into the one that has not started, kept for after a running one.
-  if (spec.c === 1 && 'userId' in spec.d) Object.assign(opts, coalescing(spec.d.userId));
+  if (coalesces(spec)) Object.assign(opts, coalescing(spec.d.userId));
   return opts;
 }
 

@@ -27,7 +27,8 @@ interface Held {
 interface Turn {
   kind: KindConfig;
   keys: FairKeys;
-  take: string[];
+  /** Started jobs' keys in `held` and their hold members. */
+  take: Array<{ key: string; member: string }>;
   release: Array<{ jobId: string; member: string }>;
 }
 
@@ -49,7 +50,7 @@ export class OwnerHolds {
     }
     const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
     this.held.set(`${kind.queue}\0${jobId}`, h);
-    this.inTurn(kind, keys).take.push(h.member);
+    this.inTurn(kind, keys).take.push({ key: `${kind.queue}\0${jobId}`, member: h.member });
     this.timer ??= setInterval(() => this.renew(), RENEW_EVERY_MS);
     this.timer.unref();
   }
@@ -79,7 +80,9 @@ export class OwnerHolds {
     const turn = this.turn;
     this.turn = new Map();
     for (const { kind, keys, take, release } of turn.values()) {
-      if (take.length > 0) this.hold(keys, take);
+      // A job forgotten since it started (its lock lost) is not held again by this worker.
+      const still = take.filter((t) => this.held.has(t.key)).map((t) => t.member);
+      if (still.length > 0) this.hold(keys, still);
       if (release.length === 0) continue;
       const cap = String(kind.fair?.ownerConcurrency ?? 0);
       scripted(this.queues.conn)

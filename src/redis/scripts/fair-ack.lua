@@ -15,7 +15,7 @@ local done = {}
 local function merged(id)
   local spec = redis.call('hget', KEYS[1], id)
   local ok, parsed = pcall(cjson.decode, spec or '')
-  local user = ok and type(parsed) == 'table' and parsed.c == 1 and type(parsed.d) == 'table' and parsed.d.userId
+  local user = ok and type(parsed) == 'table' and parsed.c ~= 0 and type(parsed.d) == 'table' and parsed.d.userId
   if type(user) ~= 'string' then return false end
   local into = redis.call('get', ARGV[1] .. 'de:' .. user)
   return into ~= false and into ~= id and redis.call('exists', ARGV[1] .. into) == 1

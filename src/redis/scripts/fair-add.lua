@@ -1,8 +1,8 @@
 --[[
   Files jobs of a fair kind, each once: a job whose id is in the queue already, or waiting for
   admission, is not filed again, and a coalescing (user) job merges into the coalescing one its owner
-  has not started yet, in the queue (waiting or delayed, not running), at the head of its backlog or
-  filed earlier in the same call; while its owner's job runs, it is filed, and BullMQ keeps it for
+  has not started yet, in the queue (waiting or delayed, not running), among the first of its backlog
+  or filed earlier in the same call; while its owner's job runs, it is filed, and BullMQ keeps it for
   after the running one when it is admitted. A coalescing job filed for later is not merged into: one
   added after it is filed, and BullMQ merges the two if both wait in the queue at once. A job due
   now goes to its owner's backlog, and its owner joins the owners with work (join, fair-prelude.lua);
@@ -16,8 +16,8 @@
   KEYS[7] jobs due later, by due time, as `owner id` (fairKey later)
   ARGV[1] backlog key prefix (fairBacklogKey with an empty owner)
   ARGV[2] the queue's key prefix (queueKey with an empty suffix)
-  ARGV[3..] per job, five: job id, spec (JSON: the job's data, when it was added, when it is due, `c`
-  1 when it coalesces),
+  ARGV[3..] per job, five: job id, spec (JSON: the job's data, when it was added, when it is due, and
+  for a user job `c`, 1 when it coalesces, 0 when not),
   owner, 1 to coalesce into the owner's waiting job (else 0), when it is due (ms; 0 for now)
   Returns per job the id it is: its own, or that of the job it was merged into.
 ]]
@@ -31,12 +31,18 @@ local function unstarted(owner)
   if redis.call('lpos', ARGV[2] .. 'active', id) then return nil end
   return id
 end
--- The head of the owner's backlog when it coalesces (a schedule's run there does not).
+-- The owner's first coalescing job among the first few of its backlog (a schedule's run, `c` 0,
+-- does not coalesce; a spec without `c` is from an earlier version, whose user jobs all did). A
+-- user's backlog is short: coalescing keeps one such job, beside the odd run.
+local SCAN = 8
 local function coalescing_head(owner)
-  local id = redis.call('lindex', ARGV[1] .. owner, 0)
-  if not id then return nil end
-  local ok, s = pcall(cjson.decode, redis.call('hget', KEYS[1], id) or '')
-  if ok and type(s) == 'table' and s.c == 1 then return id end
+  local ids = redis.call('lrange', ARGV[1] .. owner, 0, SCAN - 1)
+  if #ids == 0 then return nil end
+  local specs = redis.call('hmget', KEYS[1], unpack(ids))
+  for i, id in ipairs(ids) do
+    local ok, s = pcall(cjson.decode, specs[i] or '')
+    if ok and type(s) == 'table' and s.c ~= 0 and type(s.d) == 'table' and type(s.d.userId) == 'string' then return id end
+  end
   return nil
 end
 local now_jobs, first = {}, {}

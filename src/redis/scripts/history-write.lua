@@ -7,8 +7,9 @@
   ARGV per hash: when it expires (ms), the number of field/value pairs, then the pairs
   Returns the number of hashes written.
 ]]
--- At most this many arguments to one command, well within Lua's stack for unpack.
-local STEP = 2000
+-- At most this many field/value pairs to one command, well within Lua's stack for unpack.
+local PAIRS = 1000
+local STEP = 2 * PAIRS
 local a = 1
 for i = 1, #KEYS, 2 do
   local expire_at, n = ARGV[a], tonumber(ARGV[a + 1])
