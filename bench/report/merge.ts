@@ -10,6 +10,7 @@ export function mergeRuns(runs: string[]): BenchResult {
   const loaded = runs.map((f) => JSON.parse(readFileSync(resolve(f), 'utf8')) as BenchResult);
   const merged = JSON.parse(JSON.stringify(loaded[0])) as BenchResult;
   merged.mergedFrom = runs.map((f) => f.replace(/^.*bench\/results\//, 'bench/results/'));
+  merged.mergedUntil = (loaded.at(-1) as BenchResult).date;
   const base = merged.redis[0] as RedisResult;
   for (const run of loaded.slice(1)) {
     const red = run.redis.find((x) => x.persistence === base.persistence);

@@ -27,8 +27,10 @@ export interface MakespanSide {
 
 export interface BenchResult {
   date: string;
-  /** Set when the figures come from several `--only` runs of the same code, merged by `--merge`. */
+  /** Set when the figures come from several `--only` runs, merged by `--merge`. */
   mergedFrom?: string[];
+  /** The date of the last run merged (`date` is the first's). */
+  mergedUntil?: string;
   quick: boolean;
   reps: number;
   machine: { cores: number; cpu: string; memoryGiB: number; node: string };
