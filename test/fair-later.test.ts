@@ -11,7 +11,7 @@ import { addJob } from '../src/jobs/add-job.js';
 import { PermanentError } from '../src/jobs/errors.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog, ownerBacklog } from '../src/jobs/fair-backlog.js';
-import { fairKeys } from '../src/jobs/fair-keys.js';
+import { addKeys, fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { Materialiser } from '../src/producers/materialiser.js';
@@ -210,8 +210,7 @@ describe("a subject schedule's run of a fair kind", () => {
     const kind = fairKind(x, 'sync');
     const k = fairKeys(x.prefix, kind);
     const spec = JSON.stringify({ t: Date.now(), d: { userId: 'ann', scheduledFor: Date.now() } });
-    const keys = [k.specs, k.owners, k.parked, k.sizes, k.clock, k.finish, k.later, k.backlogPrefix, k.queuePrefix];
-    await scripted(x.conn).sjFairAdd(...keys, 'old__ann', spec, 'ann', '1', '0');
+    await scripted(x.conn).sjFairAdd(...addKeys(k), 'old__ann', spec, 'ann', '1', '0');
     await fairOf(x.queues).settle(kind);
     expect(await x.queues.get('sync').getDeduplicationJobId('ann')).toBe('old__ann');
   });

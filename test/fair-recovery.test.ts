@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { admitGraceMs, fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
-import { fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
+import { addKeys, fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { scripted } from '../src/redis/commands.js';
 import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
@@ -36,15 +36,7 @@ describe('fair admission and crashes', () => {
     for (let i = 0; i < 12; i++) {
       const id = `dead__${i}`;
       await c.sjFairAdd(
-        k.specs,
-        k.owners,
-        k.parked,
-        k.sizes,
-        k.clock,
-        k.finish,
-        k.later,
-        k.backlogPrefix,
-        k.queuePrefix,
+        ...addKeys(k),
         id,
         JSON.stringify({ t: Date.now(), d: { id: `d${i}`, data: {}, scheduledFor: 1, owner: 'dead' } }),
         'dead',

@@ -6,7 +6,7 @@
 
 import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
-import type { FairKeys } from './fair-keys.js';
+import { addKeys, type FairKeys } from './fair-keys.js';
 
 /** Most jobs filed by one script call. */
 const MOST_PER_CALL = 1000;
@@ -47,20 +47,8 @@ export class Filing {
     this.scheduled = false;
     const batch = this.pending.splice(0, MOST_PER_CALL);
     if (batch.length === 0) return;
-    const k = this.keys;
     scripted(this.conn)
-      .sjFairAdd(
-        k.specs,
-        k.owners,
-        k.parked,
-        k.sizes,
-        k.clock,
-        k.finish,
-        k.later,
-        k.backlogPrefix,
-        k.queuePrefix,
-        ...batch.flatMap((b) => b.args),
-      )
+      .sjFairAdd(...addKeys(this.keys), ...batch.flatMap((b) => b.args))
       .then(
         (ids) => {
           for (const [i, b] of batch.entries()) b.resolve(String(ids[i]));

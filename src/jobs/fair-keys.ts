@@ -55,6 +55,11 @@ export function holdMember(owner: string, jobId: string): string {
   return `${owner} ${jobId}`;
 }
 
+/** The keys fair-add.lua takes, in its KEYS order, then its two key prefixes (its first ARGV). */
+export function addKeys(k: FairKeys): string[] {
+  return [k.specs, k.owners, k.parked, k.sizes, k.clock, k.finish, k.later, k.backlogPrefix, k.queuePrefix];
+}
+
 /** The keys fair-refill.lua takes, in its KEYS order, then its two key prefixes (its first ARGV). */
 export function refillKeys(k: FairKeys): string[] {
   return [

@@ -3,8 +3,8 @@
   its fields set and its expiry set, and the same users' fields dropped from the period before.
   One script rather than a pipeline: an ioredis pipeline binds every script defined on the
   connection when it is made, which cost more than the writes.
-  KEYS per hash, two: the hash, the previous period's hash (historyKey)
-  ARGV per hash: when it expires (ms), the number of field/value pairs, then the pairs
+  KEYS[1..] per hash, two: the hash, the previous period's hash (historyKey)
+  ARGV[1..] per hash: when it expires (ms), the number of field/value pairs, then the pairs
   Returns the number of hashes written.
 ]]
 -- At most this many field/value pairs to one command, well within Lua's stack for unpack.
