@@ -7,7 +7,7 @@ import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
-import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
+import { addOwned, itemCatalog, recorder, startsAhead } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -35,8 +35,7 @@ describe('fair admission', () => {
     const startsAtAdd = rec.starts.length;
     await addOwned(h, 'track', 'small', 10);
     await waitFor("the small owner's ten done", () => rec.ends.filter((id) => id.startsWith('small-')).length === 10);
-    const lastSmall = rec.starts.findLastIndex((s) => s.owner === 'small');
-    const bigBefore = rec.starts.slice(startsAtAdd, lastSmall).filter((s) => s.owner === 'big').length;
+    const bigBefore = startsAhead(rec.starts, startsAtAdd, 'small', 'big');
     // Behind the small owner's ten at most: the window already in the queue, one big job per small
     // one (round robin), and the jobs running. First in, first out would put some 1,400 ahead.
     expect(bigBefore).toBeLessThanOrEqual(window + 10 + CONCURRENCY);

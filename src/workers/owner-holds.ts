@@ -49,8 +49,9 @@ export class OwnerHolds {
       this.keysByKind.set(kind.name, keys);
     }
     const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
-    this.held.set(`${kind.queue}\0${jobId}`, h);
-    this.inTurn(kind, keys).take.push({ key: `${kind.queue}\0${jobId}`, member: h.member });
+    const key = `${kind.queue}\0${jobId}`;
+    this.held.set(key, h);
+    this.inTurn(kind, keys).take.push({ key, member: h.member });
     this.timer ??= setInterval(() => this.renew(), RENEW_EVERY_MS);
     this.timer.unref();
   }
@@ -75,7 +76,10 @@ export class OwnerHolds {
     return t;
   }
 
-  /** Holds taken before those let go, so a job that started and ended in one turn leaves none. */
+  /**
+   * Holds taken before those let go. A job that ended or was forgotten within the turn is not held
+   * again (an ended one's release lets go of the hold admission took).
+   */
   private flush(): void {
     const turn = this.turn;
     this.turn = new Map();

@@ -71,5 +71,11 @@ export function recorder(
   return { run: run as AnyHandler, starts, ends, runningByOwner, maxByOwner };
 }
 
+/** How many of `big`'s jobs started after the first `from` starts and before `small`'s last start. */
+export function startsAhead(starts: readonly Start[], from: number, small: string, big: string): number {
+  const lastSmall = starts.findLastIndex((s) => s.owner === small);
+  return starts.slice(from, lastSmall).filter((s) => s.owner === big).length;
+}
+
 /** The fair kinds of a harness's catalog, as the weight functions take them. */
 export const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);

@@ -9,14 +9,13 @@
   ARGV[2..] job ids
   Returns how many were acknowledged.
 ]]
+--- @include "fair-prelude"
 local done = {}
 -- A user job BullMQ merged into the user's job already in the queue (or kept for after the running
 -- one) was not added under its own id, but is done with all the same.
 local function merged(id)
-  local spec = redis.call('hget', KEYS[1], id)
-  local ok, parsed = pcall(cjson.decode, spec or '')
-  local user = ok and type(parsed) == 'table' and parsed.c ~= 0 and type(parsed.d) == 'table' and parsed.d.userId
-  if type(user) ~= 'string' then return false end
+  local user = coalescing_user(redis.call('hget', KEYS[1], id))
+  if not user then return false end
   local into = redis.call('get', ARGV[1] .. 'de:' .. user)
   return into ~= false and into ~= id and redis.call('exists', ARGV[1] .. into) == 1
 end

@@ -31,17 +31,15 @@ local function unstarted(owner)
   if redis.call('lpos', ARGV[2] .. 'active', id) then return nil end
   return id
 end
--- The owner's first coalescing job among the first few of its backlog (a schedule's run, `c` 0,
--- does not coalesce; a spec without `c` is from an earlier version, whose user jobs all did). A
--- user's backlog is short: coalescing keeps one such job, beside the odd run.
+-- The owner's first coalescing job among the first few of its backlog (a schedule's run does not
+-- coalesce). A user's backlog is short: coalescing keeps one such job, beside the odd run.
 local SCAN = 8
 local function coalescing_head(owner)
   local ids = redis.call('lrange', ARGV[1] .. owner, 0, SCAN - 1)
   if #ids == 0 then return nil end
   local specs = redis.call('hmget', KEYS[1], unpack(ids))
   for i, id in ipairs(ids) do
-    local ok, s = pcall(cjson.decode, specs[i] or '')
-    if ok and type(s) == 'table' and s.c ~= 0 and type(s.d) == 'table' and type(s.d.userId) == 'string' then return id end
+    if coalescing_user(specs[i]) then return id end
   end
   return nil
 end

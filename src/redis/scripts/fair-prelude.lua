@@ -1,13 +1,16 @@
 --[[
-  Included (not a command) by the fair admission scripts: Redis' clock in ms as `now`, `num(x)`
-  writing a virtual time without losing digits, `unpark(owners, parked, clock, owner)` putting an
-  owner that was at its cap back among the owners with work, no earlier than the virtual clock, and
-  `join(owners, parked, clock, finish, owner)` bringing an owner that had no work among them, and
-  `push(k, jobs)` filing jobs (a flat list: owner, id, owner, id, …) at the ends of their owners'
-  backlogs, with one ZADD of sizes and one join per owner however many jobs it has in the list; `k`
-  holds the keys: backlog (prefix), sizes, owners, parked, clock, finish. A member of `held` or
-  `later` is `<owner> <jobId>`: `split(m)` gives both; `let_go(held, holds, owners, parked, clock,
-  cap, m)` ends a hold (its owner's count down, unparked below the cap), true when it was held.
+  Included (not a command) by the fair admission scripts:
+  - `now`: Redis' clock in ms; `num(x)`: a virtual time written without losing digits;
+  - `unpark(owners, parked, clock, owner)`: an owner that was at its cap back among the owners with
+    work, no earlier than the virtual clock;
+  - `join(owners, parked, clock, finish, owner)`: an owner that had no work among them;
+  - `push(k, jobs)`: jobs (a flat list: owner, id, owner, id, …) at the ends of their owners'
+    backlogs, one ZADD of sizes and one join per owner; `k` holds the keys backlog (prefix), sizes,
+    owners, parked, clock, finish;
+  - `split(m)`: owner and job id of a `held` or `later` member, `<owner> <jobId>`;
+  - `let_go(held, holds, owners, parked, clock, cap, m)`: ends a hold (its owner's count down,
+    unparked below the cap), true when it was held;
+  - `coalescing_user(spec)`: the user id of a filed spec whose job coalesces per user, else nil.
 ]]
 local t = redis.call('time')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -55,4 +58,11 @@ local function let_go(held, holds, owners, parked, clock, cap, m)
   if left <= 0 then redis.call('hdel', holds, owner) end
   if left < cap then unpark(owners, parked, clock, owner) end
   return true
+end
+-- A user job coalesces unless its spec says `c` 0 (a schedule's run); a spec without `c` is from an
+-- earlier version, whose user jobs all did (the same rule as fair-admit.ts `coalesces`).
+local function coalescing_user(spec)
+  local ok, s = pcall(cjson.decode, spec or '')
+  if not ok or type(s) ~= 'table' or s.c == 0 or type(s.d) ~= 'table' or type(s.d.userId) ~= 'string' then return nil end
+  return s.d.userId
 end

@@ -60,18 +60,20 @@ async function replayOne(queues: Queues, config: Config, entry: Job, out: Replay
     return;
   }
   const newId = replayJobId(d.sourceJobId);
-  const opts: JobsOptions = jobOptions(kind);
   const userId = (d.data as { userId?: unknown } | null)?.userId;
   // The same per-user guarantee as fan-out: merged into the user's job that has not started yet,
   // kept for after the one that is running.
-  if (typeof userId === 'string') Object.assign(opts, coalescing(userId));
+  const coalesce = typeof userId === 'string';
   // A subject schedule's run replayed is asked for by hand: it runs as a plain job, not as the run
   // (whose first job already started, so the run's start check would take it for a duplicate).
   const { schedule: _run, sv: _version, ...data } = (d.data ?? {}) as Record<string, unknown>;
   const jobData = d.data && typeof d.data === 'object' ? data : d.data;
   // A fair kind's replay passes admission like any of its jobs: a replayed flood starves no one.
-  if (kind.fair) await fairOf(queues).add(kind, newId, jobData as JobData, typeof userId === 'string');
-  else await source.add(d.name, jobData, { ...opts, jobId: newId });
+  if (kind.fair) await fairOf(queues).add(kind, newId, jobData as JobData, coalesce);
+  else {
+    const opts: JobsOptions = { ...jobOptions(kind), jobId: newId, ...(coalesce ? coalescing(userId) : {}) };
+    await source.add(d.name, jobData, opts);
+  }
   await removeQuietly(original);
   await removeQuietly(entry);
   const tick = tickOf(kind.name, d.sourceJobId, (d.data ?? {}) as Parameters<typeof tickOf>[2]);
