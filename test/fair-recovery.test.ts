@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { admitGraceMs, fairOf } from '../src/jobs/fair-admission.js';
+import { MOST_ADDS_PER_TRANSACTION } from '../src/jobs/fair-admit.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { addKeys, fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
@@ -12,6 +13,7 @@ import { scripted } from '../src/redis/commands.js';
 import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
+import { transactionsDuring } from './helpers/transactions.js';
 import { waitFor } from './helpers/wait-for.js';
 
 let x: Harness | undefined;
@@ -56,6 +58,30 @@ describe('fair admission and crashes', () => {
     for (const s of rec.starts) runs.set(s.id, (runs.get(s.id) ?? 0) + 1);
     expect(runs.size).toBe(12);
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    expect(await h.conn.zcard(k.admitting)).toBe(0);
+    expect(await h.conn.hlen(k.specs)).toBe(0);
+  });
+
+  it('adds a refill larger than one transaction in several, each all or nothing, every job once', async () => {
+    const jobs = 2 * MOST_ADDS_PER_TRANSACTION + 20;
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 2, fairWindow: jobs } }) });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind?.fair) throw new Error('track is not fair');
+    const k = fairKeys(h.prefix, kind);
+    const args = Array.from({ length: jobs }, (_, i) => [
+      `o__${i}`,
+      JSON.stringify({ t: Date.now(), d: { id: `o${i}`, data: {}, scheduledFor: 1, owner: 'o' } }),
+      'o',
+      '0',
+      '0',
+    ]).flat();
+    await scripted(h.conn).sjFairAdd(...addKeys(k), ...args);
+    // A long transaction holds every worker's commands behind it.
+    const client = await h.queues.get('track').backend.client;
+    const execs = await transactionsDuring(h.conn, client, () => fairOf(h.queues).settle(kind));
+    expect(execs).toBe(Math.ceil(jobs / MOST_ADDS_PER_TRANSACTION));
+    expect(await h.queues.get('track').getWaitingCount()).toBe(jobs);
     expect(await h.conn.zcard(k.admitting)).toBe(0);
     expect(await h.conn.hlen(k.specs)).toBe(0);
   });
