@@ -5,6 +5,7 @@
  * ways holds up no other owner.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { userCommand } from '../src/cli/commands.js';
 import type { KindConfig } from '../src/config/kind-config.js';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { addJob } from '../src/jobs/add-job.js';
@@ -14,6 +15,7 @@ import { kindBacklog, ownerBacklog } from '../src/jobs/fair-backlog.js';
 import { addKeys, fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
+import { userReport } from '../src/ops/user.js';
 import { Materialiser } from '../src/producers/materialiser.js';
 import { scripted } from '../src/redis/commands.js';
 import { SubjectSchedules } from '../src/schedules/subject/store.js';
@@ -73,6 +75,23 @@ describe('delayed adds of a fair kind', () => {
     // As for jobs added without a delay: the window, one big job per small one, the jobs running.
     // Due jobs that skipped admission would all be ahead (some 350).
     expect(bigBefore).toBeLessThanOrEqual(window + 5 + CONCURRENCY);
+  });
+
+  it("are counted per owner in `user <id>` and `owner weight`, one owner's apart from another's", async () => {
+    const x = await h({}, { catalog });
+    const kind = fairKind(x, 'track');
+    // u1 and u10: one owner's name begins the other's, and their counts stay apart.
+    await addDelayed(x, kind, 'u1', 3, 600_000);
+    await addDelayed(x, kind, 'u10', 2, 600_000);
+    expect(await ownerBacklog(x.conn, x.prefix, kind, 'u10')).toMatchObject({ waiting: 0, later: 2, laterAtLeast: false });
+    const r = await userReport(x.queues, x.config, 'u1');
+    expect(r.known).toBe(true);
+    expect(r.backlog).toEqual([expect.objectContaining({ kind: 'track', waiting: 0, later: 3, laterAtLeast: false })]);
+    const lines: string[] = [];
+    await userCommand(x.config, 'u10', {}, (s) => lines.push(s));
+    const text = lines.join('\n');
+    expect(text).toContain('DUE LATER');
+    expect(text).toMatch(/track\s+0\s+-\s+2/);
   });
 
   it('are filed for later, shown as such, and each run once when due', async () => {

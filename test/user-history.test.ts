@@ -5,7 +5,7 @@ import { historyKey } from '../src/redis/keys.js';
 import { HISTORY_SHARDS, historyShard, UserHistory } from '../src/services/user-history.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
-import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
+import { capturingLogger, type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -117,5 +117,36 @@ describe("one user's history", () => {
     expect(shards.size).toBeGreaterThan(HISTORY_SHARDS / 2);
     const u = (await history.lookup(x.queues, 'user-7')).find((k) => k.kind === 'sync');
     expect(u?.lastRun).toMatchObject({ jobId: 'new__user-7', outcome: 'completed', durationMs: 5 });
+  });
+
+  it("writes the other users' records, and says so once, when Redis refuses one hash of a flush", async () => {
+    const x: Harness = await harness();
+    open.push(x);
+    const { log, lines } = capturingLogger();
+    const history = new UserHistory(x.conn, x.config, log);
+    const kind = x.config.kinds.sync;
+    if (!kind) throw new Error('no sync kind');
+    const period = history.periodMs;
+    const p = Math.floor(Date.now() / period);
+    // Users of every shard, the first of them where a key of another type stands in for the hash.
+    const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
+    const blocked = historyKey(x.prefix, 'runs', 'sync', historyShard('user-0'), p);
+    await x.conn.set(blocked, 'not a hash');
+    const finish = (userId: string) =>
+      ({ id: `j__${userId}`, data: { userId }, finishedOn: Date.now(), processedOn: Date.now(), attemptsMade: 1 }) as unknown as Parameters<
+        UserHistory['record']
+      >[1];
+    for (let round = 0; round < 2; round++) {
+      for (const u of users) history.record(kind, finish(u), 'completed');
+      await history.flush();
+    }
+    const written = users.filter((u) => historyShard(u) !== historyShard('user-0'));
+    expect(written.length).toBeGreaterThan(100);
+    const found = await Promise.all(written.map((u) => x.conn.hexists(historyKey(x.prefix, 'runs', 'sync', historyShard(u), p), u)));
+    expect(found.every((f) => f === 1)).toBe(true);
+    const warned = lines.filter((l) => String(l.msg).startsWith('user history:'));
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toMatchObject({ hashes: 1 });
+    expect(String(warned[0]?.err)).toContain(blocked);
   });
 });

@@ -14,6 +14,7 @@ import { trigger } from '../ops/trigger.js';
 import { userReport } from '../ops/user.js';
 import { describeListing } from '../schedules/tick-record.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
+import { backlogTable } from './owner.js';
 import { table, when } from './print.js';
 import { type Out, UsageError, withCatalog, withQueues } from './session.js';
 
@@ -183,15 +184,8 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
       ),
     );
   }
-  const waiting = r.backlog.filter((b) => b.waiting > 0);
-  if (waiting.length > 0) {
-    out('\nWaiting for admission (fair kinds)');
-    out(
-      table(
-        waiting.map((b) => ({ kind: b.kind, jobs: b.waiting, 'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs) })),
-      ),
-    );
-  }
+  const backlog = backlogTable(r.backlog);
+  if (backlog) out(`\nWaiting for admission (fair kinds)\n${backlog}`);
   const dls = r.kinds.filter((k) => k.deadLetter);
   if (dls.length > 0) out(`\nReplay with: spotter-jobs dlq replay ${dls.map((k) => k.deadLetter?.id).join(' ')}`);
 }

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import { type OwnerReport, ownerReport, setWeight } from '../ops/owners.js';
+import { type KindOwnerBacklog, type OwnerReport, ownerReport, setWeight } from '../ops/owners.js';
 import { variablesHelp } from './help.js';
 import { table } from './print.js';
 import { type Out, UsageError, withCatalog } from './session.js';
@@ -34,11 +34,24 @@ export async function ownerWeightCommand(
   out(
     `${n === undefined ? 'Owner' : 'Set: owner'} ${r.owner} has weight ${r.weight}${r.weight === 1 ? ' (the default)' : ''} in every fair kind`,
   );
-  const waiting = r.backlog.filter((b) => b.waiting > 0);
-  if (waiting.length === 0) return;
-  out('\nWaiting for admission');
-  out(
-    table(waiting.map((b) => ({ kind: b.kind, jobs: b.waiting, 'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs) }))),
+  const rows = backlogTable(r.backlog);
+  if (rows) out(`\nWaiting for admission\n${rows}`);
+}
+
+/**
+ * An owner's jobs waiting for admission per fair kind, for `owner weight` and `user <id>`: those
+ * waiting now and those added with a delay not over yet; undefined when there are none.
+ */
+export function backlogTable(backlog: readonly KindOwnerBacklog[]): string | undefined {
+  const rows = backlog.filter((b) => b.waiting > 0 || b.later > 0);
+  if (rows.length === 0) return undefined;
+  return table(
+    rows.map((b) => ({
+      kind: b.kind,
+      jobs: b.waiting,
+      'oldest waited': b.oldestMs === null ? '-' : formatDuration(b.oldestMs),
+      'due later': `${b.laterAtLeast ? 'at least ' : ''}${b.later}`,
+    })),
   );
 }
 

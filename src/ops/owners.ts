@@ -1,18 +1,18 @@
 /** One owner's weight and backlog in fair admission, shared by `owner weight`, the API and `user <id>`. */
 import type { Config } from '../config/config.js';
-import { type OwnerBacklog, ownerBacklog } from '../jobs/fair-backlog.js';
+import { type OwnerKindBacklog, ownerBacklog } from '../jobs/fair-backlog.js';
 import { checkOwner, ownerWeight, setOwnerWeight } from '../jobs/fair-weights.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 
-export interface KindOwnerBacklog extends OwnerBacklog {
+export interface KindOwnerBacklog extends OwnerKindBacklog {
   kind: string;
 }
 
 export interface OwnerReport {
   owner: string;
   weight: number;
-  /** Per fair kind: the owner's jobs waiting for admission. */
+  /** Per fair kind: the owner's jobs waiting for admission, now and due later. */
   backlog: KindOwnerBacklog[];
 }
 

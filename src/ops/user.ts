@@ -15,7 +15,7 @@ export interface UserReport {
   kinds: KindHistory[];
   /** The user's own subject schedules, with their next runs. */
   schedules: ScheduleView[];
-  /** Per fair kind: the user's jobs waiting for admission (docs/fair-share.md). */
+  /** Per fair kind: the user's jobs waiting for admission, now and due later (docs/fair-share.md). */
   backlog: KindOwnerBacklog[];
 }
 
@@ -27,6 +27,7 @@ export async function userReport(queues: Queues, config: Config, userId: string)
     backlogOf(queues, config, userId),
     new SubjectSchedules(queues.conn, config).ofSubject('user', userId),
   ]);
-  const known = schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0);
+  const known =
+    schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0 || b.later > 0);
   return { userId, known, kinds, backlog, schedules };
 }

@@ -12,6 +12,7 @@ import { DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
 import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { historyKey } from '../redis/keys.js';
+import type { Logger } from '../telemetry/logger.js';
 
 export interface LastRun {
   jobId: string;
@@ -108,9 +109,14 @@ const emptyBatch = (): PendingBatch => ({ index: { runs: new Map(), dead: new Ma
 export class UserHistory {
   /** How long one period of the history hashes lasts: the longest completed retention. */
   readonly periodMs: number;
+  /** The last flush's failure, logged once until a flush succeeds again. */
+  private failing = '';
+
   constructor(
     private readonly conn: RedisClient,
     private readonly config: Config,
+    /** Told when a flush is not written; a lookup alone (`user <id>`) writes nothing. */
+    private readonly log?: Logger,
   ) {
     // As long as the user's longest-kept job: the record goes with the last of them.
     this.periodMs = Math.max(config.retention.completedAgeMs, ...kindsOf(config).map((k) => k.retention.completedAgeMs));
@@ -161,12 +167,16 @@ export class UserHistory {
     this.add('runs', kind.name, userId, at, outcome === 'completed' ? run : `${run} ${(job.failedReason ?? '').slice(0, 500)}`);
     if (outcome === 'dead_letter') this.add('dead', kind.name, userId, at, deadLetterId(kind.queue, String(job.id)));
     if (!this.timer) {
-      this.timer = setTimeout(() => void this.flush().catch(() => {}), FLUSH_MS);
+      this.timer = setTimeout(() => void this.flush(), FLUSH_MS);
       this.timer.unref();
     }
   }
 
-  /** Sends what is gathered, in one script call for all users (history-write.lua); also called at shutdown. */
+  /**
+   * Sends what is gathered, in one script call for all users (history-write.lua); also called at
+   * shutdown. Never rejects: a flush Redis refuses (all of it, or some hashes) is logged and dropped,
+   * as the history is a record of jobs, not a job.
+   */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -179,7 +189,18 @@ export class UserHistory {
       keys.push(h.key, h.previous);
       args.push(String(h.expireAt), String(h.pairs.length / 2), ...h.pairs);
     }
-    await scripted(this.conn).sjHistoryWrite(keys.length, ...keys, ...args);
+    try {
+      const [, refused, first] = await scripted(this.conn).sjHistoryWrite(keys.length, ...keys, ...args);
+      this.failed(refused > 0 ? first : '', refused, hashes.length);
+    } catch (err) {
+      this.failed((err as Error).message, hashes.length, hashes.length);
+    }
+  }
+
+  private failed(why: string, hashes: number, of: number): void {
+    if (why !== '' && why !== this.failing)
+      this.log?.warn({ err: why, hashes, of }, "user history: some users' last runs of this flush were not recorded");
+    this.failing = why;
   }
 
   /** The newest of a user's values of one kind: this period's hash, else the one before. */

@@ -56,7 +56,7 @@ export class Consumers {
         lane ? 'alone in its exclusivity group: running without per-user keys' : 'exclusivity group shared: per-user keys',
       ),
     );
-    this.history = new UserHistory(deps.conn, deps.config);
+    this.history = new UserHistory(deps.conn, deps.config, deps.log);
     this.ticks = new TickOutcomes(deps.conn, deps.config.prefix, deps.config.tz, deps.log);
     this.fair = new FairWorker(deps.queues);
   }
@@ -211,7 +211,7 @@ export class Consumers {
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
     this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() =>
-      Promise.all([this.exclusivity.close(), this.history.flush().catch(() => {}), this.ticks.flush()]).then(() => this.fair.close()),
+      Promise.all([this.exclusivity.close(), this.history.flush(), this.ticks.flush()]).then(() => this.fair.close()),
     );
     return this.closing;
   }
