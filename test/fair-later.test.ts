@@ -13,6 +13,7 @@ import { PermanentError } from '../src/jobs/errors.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
 import { kindBacklog, ownerBacklog } from '../src/jobs/fair-backlog.js';
 import { addKeys, fairKeys } from '../src/jobs/fair-keys.js';
+import { NO_OWNER } from '../src/jobs/owner.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { userReport } from '../src/ops/user.js';
@@ -83,7 +84,17 @@ describe('delayed adds of a fair kind', () => {
     // u1 and u10: one owner's name begins the other's, and their counts stay apart.
     await addDelayed(x, kind, 'u1', 3, 600_000);
     await addDelayed(x, kind, 'u10', 2, 600_000);
+    // Two with no owner, filed under `*`: a glob character, which must match itself only.
+    for (const i of [0, 1])
+      await addJob(x.queues, {
+        kind,
+        subject: { id: `none-${i}`, data: {} },
+        jobId: `none__${i}`,
+        scheduledFor: Date.now(),
+        delayMs: 600_000,
+      });
     expect(await ownerBacklog(x.conn, x.prefix, kind, 'u10')).toMatchObject({ waiting: 0, later: 2, laterAtLeast: false });
+    expect(await ownerBacklog(x.conn, x.prefix, kind, NO_OWNER)).toMatchObject({ later: 2, laterAtLeast: false });
     const r = await userReport(x.queues, x.config, 'u1');
     expect(r.known).toBe(true);
     expect(r.backlog).toEqual([expect.objectContaining({ kind: 'track', waiting: 0, later: 3, laterAtLeast: false })]);

@@ -62,7 +62,7 @@ describe('fair admission and crashes', () => {
     expect(await h.conn.hlen(k.specs)).toBe(0);
   });
 
-  it('adds a refill larger than one transaction in several, each all or nothing, every job once', async () => {
+  it('adds a refill larger than one transaction in several short ones, every job once and acknowledged', async () => {
     const jobs = 2 * MOST_ADDS_PER_TRANSACTION + 20;
     x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 2, fairWindow: jobs } }) });
     const h = x;

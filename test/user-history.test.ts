@@ -128,10 +128,15 @@ describe("one user's history", () => {
     if (!kind) throw new Error('no sync kind');
     const period = history.periodMs;
     const p = Math.floor(Date.now() / period);
-    // Users of every shard, the first of them where a key of another type stands in for the hash.
+    // Users of every shard. The first one's hash is a key of another type, and it has a record from
+    // the period before, which must stay; another shard's hash from the period before is refused.
     const users = Array.from({ length: 200 }, (_, i) => `user-${i}`);
-    const blocked = historyKey(x.prefix, 'runs', 'sync', historyShard('user-0'), p);
+    const key = (u: string, q: number) => historyKey(x.prefix, 'runs', 'sync', historyShard(u), q);
+    const blocked = key('user-0', p);
     await x.conn.set(blocked, 'not a hash');
+    await x.conn.hset(key('user-0', p - 1), 'user-0', 'the run before');
+    const other = users.find((u) => historyShard(u) !== historyShard('user-0')) as string;
+    await x.conn.set(key(other, p - 1), 'not a hash either');
     const finish = (userId: string) =>
       ({ id: `j__${userId}`, data: { userId }, finishedOn: Date.now(), processedOn: Date.now(), attemptsMade: 1 }) as unknown as Parameters<
         UserHistory['record']
@@ -142,11 +147,15 @@ describe("one user's history", () => {
     }
     const written = users.filter((u) => historyShard(u) !== historyShard('user-0'));
     expect(written.length).toBeGreaterThan(100);
-    const found = await Promise.all(written.map((u) => x.conn.hexists(historyKey(x.prefix, 'runs', 'sync', historyShard(u), p), u)));
+    const found = await Promise.all(written.map((u) => x.conn.hexists(key(u, p), u)));
     expect(found.every((f) => f === 1)).toBe(true);
+    // Not written to this period, so not dropped from the one before.
+    expect(await x.conn.hget(key('user-0', p - 1), 'user-0')).toBe('the run before');
+    // Written, though the period before was refused: it expires all the same.
+    expect(await x.conn.pttl(key(other, p))).toBeGreaterThan(0);
     const warned = lines.filter((l) => String(l.msg).startsWith('user history:'));
     expect(warned).toHaveLength(1);
-    expect(warned[0]).toMatchObject({ hashes: 1 });
+    expect(warned[0]).toMatchObject({ hashes: 2 });
     expect(String(warned[0]?.err)).toContain(blocked);
   });
 });

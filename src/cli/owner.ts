@@ -43,7 +43,7 @@ export async function ownerWeightCommand(
  * waiting now and those added with a delay not over yet; undefined when there are none.
  */
 export function backlogTable(backlog: readonly KindOwnerBacklog[]): string | undefined {
-  const rows = backlog.filter((b) => b.waiting > 0 || b.later > 0);
+  const rows = backlog.filter((b) => b.waiting > 0 || b.later > 0 || b.laterAtLeast);
   if (rows.length === 0) return undefined;
   return table(
     rows.map((b) => ({

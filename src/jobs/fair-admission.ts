@@ -178,7 +178,7 @@ export class FairAdmission {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
       const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
-      const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
+      const { refused } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
       moved += jobs.length - refused.length;
     }
     if (moved > 0)
@@ -241,10 +241,10 @@ export class FairAdmission {
       );
       return { full, handedOut: jobs.length };
     }
-    const refused = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
+    const { refused, error } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
     if (refused.length > 0)
       this.log.error(
-        { kind: kind.name, jobIds: refused.slice(0, 10) },
+        { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
         'fair admission: the queue refused admitted jobs; tried again after the grace',
       );
     return { full, handedOut: jobs.length };

@@ -52,15 +52,16 @@ function admittedOptions(kind: KindConfig, id: string, spec: Spec, draining: boo
 /**
  * Most jobs added by one transaction. Redis runs a transaction in one go, about 45 µs per BullMQ add
  * on a small machine, and every worker's commands wait behind it (BullMQ's own addBulk is a pipeline,
- * which Redis interleaves with other clients): 50 keep the wait near 2 ms. A refill of 100 in one
- * transaction cost a no-op kind about 8 % of its throughput.
+ * which Redis interleaves with other clients): 50 keep the wait near 2 ms. See docs/fair-share.md
+ * for what one transaction per refill cost a no-op kind.
  */
 export const MOST_ADDS_PER_TRANSACTION = 50;
 
 /**
  * Adds the jobs to the queue and acknowledges them, in transactions of at most
- * MOST_ADDS_PER_TRANSACTION sent together, each all or nothing; returns the ids the queue did not take (left
- * admitting, tried again after the grace). `draining`: the kind is no longer fair, and jobs not due yet go in delayed.
+ * MOST_ADDS_PER_TRANSACTION sent together, each all or nothing. Returns the ids the queue did not
+ * take (left admitting, tried again after the grace), and why when a transaction failed; throws when
+ * all did. `draining`: the kind is no longer fair, and jobs not due yet go in delayed.
  */
 export async function addAdmitted(
   queue: Queue,
@@ -68,12 +69,17 @@ export async function addAdmitted(
   keys: FairKeys,
   jobs: readonly Admitted[],
   draining = false,
-): Promise<string[]> {
+): Promise<{ refused: string[]; error?: string }> {
   const client = (await queue.backend.client) as unknown as { multi(): Transaction };
-  const parts: Array<Promise<string[]>> = [];
-  for (let i = 0; i < jobs.length; i += MOST_ADDS_PER_TRANSACTION)
-    parts.push(addInOne(client.multi(), queue, kind, keys, jobs.slice(i, i + MOST_ADDS_PER_TRANSACTION), draining));
-  return (await Promise.all(parts)).flat();
+  const chunks: Array<readonly Admitted[]> = [];
+  for (let i = 0; i < jobs.length; i += MOST_ADDS_PER_TRANSACTION) chunks.push(jobs.slice(i, i + MOST_ADDS_PER_TRANSACTION));
+  // Every transaction settled before this returns: one that failed (its jobs left admitting, as
+  // refused) does not hide those that went in, nor leave them in flight past a close.
+  const settled = await Promise.allSettled(chunks.map((c) => addInOne(client.multi(), queue, kind, keys, c, draining)));
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed && settled.every((r) => r.status === 'rejected')) throw failed.reason;
+  const refused = settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : (chunks[i] ?? []).map((j) => j.id)));
+  return failed ? { refused, error: (failed.reason as Error).message } : { refused };
 }
 
 /** One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take. */

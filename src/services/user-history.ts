@@ -183,13 +183,14 @@ export class UserHistory {
     const { hashes } = this.pending;
     if (hashes.length === 0) return;
     this.pending = emptyBatch();
-    const keys: string[] = [];
-    const args: string[] = [];
-    for (const h of hashes) {
-      keys.push(h.key, h.previous);
-      args.push(String(h.expireAt), String(h.pairs.length / 2), ...h.pairs);
-    }
     try {
+      const keys: string[] = [];
+      const args: string[] = [];
+      for (const h of hashes) {
+        keys.push(h.key, h.previous);
+        for (const a of [String(h.expireAt), String(h.pairs.length / 2)]) args.push(a);
+        for (const v of h.pairs) args.push(v);
+      }
       const [, refused, first] = await scripted(this.conn).sjHistoryWrite(keys.length, ...keys, ...args);
       this.failed(refused > 0 ? first : '', refused, hashes.length);
     } catch (err) {
