@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { userCommand } from '../src/cli/commands.js';
+import { backlogTable } from '../src/cli/owner.js';
 import type { KindConfig } from '../src/config/kind-config.js';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { addJob } from '../src/jobs/add-job.js';
@@ -95,6 +96,11 @@ describe('delayed adds of a fair kind', () => {
       });
     expect(await ownerBacklog(x.conn, x.prefix, kind, 'u10')).toMatchObject({ waiting: 0, later: 2, laterAtLeast: false });
     expect(await ownerBacklog(x.conn, x.prefix, kind, NO_OWNER)).toMatchObject({ later: 2, laterAtLeast: false });
+    // A count cut short says so, and is shown even when it found none of the owner's.
+    await x.conn.zadd(fairKeys(x.prefix, kind).later, ...Array.from({ length: 3000 }, (_, i) => [Date.now() + 600_000, `big ${i}`]).flat());
+    const cut = await ownerBacklog(x.conn, x.prefix, kind, 'u10', 1);
+    expect(cut.laterAtLeast).toBe(true);
+    expect(backlogTable([{ kind: 'track', ...cut, later: 0 }])).toMatch(/track\s+0\s+-\s+at least 0/);
     const r = await userReport(x.queues, x.config, 'u1');
     expect(r.known).toBe(true);
     expect(r.backlog).toEqual([expect.objectContaining({ kind: 'track', waiting: 0, later: 3, laterAtLeast: false })]);

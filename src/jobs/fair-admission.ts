@@ -178,8 +178,13 @@ export class FairAdmission {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
       const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
-      const { refused } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
+      const { refused, error } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
       moved += jobs.length - refused.length;
+      if (refused.length > 0)
+        this.log.warn(
+          { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
+          'fair admission: the queue refused jobs of a kind no longer fair; they stay admitting until a worker of the kind starts again',
+        );
     }
     if (moved > 0)
       this.log.info({ kind: kind.name, jobs: moved }, 'fair admission: the kind is no longer fair; its backlog went into its queue');

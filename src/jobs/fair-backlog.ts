@@ -113,7 +113,7 @@ export const LATER_SCAN_STEPS = 100;
 const LATER_PAGE = 1000;
 
 /** How many of the owner's jobs wait in the kind's `later` set (members `<owner> <job id>`). */
-async function laterOf(conn: RedisClient, key: string, owner: string): Promise<{ later: number; laterAtLeast: boolean }> {
+async function laterOf(conn: RedisClient, key: string, owner: string, most: number): Promise<{ later: number; laterAtLeast: boolean }> {
   const match = `${owner.replace(/[*?[\]\\]/g, '\\$&')} *`;
   // A scan may return an entry twice while the set is resized: counted once.
   const seen = new Set<string>();
@@ -123,19 +123,20 @@ async function laterOf(conn: RedisClient, key: string, owner: string): Promise<{
     const [next, found] = await conn.zscan(key, cursor, 'MATCH', match, 'COUNT', LATER_PAGE);
     for (let i = 0; i < found.length; i += 2) seen.add(found[i] as string);
     cursor = next;
-  } while (cursor !== '0' && ++steps < LATER_SCAN_STEPS);
+  } while (cursor !== '0' && ++steps < most);
   return { later: seen.size, laterAtLeast: cursor !== '0' };
 }
 
-/** One owner's backlog of a fair kind. */
+/** One owner's backlog of a fair kind; its `later` count reads at most `steps` scan steps. */
 export async function ownerBacklog(
   conn: RedisClient,
   prefix: string,
   kind: Pick<KindConfig, 'name' | 'queue'>,
   owner: string,
+  steps = LATER_SCAN_STEPS,
 ): Promise<OwnerKindBacklog> {
   const k = fairKeys(prefix, kind);
-  const [size, later] = await Promise.all([conn.zscore(k.sizes, owner), laterOf(conn, k.later, owner)]);
+  const [size, later] = await Promise.all([conn.zscore(k.sizes, owner), laterOf(conn, k.later, owner, steps)]);
   const waiting = Number(size ?? 0);
   const [age] = waiting > 0 ? await oldest(conn, kind, prefix, [owner]) : [null];
   return { owner, waiting, oldestMs: age ?? null, ...later };

@@ -28,8 +28,6 @@ export async function userReport(queues: Queues, config: Config, userId: string)
     new SubjectSchedules(queues.conn, config).ofSubject('user', userId),
   ]);
   const known =
-    schedules.length > 0 ||
-    kinds.some((k) => k.lastRun || k.current || k.deadLetter) ||
-    backlog.some((b) => b.waiting > 0 || b.later > 0 || b.laterAtLeast);
+    schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0 || b.later > 0);
   return { userId, known, kinds, backlog, schedules };
 }

@@ -79,7 +79,7 @@ export type Scripted = RedisClient & {
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
   sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
-  sjHistoryWrite(numKeys: number, ...args: string[]): Promise<[number, number, string]>;
+  sjHistoryWrite(numKeys: number, ...args: string[]): Promise<[number, number, string, number, string]>;
 };
 
 /** The connection with the scripts as its commands; defined on its first use, once per connection. */

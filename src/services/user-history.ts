@@ -97,6 +97,35 @@ interface PendingBatch {
 
 const emptyBatch = (): PendingBatch => ({ index: { runs: new Map(), dead: new Map() }, hashes: [] });
 
+/** Most field/value pairs one script call of a flush carries, so its arguments stay bounded. */
+const MOST_PAIRS_PER_CALL = 10_000;
+
+type HistoryCall = { keys: string[]; args: string[]; hashes: number };
+
+/** A flush's hashes as script calls (history-write.lua) of at most MOST_PAIRS_PER_CALL pairs each. */
+function historyCalls(hashes: readonly PendingHash[]): HistoryCall[] {
+  const calls: HistoryCall[] = [];
+  let call: HistoryCall = { keys: [], args: [], hashes: 0 };
+  let pairs = 0;
+  for (const h of hashes) {
+    for (let i = 0; i < h.pairs.length; i += 2 * MOST_PAIRS_PER_CALL) {
+      const part = h.pairs.slice(i, i + 2 * MOST_PAIRS_PER_CALL);
+      if (pairs > 0 && pairs + part.length / 2 > MOST_PAIRS_PER_CALL) {
+        calls.push(call);
+        call = { keys: [], args: [], hashes: 0 };
+        pairs = 0;
+      }
+      call.keys.push(h.key, h.previous);
+      call.args.push(String(h.expireAt), String(part.length / 2));
+      for (const v of part) call.args.push(v);
+      call.hashes++;
+      pairs += part.length / 2;
+    }
+  }
+  if (call.hashes > 0) calls.push(call);
+  return calls;
+}
+
 /**
  * Each user's last run of each kind, one field per user in a few shared hashes per kind. A record
  * written in period p (periods as long as the longest completed retention) goes to p's hash, and
@@ -183,24 +212,33 @@ export class UserHistory {
     const { hashes } = this.pending;
     if (hashes.length === 0) return;
     this.pending = emptyBatch();
-    try {
-      const keys: string[] = [];
-      const args: string[] = [];
-      for (const h of hashes) {
-        keys.push(h.key, h.previous);
-        for (const a of [String(h.expireAt), String(h.pairs.length / 2)]) args.push(a);
-        for (const v of h.pairs) args.push(v);
+    const totals = { refused: 0, uncleared: 0, first: '', stale: '' };
+    for (const call of historyCalls(hashes)) {
+      try {
+        const [, refused, first, uncleared, stale] = await scripted(this.conn).sjHistoryWrite(call.keys.length, ...call.keys, ...call.args);
+        totals.refused += refused;
+        totals.uncleared += uncleared;
+        totals.first ||= first;
+        totals.stale ||= stale;
+      } catch (err) {
+        totals.refused += call.hashes;
+        totals.first ||= (err as Error).message;
       }
-      const [, refused, first] = await scripted(this.conn).sjHistoryWrite(keys.length, ...keys, ...args);
-      this.failed(refused > 0 ? first : '', refused, hashes.length);
-    } catch (err) {
-      this.failed((err as Error).message, hashes.length, hashes.length);
     }
+    this.report(totals, hashes.length);
   }
 
-  private failed(why: string, hashes: number, of: number): void {
-    if (why !== '' && why !== this.failing)
-      this.log?.warn({ err: why, hashes, of }, "user history: some users' last runs of this flush were not recorded");
+  private report(t: { refused: number; uncleared: number; first: string; stale: string }, of: number): void {
+    const why = t.first || t.stale;
+    if (why !== '' && why !== this.failing) {
+      if (t.refused > 0)
+        this.log?.warn({ err: t.first, hashes: t.refused, of }, "user history: some users' last runs of this flush were not recorded");
+      else
+        this.log?.warn(
+          { err: t.stale, hashes: t.uncleared, of },
+          'user history: recorded, but the period before was not cleared (its older records stay until it expires)',
+        );
+    }
     this.failing = why;
   }
 

@@ -7,19 +7,21 @@
   still written.
   KEYS[1..] per hash, two: the hash, the previous period's hash (historyKey)
   ARGV[1..] per hash: when it expires (ms), the number of field/value pairs, then the pairs
-  Returns {hashes written, hashes refused, the first refusal's error}.
+  Returns {hashes written, hashes refused, the first refusal's error, hashes written whose period
+  before was not cleared (its old records stay until it expires), the first such error}.
 ]]
 -- At most this many field/value pairs to one command, well within Lua's stack for unpack.
 local PAIRS = 1000
 local STEP = 2 * PAIRS
-local written, refused, first = 0, 0, ''
+local written, refused, first, uncleared, first_stale = 0, 0, '', 0, ''
 
 local function refused_by(r) return type(r) == 'table' and r.err end
 
 -- One hash's writes: its fields, then its expiry, then the same users' fields dropped from the
 -- period before, so a record is never dropped from the old hash unless written to the new, and a
 -- hash written to always expires (also when a later step of its fields is refused). Returns the key
--- Redis refused and its error, or nil.
+-- Redis refused and its error when the hash was not written; when only the period before was not
+-- cleared, nil and that key and error.
 local function write(hash, previous, expire_at, from_arg, last)
   local err, wrote
   for from = from_arg, last, STEP do
@@ -38,7 +40,7 @@ local function write(hash, previous, expire_at, from_arg, last)
     local users = {}
     for j = from, math.min(from + STEP - 1, last), 2 do users[#users + 1] = ARGV[j] end
     err = refused_by(redis.pcall('hdel', previous, unpack(users)))
-    if err then return previous .. ': ' .. err end
+    if err then return nil, previous .. ': ' .. err end
   end
   return nil
 end
@@ -47,13 +49,15 @@ local a = 1
 for i = 1, #KEYS, 2 do
   local n = tonumber(ARGV[a + 1])
   local last = a + 1 + 2 * n
-  local err = write(KEYS[i], KEYS[i + 1], ARGV[a], a + 2, last)
+  local err, stale = write(KEYS[i], KEYS[i + 1], ARGV[a], a + 2, last)
   if err then
     refused = refused + 1
     if first == '' then first = err end
   else
     written = written + 1
+    if stale and first_stale == '' then first_stale = stale end
+    if stale then uncleared = uncleared + 1 end
   end
   a = last + 1
 end
-return { written, refused, first }
+return { written, refused, first, uncleared, first_stale }
