@@ -2,8 +2,9 @@
  * Fair admission, one per process (docs/fair-share.md). A fair kind's job is filed in its owner's
  * backlog in Redis; refills move the next jobs, owner by owner in weighted virtual time, into the
  * kind's queue while it holds fewer than the window's jobs. A refill is one script call and a few
- * transactions sent together, and is run when a job is added, when a job starts (its place in the window opens),
- * when a capped owner's job ends, and every second while a worker serves the kind: never per owner.
+ * transactions sent together, and is run when a job is added, when a job starts (its place in the
+ * window opens), when a capped owner's job ends, and every second while a worker serves the kind:
+ * never per owner.
  * Refills of one kind run one at a time per process; what asks for one meanwhile gets one more after.
  */
 import type { KindConfig } from '../config/kind-config.js';

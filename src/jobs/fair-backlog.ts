@@ -106,8 +106,8 @@ export interface OwnerKindBacklog extends OwnerBacklog {
 /**
  * How far one owner's count reads a kind's `later` set. The set is by due time, not owner, so
  * counting one owner's entries scans it: at most LATER_SCAN_STEPS steps of about 1,000 entries each
- * (a short step for Redis, about 0.6 ms on a small machine), 100,000 or so in all; past that the count says "at
- * least".
+ * (a short step for Redis, about 0.6 ms on a small machine), 100,000 or so in all; past that the
+ * count says "at least".
  */
 export const LATER_SCAN_STEPS = 100;
 const LATER_PAGE = 1000;

@@ -1,7 +1,7 @@
 /**
  * Filing a fair kind's jobs in their owners' backlogs: the adds of one turn of the event loop go to
- * Redis as one script call (fair-add.lua), so a handler adding thousands of jobs at once pays one
- * round trip per batch of up to 200 rather than one per job; a lone add waits only for the end of its turn.
+ * Redis as one script call (fair-add.lua) per 200, so a handler adding thousands of jobs at once
+ * pays one round trip per 200 rather than one per job; a lone add waits only for the end of its turn.
  */
 
 import { scripted } from '../redis/commands.js';

@@ -164,6 +164,8 @@ describe('fair admission', () => {
     expect(t.lost).toBe(0);
     expect(twiceOutsideKills).toEqual([]);
     expect(t.duplicates).toBeLessThanOrEqual(inFlightRuns);
+    // Some of the small owner's jobs were not stranded, so the bound below says something.
+    expect(smallStranded).toBeLessThan(SMALL);
     expect(bigDoneThen).toBeLessThan(FLOOD / 2);
     expect(steady.child.exitCode).toBeNull();
   });
