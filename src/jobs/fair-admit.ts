@@ -8,6 +8,8 @@
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
 import type { Scripted } from '../redis/commands.js';
+import type { RedisClient } from '../redis/connection.js';
+import { isNoScript, reloadScripts } from '../redis/script-reload.js';
 import type { FairKeys } from './fair-keys.js';
 import { coalescing, jobOptions } from './queues.js';
 import { JOB_NAMES, type JobData } from './registry.js';
@@ -70,19 +72,32 @@ export async function addAdmitted(
   jobs: readonly Admitted[],
   draining = false,
 ): Promise<{ refused: string[]; error?: string }> {
-  const client = (await queue.backend.client) as unknown as { multi(): Transaction };
+  const client = (await queue.backend.client) as unknown as { multi(): Transaction } & RedisClient;
   const chunks: Array<readonly Admitted[]> = [];
   for (let i = 0; i < jobs.length; i += MOST_ADDS_PER_TRANSACTION) chunks.push(jobs.slice(i, i + MOST_ADDS_PER_TRANSACTION));
   // Every transaction settled before this returns: one that failed (its jobs left admitting, as
   // refused) does not hide those that went in, nor leave them in flight past a close.
   const settled = await Promise.allSettled(chunks.map((c) => addInOne(client.multi(), queue, kind, keys, c, draining)));
-  const failed = settled.find((r) => r.status === 'rejected');
-  if (failed && settled.every((r) => r.status === 'rejected')) throw failed.reason;
-  const refused = settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value : (chunks[i] ?? []).map((j) => j.id)));
-  return failed ? { refused, error: (failed.reason as Error).message } : { refused };
+  const errors = settled.map((r) => (r.status === 'rejected' ? withReason(r.reason) : r.value.error));
+  // The jobs stay admitting either way; with the scripts loaded again, their next try can succeed
+  // (a load that fails too is tried again by that next try).
+  if (errors.some(isNoScript)) await reloadScripts(client).catch(() => 0);
+  const error = errors.find((e) => e !== undefined);
+  if (settled.every((r) => r.status === 'rejected')) throw error;
+  const refused = settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value.refused : (chunks[i] ?? []).map((j) => j.id)));
+  return error ? { refused, error: error.message } : { refused };
 }
 
-/** One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take. */
+/**
+ * A discarded transaction's own reason: Redis answers EXEC with EXECABORT when it refused a command
+ * as it was queued (out of memory, say), and ioredis keeps that refusal beside it.
+ */
+function withReason(err: unknown): Error {
+  const first = (err as { previousErrors?: unknown[] }).previousErrors?.find((e) => e instanceof Error);
+  return first instanceof Error ? new Error(`${first.message} (the transaction was discarded)`) : (err as Error);
+}
+
+/** One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take, and why. */
 async function addInOne(
   multi: Transaction,
   queue: Queue,
@@ -90,7 +105,7 @@ async function addInOne(
   keys: FairKeys,
   jobs: readonly Admitted[],
   draining: boolean,
-): Promise<string[]> {
+): Promise<{ refused: string[]; error?: Error }> {
   const name = JOB_NAMES[kind.scope];
   for (const { id, spec } of jobs) {
     const s = JSON.parse(spec) as Spec;
@@ -99,5 +114,7 @@ async function addInOne(
   }
   multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
   const results = (await multi.exec()) ?? [];
-  return jobs.filter((_, i) => results[i]?.[0]).map((j) => j.id);
+  const refused = jobs.filter((_, i) => results[i]?.[0]).map((j) => j.id);
+  const error = results.find(([err]) => err)?.[0] ?? undefined;
+  return error ? { refused, error } : { refused };
 }
