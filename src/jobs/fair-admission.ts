@@ -35,6 +35,9 @@ export const HOLD_LEASE_MS = 5 * 60_000;
 
 type Why = 'add' | 'start' | 'end' | 'timer';
 
+/** Every job went into the queue, but Redis answered an error on the way (fair-admit.ts recovered). */
+const RECOVERED = 'fair admission: the jobs went into the queue after an error Redis answered; recovered';
+
 interface KindState {
   keys: FairKeys;
   running: Promise<void> | undefined;
@@ -186,6 +189,7 @@ export class FairAdmission {
           { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
           'fair admission: the queue refused jobs of a kind no longer fair; they stay admitting until a worker of the kind starts again',
         );
+      else if (error) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
     }
     if (moved > 0)
       this.log.info({ kind: kind.name, jobs: moved }, 'fair admission: the kind is no longer fair; its backlog went into its queue');
@@ -253,6 +257,7 @@ export class FairAdmission {
         { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
         'fair admission: the queue refused admitted jobs; tried again after the grace',
       );
+    else if (error) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
     return { full, handedOut: jobs.length };
   }
 

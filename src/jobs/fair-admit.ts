@@ -2,8 +2,10 @@
  * The second half of a refill: the jobs the refill script handed out go into the kind's queue, and
  * are acknowledged, in transactions of a few dozen each. A process killed before a transaction reaches
  * Redis adds none of its jobs and acknowledges none, so the refill script admits them again after the
- * grace; a transaction that ran added and acknowledged all of its jobs. Nothing is lost, nothing is
- * added twice.
+ * grace; a transaction that ran acknowledged every job it added. Redis does not roll back a
+ * transaction whose command failed as it ran: an add that failed leaves its job admitting, and an
+ * acknowledgement that failed is sent again at once, outside the transaction. Nothing is lost,
+ * nothing is added twice.
  */
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
@@ -39,6 +41,8 @@ export function coalesces(spec: Spec): spec is Spec & { d: { userId: string } } 
 }
 
 type Transaction = { exec(): Promise<Array<[Error | null, unknown]> | null> } & Pick<Scripted, 'sjFairAck'>;
+/** BullMQ's client for the queue (the service's scripts are defined on the connection behind it). */
+type Client = { multi(): Transaction } & Pick<Scripted, 'sjFairAck'> & RedisClient;
 
 /** The options a filed job is added with: the kind's, its own id and time, and a user job's coalescing. */
 function admittedOptions(kind: KindConfig, id: string, spec: Spec, draining: boolean): JobsOptions {
@@ -72,20 +76,25 @@ export async function addAdmitted(
   jobs: readonly Admitted[],
   draining = false,
 ): Promise<{ refused: string[]; error?: string }> {
-  const client = (await queue.backend.client) as unknown as { multi(): Transaction } & RedisClient;
+  if (jobs.length === 0) return { refused: [] };
+  const client = (await queue.backend.client) as unknown as Client;
   const chunks: Array<readonly Admitted[]> = [];
   for (let i = 0; i < jobs.length; i += MOST_ADDS_PER_TRANSACTION) chunks.push(jobs.slice(i, i + MOST_ADDS_PER_TRANSACTION));
   // Every transaction settled before this returns: one that failed (its jobs left admitting, as
   // refused) does not hide those that went in, nor leave them in flight past a close.
-  const settled = await Promise.allSettled(chunks.map((c) => addInOne(client.multi(), queue, kind, keys, c, draining)));
-  const errors = settled.map((r) => (r.status === 'rejected' ? withReason(r.reason) : r.value.error));
+  const settled = await Promise.allSettled(chunks.map((c) => addInOne(client, queue, kind, keys, c, draining)));
+  const errors = settled.flatMap((r) => (r.status === 'rejected' ? [withReason(r.reason)] : r.value.errors));
+  let error = errors[0]?.message;
   // The jobs stay admitting either way; with the scripts loaded again, their next try can succeed
   // (a load that fails too is tried again by that next try).
-  if (errors.some(isNoScript)) await reloadScripts(client).catch(() => 0);
-  const error = errors.find((e) => e !== undefined);
-  if (settled.every((r) => r.status === 'rejected')) throw error;
+  if (errors.some(isNoScript)) {
+    await reloadScripts(client).catch((err: Error) => {
+      error = `${error}; loading the scripts again failed too: ${err.message}`;
+    });
+  }
+  if (settled.every((r) => r.status === 'rejected')) throw new Error(error);
   const refused = settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value.refused : (chunks[i] ?? []).map((j) => j.id)));
-  return error ? { refused, error: error.message } : { refused };
+  return error === undefined ? { refused } : { refused, error };
 }
 
 /**
@@ -93,28 +102,39 @@ export async function addAdmitted(
  * as it was queued (out of memory, say), and ioredis keeps that refusal beside it.
  */
 function withReason(err: unknown): Error {
+  if (!(err instanceof Error)) return new Error(String(err));
   const first = (err as { previousErrors?: unknown[] }).previousErrors?.find((e) => e instanceof Error);
-  return first instanceof Error ? new Error(`${first.message} (the transaction was discarded)`) : (err as Error);
+  return first instanceof Error ? new Error(`${first.message} (the transaction was discarded)`) : err;
 }
 
-/** One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take, and why. */
+/**
+ * One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take, and
+ * the errors Redis answered. An acknowledgement that failed as the transaction ran (NOSCRIPT, say)
+ * is sent again at once on its own, where ioredis resends a script Redis lacks: the jobs it added
+ * must not stay admitting, to be admitted again after they finished and went.
+ */
 async function addInOne(
-  multi: Transaction,
+  client: Client,
   queue: Queue,
   kind: KindConfig,
   keys: FairKeys,
   jobs: readonly Admitted[],
   draining: boolean,
-): Promise<{ refused: string[]; error?: Error }> {
+): Promise<{ refused: string[]; errors: Error[] }> {
+  const multi = client.multi();
   const name = JOB_NAMES[kind.scope];
   for (const { id, spec } of jobs) {
     const s = JSON.parse(spec) as Spec;
     // Queued on the transaction synchronously, as BullMQ's own bulk add does; settled by exec below.
     new Job(queue, name, s.d, admittedOptions(kind, id, s, draining), id).addJob(multi as never).catch(() => {});
   }
-  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
+  const ids = jobs.map((j) => j.id);
+  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...ids);
   const results = (await multi.exec()) ?? [];
   const refused = jobs.filter((_, i) => results[i]?.[0]).map((j) => j.id);
-  const error = results.find(([err]) => err)?.[0] ?? undefined;
-  return error ? { refused, error } : { refused };
+  const errors = results.flatMap(([err]) => (err ? [err] : []));
+  if (results[jobs.length]?.[0]) {
+    await client.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...ids).catch((err: Error) => errors.push(err));
+  }
+  return { refused, errors };
 }
