@@ -10,7 +10,7 @@
 import type { KindConfig } from '../config/kind-config.js';
 import { scripted } from '../redis/commands.js';
 import type { Logger } from '../telemetry/logger.js';
-import { type Admitted, addAdmitted, type Spec } from './fair-admit.js';
+import { type Admission, type Admitted, addAdmitted, type Spec } from './fair-admit.js';
 import { Filing } from './fair-filing.js';
 import { type FairKeys, fairKeys, refillKeys } from './fair-keys.js';
 import { admissionOwner } from './owner.js';
@@ -182,14 +182,16 @@ export class FairAdmission {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
       const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
-      const { refused, error } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
+      const admission = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
+      const { refused, error } = admission;
       moved += jobs.length - refused.length;
+      this.reportUnacknowledged(kind, admission);
       if (refused.length > 0)
         this.log.warn(
           { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
           'fair admission: the queue refused jobs of a kind no longer fair; they stay admitting until a worker of the kind starts again',
         );
-      else if (error) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
+      else if (error && admission.unacknowledged.length === 0) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
     }
     if (moved > 0)
       this.log.info({ kind: kind.name, jobs: moved }, 'fair admission: the kind is no longer fair; its backlog went into its queue');
@@ -251,14 +253,25 @@ export class FairAdmission {
       );
       return { full, handedOut: jobs.length };
     }
-    const { refused, error } = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
+    const admission = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
+    const { refused, error } = admission;
+    this.reportUnacknowledged(kind, admission);
     if (refused.length > 0)
       this.log.error(
         { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
         'fair admission: the queue refused admitted jobs; tried again after the grace',
       );
-    else if (error) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
+    else if (error && admission.unacknowledged.length === 0) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
     return { full, handedOut: jobs.length };
+  }
+
+  /** Jobs that went into the queue but stay admitting: the one way left to a second admission. */
+  private reportUnacknowledged(kind: KindConfig, { unacknowledged, error }: Admission): void {
+    if (unacknowledged.length === 0) return;
+    this.log.error(
+      { kind: kind.name, jobIds: unacknowledged.slice(0, 10), jobs: unacknowledged.length, ...(error ? { err: error } : {}) },
+      'fair admission: jobs went into the queue but could not be acknowledged; one that finishes and is removed within the grace is admitted again',
+    );
   }
 
   /** Stops the timers and waits for the refills in flight. */

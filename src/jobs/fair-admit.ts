@@ -3,9 +3,11 @@
  * are acknowledged, in transactions of a few dozen each. A process killed before a transaction reaches
  * Redis adds none of its jobs and acknowledges none, so the refill script admits them again after the
  * grace; a transaction that ran acknowledged every job it added. Redis does not roll back a
- * transaction whose command failed as it ran: an add that failed leaves its job admitting, and an
- * acknowledgement that failed is sent again at once, outside the transaction. Nothing is lost,
- * nothing is added twice.
+ * transaction whose command failed as it ran: an add that failed leaves its job admitting, and when
+ * the acknowledgement failed, the jobs the adds' replies say went in are acknowledged at once by a
+ * second transaction of plain commands. Nothing is lost; a job is admitted twice only when that second
+ * step fails too (or its process dies between the two) and the job finishes and is removed within
+ * the grace, which is reported.
  */
 import { Job, type JobsOptions, type Queue } from 'bullmq';
 import type { KindConfig } from '../config/kind-config.js';
@@ -15,6 +17,17 @@ import { isNoScript, reloadScripts } from '../redis/script-reload.js';
 import type { FairKeys } from './fair-keys.js';
 import { coalescing, jobOptions } from './queues.js';
 import { JOB_NAMES, type JobData } from './registry.js';
+
+/**
+ * What became of a refill's jobs: those the queue refused (left admitting, admitted again after the
+ * grace), those it took but that could not be acknowledged (left admitting: one that finishes and is
+ * removed within the grace is admitted again), and the first error Redis answered on the way.
+ */
+export interface Admission {
+  refused: string[];
+  unacknowledged: string[];
+  error?: string;
+}
 
 /** A job the refill script handed out: its id and its spec as filed (fair-add.lua). */
 export interface Admitted {
@@ -75,8 +88,8 @@ export async function addAdmitted(
   keys: FairKeys,
   jobs: readonly Admitted[],
   draining = false,
-): Promise<{ refused: string[]; error?: string }> {
-  if (jobs.length === 0) return { refused: [] };
+): Promise<Admission> {
+  if (jobs.length === 0) return { refused: [], unacknowledged: [] };
   const client = (await queue.backend.client) as unknown as Client;
   const chunks: Array<readonly Admitted[]> = [];
   for (let i = 0; i < jobs.length; i += MOST_ADDS_PER_TRANSACTION) chunks.push(jobs.slice(i, i + MOST_ADDS_PER_TRANSACTION));
@@ -94,7 +107,8 @@ export async function addAdmitted(
   }
   if (settled.every((r) => r.status === 'rejected')) throw new Error(error);
   const refused = settled.flatMap((r, i) => (r.status === 'fulfilled' ? r.value.refused : (chunks[i] ?? []).map((j) => j.id)));
-  return error === undefined ? { refused } : { refused, error };
+  const unacknowledged = settled.flatMap((r) => (r.status === 'fulfilled' ? r.value.unacknowledged : []));
+  return error === undefined ? { refused, unacknowledged } : { refused, unacknowledged, error };
 }
 
 /**
@@ -108,10 +122,8 @@ function withReason(err: unknown): Error {
 }
 
 /**
- * One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take, and
- * the errors Redis answered. An acknowledgement that failed as the transaction ran (NOSCRIPT, say)
- * is sent again at once on its own, where ioredis resends a script Redis lacks: the jobs it added
- * must not stay admitting, to be admitted again after they finished and went.
+ * One transaction: the jobs' adds, then their acknowledgement; the ids the queue did not take, those
+ * it took but that could not be acknowledged, and the errors Redis answered.
  */
 async function addInOne(
   client: Client,
@@ -120,7 +132,7 @@ async function addInOne(
   keys: FairKeys,
   jobs: readonly Admitted[],
   draining: boolean,
-): Promise<{ refused: string[]; errors: Error[] }> {
+): Promise<{ refused: string[]; unacknowledged: string[]; errors: Error[] }> {
   const multi = client.multi();
   const name = JOB_NAMES[kind.scope];
   for (const { id, spec } of jobs) {
@@ -128,13 +140,34 @@ async function addInOne(
     // Queued on the transaction synchronously, as BullMQ's own bulk add does; settled by exec below.
     new Job(queue, name, s.d, admittedOptions(kind, id, s, draining), id).addJob(multi as never).catch(() => {});
   }
-  const ids = jobs.map((j) => j.id);
-  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...ids);
+  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
   const results = (await multi.exec()) ?? [];
-  const refused = jobs.filter((_, i) => results[i]?.[0]).map((j) => j.id);
   const errors = results.flatMap(([err]) => (err ? [err] : []));
-  if (results[jobs.length]?.[0]) {
-    await client.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...ids).catch((err: Error) => errors.push(err));
-  }
-  return { refused, errors };
+  const refused: string[] = [];
+  const went: string[] = [];
+  // BullMQ's add answers the job's id (its own, or the user's job it was merged into), or a negative code.
+  const added = (r: [Error | null, unknown] | undefined) => r !== undefined && !r[0] && !(Number(r[1]) < 0);
+  for (const [i, j] of jobs.entries()) (added(results[i]) ? went : refused).push(j.id);
+  if (!results[jobs.length]?.[0] || went.length === 0) return { refused, unacknowledged: [], errors };
+  const acked = await acknowledge(client, keys, went).catch((err: Error) => {
+    errors.push(err);
+    return false;
+  });
+  return { refused, unacknowledged: acked ? [] : went, errors };
+}
+
+/**
+ * The jobs whose adds' replies say they went in, acknowledged without the script (whose failure,
+ * NOSCRIPT say, brought this here) and without looking at the queue: a job may have run and gone
+ * already. Left admitting, such a job would be admitted again after the grace.
+ */
+async function acknowledge(client: Client, keys: FairKeys, ids: string[]): Promise<boolean> {
+  const replies = await (client as RedisClient)
+    .multi()
+    .zrem(keys.admitting, ...ids)
+    .hdel(keys.specs, ...ids)
+    .exec();
+  const failed = replies?.find(([err]) => err)?.[0];
+  if (failed) throw failed;
+  return replies !== null;
 }
