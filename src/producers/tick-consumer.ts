@@ -16,6 +16,7 @@ import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
 import type { Logger } from '../telemetry/logger.js';
+import { RepeatedErrors } from '../telemetry/repeated-errors.js';
 import { activeSpan, telemetryOption } from '../telemetry/tracing.js';
 import { fanOut } from './fan-out.js';
 import type { FanOutProgress } from './tick.js';
@@ -37,6 +38,7 @@ export function windowFor(config: Config, kind: KindConfig): number {
 
 export class TickConsumer {
   private worker: Worker | undefined;
+  private errorLog: RepeatedErrors | undefined;
   private closing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
@@ -61,9 +63,15 @@ export class TickConsumer {
       ...(this.deps.queues.repeatStrategy ? { settings: { repeatStrategy: this.deps.queues.repeatStrategy } } : {}),
       ...telemetryOption(),
     });
-    this.worker.on('error', (err) => log.error({ queue: SCHEDULE_QUEUE, err: err.message }, 'tick worker error'));
+    // BullMQ emits a failed fetch again and again, at once, while Redis refuses it (out of memory).
+    const errors = new RepeatedErrors(log, { queue: SCHEDULE_QUEUE }, 'tick worker error');
+    this.errorLog = errors;
+    this.worker.on('error', (err) => errors.report(err.message));
     this.worker.on('stalled', (jobId) =>
-      log.warn({ queue: SCHEDULE_QUEUE, jobId }, 'tick stalled (its producer died); redoing the fan-out'),
+      log.warn(
+        { queue: SCHEDULE_QUEUE, jobId },
+        'tick stalled (its producer died, or Redis refused part of its start); redoing the fan-out',
+      ),
     );
   }
 
@@ -209,7 +217,7 @@ export class TickConsumer {
 
   close(): Promise<void> {
     this.stopping.abort(new Error('producer shutting down'));
-    this.closing ??= this.worker ? this.worker.close() : Promise.resolve();
+    this.closing ??= (this.worker ? this.worker.close() : Promise.resolve()).then(() => this.errorLog?.close());
     return this.closing;
   }
 

@@ -11,6 +11,7 @@ import type { RedisClient } from '../redis/connection.js';
 import { type DeadLetters, recordDeadLetters } from '../services/dead-letters/index.js';
 import { UserHistory } from '../services/user-history.js';
 import type { Logger } from '../telemetry/logger.js';
+import { RepeatedErrors } from '../telemetry/repeated-errors.js';
 import { telemetryOption } from '../telemetry/tracing.js';
 import { Exclusivity } from './exclusivity.js';
 import type { RetryDelay } from './fail-attempt.js';
@@ -44,6 +45,7 @@ export class Consumers {
   private readonly history: UserHistory;
   private readonly ticks: TickOutcomes;
   private readonly fair: FairWorker;
+  private readonly errorLogs: RepeatedErrors[] = [];
   private closing: Promise<void> | undefined;
 
   constructor(
@@ -120,6 +122,9 @@ export class Consumers {
   /** Lost locks, whether BullMQ could not renew one or could not store an outcome under it; other worker errors. */
   private watchLocks(worker: Worker, queue: string): void {
     const { config, log } = this.deps;
+    // BullMQ emits a failed fetch again and again, at once, while Redis refuses it (out of memory).
+    const errors = new RepeatedErrors(log, { queue }, 'worker error');
+    this.errorLogs.push(errors);
     // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
     // signal fires at once, and its run is not counted as completed.
     worker.on('lockRenewalFailed', (ids: string[]) => {
@@ -141,7 +146,7 @@ export class Consumers {
         );
         return;
       }
-      log.error({ queue, err: err.message }, 'worker error');
+      errors.report(err.message);
     });
   }
 
@@ -210,9 +215,10 @@ export class Consumers {
 
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
-    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() =>
-      Promise.all([this.exclusivity.close(), this.history.flush(), this.ticks.flush()]).then(() => this.fair.close()),
-    );
+    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => {
+      for (const e of this.errorLogs) e.close();
+      return Promise.all([this.exclusivity.close(), this.history.flush(), this.ticks.flush()]).then(() => this.fair.close());
+    });
     return this.closing;
   }
 

@@ -1,0 +1,81 @@
+/**
+ * Errors that come in a loop, logged without flooding. BullMQ's worker tries to fetch its next job
+ * again at once when the failure is not a connection error (Redis out of memory, say), emitting the
+ * error each time: thousands a second, tens of megabytes of log a minute. So the first error of a
+ * message is logged at once, and its repeats within the window are counted and logged as one line
+ * when the window ends; a window without repeats ends the message's run, so its next error is logged
+ * at once again. At most MAX_MESSAGES messages are tracked; errors of others are counted together.
+ */
+import type { Logger } from './logger.js';
+
+/** How long repeats of one message are counted before they are logged. */
+export const REPEAT_WINDOW_MS = 10_000;
+/** Most distinct messages tracked at once (a message may hold an id). */
+const MAX_MESSAGES = 20;
+
+interface Run {
+  repeats: number;
+  timer: NodeJS.Timeout;
+}
+
+export class RepeatedErrors {
+  private readonly runs = new Map<string, Run>();
+  private others = 0;
+  private othersTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly fields: Record<string, unknown>,
+    private readonly msg: string,
+    private readonly windowMs = REPEAT_WINDOW_MS,
+  ) {}
+
+  report(message: string): void {
+    const run = this.runs.get(message);
+    if (run) {
+      run.repeats++;
+      return;
+    }
+    if (this.runs.size >= MAX_MESSAGES) {
+      this.others++;
+      this.othersTimer ??= this.later(() => this.endOthers());
+      return;
+    }
+    this.log.error({ ...this.fields, err: message }, this.msg);
+    this.runs.set(message, { repeats: 0, timer: this.later(() => this.endWindow(message)) });
+  }
+
+  /** Logs what was counted and stops the timers. */
+  close(): void {
+    for (const message of [...this.runs.keys()]) this.endWindow(message, true);
+    if (this.othersTimer) this.endOthers();
+  }
+
+  private later(fn: () => void): NodeJS.Timeout {
+    const t = setTimeout(fn, this.windowMs);
+    t.unref();
+    return t;
+  }
+
+  private endWindow(message: string, closing = false): void {
+    const run = this.runs.get(message);
+    if (!run) return;
+    clearTimeout(run.timer);
+    if (run.repeats === 0) {
+      this.runs.delete(message);
+      return;
+    }
+    const seconds = Math.round(this.windowMs / 1000);
+    this.log.error({ ...this.fields, err: message, repeats: run.repeats }, `${this.msg} (again ${run.repeats} times in ${seconds} s)`);
+    if (closing) this.runs.delete(message);
+    else this.runs.set(message, { repeats: 0, timer: this.later(() => this.endWindow(message)) });
+  }
+
+  private endOthers(): void {
+    clearTimeout(this.othersTimer);
+    this.othersTimer = undefined;
+    if (this.others === 0) return;
+    this.log.error({ ...this.fields, repeats: this.others }, `${this.msg} (${this.others} more of other messages)`);
+    this.others = 0;
+  }
+}
