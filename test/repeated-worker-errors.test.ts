@@ -37,7 +37,7 @@ describe('worker errors in a loop', () => {
         // Each distinct refusal (one per script BullMQ runs to fetch) once, not once per try.
         const logged = lines.filter((l) => l.msg === 'worker error');
         expect(logged.length).toBeGreaterThan(0);
-        expect(logged.length).toBeLessThanOrEqual(3);
+        expect(logged.length).toBeLessThanOrEqual(5);
         expect(new Set(logged.map((l) => l.err)).size).toBe(logged.length);
         for (const l of logged) expect(String(l.err)).toMatch(/^OOM /);
 
@@ -66,7 +66,7 @@ describe('worker errors in a loop', () => {
       ['worker error', 'b'],
     ]);
     await waitFor('the window to end', () => lines.some((l) => l.repeats === 1));
-    expect(lines[2]).toMatchObject({ msg: 'worker error (again 1 times in 0 s)', err: 'a', queue: 'q', repeats: 1 });
+    expect(lines[2]).toMatchObject({ msg: 'worker error (again 1 times in 1 s)', err: 'a', queue: 'q', repeats: 1 });
     // A window without repeats ends the run of `a` (and `b` had none): the next of each is logged at once.
     await waitFor(
       'the run of `a` to end',
@@ -81,6 +81,6 @@ describe('worker errors in a loop', () => {
     e.close();
     const others = lines.find((l) => typeof l.msg === 'string' && l.msg.includes('more of other messages'));
     // 20 messages tracked at once: `a` and 19 of the new ones; the other 11 counted together.
-    expect(others?.repeats).toBe(11);
+    expect(others).toMatchObject({ repeats: 11, err: 'm19' });
   });
 });

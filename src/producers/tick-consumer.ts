@@ -217,13 +217,14 @@ export class TickConsumer {
 
   close(): Promise<void> {
     this.stopping.abort(new Error('producer shutting down'));
-    this.closing ??= (this.worker ? this.worker.close() : Promise.resolve()).then(() => this.errorLog?.close());
+    this.closing ??= (this.worker ? this.worker.close() : Promise.resolve()).finally(() => this.errorLog?.close());
     return this.closing;
   }
 
   /** Past the shutdown deadline: abort fan-outs in flight; their ticks are redone by another producer. */
   abandon(): string[] {
     this.worker?.cancelAllJobs('shutdown deadline reached');
+    this.errorLog?.close();
     return [];
   }
 }

@@ -15,12 +15,16 @@ const MAX_MESSAGES = 20;
 
 interface Run {
   repeats: number;
+  since: number;
   timer: NodeJS.Timeout;
 }
 
 export class RepeatedErrors {
   private readonly runs = new Map<string, Run>();
   private others = 0;
+  /** The first of the others' messages, so no error's text is only ever counted. */
+  private otherSample = '';
+  private othersSince = 0;
   private othersTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -37,18 +41,21 @@ export class RepeatedErrors {
       return;
     }
     if (this.runs.size >= MAX_MESSAGES) {
-      this.others++;
-      this.othersTimer ??= this.later(() => this.endOthers());
+      if (this.others++ === 0) {
+        this.otherSample = message;
+        this.othersSince = Date.now();
+        this.othersTimer = this.later(() => this.endOthers());
+      }
       return;
     }
     this.log.error({ ...this.fields, err: message }, this.msg);
-    this.runs.set(message, { repeats: 0, timer: this.later(() => this.endWindow(message)) });
+    this.runs.set(message, { repeats: 0, since: Date.now(), timer: this.later(() => this.endWindow(message)) });
   }
 
-  /** Logs what was counted and stops the timers. */
+  /** Logs what was counted and stops the timers; what is reported after starts afresh. */
   close(): void {
     for (const message of [...this.runs.keys()]) this.endWindow(message, true);
-    if (this.othersTimer) this.endOthers();
+    if (this.others > 0) this.endOthers();
   }
 
   private later(fn: () => void): NodeJS.Timeout {
@@ -65,17 +72,26 @@ export class RepeatedErrors {
       this.runs.delete(message);
       return;
     }
-    const seconds = Math.round(this.windowMs / 1000);
-    this.log.error({ ...this.fields, err: message, repeats: run.repeats }, `${this.msg} (again ${run.repeats} times in ${seconds} s)`);
+    this.log.error(
+      { ...this.fields, err: message, repeats: run.repeats },
+      `${this.msg} (again ${run.repeats} times in ${seconds(run.since)} s)`,
+    );
     if (closing) this.runs.delete(message);
-    else this.runs.set(message, { repeats: 0, timer: this.later(() => this.endWindow(message)) });
+    else this.runs.set(message, { repeats: 0, since: Date.now(), timer: this.later(() => this.endWindow(message)) });
   }
 
   private endOthers(): void {
     clearTimeout(this.othersTimer);
     this.othersTimer = undefined;
-    if (this.others === 0) return;
-    this.log.error({ ...this.fields, repeats: this.others }, `${this.msg} (${this.others} more of other messages)`);
+    this.log.error(
+      { ...this.fields, err: this.otherSample, repeats: this.others },
+      `${this.msg} (${this.others} more of other messages in ${seconds(this.othersSince)} s, the first of them as err)`,
+    );
     this.others = 0;
   }
+}
+
+/** Whole seconds since `since`, at least 1. */
+function seconds(since: number): number {
+  return Math.max(1, Math.round((Date.now() - since) / 1000));
 }

@@ -215,10 +215,11 @@ export class Consumers {
 
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
-    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close())).then(() => {
-      for (const e of this.errorLogs) e.close();
-      return Promise.all([this.exclusivity.close(), this.history.flush(), this.ticks.flush()]).then(() => this.fair.close());
-    });
+    this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close()))
+      .finally(() => {
+        for (const e of this.errorLogs) e.close();
+      })
+      .then(() => Promise.all([this.exclusivity.close(), this.history.flush(), this.ticks.flush()]).then(() => this.fair.close()));
     return this.closing;
   }
 
@@ -227,6 +228,8 @@ export class Consumers {
     const ids = this.runningJobIds();
     this.leaving = true;
     for (const c of this.running.values()) c?.abort(new Error('shutdown deadline reached'));
+    // The counts of errors in a loop, out before the process exits.
+    for (const e of this.errorLogs) e.close();
     return ids;
   }
 }

@@ -30,17 +30,9 @@ describe('worker processes', () => {
       await victim.exited;
       // Read once the victim is gone (every line fsynced): a job it started or finished between a
       // read before the kill and the kill itself would be miscounted otherwise.
-      const startedOnVictim = s
-        .entries()
-        .filter((e) => e.pid === pid && e.event === 'start')
-        .map((e) => e.jobId);
-      // In flight: not completed in Redis. A handler that returned (its ledger line written) before
-      // the kill, but whose completion never reached Redis, runs again too. Nothing has taken these
-      // jobs over yet: their locks outlive this read.
-      const done = await Promise.all(startedOnVictim.map((id) => s.conn.hexists(`${s.prefix}:sync:${id}`, 'finishedOn')));
-      const orphaned = startedOnVictim.filter((_, i) => done[i] === 0);
-      inFlightAtKills += orphaned.length;
-      kills.push({ at: killedAt, ids: orphaned });
+      const { inFlight, unfinished } = await atKill(s, pid);
+      inFlightAtKills += inFlight;
+      kills.push({ at: killedAt, ids: unfinished });
       victim = await s.worker();
     }
     await s.settled(ids, 120_000);
@@ -145,3 +137,31 @@ describe('worker processes', () => {
     expect(t).toMatchObject({ lost: 0, duplicates: 0 });
   });
 });
+
+/**
+ * What a killed worker left at its kill: how many of its jobs are in flight, so may run again (the
+ * bound on duplicates), and those whose handler had not returned (they do run again: recovery).
+ * A job the worker finished counts as in flight unless Redis recorded it completed (a hash gone is
+ * one retention removed, so completed) and no other worker started it since: a handler that
+ * returned but whose completion never reached Redis runs again too.
+ */
+async function atKill(s: Scene, pid: number | undefined): Promise<{ inFlight: number; unfinished: string[] }> {
+  const entries = s.entries();
+  const starts = new Map(entries.filter((e) => e.pid === pid && e.event === 'start').map((e) => [e.jobId, e.t]));
+  const ended = new Set(entries.filter((e) => e.pid === pid && e.event !== 'start').map((e) => e.jobId));
+  const takenOver = new Set(
+    entries.filter((e) => e.pid !== pid && e.event === 'start' && e.t > (starts.get(e.jobId) ?? Infinity)).map((e) => e.jobId),
+  );
+  const ids = [...starts.keys()];
+  const committed = await Promise.all(
+    ids.map(async (id) => {
+      const [exists, finished] = await Promise.all([
+        s.conn.exists(`${s.prefix}:sync:${id}`),
+        s.conn.hexists(`${s.prefix}:sync:${id}`, 'finishedOn'),
+      ]);
+      return exists === 0 || finished === 1;
+    }),
+  );
+  const inFlight = ids.filter((id, i) => !(ended.has(id) && committed[i] && !takenOver.has(id))).length;
+  return { inFlight, unfinished: ids.filter((id) => !ended.has(id)) };
+}
