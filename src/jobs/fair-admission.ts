@@ -35,9 +35,6 @@ export const HOLD_LEASE_MS = 5 * 60_000;
 
 type Why = 'add' | 'start' | 'end' | 'timer';
 
-/** Every job went into the queue, but Redis answered an error on the way (fair-admit.ts recovered). */
-const RECOVERED = 'fair admission: the jobs went into the queue after an error Redis answered; recovered';
-
 interface KindState {
   keys: FairKeys;
   running: Promise<void> | undefined;
@@ -183,15 +180,13 @@ export class FairAdmission {
       const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
       if (jobs.length === 0) break;
       const admission = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
-      const { refused, error } = admission;
-      moved += jobs.length - refused.length;
-      this.reportUnacknowledged(kind, admission);
-      if (refused.length > 0)
-        this.log.warn(
-          { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
-          'fair admission: the queue refused jobs of a kind no longer fair; they stay admitting until a worker of the kind starts again',
-        );
-      else if (error && admission.unacknowledged.length === 0) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
+      moved += jobs.length - admission.refused.length;
+      this.report(
+        kind,
+        admission,
+        'warn',
+        'fair admission: the queue refused jobs of a kind no longer fair; they stay admitting until a worker of the kind starts again',
+      );
     }
     if (moved > 0)
       this.log.info({ kind: kind.name, jobs: moved }, 'fair admission: the kind is no longer fair; its backlog went into its queue');
@@ -254,24 +249,27 @@ export class FairAdmission {
       return { full, handedOut: jobs.length };
     }
     const admission = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs);
-    const { refused, error } = admission;
-    this.reportUnacknowledged(kind, admission);
-    if (refused.length > 0)
-      this.log.error(
-        { kind: kind.name, jobIds: refused.slice(0, 10), ...(error ? { err: error } : {}) },
-        'fair admission: the queue refused admitted jobs; tried again after the grace',
-      );
-    else if (error && admission.unacknowledged.length === 0) this.log.warn({ kind: kind.name, err: error }, RECOVERED);
+    this.report(kind, admission, 'error', 'fair admission: the queue refused admitted jobs; tried again after the grace');
     return { full, handedOut: jobs.length };
   }
 
-  /** Jobs that went into the queue but stay admitting: the one way left to a second admission. */
-  private reportUnacknowledged(kind: KindConfig, { unacknowledged, error }: Admission): void {
-    if (unacknowledged.length === 0) return;
-    this.log.error(
-      { kind: kind.name, jobIds: unacknowledged.slice(0, 10), jobs: unacknowledged.length, ...(error ? { err: error } : {}) },
-      'fair admission: jobs went into the queue but could not be acknowledged; one that finishes and is removed within the grace is admitted again',
-    );
+  /**
+   * What an add of admitted jobs met, logged: jobs that went in but stay admitting (the one way left
+   * to a second admission), jobs the queue refused (`refusedMsg`), or an error recovered from.
+   */
+  private report(kind: KindConfig, { refused, unacknowledged, error }: Admission, level: 'warn' | 'error', refusedMsg: string): void {
+    const err = error ? { err: error } : {};
+    if (unacknowledged.length > 0)
+      this.log.error(
+        { kind: kind.name, jobIds: unacknowledged.slice(0, 10), jobs: unacknowledged.length, ...err },
+        'fair admission: jobs went into the queue but could not be acknowledged; one that finishes and is removed within the grace is admitted again',
+      );
+    if (refused.length > 0) this.log[level]({ kind: kind.name, jobIds: refused.slice(0, 10), ...err }, refusedMsg);
+    else if (error && unacknowledged.length === 0)
+      this.log.warn(
+        { kind: kind.name, err: error },
+        'fair admission: the jobs went into the queue after an error Redis answered; recovered',
+      );
   }
 
   /** Stops the timers and waits for the refills in flight. */

@@ -78,9 +78,9 @@ export const MOST_ADDS_PER_TRANSACTION = 50;
 
 /**
  * Adds the jobs to the queue and acknowledges them, in transactions of at most
- * MOST_ADDS_PER_TRANSACTION sent together, each all or nothing. Returns the ids the queue did not
- * take (left admitting, tried again after the grace), and why when a transaction failed; throws when
- * all did. `draining`: the kind is no longer fair, and jobs not due yet go in delayed.
+ * MOST_ADDS_PER_TRANSACTION sent together, each with its acknowledgement. Returns what became of them
+ * (Admission); throws when every transaction was discarded. `draining`: the kind is no longer fair,
+ * and jobs not due yet go in delayed.
  */
 export async function addAdmitted(
   queue: Queue,

@@ -76,8 +76,13 @@ export class RepeatedErrors {
       { ...this.fields, err: message, repeats: run.repeats },
       `${this.msg} (again ${run.repeats} times in ${seconds(run.since)} s)`,
     );
-    if (closing) this.runs.delete(message);
-    else this.runs.set(message, { repeats: 0, since: Date.now(), timer: this.later(() => this.endWindow(message)) });
+    if (closing) {
+      this.runs.delete(message);
+      return;
+    }
+    run.repeats = 0;
+    run.since = Date.now();
+    run.timer = this.later(() => this.endWindow(message));
   }
 
   private endOthers(): void {
