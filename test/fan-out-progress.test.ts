@@ -129,22 +129,6 @@ describe('a page larger than the window', () => {
   }, 30_000);
 });
 
-describe("a tick's first add", () => {
-  it('holds 100 users, so workers start before the rest of the first page is built and added', async () => {
-    const x = await h();
-    const handlers = testHandlers(users(1000));
-    for (const window of [0, 1000]) {
-      const added: number[] = [];
-      await fanOut({ ...x, handlers }, tick(x, 1000 + window, window), async (p) => {
-        added.push(p.added);
-      });
-      // Without a window one page of 1,000, its rest in one add; with one, pages of half the window.
-      expect(added).toEqual(window === 0 ? [100, 1000] : [100, 500, 1000]);
-      await x.queues.get('sync').obliterate({ force: true });
-    }
-  });
-});
-
 describe('tick counts', () => {
   it('count a user listed twice once: as a duplicate, not a second job', async () => {
     const x = await h({ SPOTTER_JOBS_FANOUT_PAGE: '3' });

@@ -24,12 +24,6 @@ export { spreadDelay } from './add-users.js';
 
 /** The longest pause between two looks at a full window, and between two looks at who pages. */
 const POLL_MAX_MS = 500;
-/**
- * Users in a tick's first add. A bulk add reaches Redis only once all its jobs are built, and a
- * worker's fetch then waits behind it: a whole first page would keep every worker idle for tens of
- * milliseconds after the tick. The rest go in full parts.
- */
-const FIRST_PART = 100;
 
 type Deps = { queues: Queues; handlers: Handlers; config: Config; log: Logger };
 
@@ -192,10 +186,8 @@ class FanOutRun {
    * each waiting for its room; the position moves on after each part, mid-page where need be.
    */
   private async addInParts(users: string[], next: ListPosition): Promise<void> {
-    const full = this.window > 0 ? Math.max(1, Math.floor(this.window / 2)) : Math.max(1, users.length);
-    let i = 0;
-    do {
-      const size = this.state.progress.users === 0 ? Math.min(full, FIRST_PART) : full;
+    const size = this.window > 0 ? Math.max(1, Math.floor(this.window / 2)) : Math.max(1, users.length);
+    for (let i = 0; i === 0 || i < users.length; i += size) {
       const part = users.slice(i, i + size);
       const at = this.state.position;
       const after: ListPosition =
@@ -204,8 +196,7 @@ class FanOutRun {
           : { skip: at.skip + part.length, ...(at.token !== undefined ? { token: at.token } : {}), within: (at.within ?? 0) + part.length };
       if (this.window > 0 && part.length > 0) await this.waitForRoom(this.window - part.length);
       await this.advance(after, part);
-      i += size;
-    } while (i < users.length);
+    }
   }
 
   /**
