@@ -155,6 +155,21 @@ function registerRedisMetrics(registry: Registry, queues: Queues): void {
       this.set({ policy }, 1);
     }),
   });
+  new Gauge({
+    name: 'spotter_jobs_redis_memory_bytes',
+    help: "Redis' used memory and its maxmemory (0: no limit), read from INFO at scrape time",
+    labelNames: ['memory'],
+    registers: [registry],
+    // At maxmemory with noeviction Redis refuses every write while PING still answers: the one
+    // outage that redis_up does not show.
+    collect: tolerant(async function () {
+      const info = await within(1500, () => queues.conn.info('memory'));
+      const bytes = (field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
+      this.reset();
+      this.set({ memory: 'used' }, bytes('used_memory'));
+      this.set({ memory: 'max' }, bytes('maxmemory'));
+    }),
+  });
 }
 
 /** Per queue: the workers consuming it, its jobs by state, and its dead letters. */
