@@ -14,6 +14,7 @@ import { lastTick } from '../src/schedules/tick-record.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { testHandlers } from './helpers/handlers.js';
 import { capturingLogger, type Harness, harness } from './helpers/harness.js';
+import { keysetListing, syncTick as tick } from './helpers/listings.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Harness[] = [];
@@ -26,13 +27,6 @@ async function h(env: Record<string, string> = {}, log?: ReturnType<typeof captu
   return x;
 }
 const users = (n: number) => Array.from({ length: n }, (_, i) => `u${String(i + 1).padStart(2, '0')}`);
-const tick = (x: Harness, at: number, window: number) => ({
-  kind: x.config.kinds.sync as KindConfig,
-  tickId: `repeat:sync:${at}`,
-  scheduledFor: at,
-  spreadMs: 0,
-  window,
-});
 async function notStarted(x: Harness): Promise<number> {
   const c = await x.queues.get('sync').getJobCounts('waiting', 'prioritized', 'delayed');
   return (c.waiting ?? 0) + (c.prioritized ?? 0) + (c.delayed ?? 0);
@@ -178,30 +172,11 @@ describe('an unreadable fan-out cursor', () => {
   });
 });
 
-/** A keyset listing, as a database pages: pages of five, each cursor the last id of the page before. */
-function keysetPages(ids: string[]): Handlers {
-  const size = 5;
-  async function* listFrom(from: ListPosition): AsyncIterable<UserPage> {
-    let skip = from.skip;
-    let after = from.token?.slice('after:'.length);
-    for (;;) {
-      const sorted = [...ids].sort();
-      const chunk = sorted.filter((u) => after === undefined || u > after).slice(0, size);
-      if (chunk.length === 0) return;
-      skip += chunk.length;
-      after = chunk.at(-1) as string;
-      const more = sorted.some((u) => u > (after as string));
-      yield { users: chunk, next: { skip, ...(more ? { token: `after:${after}` } : {}) } };
-    }
-  }
-  return { ...testHandlers(ids), listFrom: (from) => listFrom(from) };
-}
-
 describe('a cursor listing that grows before where the last tick stopped', () => {
   it('still reaches every user: the wrapped pass stops at the cursor, not after a count', async () => {
     const x = await h();
     const ids = Array.from({ length: 20 }, (_, i) => `u${String((i + 1) * 10).padStart(3, '0')}`);
-    const handlers = keysetPages(ids);
+    const handlers = keysetListing(ids, { size: 5 });
     // No worker: the first tick adds u010–u100 (window 10) and waits; the second takes over there.
     const first = fanOut({ ...x, handlers }, tick(x, 1000, 10));
     await waitFor('the window full', async () => (await notStarted(x)) === 10);

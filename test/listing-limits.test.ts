@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { builtinCatalog } from '../src/config/catalog-source.js';
-import type { Declarations, KindConfig } from '../src/config/kind-config.js';
+import type { Declarations } from '../src/config/kind-config.js';
 import { httpHandlers } from '../src/handlers/http.js';
 import type { Handlers } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';
@@ -17,6 +17,7 @@ import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { lastTick } from '../src/schedules/tick-record.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
+import { syncTick } from './helpers/listings.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Harness[] = [];
@@ -28,13 +29,7 @@ async function h(env: Record<string, string> = {}, catalog?: Declarations): Prom
   open.push(x);
   return x;
 }
-const tick = (x: Harness, at: number) => ({
-  kind: x.config.kinds.sync as KindConfig,
-  tickId: `repeat:sync:${at}`,
-  scheduledFor: at,
-  spreadMs: 0,
-  window: 10,
-});
+const tick = (x: Harness, at: number) => syncTick(x, at, 10);
 
 let server: Server;
 let base: string;

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { KindConfig } from '../src/config/kind-config.js';
 import { loadConfig } from '../src/config/load.js';
 import type { ListPosition, UserPage } from '../src/handlers/list-position.js';
 import { moduleHandlers } from '../src/handlers/module.js';
@@ -16,6 +15,7 @@ import { userPages } from '../src/handlers/user-pages.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
+import { keysetListing, type ListingSeen, syncTick as tick } from './helpers/listings.js';
 import { waitFor } from './helpers/wait-for.js';
 
 const open: Harness[] = [];
@@ -28,34 +28,6 @@ async function h(): Promise<Harness> {
   return x;
 }
 const users = (n: number) => Array.from({ length: n }, (_, i) => `u${String(i).padStart(4, '0')}`);
-const tick = (x: Harness, at: number, window: number) => ({
-  kind: x.config.kinds.sync as KindConfig,
-  tickId: `repeat:sync:${at}`,
-  scheduledFor: at,
-  spreadMs: 0,
-  window,
-});
-
-/** A keyset listing that honours the limit, recording where it was asked from and each page's size and first user. */
-function keyset(ids: string[], seen: { froms: ListPosition[]; pages: Array<[number, string]> }): Handlers {
-  async function* listFrom(from: ListPosition, size: number, _signal?: AbortSignal, firstPage?: number): AsyncIterable<UserPage> {
-    seen.froms.push(from);
-    let skip = from.skip;
-    let after = from.token?.slice('after:'.length);
-    for (let limit = firstPage ?? size; ; limit = size) {
-      const sorted = [...ids].sort();
-      const chunk = sorted.filter((u) => after === undefined || u > after).slice(0, limit);
-      if (chunk.length === 0) return;
-      seen.pages.push([limit, chunk[0] as string]);
-      skip += chunk.length;
-      after = chunk.at(-1) as string;
-      const more = sorted.some((u) => u > (after as string));
-      yield { users: chunk, next: { skip, ...(more ? { token: `after:${after}` } : {}) } };
-    }
-  }
-  return { ...testHandlers(ids), listFrom };
-}
-
 describe("a new tick's first page", () => {
   it('holds 100 users, for a listing without a cursor too, with the window on or off', async () => {
     const x = await h();
@@ -74,8 +46,8 @@ describe("a new tick's first page", () => {
   it('of a cursor listing ends at its cursor: a newer tick taking over there skips nobody when a user before it left', async () => {
     const x = await h();
     const ids = users(1000);
-    const seen = { froms: [] as ListPosition[], pages: [] as Array<[number, string]> };
-    const handlers = keyset(ids, seen);
+    const seen: ListingSeen = { froms: [], pages: [] };
+    const handlers = keysetListing(ids, { seen });
     const q = x.queues.get('sync');
     // 800 jobs of others wait and nothing runs: the first page fits in the window, the next does not.
     await q.addBulk(Array.from({ length: 800 }, (_, i) => ({ name: 'other', data: {}, opts: { jobId: `other-${i}` } })));
