@@ -185,21 +185,6 @@ describe('HTTP mode: the Spotter contract', () => {
     expect(seen.map((s) => s.url)).toEqual(['/internal/jobs/users?limit=2', '/internal/jobs/users?cursor=c2&limit=2']);
   });
 
-  it("asks for a new tick's small first page, then full pages from its cursor", async () => {
-    seen.length = 0;
-    respond = (req, res) => {
-      const cursor = new URL(req.url, base).searchParams.get('cursor');
-      const page = cursor === null ? { users: [{ id: '1' }], nextCursor: 'c2' } : { users: [{ id: '2' }], nextCursor: null };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(page));
-    };
-    const listFrom = httpHandlers({ url: base, secrets: ['current'], kinds: kindsOf(loadConfig({})) }).listFrom;
-    if (!listFrom) throw new Error('HTTP mode lists from a cursor');
-    const pages: string[][] = [];
-    for await (const p of listFrom({ skip: 0 }, 1000, undefined, 100)) pages.push(p.users);
-    expect(pages).toEqual([['1'], ['2']]);
-    expect(seen.map((s) => s.url)).toEqual(['/internal/jobs/users?limit=100', '/internal/jobs/users?cursor=c2&limit=1000']);
-  });
-
   it('refuses a redirect of the user listing: nothing is sent to the other origin, its list is not used', async () => {
     let elsewhere = 0;
     const other = createServer((_req, res) => {

@@ -1,17 +1,9 @@
 /**
- * A new tick's first page is small (100 users), so the workers start before a whole page is built
- * and added. The source answers it as a page of its own: where a tick stops after it is the source's
- * cursor, never a count into a page that users may have left since.
+ * A new tick's first jobs go to Redis in a bulk add of 100, the rest of its first part right after,
+ * so the workers start before a whole part is built and added. The cut is no stopping place: the
+ * position moves on after the whole part, and users repeated across the cut count once.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../src/config/load.js';
-import type { ListPosition, UserPage } from '../src/handlers/list-position.js';
-import { moduleHandlers } from '../src/handlers/module.js';
-import type { Handlers } from '../src/handlers/types.js';
-import { userPages } from '../src/handlers/user-pages.js';
 import { fanOut } from '../src/producers/fan-out.js';
 import { testHandlers } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -28,95 +20,66 @@ async function h(): Promise<Harness> {
   return x;
 }
 const users = (n: number) => Array.from({ length: n }, (_, i) => `u${String(i).padStart(4, '0')}`);
-describe("a new tick's first page", () => {
-  it('holds 100 users, for a listing without a cursor too, with the window on or off', async () => {
+
+/** The size of each bulk add into the sync queue (the real add, only counted). */
+function bulkSizes(x: Harness): number[] {
+  const sizes: number[] = [];
+  const q = x.queues.get('sync');
+  const add = q.addBulk.bind(q);
+  q.addBulk = (jobs) => {
+    sizes.push(jobs.length);
+    return add(jobs);
+  };
+  return sizes;
+}
+
+describe("a new tick's first bulk add", () => {
+  it('holds 100 jobs, the rest of its part right after, with the window on or off', async () => {
     const x = await h();
+    const sizes = bulkSizes(x);
     const handlers = testHandlers(users(1000));
     for (const window of [0, 1000]) {
+      sizes.length = 0;
       const added: number[] = [];
-      await fanOut({ ...x, handlers }, tick(x, 1000 + window, window), async (p) => {
+      const r = await fanOut({ ...x, handlers }, tick(x, 1000 + window, window), async (p) => {
         added.push(p.added);
       });
-      // Pages of 1,000 without a window, of half the window with one.
-      expect(added).toEqual(window === 0 ? [100, 1000] : [100, 500, 1000]);
+      expect(r).toMatchObject({ users: 1000, added: 1000, duplicates: 0 });
+      // Without a window one page of 1,000; with one, parts of half the window. The position moves
+      // on after each whole part, never after the first 100.
+      expect(sizes).toEqual(window === 0 ? [100, 900] : [100, 400, 500]);
+      expect(added).toEqual(window === 0 ? [1000] : [500, 1000]);
       await x.queues.get('sync').obliterate({ force: true });
     }
   });
 
-  it('of a cursor listing ends at its cursor: a newer tick taking over there skips nobody when a user before it left', async () => {
+  it('counts a user listed on both sides of the cut once', async () => {
+    const x = await h();
+    const listed = users(300);
+    listed.splice(200, 0, 'u0005');
+    const r = await fanOut({ ...x, handlers: testHandlers(listed) }, tick(x, 1000, 0));
+    expect(r).toMatchObject({ users: 301, added: 300, duplicates: 1 });
+    expect(await x.queues.get('sync').getWaitingCount()).toBe(300);
+  });
+
+  it('is no stopping place: a newer tick taking over goes on after the whole first part, at the cursor', async () => {
     const x = await h();
     const ids = users(1000);
     const seen: ListingSeen = { froms: [], pages: [] };
-    const handlers = keysetListing(ids, { seen });
     const q = x.queues.get('sync');
-    // 800 jobs of others wait and nothing runs: the first page fits in the window, the next does not.
-    await q.addBulk(Array.from({ length: 800 }, (_, i) => ({ name: 'other', data: {}, opts: { jobId: `other-${i}` } })));
-    const older = fanOut({ ...x, handlers }, tick(x, 1000, 1000));
-    await waitFor('the first page added', async () => (await q.getWaitingCount()) === 900);
+    // 400 jobs of others wait and nothing runs: the first part (500) fits in the window, the next does not.
+    await q.addBulk(Array.from({ length: 400 }, (_, i) => ({ name: 'other', data: {}, opts: { jobId: `other-${i}` } })));
+    const older = fanOut({ ...x, handlers: keysetListing(ids, { seen }) }, tick(x, 1000, 1000));
+    await waitFor('the first part added', async () => (await q.getWaitingCount()) === 900);
     // A user the older tick reached leaves the listing while it waits for room.
     ids.splice(ids.indexOf('u0050'), 1);
     const stop = new AbortController();
-    const newer = fanOut({ ...x, handlers }, tick(x, 2000, 1000), undefined, stop.signal);
-    expect(await older).toMatchObject({ superseded: true, users: 100, added: 100, listing: { from: 0, reached: 100 } });
-    await waitFor('the newer tick to list', async () => seen.pages.length >= 3);
+    const newer = fanOut({ ...x, handlers: keysetListing(ids, { seen }) }, tick(x, 2000, 1000), undefined, stop.signal);
+    expect(await older).toMatchObject({ superseded: true, users: 500, added: 500, listing: { from: 0, reached: 500 } });
+    await waitFor('the newer tick to list', async () => seen.froms.length >= 2);
     stop.abort(new Error('the test is done'));
     await newer.catch(() => {});
-    // The older tick asked for 100, then a full page; the newer one from the older one's cursor, 100 again.
-    expect(seen.froms[1]).toEqual({ skip: 100, token: 'after:u0099' });
-    expect(seen.pages.slice(0, 3)).toEqual([
-      [100, 'u0000'],
-      [500, 'u0100'],
-      [100, 'u0100'],
-    ]);
+    expect(seen.froms[1]).toEqual({ skip: 500, token: 'after:u0499' });
     await q.obliterate({ force: true });
-  });
-
-  it("is asked of a module's cursor listing, cut from a plain one, and not used for a page resumed part-way", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'first-page-'));
-    const cursorFile = join(dir, 'cursor.mjs');
-    const plainFile = join(dir, 'plain.mjs');
-    const ids = users(25);
-    writeFileSync(
-      cursorFile,
-      `const all = ${JSON.stringify(ids)};
-export const asked = [];
-export async function listUsers({ cursor, limit }) {
-  asked.push(limit);
-  const start = Number(cursor ?? 0);
-  return { users: all.slice(start, start + limit), nextCursor: start + limit < all.length ? String(start + limit) : null };
-}
-export const sync = async () => null;`,
-    );
-    writeFileSync(plainFile, `export const listUsers = ${JSON.stringify(ids)};\nexport const sync = async () => null;`);
-    const list = async (h: Handlers, from: ListPosition, first?: number) => {
-      const out: UserPage[] = [];
-      for await (const p of userPages(h, from, 10, undefined, first)) out.push(p);
-      return out.map((p) => [p.users.length, p.next]);
-    };
-    try {
-      const kinds = Object.values(loadConfig({}).kinds);
-      const cursor = await moduleHandlers(cursorFile, kinds, { needsUsers: true, kinds: [] });
-      expect(await list(cursor, { skip: 0 }, 3)).toEqual([
-        [3, { skip: 3, token: '3' }],
-        [10, { skip: 13, token: '13' }],
-        [10, { skip: 23, token: '23' }],
-        [2, { skip: 25 }],
-      ]);
-      expect((await import(cursorFile)).asked).toEqual([3, 10, 10, 10]);
-      const plain = await moduleHandlers(plainFile, kinds, { needsUsers: true, kinds: [] });
-      expect(await list(plain, { skip: 0 }, 3)).toEqual([
-        [3, { skip: 3 }],
-        [7, { skip: 10 }],
-        [10, { skip: 20 }],
-        [5, { skip: 25 }],
-      ]);
-      // Resumed 4 users into a page: that page is listed at its own size and the 4 dropped again.
-      expect(await list(plain, { skip: 14, within: 4 }, 3)).toEqual([
-        [6, { skip: 20 }],
-        [5, { skip: 25 }],
-      ]);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 });

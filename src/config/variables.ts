@@ -45,12 +45,7 @@ export const VARIABLES: readonly Variable[] = [
     { name: kv(k, 'offset'), default: d.offset ?? '0s', description: `${k} stagger within its interval`, roles: P },
     { name: kv(k, 'spread'), default: '0s', description: `spread ${k} per-user jobs over this window`, roles: P },
   ]),
-  {
-    name: 'SPOTTER_JOBS_FANOUT_PAGE',
-    default: '1000',
-    description: "users per page and per bulk add in a fan-out (a new tick's first page: 100)",
-    roles: P,
-  },
+  { name: 'SPOTTER_JOBS_FANOUT_PAGE', default: '1000', description: 'users per page and per bulk add in a fan-out', roles: P },
   {
     name: 'SPOTTER_JOBS_FANOUT_WINDOW',
     default: 'auto',

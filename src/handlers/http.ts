@@ -210,19 +210,11 @@ async function fetchUsers(
  * Pages from a position on, empty pages included, so the fan-out sees every answer and can stop a
  * listing that never ends (listing-limits.ts).
  */
-async function* listUsersFrom(
-  opts: HttpModeOptions,
-  from: ListPosition,
-  pageSize: number,
-  signal?: AbortSignal,
-  firstPage?: number,
-): AsyncIterable<UserPage> {
+async function* listUsersFrom(opts: HttpModeOptions, from: ListPosition, pageSize: number, signal?: AbortSignal): AsyncIterable<UserPage> {
   let cursor: string | undefined = from.token;
   let skip = from.skip;
-  let limit = firstPage ?? pageSize;
   do {
-    const page = await fetchUsers(opts, cursor, limit, signal);
-    limit = pageSize;
+    const page = await fetchUsers(opts, cursor, pageSize, signal);
     const ids = page.users.map((x) => String(x.id));
     // The fan-out stops any cursor seen before in a tick; this catches the plainest loop for other callers.
     if (page.nextCursor && page.nextCursor === cursor) throw new Error('GET /internal/jobs/users returned the same cursor twice');
@@ -243,8 +235,7 @@ export function httpHandlers(opts: HttpModeOptions): Handlers {
         return (item: { id: string; data: unknown }, ctx: HandlerContext) => post(opts, kind, { item }, ctx);
     }
   };
-  const listFrom = (from: ListPosition, pageSize: number, signal?: AbortSignal, firstPage?: number) =>
-    listUsersFrom(opts, from, pageSize, signal, firstPage);
+  const listFrom = (from: ListPosition, pageSize: number, signal?: AbortSignal) => listUsersFrom(opts, from, pageSize, signal);
   async function* listUsers(pageSize: number, signal?: AbortSignal): AsyncIterable<string[]> {
     for await (const page of listFrom({ skip: 0 }, pageSize, signal)) if (page.users.length > 0) yield page.users;
   }

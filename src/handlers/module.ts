@@ -8,7 +8,7 @@ import { ConfigError } from '../config/errors.js';
 import type { KindConfig } from '../config/kind-config.js';
 import type { ListPosition, UserPage } from './list-position.js';
 import { type AnyHandler, type Handlers, paginate } from './types.js';
-import { firstCut, skipTo } from './user-pages.js';
+import { skipTo } from './user-pages.js';
 
 type UserList = AsyncIterable<string> | Iterable<string>;
 
@@ -76,18 +76,13 @@ function kindHandlers(
  * listUsers is an iterable, a function returning one, or a function of `{ cursor, limit }` that
  * returns (a promise of) `{ users, nextCursor }`: which one shows in what the first call returns.
  */
-function listingFrom(listUsers: unknown): NonNullable<Handlers['listFrom']> {
-  return async function* listFrom(
-    from: ListPosition,
-    pageSize: number,
-    _signal?: AbortSignal,
-    firstPage?: number,
-  ): AsyncIterable<UserPage> {
+function listingFrom(listUsers: unknown): (from: ListPosition, pageSize: number) => AsyncIterable<UserPage> {
+  return async function* listFrom(from: ListPosition, pageSize: number): AsyncIterable<UserPage> {
     if (typeof listUsers !== 'function' && !isIterable(listUsers)) throw new Error('the handler module exports no listUsers');
-    if (typeof listUsers !== 'function') return yield* firstCut(skipTo(paginate(listUsers, pageSize), from), firstPage);
+    if (typeof listUsers !== 'function') return yield* skipTo(paginate(listUsers, pageSize), from);
     const ask = listUsers as (q: { cursor: string | undefined; limit: number }) => unknown;
-    let r = await ask({ cursor: from.token, limit: firstPage ?? pageSize });
-    if (!isCursorPage(r)) return yield* firstCut(skipTo(paginate(r as UserList, pageSize), from), firstPage);
+    let r = await ask({ cursor: from.token, limit: pageSize });
+    if (!isCursorPage(r)) return yield* skipTo(paginate(r as UserList, pageSize), from);
     let { skip } = from;
     let cursor = from.token;
     for (;;) {

@@ -101,10 +101,8 @@ export interface Handlers {
    * Pages from a position on, for sources with a cursor of their own (HTTP mode, a module whose
    * listUsers takes `{ cursor, limit }`): a tick resumed after its producer died asks for the next
    * page instead of listing again. Without it, fan-out lists again and skips (user-pages.ts).
-   * `firstPage`, when given, is the size asked for the first page only (a tick's first jobs go out
-   * sooner); later pages are `pageSize`.
    */
-  listFrom?(from: ListPosition, pageSize: number, signal?: AbortSignal, firstPage?: number): AsyncIterable<UserPage>;
+  listFrom?(from: ListPosition, pageSize: number, signal?: AbortSignal): AsyncIterable<UserPage>;
   /** By kind name; the worker calls each with the arguments of the kind's scope. */
   run: Record<string, AnyHandler>;
 }

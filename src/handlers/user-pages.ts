@@ -7,43 +7,13 @@
 import type { ListPosition, UserPage } from './list-position.js';
 import type { Handlers } from './types.js';
 
-/**
- * Pages from `from` on: the source's own cursor where it has one, otherwise re-listed and skipped.
- * The first page holds at most `first` users when given, asked of the source as a page of its own,
- * so a position after it is a page boundary like any other.
- */
-export async function* userPages(
-  handlers: Handlers,
-  from: ListPosition,
-  size: number,
-  signal?: AbortSignal,
-  first?: number,
-): AsyncIterable<UserPage> {
+/** Pages from `from` on: the source's own cursor where it has one, otherwise re-listed and skipped. */
+export async function* userPages(handlers: Handlers, from: ListPosition, size: number, signal?: AbortSignal): AsyncIterable<UserPage> {
   const within = from.within ?? 0;
-  // The page holding the position starts `within` users earlier; those are dropped again. That
-  // page is asked for at the size it was listed at, so the users dropped are the ones passed.
+  // The page holding the position starts `within` users earlier; those are dropped again.
   const pageStart: ListPosition = { skip: from.skip - within, ...(from.token !== undefined ? { token: from.token } : {}) };
-  const firstPage = within === 0 ? first : undefined;
-  const pages = handlers.listFrom
-    ? handlers.listFrom(pageStart, size, signal, firstPage)
-    : firstCut(skipTo(handlers.listUsers(size, signal), pageStart), firstPage);
+  const pages = handlers.listFrom ? handlers.listFrom(pageStart, size, signal) : skipTo(handlers.listUsers(size, signal), pageStart);
   yield* dropFirst(pages, within);
-}
-
-/**
- * A listing without a cursor, its first page cut after `n` users into a page of its own: there a
- * position is a count of users passed, so a cut is a boundary like any other.
- */
-export async function* firstCut(pages: AsyncIterable<UserPage>, n: number | undefined): AsyncIterable<UserPage> {
-  let cut = n === undefined;
-  for await (const page of pages) {
-    if (!cut && n !== undefined && page.users.length > n && page.next.token === undefined) {
-      const start = page.next.skip - page.users.length;
-      yield { users: page.users.slice(0, n), next: { skip: start + n } };
-      yield { users: page.users.slice(n), next: page.next };
-    } else yield page;
-    cut = true;
-  }
 }
 
 /** A listing without a cursor, skipped up to `from.skip`. */

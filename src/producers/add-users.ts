@@ -26,15 +26,22 @@ export function spreadDelay(userId: string, spreadMs: number): number {
 type Deps = { queues: Queues; config: Config; log: Logger };
 type NewJob = { name: string; data: UserJobData; opts: JobsOptions & { jobId: string } };
 
-/** Adds the jobs of `users` for `tick`, counting into `p`. */
-export async function addUsers(deps: Deps, tick: Tick, users: readonly string[], p: AddCounts): Promise<void> {
+/**
+ * Adds the jobs of `users` for `tick`, counting into `p`. With `firstBulk`, the first that many go in
+ * a bulk add of their own, ahead of the rest: a bulk add reaches Redis only once all its jobs are
+ * built, and workers wait for it.
+ */
+export async function addUsers(deps: Deps, tick: Tick, users: readonly string[], p: AddCounts, firstBulk?: number): Promise<void> {
   const jobs = jobsFor(deps, tick, users, p);
   if (jobs.length === 0) return;
   const queueName = tick.kind.queue;
   const fresh = await notAddedYet(deps, queueName, jobs);
   p.duplicates += jobs.length - fresh.length;
   if (fresh.length === 0) return;
-  const added = await deps.queues.get(queueName).addBulk(fresh);
+  const queue = deps.queues.get(queueName);
+  const cut = firstBulk !== undefined && fresh.length > firstBulk ? firstBulk : fresh.length;
+  const added = await queue.addBulk(fresh.slice(0, cut));
+  if (cut < fresh.length) added.push(...(await queue.addBulk(fresh.slice(cut))));
   // A merged add returns the id of the user's existing job instead of the new one. If that job is
   // running, the new job was kept for later (added); otherwise it was coalesced into it.
   const merged = added.filter((job, i) => job.id !== fresh[i]?.opts.jobId).map((job) => String(job.id));

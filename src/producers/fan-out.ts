@@ -25,12 +25,12 @@ export { spreadDelay } from './add-users.js';
 /** The longest pause between two looks at a full window, and between two looks at who pages. */
 const POLL_MAX_MS = 500;
 /**
- * Users asked for in a new tick's first page. A bulk add reaches Redis only once all its jobs are
- * built, and a worker's fetch then waits behind it: a whole first page would keep every worker idle
- * for tens of milliseconds after the tick. The source answers it as a page of its own, so where a
- * tick stops after it is a page boundary (its cursor), never a count into a page.
+ * Jobs in a new tick's first bulk add. A bulk add reaches Redis only once all its jobs are built, and
+ * a worker's fetch waits behind it: a whole first part would keep every worker idle for tens of
+ * milliseconds after the tick. The rest of the part follows at once, under the same position: the
+ * cut is no stopping place, so a tick is only ever taken over or resumed at a page's or part's end.
  */
-const FIRST_PAGE = 100;
+const FIRST_BULK = 100;
 
 type Deps = { queues: Queues; handlers: Handlers; config: Config; log: Logger };
 
@@ -155,10 +155,8 @@ class FanOutRun {
   /** One pass from the tick's position: true when it came round to where it began, false at the end of the listing. */
   private async pass(): Promise<boolean> {
     const from = this.state.position;
-    // Only a tick that has listed nobody yet: one resumed from a cursor goes on at full pages.
-    const first = this.state.progress.users === 0 ? Math.min(FIRST_PAGE, this.pageSize) : undefined;
     const pages = guardPages(
-      userPages(this.deps.handlers, from, this.pageSize, this.signal, first),
+      userPages(this.deps.handlers, from, this.pageSize, this.signal),
       from,
       this.deps.config.fanoutLimits,
       this.signal,
@@ -229,7 +227,7 @@ class FanOutRun {
       try {
         const p = this.state.progress;
         const before = { ...p };
-        await addUsers(this.deps, this.tick, users, p);
+        await addUsers(this.deps, this.tick, users, p, p.users === 0 ? FIRST_BULK : undefined);
         span.setAttributes({
           'spotter.schedule': this.tick.kind.name,
           'spotter.tick_id': this.tick.tickId,
