@@ -53,12 +53,15 @@ describe("a new tick's first bulk add", () => {
     }
   });
 
-  it('counts a user listed on both sides of the cut once', async () => {
+  it('counts users coalesced into their waiting jobs on both sides of the cut', async () => {
     const x = await h();
-    const listed = users(300);
-    listed.splice(200, 0, 'u0005');
-    const r = await fanOut({ ...x, handlers: testHandlers(listed) }, tick(x, 1000, 0));
-    expect(r).toMatchObject({ users: 301, added: 300, duplicates: 1 });
+    const handlers = testHandlers(users(300));
+    // An earlier tick's jobs wait (nothing runs): the new tick's jobs merge into them, in both bulk adds.
+    await fanOut({ ...x, handlers }, tick(x, 1000, 0));
+    const sizes = bulkSizes(x);
+    const r = await fanOut({ ...x, handlers }, tick(x, 2000, 0));
+    expect(sizes).toEqual([100, 200]);
+    expect(r).toMatchObject({ users: 300, added: 0, coalesced: 300, duplicates: 0 });
     expect(await x.queues.get('sync').getWaitingCount()).toBe(300);
   });
 

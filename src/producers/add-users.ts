@@ -38,13 +38,18 @@ export async function addUsers(deps: Deps, tick: Tick, users: readonly string[],
   const fresh = await notAddedYet(deps, queueName, jobs);
   p.duplicates += jobs.length - fresh.length;
   if (fresh.length === 0) return;
-  const queue = deps.queues.get(queueName);
   const cut = firstBulk !== undefined && fresh.length > firstBulk ? firstBulk : fresh.length;
-  const added = await queue.addBulk(fresh.slice(0, cut));
-  if (cut < fresh.length) added.push(...(await queue.addBulk(fresh.slice(cut))));
+  await addBulk(deps, queueName, fresh.slice(0, cut), p);
+  if (cut < fresh.length) await addBulk(deps, queueName, fresh.slice(cut), p);
+}
+
+/** One bulk add, counted: each job added, or merged into the user's job (added behind it when that one runs). */
+async function addBulk(deps: Deps, queueName: string, jobs: NewJob[], p: AddCounts): Promise<void> {
+  const added = await deps.queues.get(queueName).addBulk(jobs);
   // A merged add returns the id of the user's existing job instead of the new one. If that job is
-  // running, the new job was kept for later (added); otherwise it was coalesced into it.
-  const merged = added.filter((job, i) => job.id !== fresh[i]?.opts.jobId).map((job) => String(job.id));
+  // running, the new job was kept for later (added); otherwise it was coalesced into it. Looked at
+  // right after its add: workers that start meanwhile would make more of them look running.
+  const merged = added.filter((job, i) => job.id !== jobs[i]?.opts.jobId).map((job) => String(job.id));
   p.added += added.length - merged.length;
   if (merged.length === 0) return;
   const activeKey = queueKey(deps.config.prefix, queueName, 'active');

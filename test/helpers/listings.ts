@@ -26,11 +26,11 @@ export interface ListingSeen {
  * limit), else of the limit asked; `seen` records the asks.
  */
 export function keysetListing(ids: string[], opts: { size?: number; seen?: ListingSeen } = {}): Handlers {
-  async function* listFrom(from: ListPosition, pageSize: number, _signal?: AbortSignal, firstPage?: number): AsyncIterable<UserPage> {
+  async function* listFrom(from: ListPosition, pageSize: number): AsyncIterable<UserPage> {
     opts.seen?.froms.push(from);
     let skip = from.skip;
     let after = from.token?.slice('after:'.length);
-    for (let limit = opts.size ?? firstPage ?? pageSize; ; limit = opts.size ?? pageSize) {
+    for (const limit = opts.size ?? pageSize; ; ) {
       const sorted = [...ids].sort();
       const chunk = sorted.filter((u) => after === undefined || u > after).slice(0, limit);
       if (chunk.length === 0) return;
