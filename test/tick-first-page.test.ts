@@ -1,7 +1,7 @@
 /**
  * A new tick's first jobs go to Redis in a bulk add of 100, the rest of its first part right after,
  * so the workers start before a whole part is built and added. The cut is no stopping place: the
- * position moves on after the whole part, and users repeated across the cut count once.
+ * position moves on after the whole part, and jobs merged on either side of it are counted alike.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { fanOut } from '../src/producers/fan-out.js';

@@ -15,6 +15,7 @@ import type { TickResult } from '../schedules/tick-record.js';
 import type { SlotUse } from '../workers/slot-use.js';
 import { registerFairMetrics } from './fair-metrics.js';
 import { registerScheduleMetrics } from './schedule-metrics.js';
+import { shared } from './shared-read.js';
 import { registerSubjectScheduleMetrics } from './subject-schedule-metrics.js';
 import { tolerant } from './tolerant.js';
 import { censusOf } from './worker-census.js';
@@ -142,15 +143,15 @@ function registerRedisMetrics(registry: Registry, queues: Queues): void {
       );
     },
   });
+  // INFO rather than CONFIG GET: managed Redis services often disable CONFIG. One read for both gauges.
+  const memory = shared(() => within(1500, () => queues.conn.info('memory')));
   new Gauge({
     name: 'spotter_jobs_redis_maxmemory_policy',
     help: "1 for Redis' current maxmemory-policy (only noeviction is safe for queues), read from INFO at scrape time",
     labelNames: ['policy'],
     registers: [registry],
     collect: tolerant(async function () {
-      // INFO rather than CONFIG GET: managed Redis services often disable CONFIG.
-      const info = await within(1500, () => queues.conn.info('memory'));
-      const policy = /^maxmemory_policy:(\S+)/m.exec(info)?.[1] ?? 'unknown';
+      const policy = /^maxmemory_policy:(\S+)/m.exec(await memory())?.[1] ?? 'unknown';
       this.reset();
       this.set({ policy }, 1);
     }),
@@ -163,7 +164,7 @@ function registerRedisMetrics(registry: Registry, queues: Queues): void {
     // At maxmemory with noeviction Redis refuses every write while PING still answers: the one
     // outage that redis_up does not show.
     collect: tolerant(async function () {
-      const info = await within(1500, () => queues.conn.info('memory'));
+      const info = await memory();
       const bytes = (field: string) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(info)?.[1] ?? Number.NaN);
       this.reset();
       this.set({ memory: 'used' }, bytes('used_memory'));

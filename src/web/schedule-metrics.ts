@@ -10,26 +10,8 @@ import { type RunOutcome, runOutcome, runSucceeded } from '../ops/last-run.js';
 import { intervalAt } from '../schedules/catch-up.js';
 import { pausedSchedules } from '../schedules/pause.js';
 import { lastTick, type TickResult } from '../schedules/tick-record.js';
+import { shared } from './shared-read.js';
 import { tolerant } from './tolerant.js';
-
-/** How long one read is shared by the gauges of a scrape (they are collected one after another). */
-const SHARE_MS = 1000;
-
-/** `read`, called at most once per SHARE_MS; callers within that time get the same answer. */
-function shared<T>(read: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
-  return () => {
-    if (!last || Date.now() - last.at > SHARE_MS) {
-      const value = read();
-      // A failed read is not kept: the next gauge (or scrape) tries again.
-      value.catch(() => {
-        last = undefined;
-      });
-      last = { at: Date.now(), value };
-    }
-    return last.value;
-  };
-}
 
 type PerSchedule = Record<string, number>;
 type Run = { tick: TickResult; outcome: RunOutcome };

@@ -30,7 +30,8 @@ export function keysetListing(ids: string[], opts: { size?: number; seen?: Listi
     opts.seen?.froms.push(from);
     let skip = from.skip;
     let after = from.token?.slice('after:'.length);
-    for (const limit = opts.size ?? pageSize; ; ) {
+    const limit = opts.size ?? pageSize;
+    for (;;) {
       const sorted = [...ids].sort();
       const chunk = sorted.filter((u) => after === undefined || u > after).slice(0, limit);
       if (chunk.length === 0) return;
