@@ -115,7 +115,11 @@ describe('a real Prometheus scraping a producer and a worker', () => {
     prometheus.stderr?.on('data', (d: Buffer) => {
       log = (log + d.toString()).slice(-4000);
     });
-    await waitFor(`Prometheus ready\n${log}`, async () => (await fetch(`${base}/-/ready`)).ok, { timeoutMs: 30_000, intervalMs: 200 });
+    await waitFor(
+      () => `Prometheus ready\n${log}`,
+      async () => (await fetch(`${base}/-/ready`)).ok,
+      { timeoutMs: 30_000, intervalMs: 200 },
+    );
 
     const query = async (expr: string) => {
       const r = await fetch(`${base}/api/v1/query?query=${encodeURIComponent(expr)}`);

@@ -43,8 +43,9 @@ export class CliProcess {
   }
 
   waitForLog(pred: (l: LogLine) => boolean, what: string, timeoutMs = 20_000): Promise<LogLine> {
+    // The output is read when the wait fails, not when it starts, so the message shows what the process said.
     return waitFor(
-      `log line: ${what}\n--- stdout:\n${this.stdout.slice(-2000)}\n--- stderr:\n${this.stderr.slice(-2000)}`,
+      () => `log line: ${what}\n--- stdout:\n${this.stdout.slice(-2000)}\n--- stderr:\n${this.stderr.slice(-2000)}`,
       () => this.logs().find(pred),
       {
         timeoutMs,
