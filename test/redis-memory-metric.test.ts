@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRegistry, registerClusterMetrics } from '../src/web/metrics.js';
 import { harness } from './helpers/harness.js';
-import { privateRedis } from './helpers/redis.js';
+import { fillUntilOutOfMemory, privateRedis } from './helpers/redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
 /** Used and max bytes, as a scrape reads them. */
@@ -28,20 +28,9 @@ describe("Redis' memory in /metrics", () => {
       expect(before.used).toBeGreaterThan(0);
       expect(before.max).toBe(0);
 
-      await h.conn.config('SET', 'maxmemory-policy', 'noeviction');
-      await h.conn.config('SET', 'maxmemory', String(before.used + 2 * 2 ** 20));
-      // Filled until Redis refuses a write, 100 KB at a time (at most 100 tries).
-      const chunk = 'x'.repeat(100_000);
-      let refused = '';
-      for (let i = 0; i < 100 && !refused; i++) {
-        refused = await h.conn.set(`${h.prefix}:filler:${i}`, chunk).then(
-          () => '',
-          (err: Error) => err.message,
-        );
-      }
+      const { max, refused } = await fillUntilOutOfMemory(h.conn, h.prefix, before.used);
       expect(refused).toMatch(/^OOM /);
       // The gauges of one scrape share an INFO read for a second: a later scrape reads Redis again.
-      const max = before.used + 2 * 2 ** 20;
       const full = await waitFor('a scrape that reads the filled Redis', async () => {
         const m = await memoryOf(registry);
         return m.max === max ? m : undefined;

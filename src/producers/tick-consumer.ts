@@ -12,6 +12,7 @@ import { addJob } from '../jobs/add-job.js';
 import type { Queues } from '../jobs/queues.js';
 import { globalJobId, kindByName, SCHEDULE_QUEUE, scheduledKinds, type TickJobData } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
+import { backOffWhenRefused } from '../redis/refused-fetches.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
@@ -63,10 +64,15 @@ export class TickConsumer {
       ...(this.deps.queues.repeatStrategy ? { settings: { repeatStrategy: this.deps.queues.repeatStrategy } } : {}),
       ...telemetryOption(),
     });
-    // BullMQ emits a failed fetch again and again, at once, while Redis refuses it (out of memory).
+    // BullMQ emits a failed fetch again and again while Redis refuses it (out of memory): the worker
+    // waits longer after each (refused-fetches.ts), and the errors are logged without flooding.
     const errors = new RepeatedErrors(log, { queue: SCHEDULE_QUEUE }, 'tick worker error');
     this.errorLog = errors;
-    this.worker.on('error', (err) => errors.report(err.message));
+    const backOff = backOffWhenRefused(this.worker);
+    this.worker.on('error', (err) => {
+      backOff(err);
+      errors.report(err.message);
+    });
     this.worker.on('stalled', (jobId) =>
       log.warn(
         { queue: SCHEDULE_QUEUE, jobId },

@@ -8,6 +8,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
 import type { RedisClient } from '../redis/connection.js';
+import { backOffWhenRefused } from '../redis/refused-fetches.js';
 import { type DeadLetters, recordDeadLetters } from '../services/dead-letters/index.js';
 import { UserHistory } from '../services/user-history.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -122,8 +123,10 @@ export class Consumers {
   /** Lost locks, whether BullMQ could not renew one or could not store an outcome under it; other worker errors. */
   private watchLocks(worker: Worker, queue: string): void {
     const { config, log } = this.deps;
-    // BullMQ emits a failed fetch again and again, at once, while Redis refuses it (out of memory).
+    // BullMQ emits a failed fetch again and again while Redis refuses it (out of memory): the worker
+    // waits longer after each (refused-fetches.ts), and the errors are logged without flooding.
     const errors = new RepeatedErrors(log, { queue }, 'worker error');
+    const backOff = backOffWhenRefused(worker);
     this.errorLogs.push(errors);
     // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
     // signal fires at once, and its run is not counted as completed.
@@ -146,6 +149,7 @@ export class Consumers {
         );
         return;
       }
+      backOff(err);
       errors.report(err.message);
     });
   }

@@ -89,3 +89,27 @@ export async function privateRedis(opts: { appendonly?: boolean; args?: string[]
     },
   };
 }
+
+/**
+ * Fills a (private) Redis until it refuses a write for memory: `noeviction`, a maxmemory 2 MiB above
+ * what it uses now, then 100 KB values under `keyPrefix` (at most 100). Returns the limit set and the
+ * refusal Redis answered ('' if none came).
+ */
+export async function fillUntilOutOfMemory(
+  conn: Redis | Cluster,
+  keyPrefix: string,
+  used: number,
+): Promise<{ max: number; refused: string }> {
+  const max = used + 2 * 2 ** 20;
+  await conn.config('SET', 'maxmemory-policy', 'noeviction');
+  await conn.config('SET', 'maxmemory', String(max));
+  const chunk = 'x'.repeat(100_000);
+  let refused = '';
+  for (let i = 0; i < 100 && !refused; i++) {
+    refused = await conn.set(`${keyPrefix}:filler:${i}`, chunk).then(
+      () => '',
+      (err: Error) => err.message,
+    );
+  }
+  return { max, refused };
+}
