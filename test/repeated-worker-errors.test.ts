@@ -1,6 +1,7 @@
 /**
- * A worker error that repeats in a loop is logged once, then counted: BullMQ fetches again at once
- * while Redis refuses the fetch (out of memory, a real `maxmemory`), emitting the error each time.
+ * A worker error that repeats in a loop is logged once, then counted: BullMQ fetches again while
+ * Redis refuses the fetch (out of memory, a real `maxmemory`; after a growing wait, see
+ * refused-fetches.test.ts), emitting the error each time.
  */
 import { describe, expect, it } from 'vitest';
 import { addJob } from '../src/jobs/add-job.js';
@@ -33,7 +34,7 @@ describe('worker errors in a loop', () => {
         const ran: string[] = [];
         consumeKinds(h, { track: async (item: { id: string }) => void ran.push(item.id) }, ['track']);
         // Redis' own count: the worker asked for its job again and again.
-        await waitFor('Redis to refuse the fetch many times', async () => (await oomErrors(h.conn)) >= 200);
+        await waitFor('Redis to refuse the fetch again and again', async () => (await oomErrors(h.conn)) >= 4);
         // Each distinct refusal (one per script BullMQ runs to fetch) once, not once per try.
         const logged = lines.filter((l) => l.msg === 'worker error');
         expect(logged.length).toBeGreaterThan(0);
@@ -49,7 +50,7 @@ describe('worker errors in a loop', () => {
       }
       // Closing logs what was counted meanwhile.
       const counted = lines.filter((l) => typeof l.msg === 'string' && l.msg.startsWith('worker error (again '));
-      expect(counted.reduce((n, l) => n + Number(l.repeats), 0)).toBeGreaterThanOrEqual(100);
+      expect(counted.reduce((n, l) => n + Number(l.repeats), 0)).toBeGreaterThanOrEqual(2);
     } finally {
       await r.dispose();
     }
