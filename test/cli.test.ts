@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentError } from '../src/jobs/errors.js';
 import { Consumers } from '../src/workers/consumer.js';
-import { closedPort } from './helpers/closed-port.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
@@ -67,17 +66,13 @@ describe('the CLI, run as a user runs it', () => {
   });
 
   it('fails fast with exit 1 and a clear message when Redis is down', async () => {
-    const down = await closedPort();
-    try {
-      // Exit 1 is the CLI giving up by itself: runCli kills a command that keeps retrying (exit code null).
-      for (const cmd of [['status'], ['producer']]) {
-        const r = await runCli(cmd, { REDIS_URL: `redis://:hunter2hunter2@127.0.0.1:${down.port}` });
-        expect(r.code).toBe(1);
-        expect(r.stderr).toContain(`Redis at redis://:***@127.0.0.1:${down.port}`);
-        expect(r.stderr).not.toContain('hunter2hunter2');
-      }
-    } finally {
-      await down.close();
+    // Port 1: nothing listens there, and no test's Redis can take it (theirs come from the ephemeral range).
+    // Exit 1 is the CLI giving up by itself: runCli kills a command that keeps retrying (exit code null).
+    for (const cmd of [['status'], ['producer']]) {
+      const r = await runCli(cmd, { REDIS_URL: 'redis://:hunter2hunter2@127.0.0.1:1' });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('Redis at redis://:***@127.0.0.1:1 is not reachable (connect ECONNREFUSED');
+      expect(r.stderr).not.toContain('hunter2hunter2');
     }
   });
 

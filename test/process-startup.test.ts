@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../src/redis/local.js';
-import { closedPort } from './helpers/closed-port.js';
 import { useProcessScenes } from './helpers/process-scene.js';
 import { privateRedis } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
@@ -28,10 +27,9 @@ describe('Redis credentials and a waiting worker', () => {
 
   it('serves /livez (200) and /readyz (503) while a worker waits for Redis', async () => {
     const port = await freePort();
-    const down = await closedPort();
-    scene.onCleanup(() => down.close());
     const s = scene({ SPOTTER_JOBS_WORKER_HTTP_PORT: String(port) });
-    const w = s.start(['worker'], { REDIS_URL: down.url });
+    // Port 1: nothing listens there, and no test's Redis can take it (theirs come from the ephemeral range).
+    const w = s.start(['worker'], { REDIS_URL: 'redis://127.0.0.1:1' });
     await w.waitForLog((l) => l.msg === 'waiting for Redis', 'waiting for Redis');
     const live = await waitFor('livez', () => fetch(`http://127.0.0.1:${port}/livez`).catch(() => undefined));
     expect(live.status).toBe(200);
