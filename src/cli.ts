@@ -87,7 +87,7 @@ function serviceCommands(p: Command): void {
 /** One-shot commands on the kinds and users: status, trigger, user, pause and resume, forget. */
 function operatorCommands(p: Command): void {
   p.command('status')
-    .description('schedules (interval, next run, last run and its result) and job counts per queue and state')
+    .description('schedules (interval, next run, last run and its result), job counts per queue and state, and the backlogs of fair kinds')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (o) => statusCommand(await cfg(), o, out));
@@ -103,7 +103,9 @@ function operatorCommands(p: Command): void {
     .addHelpText('after', variablesHelp(['cli']))
     .action(async (kind: string, o) => triggerCommand(await cfg(), kind, o, out));
   p.command('user')
-    .description("one user's history: each kind's last run, the job pending now, the next tick, dead letters")
+    .description(
+      "one user's history: each kind's last run, the job pending now, the next tick, dead letters, and its jobs waiting for fair admission",
+    )
     .argument('<id>', 'the user id')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))

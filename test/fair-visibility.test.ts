@@ -81,7 +81,16 @@ describe('the backlog of a fair kind', () => {
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ owner: 'bob', weight: 0.5, backlog: [expect.objectContaining({ kind: 'track', waiting: 3 })] });
     expect((await put({ weight: 0 })).status).toBe(400);
-    expect((await put({ heavy: true })).status).toBe(400);
+    // What was wrong is named: an unknown field, a body that is no object, a missing content type.
+    const extra = await put({ weight: 2, heavy: true });
+    expect(extra.status).toBe(400);
+    expect(((await extra.json()) as { error: string }).error).toMatch(/expected \{"weight": <number from 0.01 to 10000>\}: .*"heavy"/);
+    const scalar = await put(3);
+    expect(scalar.status).toBe(400);
+    expect(((await scalar.json()) as { error: string }).error).toBe('request body is not a JSON object or array (or not JSON at all)');
+    const untyped = await fetch(`${web.url}/api/owners/bob/weight`, { method: 'PUT', body: JSON.stringify({ weight: 2 }) });
+    expect(untyped.status).toBe(400);
+    expect(((await untyped.json()) as { error: string }).error).toMatch(/weight: .*\(sent without Content-Type: application\/json\)$/);
   });
 
   it('shows on the status page', async () => {

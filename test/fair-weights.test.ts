@@ -55,7 +55,9 @@ describe('owner weights', () => {
     ['zero', 'u1', 0, /weight 0 is not a number from 0.01 to 10000/],
     ['too heavy', 'u1', 20_000, /weight 20000/],
     ['not a number', 'u1', Number.NaN, /weight NaN/],
-    ['a bad owner id', 'a b', 2, /"a b" is not an owner id/],
+    ['a bad owner id', 'a b', 2, /"a b" is not an owner id: it holds other than letters, digits and \. _ @ -/],
+    ['an owner id too long', 'a'.repeat(201), 2, /"a{80}…" \(201 characters\) is not an owner id: it is longer than 200 characters/],
+    ['an empty owner id', '', 2, /"" is not an owner id: it is empty/],
   ])('refuse %s', async (_what, owner, weight, message) => {
     x = await harness({}, { catalog });
     const err = await setOwnerWeight(x.conn, x.prefix, owner, weight, fairKinds(x)).catch((e: unknown) => e);

@@ -82,7 +82,7 @@ describe('a module that adds a global and an item kind', () => {
     expect(bad.stderr).toMatch(/data of item x1 does not match the schema: from:/);
     const wrong = await runCli(['trigger', 'tag', '--user', 'u1'], s.env);
     expect(wrong.code).toBe(2);
-    expect(wrong.stderr).toMatch(/--user applies to user kinds only/);
+    expect(wrong.stderr).toMatch(/a user \(--user, userId in the API\) applies to user kinds only/);
     const ok = await runCli(['trigger', 'tag', '--item', 'x1', '--data', '{"from":"cli"}', '--json'], s.env);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({ queue: 'tag', kind: 'item' });

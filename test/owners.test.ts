@@ -62,11 +62,24 @@ describe('owners', () => {
     const sync = kindByName(h.config, 'sync');
     if (!download || !sync) throw new Error('kinds missing');
     const t = await trigger(h.queues, h.config, download, { item: { id: 'x1', data: {} }, owner: 'bob' });
+    // Said to the caller: the job waits for fair admission, as bob's.
+    expect(t).toMatchObject({ kind: 'item', fair: true, owner: 'bob' });
     const job = await waitFor('the job admitted into the queue', () => h.queues.get('download').getJob(t.jobId));
     expect(job.data.owner).toBe('bob');
     await expect(trigger(h.queues, h.config, sync, { userId: 'u1', owner: 'bob' })).rejects.toThrow(
-      /owned by their user; --owner applies to item and global kinds/,
+      /owned by their user; an owner \(--owner, owner in the API\) applies to item and global kinds only/,
     );
+  });
+
+  it('refuses a run time further ahead than a job can wait, saying the limit, and adds nothing', async () => {
+    x = await harness({}, { catalog });
+    const download = kindByName(x.config, 'download');
+    if (!download) throw new Error('download missing');
+    const at = new Date(Date.now() + 30 * 86_400_000 + 60_000);
+    await expect(trigger(x.queues, x.config, download, { item: { id: 'x1', data: {} }, at })).rejects.toThrow(
+      /is 30 days ahead: a job waits at most 24 days \(the longest delay BullMQ takes\); give a schedule for later runs/,
+    );
+    expect(await x.conn.keys(`${x.prefix}:*download*`)).toEqual([]);
   });
 
   it("checks an HTTP answer's owner like ctx.enqueue: an item entry may name one, a user entry may not", async () => {

@@ -105,6 +105,8 @@ export async function triggerCommand(
     global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
     item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
+  // A fair kind's job is not in the queue yet: it waits in its owner's backlog for admission.
+  if (t.fair) what[t.kind] = what[t.kind].replace(/^queued /, 'filed for fair admission: ');
   const whose = opts.owner !== undefined ? ` (owner ${opts.owner})` : '';
   out(
     t.paused

@@ -16,7 +16,9 @@ import type { Subject } from './subject.js';
 /** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
 export const MAX_ITEM_DATA_BYTES = 16 * 1024;
 /** Longest delay a timer can honour (2^31 - 1 ms, about 24.8 days). */
-const MAX_DELAY_MS = 2 ** 31 - 1;
+export const MAX_DELAY_MS = 2 ** 31 - 1;
+/** The same, in whole days, as messages say it. */
+export const MAX_DELAY_DAYS = Math.floor(MAX_DELAY_MS / 86_400_000);
 
 export interface AddJob {
   kind: KindConfig;

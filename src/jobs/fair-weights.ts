@@ -17,11 +17,15 @@ export const WEIGHT_RANGE = { min: 0.01, max: 10_000 } as const;
 
 /** Checks an owner id as weights and `user` take it: a user id, or NO_OWNER for jobs without an owner. */
 export function checkOwner(owner: string): string {
-  if (owner !== NO_OWNER && !subjectId.safeParse(owner).success)
-    throw new InvalidJobError(
-      `"${owner.slice(0, 80)}" is not an owner id (letters, digits and . _ @ - only, or ${NO_OWNER} for jobs without an owner)`,
-    );
-  return owner;
+  if (owner === NO_OWNER || subjectId.safeParse(owner).success) return owner;
+  const shown = owner.length > 80 ? `"${owner.slice(0, 80)}…" (${owner.length} characters)` : `"${owner}"`;
+  const why =
+    owner.length === 0
+      ? 'it is empty'
+      : owner.length > 200
+        ? 'it is longer than 200 characters'
+        : 'it holds other than letters, digits and . _ @ -';
+  throw new InvalidJobError(`${shown} is not an owner id: ${why} (or give ${NO_OWNER} for jobs without an owner)`);
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
-import { addJob } from '../jobs/add-job.js';
+import { addJob, MAX_DELAY_DAYS, MAX_DELAY_MS } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
@@ -24,6 +24,10 @@ export interface Triggered {
   coalesced?: boolean;
   /** The schedule is paused: this manual run goes ahead, its scheduled ticks stay skipped. */
   paused?: boolean;
+  /** A fair kind's job: filed in its owner's backlog, it reaches the queue when fair admission admits it. */
+  fair?: boolean;
+  /** The owner named for an item or global job. */
+  owner?: string;
 }
 
 export interface TriggerOptions {
@@ -47,6 +51,10 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
   const now = Date.now();
   const runAt = opts.at ? opts.at.getTime() : now;
   const delay = Math.max(0, runAt - now);
+  if (delay > MAX_DELAY_MS)
+    throw new InvalidJobError(
+      `the run time ${new Date(runAt).toISOString()} is ${Math.floor(delay / 86_400_000)} days ahead: a job waits at most ${MAX_DELAY_DAYS} days (the longest delay BullMQ takes); give a schedule for later runs`,
+    );
   const tickId = manualTickId(kind.name, await claimMillisecond(queues, kind.name, now));
   const paused = kind.schedule ? await isPaused(queues.conn, queues.prefix, kind.name) : false;
   const done = (what: Triggered['kind'], queue: string, jobId: string): Triggered => ({
@@ -55,13 +63,17 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
     runAt: new Date(runAt).toISOString(),
     kind: what,
     ...(paused ? { paused } : {}),
+    ...(what !== 'tick' && kind.fair ? { fair: true } : {}),
+    ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
   });
   if (opts.userId !== undefined && kind.scope !== 'user')
-    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --user applies to user kinds only`);
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: a user (--user, userId in the API) applies to user kinds only`);
   if (opts.item !== undefined && kind.scope !== 'item')
-    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: --item applies to item kinds only`);
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: an item (--item, item in the API) applies to item kinds only`);
   if (opts.owner !== undefined && kind.scope === 'user')
-    throw new InvalidJobError(`${kind.name} is a user kind: its jobs are owned by their user; --owner applies to item and global kinds`);
+    throw new InvalidJobError(
+      `${kind.name} is a user kind: its jobs are owned by their user; an owner (--owner, owner in the API) applies to item and global kinds only`,
+    );
   const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
   const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
     addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });

@@ -146,7 +146,11 @@ function ownerRoutes(r: Router, { config, queues }: ApiDeps): void {
   });
   r.put('/owners/:id/weight', async (req, res) => {
     const body = weightBody.safeParse(req.body ?? {});
-    if (!body.success) return bad(res, 'expected {"weight": <number from 0.01 to 10000>}');
+    if (!body.success) {
+      // Without a JSON content type the body is not read at all: say so rather than "weight missing".
+      const how = req.is('application/json') ? '' : ' (sent without Content-Type: application/json)';
+      return bad(res, `expected {"weight": <number from 0.01 to 10000>}: ${issue(body.error)}${how}`);
+    }
     try {
       res.json(await setWeight(queues, config, String(req.params.id), body.data.weight));
     } catch (err) {

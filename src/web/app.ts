@@ -65,7 +65,7 @@ function errors(log: Logger) {
         err.type === 'entity.too.large'
           ? 'request body too large'
           : err.type === 'entity.parse.failed'
-            ? 'request body is not valid JSON'
+            ? 'request body is not a JSON object or array (or not JSON at all)'
             : err.message;
       res.status(err.status).json({ error: message });
       return;
