@@ -103,7 +103,12 @@ describe('the CLI, run as a user runs it', () => {
     const text = await runCli(['status'], env);
     expect(text.stdout).toMatch(/write-back\s+writeback\s+yes\s+1h/);
     expect((await runCli(['trigger', 'sync', '--at', 'tomorrow'], env)).code).toBe(2);
-    expect((await runCli(['trigger', 'sync', '--user', 'a b'], env)).code).toBe(2);
+    const badUser = await runCli(['trigger', 'sync', '--user', 'a b'], env);
+    expect(badUser.code).toBe(2);
+    expect(badUser.stderr).toContain('--user "a b" is not a user id: it holds other than letters, digits and . _ @ -');
+    const longOwner = await runCli(['trigger', 'sync', '--owner', 'o'.repeat(201)], env);
+    expect(longOwner.code).toBe(2);
+    expect(longOwner.stderr).toContain('(201 characters) is not an owner id: it is longer than 200 characters');
   });
 
   it('dlq list, replay and purge', async () => {

@@ -6,7 +6,7 @@ import { formatDuration } from '../config/duration.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { KindBacklog } from '../jobs/fair-backlog.js';
-import { kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
+import { badSubjectId, kindByNameOrQueue, kindsOf } from '../jobs/registry.js';
 import { describeRun, jobsText } from '../ops/last-run.js';
 import { setPaused } from '../ops/pause.js';
 import { readStatus } from '../ops/status.js';
@@ -73,11 +73,11 @@ export async function triggerCommand(
     if (!/^\d{4}-\d{2}-\d{2}T/.test(opts.at) || Number.isNaN(at.getTime()))
       throw new UsageError(`--at "${opts.at}" is not an ISO-8601 time such as 2026-01-31T04:00:00Z`);
   }
-  if (opts.user !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.user))
-    throw new UsageError(`--user "${opts.user}" is not a valid user id`);
+  const badUser = opts.user !== undefined ? badSubjectId('a user id', opts.user) : undefined;
+  if (badUser) throw new UsageError(`--user ${badUser}`);
   if (opts.data !== undefined && opts.item === undefined) throw new UsageError('--data goes with --item');
-  if (opts.owner !== undefined && !/^[A-Za-z0-9._@-]{1,200}$/.test(opts.owner))
-    throw new UsageError(`--owner "${opts.owner}" is not a valid owner id (letters, digits and . _ @ - only)`);
+  const badOwner = opts.owner !== undefined ? badSubjectId('an owner id', opts.owner) : undefined;
+  if (badOwner) throw new UsageError(`--owner ${badOwner}`);
   let data: unknown;
   if (opts.data !== undefined) {
     try {

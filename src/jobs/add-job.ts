@@ -17,8 +17,8 @@ import type { Subject } from './subject.js';
 export const MAX_ITEM_DATA_BYTES = 16 * 1024;
 /** Longest delay a timer can honour (2^31 - 1 ms, about 24.8 days). */
 export const MAX_DELAY_MS = 2 ** 31 - 1;
-/** The same, in whole days, as messages say it. */
-export const MAX_DELAY_DAYS = Math.floor(MAX_DELAY_MS / 86_400_000);
+/** The same in days, to one decimal (24.8), as messages say it. */
+export const MAX_DELAY_DAYS = (Math.floor(MAX_DELAY_MS / 8_640_000) / 10).toFixed(1);
 
 export interface AddJob {
   kind: KindConfig;

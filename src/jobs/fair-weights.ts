@@ -10,22 +10,16 @@ import { ownerWeightsKey } from '../redis/keys.js';
 import { InvalidJobError } from './errors.js';
 import { fairKeys } from './fair-keys.js';
 import { NO_OWNER } from './owner.js';
-import { subjectId } from './registry.js';
+import { badSubjectId } from './registry.js';
 
 /** The weights an owner may have: 1/100 to 10,000 of the default. */
 export const WEIGHT_RANGE = { min: 0.01, max: 10_000 } as const;
 
-/** Checks an owner id as weights and `user` take it: a user id, or NO_OWNER for jobs without an owner. */
+/** Checks an owner id as weights and the owner view take it: a user id, or NO_OWNER for jobs without an owner. */
 export function checkOwner(owner: string): string {
-  if (owner === NO_OWNER || subjectId.safeParse(owner).success) return owner;
-  const shown = owner.length > 80 ? `"${owner.slice(0, 80)}…" (${owner.length} characters)` : `"${owner}"`;
-  const why =
-    owner.length === 0
-      ? 'it is empty'
-      : owner.length > 200
-        ? 'it is longer than 200 characters'
-        : 'it holds other than letters, digits and . _ @ -';
-  throw new InvalidJobError(`${shown} is not an owner id: ${why} (or give ${NO_OWNER} for jobs without an owner)`);
+  const problem = owner === NO_OWNER ? undefined : badSubjectId('an owner id', owner);
+  if (problem) throw new InvalidJobError(`${problem} (or give ${NO_OWNER} for jobs without an owner)`);
+  return owner;
 }
 
 /**

@@ -55,6 +55,23 @@ export function kindByNameOrQueue(config: KindCatalog, name: string): KindConfig
 // One pattern rather than min, max and a pattern: it is checked for every job a worker runs.
 export const subjectId = z.string().regex(/^[A-Za-z0-9._@-]{1,200}$/, 'may hold letters, digits and . _ @ - only, 1 to 200 of them');
 
+/**
+ * Why `id` is not a user, item or owner id (`what` names which), or undefined when it is one: empty,
+ * too long, or other characters, with the id shown (its first 80 characters and its length when longer).
+ */
+export function badSubjectId(what: string, id: string): string | undefined {
+  if (subjectId.safeParse(id).success) return undefined;
+  const chars = Array.from(id);
+  const shown = chars.length > 80 ? `"${chars.slice(0, 80).join('')}…" (${chars.length} characters)` : `"${id}"`;
+  const why =
+    id.length === 0
+      ? 'it is empty'
+      : id.length > 200
+        ? 'it is longer than 200 characters'
+        : 'it holds other than letters, digits and . _ @ -';
+  return `${shown} is not ${what}: ${why}`;
+}
+
 /** The job that added this one with `ctx.enqueue`. */
 export const parentRef = z.strictObject({ kind: z.string().min(1).max(40), jobId: z.string().min(1).max(1000) });
 export type ParentRef = z.infer<typeof parentRef>;

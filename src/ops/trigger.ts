@@ -51,10 +51,6 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
   const now = Date.now();
   const runAt = opts.at ? opts.at.getTime() : now;
   const delay = Math.max(0, runAt - now);
-  if (delay > MAX_DELAY_MS)
-    throw new InvalidJobError(
-      `the run time ${new Date(runAt).toISOString()} is ${Math.floor(delay / 86_400_000)} days ahead: a job waits at most ${MAX_DELAY_DAYS} days (the longest delay BullMQ takes); give a schedule for later runs`,
-    );
   const tickId = manualTickId(kind.name, await claimMillisecond(queues, kind.name, now));
   const paused = kind.schedule ? await isPaused(queues.conn, queues.prefix, kind.name) : false;
   const done = (what: Triggered['kind'], queue: string, jobId: string): Triggered => ({
@@ -75,8 +71,14 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
       `${kind.name} is a user kind: its jobs are owned by their user; an owner (--owner, owner in the API) applies to item and global kinds only`,
     );
   const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
-  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
-    addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
+  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) => {
+    // A job's delay has a limit (a tick's has none: BullMQ keeps it in its delayed set by time).
+    if (delay > MAX_DELAY_MS)
+      throw new InvalidJobError(
+        `the run time ${new Date(runAt).toISOString()} is ${(delay / 86_400_000).toFixed(1)} days ahead: a job waits at most ${MAX_DELAY_DAYS} days (2^31 - 1 ms, the longest delay spotter-jobs accepts)`,
+      );
+    return addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
+  };
   switch (kind.scope) {
     case 'user': {
       if (opts.userId === undefined) break;
@@ -88,7 +90,8 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
     case 'global':
       return done('global', kind.queue, await direct(owned, globalJobId(tickId)));
     case 'item': {
-      if (!opts.item) throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID, and --data JSON)`);
+      if (!opts.item)
+        throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID and --data JSON, item in the API)`);
       return done('item', kind.queue, await direct({ ...opts.item, ...owned }, userJobId(tickId, opts.item.id)));
     }
   }

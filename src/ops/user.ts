@@ -3,7 +3,7 @@
 import type { Config } from '../config/config.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
-import { subjectId } from '../jobs/registry.js';
+import { badSubjectId } from '../jobs/registry.js';
 import { type ScheduleView, SubjectSchedules } from '../schedules/subject/store.js';
 import { type KindHistory, UserHistory } from '../services/user-history.js';
 import { backlogOf, type KindOwnerBacklog } from './owners.js';
@@ -20,8 +20,8 @@ export interface UserReport {
 }
 
 export async function userReport(queues: Queues, config: Config, userId: string): Promise<UserReport> {
-  if (!subjectId.safeParse(userId).success)
-    throw new InvalidJobError(`"${userId.slice(0, 80)}" is not a user id (letters, digits and . _ @ - only)`);
+  const problem = badSubjectId('a user id', userId);
+  if (problem) throw new InvalidJobError(problem);
   const [kinds, backlog, schedules] = await Promise.all([
     new UserHistory(queues.conn, config).lookup(queues, userId),
     backlogOf(queues, config, userId),

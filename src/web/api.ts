@@ -148,7 +148,7 @@ function ownerRoutes(r: Router, { config, queues }: ApiDeps): void {
     const body = weightBody.safeParse(req.body ?? {});
     if (!body.success) {
       // Without a JSON content type the body is not read at all: say so rather than "weight missing".
-      const how = req.is('application/json') ? '' : ' (sent without Content-Type: application/json)';
+      const how = /\bjson\b/i.test(req.headers['content-type'] ?? '') ? '' : ' (sent without Content-Type: application/json)';
       return bad(res, `expected {"weight": <number from 0.01 to 10000>}: ${issue(body.error)}${how}`);
     }
     try {
