@@ -47,6 +47,10 @@ describe('the backlog of a fair kind', () => {
     const user = await runCli(['user', 'bob'], env);
     expect(user.code, user.stderr).toBe(0);
     expect(user.stdout).toMatch(/Waiting for admission \(fair kinds\)[\s\S]*track\s+3\s+\d/);
+    // A job triggered by hand is said to wait for admission, not to be in the queue.
+    const t = await runCli(['trigger', 'track', '--item', 'z1', '--owner', 'carol'], env);
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stdout).toMatch(/^filed for fair admission: track job \S+ for item z1 at \S+ \(owner carol\)$/m);
   });
 
   it('sets and shows an owner weight from the command line and the API', async () => {
