@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
+import { kindBacklog } from '../src/jobs/fair-backlog.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { forgetKind } from '../src/ops/forget.js';
 import { ownerWeightsKey } from '../src/redis/keys.js';
@@ -9,6 +10,7 @@ import { addOwned, itemCatalog } from './helpers/fair.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
 import { testEnv } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
+import { waitFor } from './helpers/wait-for.js';
 import { serveApp } from './helpers/web.js';
 
 let x: Harness | undefined;
@@ -122,5 +124,31 @@ describe('the backlog of a fair kind', () => {
     expect(text).toMatch(/^spotter_jobs_fair_owners\{kind="track"\} 2$/m);
     expect(text).toMatch(/^spotter_jobs_fair_largest_backlog\{kind="track"\} 10$/m);
     expect(text).toMatch(/^spotter_jobs_fair_oldest_waiting_seconds\{kind="track",owner="bob"\} [\d.e-]+$/m);
+  });
+
+  it("labels an owner held back with a few jobs by its oldest job's age, not only the largest backlogs", async () => {
+    // No worker: each owner's first job takes one of the window's 8 places and holds its cap of 1.
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 5, fairWindow: 8, ownerConcurrency: 1 } }) });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind) throw new Error('no track');
+    await addOwned(h, 'track', 'held', 3);
+    await fairOf(h.queues).settle(kind);
+    // held's two waiting jobs are the oldest: filed before any other owner's, a clock tick earlier.
+    const filed = Date.now();
+    await waitFor('the clock to move on', () => Date.now() > filed + 1, { intervalMs: 1 });
+    for (let i = 0; i < 11; i++) await addOwned(h, 'track', `big${String(i).padStart(2, '0')}`, 5);
+    await fairOf(h.queues).settle(kind);
+    const b = await kindBacklog(h.conn, h.prefix, kind, 10);
+    // The ten largest backlogs leave held out (2 waiting against 4 and 5)...
+    expect(b.top.map((o) => o.owner)).not.toContain('held');
+    expect(b.top).toHaveLength(10);
+    // ...and its age, the oldest, is what the metric labels first.
+    expect(b.oldest[0]).toMatchObject({ owner: 'held', waiting: 2 });
+    expect(b.oldest.length).toBeLessThanOrEqual(10);
+    const web = await serveApp(h);
+    const text = await (await fetch(`${web.url}/metrics`)).text();
+    expect(text).toMatch(/^spotter_jobs_fair_oldest_waiting_seconds\{kind="track",owner="held"\} [\d.e-]+$/m);
+    expect(text.match(/^spotter_jobs_fair_oldest_waiting_seconds\{/gm)?.length).toBeLessThanOrEqual(10);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * What a fair kind's admission holds, for `status`, `user <id>`, the API and the metrics: owners
  * with work, jobs waiting per owner and how long the oldest has waited. Bounded whatever the number
- * of owners: totals come from counters, per-owner detail for the largest few or one named owner.
+ * of owners: totals come from counters, per-owner detail for a few (the largest, and those held back
+ * longest among a bounded look) or one named owner.
  */
 import type { KindConfig } from '../config/kind-config.js';
 import type { RedisClient } from '../redis/connection.js';
@@ -28,6 +29,12 @@ export interface KindBacklog {
   later: number;
   /** The owners with the most waiting, largest first (at most the number asked for). */
   top: OwnerBacklog[];
+  /**
+   * The owners whose oldest job has waited longest, longest first (at most the number asked for),
+   * among those `top` names, those last in turn (the lowest weights) and those held at their cap:
+   * a bounded look that keeps an owner held back with a few jobs, which `top` can leave out.
+   */
+  oldest: OwnerBacklog[];
 }
 
 /** The oldest waiting job's age of each owner, from the head of its backlog. */
@@ -70,14 +77,28 @@ export async function kindBacklog(
     names.push(largest[i] as string);
     sizes.push(Number(largest[i + 1]));
   }
-  const ages = await oldest(conn, kind, prefix, names);
+  const [lastInTurn, capped] = await Promise.all([conn.zrevrange(k.owners, 0, top - 1), conn.zrange(k.parked, 0, top - 1)]);
+  const more = [...new Set([...lastInTurn, ...capped])].filter((o) => !names.includes(o));
+  const [ages, moreSizes] = await Promise.all([
+    oldest(conn, kind, prefix, [...names, ...more]),
+    Promise.all(more.map((o) => conn.zscore(k.sizes, o))),
+  ]);
+  const seen: OwnerBacklog[] = [...names, ...more].map((owner, i) => ({
+    owner,
+    waiting: i < names.length ? (sizes[i] ?? 0) : Number(moreSizes[i - names.length] ?? 0),
+    oldestMs: ages[i] ?? null,
+  }));
   return {
     kind: kind.name,
     owners,
     waiting: Math.max(0, specs - admitting - later),
     admitting,
     later,
-    top: names.map((owner, i) => ({ owner, waiting: sizes[i] ?? 0, oldestMs: ages[i] ?? null })),
+    top: seen.slice(0, names.length),
+    oldest: seen
+      .filter((o) => o.oldestMs !== null)
+      .sort((a, b) => (b.oldestMs ?? 0) - (a.oldestMs ?? 0))
+      .slice(0, top),
   };
 }
 

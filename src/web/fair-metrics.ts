@@ -1,7 +1,8 @@
 /**
  * Fair admission's metrics, per fair kind, read from Redis at scrape time: owners with work, jobs
- * waiting, the largest owner's backlog, and the oldest waiting job's age for the TOP_OWNERS owners
- * with the most waiting only, so the `owner` label stays bounded whatever the number of users.
+ * waiting, the largest owner's backlog, and the oldest waiting job's age for TOP_OWNERS owners only
+ * (those held back longest, kindBacklog's `oldest`), so the `owner` label stays bounded whatever the
+ * number of users.
  */
 import { Gauge, type Registry } from 'prom-client';
 import type { Config } from '../config/config.js';
@@ -53,13 +54,13 @@ export function registerFairMetrics(registry: Registry, queues: Queues, config: 
   );
   new Gauge({
     name: 'spotter_jobs_fair_oldest_waiting_seconds',
-    help: `How long the oldest waiting job of each of the ${TOP_OWNERS} owners with the most waiting has waited, per fair kind`,
+    help: `How long the oldest waiting job of each of the ${TOP_OWNERS} owners held back longest has waited (among the largest backlogs, the last in turn and those at their cap), per fair kind`,
     labelNames: ['kind', 'owner'],
     registers: [registry],
     collect: tolerant(async function () {
       const all = await read();
       this.reset();
-      for (const b of all) for (const o of b.top) if (o.oldestMs !== null) this.set({ kind: b.kind, owner: o.owner }, o.oldestMs / 1000);
+      for (const b of all) for (const o of b.oldest) this.set({ kind: b.kind, owner: o.owner }, (o.oldestMs ?? 0) / 1000);
     }),
   });
 }
