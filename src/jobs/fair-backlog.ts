@@ -30,11 +30,11 @@ export interface KindBacklog {
   /** The owners with the most waiting, largest first (at most the number asked for). */
   top: OwnerBacklog[];
   /**
-   * The owners whose oldest job has waited longest, longest first (at most the number asked for),
-   * among those `top` names, those last in turn (the lowest weights) and those held at their cap:
-   * a bounded look that keeps an owner held back with a few jobs, which `top` can leave out.
+   * When asked for: the owners whose oldest job has waited longest, longest first (at most the
+   * number asked for), among those `top` names, the first and last in turn and the first held at
+   * their cap; a bounded look that keeps an owner held back with a few jobs, which `top` leaves out.
    */
-  oldest: OwnerBacklog[];
+  oldest?: OwnerBacklog[];
 }
 
 /** The oldest waiting job's age of each owner, from the head of its backlog. */
@@ -56,20 +56,30 @@ async function oldest(
   });
 }
 
-/** A fair kind's backlog, with the `top` owners that have the most waiting. */
+/**
+ * A fair kind's backlog, with the `top` owners that have the most waiting, and with `oldest` (asked
+ * for by the metrics) the `top` owners held back longest among a bounded look: the largest backlogs,
+ * the first and the last in turn, and the first held at their cap. Owners tied in turn come in
+ * Redis' order (by id), so with more than `top` tied some are not looked at.
+ */
 export async function kindBacklog(
   conn: RedisClient,
   prefix: string,
   kind: Pick<KindConfig, 'name' | 'queue'>,
   top = 10,
+  withOldest = false,
 ): Promise<KindBacklog> {
   const k = fairKeys(prefix, kind);
-  const [owners, specs, admitting, later, largest] = await Promise.all([
+  const none: string[] = [];
+  const [owners, specs, admitting, later, largest, firstInTurn, lastInTurn, capped] = await Promise.all([
     conn.zcard(k.sizes),
     conn.hlen(k.specs),
     conn.zcard(k.admitting),
     conn.zcard(k.later),
     conn.zrevrange(k.sizes, 0, top - 1, 'WITHSCORES'),
+    withOldest ? conn.zrange(k.owners, 0, top - 1) : none,
+    withOldest ? conn.zrevrange(k.owners, 0, top - 1) : none,
+    withOldest ? conn.zrange(k.parked, 0, top - 1) : none,
   ]);
   const names: string[] = [];
   const sizes: number[] = [];
@@ -77,8 +87,7 @@ export async function kindBacklog(
     names.push(largest[i] as string);
     sizes.push(Number(largest[i + 1]));
   }
-  const [lastInTurn, capped] = await Promise.all([conn.zrevrange(k.owners, 0, top - 1), conn.zrange(k.parked, 0, top - 1)]);
-  const more = [...new Set([...lastInTurn, ...capped])].filter((o) => !names.includes(o));
+  const more = [...new Set([...firstInTurn, ...lastInTurn, ...capped])].filter((o) => !names.includes(o));
   const [ages, moreSizes] = await Promise.all([
     oldest(conn, kind, prefix, [...names, ...more]),
     Promise.all(more.map((o) => conn.zscore(k.sizes, o))),
@@ -88,6 +97,7 @@ export async function kindBacklog(
     waiting: i < names.length ? (sizes[i] ?? 0) : Number(moreSizes[i - names.length] ?? 0),
     oldestMs: ages[i] ?? null,
   }));
+  const held = seen.filter((o) => o.oldestMs !== null).sort((a, b) => (b.oldestMs ?? 0) - (a.oldestMs ?? 0));
   return {
     kind: kind.name,
     owners,
@@ -95,10 +105,7 @@ export async function kindBacklog(
     admitting,
     later,
     top: seen.slice(0, names.length),
-    oldest: seen
-      .filter((o) => o.oldestMs !== null)
-      .sort((a, b) => (b.oldestMs ?? 0) - (a.oldestMs ?? 0))
-      .slice(0, top),
+    ...(withOldest ? { oldest: held.slice(0, top) } : {}),
   };
 }
 

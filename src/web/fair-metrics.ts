@@ -11,7 +11,7 @@ import type { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
 import { tolerant } from './tolerant.js';
 
-/** Owners labelled per kind: the largest backlogs. */
+/** Owners labelled per kind: those held back longest (kindBacklog's `oldest`). */
 export const TOP_OWNERS = 10;
 /** One read serves the gauges of one scrape (collected one after another). */
 const SHARE_MS = 1000;
@@ -23,7 +23,7 @@ export function registerFairMetrics(registry: Registry, queues: Queues, config: 
   const read = () => {
     if (!last || Date.now() - last.at > SHARE_MS) {
       const value = withBacklog(queues.conn, config.prefix, kinds, (k) => Boolean(k.fair)).then((fair) =>
-        Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS))),
+        Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS, true))),
       );
       value.catch(() => {
         last = undefined;
@@ -54,13 +54,13 @@ export function registerFairMetrics(registry: Registry, queues: Queues, config: 
   );
   new Gauge({
     name: 'spotter_jobs_fair_oldest_waiting_seconds',
-    help: `How long the oldest waiting job of each of the ${TOP_OWNERS} owners held back longest has waited (among the largest backlogs, the last in turn and those at their cap), per fair kind`,
+    help: `How long the oldest waiting job of each of the ${TOP_OWNERS} owners held back longest has waited (among the largest backlogs, the first and last in turn and those at their cap), per fair kind`,
     labelNames: ['kind', 'owner'],
     registers: [registry],
     collect: tolerant(async function () {
       const all = await read();
       this.reset();
-      for (const b of all) for (const o of b.oldest) this.set({ kind: b.kind, owner: o.owner }, (o.oldestMs ?? 0) / 1000);
+      for (const b of all) for (const o of b.oldest ?? []) this.set({ kind: b.kind, owner: o.owner }, (o.oldestMs ?? 0) / 1000);
     }),
   });
 }
