@@ -77,12 +77,12 @@ describe('owners', () => {
     if (!download || !sync) throw new Error('kinds missing');
     const at = new Date(Date.now() + 30 * 86_400_000 + 60_000);
     await expect(trigger(x.queues, x.config, download, { item: { id: 'x1', data: {} }, at })).rejects.toThrow(
-      /is 30\.0 days ahead: a job waits at most 24\.8 days \(2\^31 - 1 ms, the longest delay spotter-jobs accepts\)$/,
+      /cannot add a download job 30\.0 days ahead: a job waits at most 24\.8 days \(2\^31 - 1 ms, the longest delay spotter-jobs accepts\)$/,
     );
     // Just past the limit is past it, never "24.8 days ahead: at most 24.8".
     const justPast = new Date(Date.now() + 2 ** 31 + 60_000);
     await expect(trigger(x.queues, x.config, download, { item: { id: 'x2', data: {} }, at: justPast })).rejects.toThrow(
-      /is 24\.9 days ahead/,
+      /job 24\.9 days ahead/,
     );
     const tick = await trigger(x.queues, x.config, sync, { at });
     expect(tick).toMatchObject({ kind: 'tick', runAt: at.toISOString() });

@@ -97,16 +97,16 @@ export async function triggerCommand(
     throw err;
   });
   if (opts.json) return out(JSON.stringify(t));
+  // A fair kind's job is not in the queue yet: it waits in its owner's backlog for admission.
+  const queued = t.fair ? 'filed for fair admission:' : 'queued';
   const what = {
     tick: `queued a ${kind.name} fan-out (tick ${t.jobId}) for ${t.runAt}; a running producer fans it out`,
     user: t.coalesced
       ? `user ${opts.user} already has a ${t.queue} job that has not started (${t.jobId}): coalesced into it`
-      : `queued ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
-    global: `queued ${t.queue} job ${t.jobId} at ${t.runAt}`,
-    item: `queued ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
+      : `${queued} ${t.queue} job ${t.jobId} for user ${opts.user} at ${t.runAt}`,
+    global: `${queued} ${t.queue} job ${t.jobId} at ${t.runAt}`,
+    item: `${queued} ${t.queue} job ${t.jobId} for item ${opts.item} at ${t.runAt}`,
   };
-  // A fair kind's job is not in the queue yet: it waits in its owner's backlog for admission.
-  if (t.fair) what[t.kind] = what[t.kind].replace(/^queued /, 'filed for fair admission: ');
   const whose = opts.owner !== undefined ? ` (owner ${opts.owner})` : '';
   out(
     t.paused

@@ -16,9 +16,8 @@ import type { Subject } from './subject.js';
 /** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
 export const MAX_ITEM_DATA_BYTES = 16 * 1024;
 /** Longest delay a timer can honour (2^31 - 1 ms, about 24.8 days). */
-export const MAX_DELAY_MS = 2 ** 31 - 1;
-/** The same in days, to one decimal (24.8), as messages say it. */
-export const MAX_DELAY_DAYS = (Math.floor(MAX_DELAY_MS / 8_640_000) / 10).toFixed(1);
+const MAX_DELAY_MS = 2 ** 31 - 1;
+const DAY_MS = 86_400_000;
 
 export interface AddJob {
   kind: KindConfig;
@@ -117,7 +116,13 @@ export function jobNameOf(kind: KindConfig): string {
 export async function addJob(queues: Queues, a: AddJob): Promise<string> {
   const { kind } = a;
   const data = jobData(kind, a.subject, a);
-  if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0 || a.delayMs > MAX_DELAY_MS)) {
+  if (a.delayMs !== undefined && Number.isFinite(a.delayMs) && a.delayMs > MAX_DELAY_MS) {
+    // The limit, 24.855 days, is said rounded down (24.8) and a delay past it rounded (24.9 at least).
+    throw new InvalidJobError(
+      `cannot add a ${kind.name} job ${(a.delayMs / DAY_MS).toFixed(1)} days ahead: a job waits at most ${(Math.floor((MAX_DELAY_MS / DAY_MS) * 10) / 10).toFixed(1)} days (2^31 - 1 ms, the longest delay spotter-jobs accepts)`,
+    );
+  }
+  if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0)) {
     throw new InvalidJobError(`cannot add a ${kind.name} job: delay ${a.delayMs} is not a number of ms from 0 to ${MAX_DELAY_MS}`);
   }
   // A fair kind's job waits in its owner's backlog for admission; a delayed one waits until it is

@@ -5,7 +5,7 @@
 
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
-import { addJob, MAX_DELAY_DAYS, MAX_DELAY_MS } from '../jobs/add-job.js';
+import { addJob } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
@@ -71,14 +71,9 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
       `${kind.name} is a user kind: its jobs are owned by their user; an owner (--owner, owner in the API) applies to item and global kinds only`,
     );
   const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
-  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) => {
-    // A job's delay has a limit (a tick's has none: BullMQ keeps it in its delayed set by time).
-    if (delay > MAX_DELAY_MS)
-      throw new InvalidJobError(
-        `the run time ${new Date(runAt).toISOString()} is ${(delay / 86_400_000).toFixed(1)} days ahead: a job waits at most ${MAX_DELAY_DAYS} days (2^31 - 1 ms, the longest delay spotter-jobs accepts)`,
-      );
-    return addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
-  };
+  // A job's delay has a limit, which addJob says (a tick's has none: BullMQ keeps it by time).
+  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
+    addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
   switch (kind.scope) {
     case 'user': {
       if (opts.userId === undefined) break;

@@ -9,29 +9,20 @@ import type { Config } from '../config/config.js';
 import { type KindBacklog, kindBacklog, withBacklog } from '../jobs/fair-backlog.js';
 import type { Queues } from '../jobs/queues.js';
 import { kindsOf } from '../jobs/registry.js';
+import { shared } from './shared-read.js';
 import { tolerant } from './tolerant.js';
 
 /** Owners labelled per kind: those held back longest (kindBacklog's `oldest`). */
 export const TOP_OWNERS = 10;
-/** One read serves the gauges of one scrape (collected one after another). */
-const SHARE_MS = 1000;
 
 export function registerFairMetrics(registry: Registry, queues: Queues, config: Config): void {
   // Kinds not fair are read too: one no longer fair reports what it still has filed until drained.
   const kinds = kindsOf(config);
-  let last: { at: number; value: Promise<KindBacklog[]> } | undefined;
-  const read = () => {
-    if (!last || Date.now() - last.at > SHARE_MS) {
-      const value = withBacklog(queues.conn, config.prefix, kinds, (k) => Boolean(k.fair)).then((fair) =>
-        Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS, true))),
-      );
-      value.catch(() => {
-        last = undefined;
-      });
-      last = { at: Date.now(), value };
-    }
-    return last.value;
-  };
+  const read = shared(() =>
+    withBacklog(queues.conn, config.prefix, kinds, (k) => Boolean(k.fair)).then((fair) =>
+      Promise.all(fair.map((k) => kindBacklog(queues.conn, config.prefix, k, TOP_OWNERS, true))),
+    ),
+  );
   const perKind = (name: string, help: string, pick: (b: KindBacklog) => number) =>
     new Gauge({
       name,
