@@ -21,6 +21,7 @@ import { LockLostError } from './hold.js';
 import { lostLockJobId } from './lost-lock.js';
 import type { Overdue, RunHandlerDeps } from './run-deps.js';
 import { makeProcessor } from './run-handler.js';
+import { fetchesAhead, SlotGate } from './slot-gate.js';
 import type { SlotUse } from './slot-use.js';
 import { TickOutcomes } from './tick-outcomes.js';
 
@@ -42,6 +43,7 @@ export class Consumers {
   private readonly overdueJobs = new Map<string, Overdue>();
   private readonly lostLocks = new Set<string>();
   private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
+  private readonly gates = new Map<string, SlotGate>();
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
   private readonly ticks: TickOutcomes;
@@ -87,7 +89,14 @@ export class Consumers {
     if (!handler) throw new Error(`no handler for kind ${kind.name}`);
     const slots = { busy: 0, concurrency: kind.concurrency };
     this.slotsByQueue.set(queue, slots);
-    return new Worker(
+    let worker: Worker | undefined;
+    const gate = fetchesAhead(kind)
+      ? new SlotGate(kind.concurrency, (extra) => {
+          if (worker) worker.concurrency = kind.concurrency + extra;
+        })
+      : undefined;
+    if (gate) this.gates.set(queue, gate);
+    worker = new Worker(
       queue,
       makeProcessor({
         kind,
@@ -102,11 +111,12 @@ export class Consumers {
         observe: this.deps.observe,
         observeScheduleLag: this.deps.observeScheduleLag,
         slots,
+        gate,
       }),
       {
         connection: conn,
         prefix: config.prefix,
-        concurrency: kind.concurrency,
+        concurrency: kind.concurrency + (gate?.extra ?? 0),
         limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
         ...retentionOptions(kind),
         lockDuration: config.lockDurationMs,
@@ -118,6 +128,7 @@ export class Consumers {
         },
       },
     );
+    return worker;
   }
 
   /** Lost locks, whether BullMQ could not renew one or could not store an outcome under it; other worker errors. */
@@ -160,7 +171,9 @@ export class Consumers {
     // Counted and logged once BullMQ has stored the result, not when the handler returned. The
     // queue is bound once (pino serializes a child's bindings when it is made, not per line).
     const queueLog = this.deps.log.child(kind.title ? { queue, title: kind.title } : { queue });
+    const gate = this.gates.get(queue);
     worker.on('completed', (job) => {
+      gate?.reported(String(job.id));
       this.history.record(kind, job, 'completed');
       this.ticks.settled(kind, job, 'completed');
       const ms = (job.finishedOn ?? Date.now()) - (job.processedOn ?? Date.now());
@@ -177,6 +190,7 @@ export class Consumers {
     worker.on('failed', (job) => {
       // finishedOn is set only when the job moved to `failed` for good (no retry left).
       if (!job) return;
+      gate?.reported(String(job.id));
       this.history.record(kind, job, job.finishedOn ? 'dead_letter' : 'failed');
       this.ticks.settled(kind, job, job.finishedOn ? 'dead_letter' : 'retry');
     });
@@ -219,6 +233,8 @@ export class Consumers {
 
   /** Stops taking jobs and waits for the running ones; idempotent. */
   close(): Promise<void> {
+    // Jobs fetched ahead and still waiting for a slot go back to the queue rather than run now.
+    for (const g of this.gates.values()) g.close();
     this.closing ??= Promise.all([...this.workers.values()].map((w) => w.close()))
       .finally(() => {
         for (const e of this.errorLogs) e.close();
@@ -231,6 +247,7 @@ export class Consumers {
   abandon(): string[] {
     const ids = this.runningJobIds();
     this.leaving = true;
+    for (const g of this.gates.values()) g.close();
     for (const c of this.running.values()) c?.abort(new Error('shutdown deadline reached'));
     // The counts of errors in a loop, out before the process exits.
     for (const e of this.errorLogs) e.close();

@@ -7,6 +7,7 @@ import type { AnyHandler } from '../handlers/types.js';
 import type { Queues } from '../jobs/queues.js';
 import type { Logger } from '../telemetry/logger.js';
 import type { Exclusivity } from './exclusivity.js';
+import type { SlotGate } from './slot-gate.js';
 
 export interface RunHandlerDeps {
   kind: KindConfig;
@@ -33,6 +34,8 @@ export interface RunHandlerDeps {
   observeScheduleLag?: (kind: string, stage: 'enqueued' | 'started', seconds: number) => void;
   /** This queue's slots in use, for the concurrency-in-use metric. */
   slots?: { busy: number };
+  /** The kind's slots when its worker fetches jobs ahead of them (slot-gate.ts). */
+  gate?: SlotGate;
 }
 
 export interface Overdue {

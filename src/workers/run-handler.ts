@@ -4,12 +4,13 @@
  * kind's deadline, and settle (the result to store, or `decide()`'s retry or dead-letter). The
  * handler's context and call shape are in `job-context.ts`, the failure path in `fail-attempt.ts`.
  */
-import type { Job, Processor } from 'bullmq';
+import { type Job, type Processor, RateLimitError } from 'bullmq';
 import type { ZodType } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
 import { type JobData, jobDataSchema, MAX_RESULT_BYTES, tickOf } from '../jobs/registry.js';
+import { queueKey } from '../redis/keys.js';
 import { activeSpan } from '../telemetry/tracing.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
@@ -155,11 +156,39 @@ function invoke(call: ReturnType<typeof caller>, data: JobData, ctx: JobContext)
 }
 
 export function makeProcessor(deps: RunHandlerDeps): Processor {
-  const { kind, log } = deps;
+  const { kind } = deps;
   const schema = jobDataSchema(kind);
   const call = caller(kind, deps.handler);
   const group = kind.exclusive && deps.exclusivity ? kind.exclusive : undefined;
+  const attempt = attemptIn(deps, call, schema, group);
+  const gate = deps.gate;
+  if (!gate) return attempt;
   // Two parameters at most: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
+  return async (job: Job, token?: string) => {
+    const slot = gate.enter();
+    if (slot !== true && !(await slot)) return giveBack(deps, job);
+    const entered = performance.now();
+    try {
+      return await attempt(job, token);
+    } finally {
+      gate.leave(String(job.id), performance.now() - entered);
+    }
+  };
+}
+
+/**
+ * A job fetched ahead that found no slot in time, or a worker closing: back to the front of the
+ * queue for any worker, as BullMQ does with a job its processor says is rate limited. Its fetch is
+ * not counted as a start of it (BullMQ counts the job's starts, and a dead letter shows them).
+ */
+async function giveBack(deps: RunHandlerDeps, job: Job): Promise<never> {
+  await deps.queues.conn.hincrby(queueKey(deps.queues.prefix, deps.kind.queue, String(job.id)), 'ats', -1);
+  throw new RateLimitError();
+}
+
+/** One attempt of a job, from its data to its settling. */
+function attemptIn(deps: RunHandlerDeps, call: ReturnType<typeof caller>, schema: ZodType<JobData>, group: string | undefined) {
+  const { kind, log } = deps;
   return async (job: Job, token?: string) => {
     const attempt = job.attemptsMade + 1;
     const jobId = String(job.id);

@@ -1,0 +1,153 @@
+/**
+ * A kind's slots in one worker process, and the jobs it fetches ahead of them (docs/behaviour.md).
+ *
+ * BullMQ frees a slot only once the finished job's result is stored, and fetches the next job in
+ * that same round trip: each job's slot sits idle for a Redis round trip after its handler. With
+ * short handlers on a busy machine that is a tenth of the time or more. So the worker lets BullMQ
+ * hold a few jobs more than the kind's concurrency (`extra`), and a job's handler starts only when
+ * one of the `concurrency` slots is free: the next job is already here when a handler ends. The
+ * concurrency cap still holds for what runs.
+ *
+ * `extra` starts at a fifth of the concurrency and then follows what the process sees: four times
+ * the slots the round trip after each job would leave idle, `4 × concurrency × round trip ÷ time in
+ * a slot`, at most a fifth of the concurrency, changed at most once a second. Jobs much longer than
+ * the round trip get none. A job that waits for a slot
+ * longer than MOST_WAIT_MS (the running jobs turned out long) is given back to the queue for
+ * another worker.
+ */
+import type { KindConfig } from '../config/kind-config.js';
+
+/** Longest a job fetched ahead waits for a slot before it is given back to the queue. */
+export const MOST_WAIT_MS = 1000;
+/** Weight of the newest measurement in the running averages. */
+const ALPHA = 0.05;
+/**
+ * Least time between two changes of `extra`. BullMQ fetches the next job in a finished job's round
+ * trip only while it holds fewer than its concurrency: lowered, the next fetches each take a round
+ * trip of their own, and a value that moved with every job made ticks slower than none at all.
+ */
+const CHANGE_EVERY_MS = 1000;
+/** Settle times kept for jobs whose outcome BullMQ has not reported yet, at most this many per slot. */
+const KEPT_PER_SLOT = 4;
+
+/**
+ * Whether a kind's worker fetches ahead. Not under a cluster-wide cap or a rate limit, which count
+ * what BullMQ holds (a job held ahead here would keep another worker's free slot idle), nor with an
+ * owner cap, whose places are taken when BullMQ hands a job out.
+ */
+export function fetchesAhead(kind: KindConfig): boolean {
+  return kind.globalConcurrency === undefined && !kind.rateLimit && kind.fair?.ownerConcurrency === undefined;
+}
+
+/** The most jobs fetched ahead for a concurrency. */
+export function mostExtra(concurrency: number): number {
+  return Math.floor(concurrency / 5);
+}
+
+/**
+ * Jobs fetched ahead for slots of `slotMs` on average whose results take `turnMs` to be stored: four
+ * times the slots the round trips leave idle, as round trips vary widely under load and a job
+ * fetched ahead waits about one of them.
+ */
+export function extraFor(concurrency: number, turnMs: number, slotMs: number): number {
+  if (!(slotMs > 0) || !(turnMs > 0)) return mostExtra(concurrency);
+  return Math.min(mostExtra(concurrency), Math.round((4 * concurrency * turnMs) / slotMs));
+}
+
+interface Waiter {
+  resolve: (slot: boolean) => void;
+  since: number;
+}
+
+export class SlotGate {
+  private free: number;
+  private readonly waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private readonly settledAt = new Map<string, number>();
+  private slotMs = 0;
+  private turnMs = 0;
+  private closed = false;
+  /** The start counts as a change: the first second runs with the most, before any average settles. */
+  private changedAt = performance.now();
+  /** Jobs fetched ahead now; BullMQ's concurrency is `concurrency + extra`. */
+  extra = 0;
+
+  constructor(
+    readonly concurrency: number,
+    /** Told each time `extra` changes after the start. */
+    private readonly onExtra: (extra: number) => void,
+  ) {
+    this.free = concurrency;
+    this.extra = mostExtra(concurrency);
+  }
+
+  /** Resolves true with a slot taken, or false when none came within MOST_WAIT_MS (or the gate closed). */
+  enter(): true | Promise<boolean> {
+    if (this.free > 0 && this.waiters.length === 0) {
+      this.free--;
+      return true;
+    }
+    if (this.closed) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      this.waiters.push({ resolve, since: performance.now() });
+      // One timer for all waiters, for the oldest: a timer per job cost more than the wait saved.
+      if (!this.timer) this.armTimer();
+    });
+  }
+
+  /** Gives back the waiters past MOST_WAIT_MS, then waits for the next oldest. */
+  private armTimer(): void {
+    const head = this.waiters[0];
+    this.timer = undefined;
+    if (!head) return;
+    const due = head.since + MOST_WAIT_MS - performance.now();
+    this.timer = setTimeout(
+      () => {
+        const late = performance.now() - MOST_WAIT_MS;
+        while (this.waiters.length > 0 && (this.waiters[0] as Waiter).since <= late) this.waiters.shift()?.resolve(false);
+        this.armTimer();
+      },
+      Math.max(0, due),
+    );
+    this.timer.unref();
+  }
+
+  /** A slot given back after `slotMs` in it by the job `jobId`; its outcome is reported later (`reported`). */
+  leave(jobId: string, slotMs: number): void {
+    const next = this.waiters.shift();
+    if (next) next.resolve(true);
+    else this.free++;
+    this.slotMs = this.slotMs === 0 ? slotMs : this.slotMs + ALPHA * (slotMs - this.slotMs);
+    if (this.settledAt.size >= KEPT_PER_SLOT * (this.concurrency + this.extra)) this.settledAt.clear();
+    this.settledAt.set(jobId, performance.now());
+  }
+
+  /** BullMQ reported the job's outcome stored: the round trip after its handler is measured. */
+  reported(jobId: string): void {
+    const at = this.settledAt.get(jobId);
+    if (at === undefined) return;
+    this.settledAt.delete(jobId);
+    const turn = performance.now() - at;
+    this.turnMs = this.turnMs === 0 ? turn : this.turnMs + ALPHA * (turn - this.turnMs);
+    const extra = extraFor(this.concurrency, this.turnMs, this.slotMs);
+    const now = performance.now();
+    if (extra !== this.extra && now - this.changedAt >= CHANGE_EVERY_MS) {
+      this.changedAt = now;
+      this.extra = extra;
+      this.onExtra(extra);
+    }
+  }
+
+  /** Jobs waiting for a slot now. */
+  waiting(): number {
+    return this.waiters.length;
+  }
+
+  /** No more waits: the jobs waiting now, and any that come, are given back at once. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const w of this.waiters.splice(0)) w.resolve(false);
+  }
+}
