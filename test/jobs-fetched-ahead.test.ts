@@ -3,12 +3,13 @@
  * (src/workers/slot-gate.ts): the concurrency cap still holds for what runs, and a job that finds no
  * slot in time goes back to the queue without counting as a start.
  */
+import type { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueKey } from '../src/redis/keys.js';
 import { extraFor, MOST_WAIT_MS, mostExtra, SlotGate } from '../src/workers/slot-gate.js';
 import { addOwned, itemCatalog } from './helpers/fair.js';
 import { consumeKinds, deferred } from './helpers/handlers.js';
-import { type Harness, harness } from './helpers/harness.js';
+import { capturingLogger, type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
 
 let x: Harness | undefined;
@@ -20,12 +21,12 @@ afterEach(async () => {
 describe('the slot gate', () => {
   it('lets `concurrency` in, the next one as a slot is left, and gives up on a wait past the bound', async () => {
     const gate = new SlotGate(2, () => {});
-    expect(gate.enter()).toBe(true);
-    expect(gate.enter()).toBe(true);
-    const third = gate.enter();
-    const fourth = gate.enter();
+    expect(gate.enter('j')).toBe(true);
+    expect(gate.enter('j')).toBe(true);
+    const third = gate.enter('j');
+    const fourth = gate.enter('j');
     expect(gate.waiting()).toBe(2);
-    gate.leave('a', 10);
+    gate.leave('a', 0);
     await expect(third).resolves.toBe(true);
     const t0 = performance.now();
     await expect(fourth).resolves.toBe(false);
@@ -35,11 +36,20 @@ describe('the slot gate', () => {
 
   it('gives every waiter back at close, and any that comes after', async () => {
     const gate = new SlotGate(1, () => {});
-    expect(gate.enter()).toBe(true);
-    const waiting = gate.enter();
+    expect(gate.enter('j')).toBe(true);
+    const waiting = gate.enter('j');
     gate.close();
     await expect(waiting).resolves.toBe(false);
-    await expect(gate.enter()).resolves.toBe(false);
+    await expect(gate.enter('j')).resolves.toBe(false);
+  });
+
+  it('fetches none ahead at once when a job was given back, whenever the last change was', () => {
+    const told: number[] = [];
+    const gate = new SlotGate(50, (extra) => told.push(extra));
+    expect(gate.extra).toBe(10);
+    gate.gaveBack();
+    expect(gate.extra).toBe(0);
+    expect(told).toEqual([0]);
   });
 
   it('fetches ahead a fifth of the concurrency at most, and none for jobs much longer than the round trip', () => {
@@ -98,5 +108,56 @@ describe('a worker fetching ahead', () => {
     await waitFor('the 6th job done', async () => (await h.conn.hget(job, 'finishedOn')) !== null);
     expect(await h.conn.hget(job, 'ats')).toBe('1');
     expect(await h.conn.hget(job, 'atm')).toBe('1');
+  });
+
+  it('gives the jobs still waiting for a slot back when it closes, and runs none of them', async () => {
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
+    const h = x;
+    const release = deferred();
+    const ran: string[] = [];
+    const ids = await addOwned(h, 'track', 'a', 6);
+    const run = (item: { id: string }) => {
+      ran.push(item.id);
+      return release.promise.then(() => null);
+    };
+    const c = consumeKinds(h, { track: run }, ['track']);
+    const active = queueKey(h.prefix, 'track', 'active');
+    await waitFor('6 jobs held, 5 running', async () => (await h.conn.llen(active)) === 6 && ran.length === 5);
+    // The running jobs end right after the close begins: a slot frees long before the wait's bound.
+    const closed = c.close();
+    release.resolve();
+    await closed;
+    expect(await h.conn.lrange(queueKey(h.prefix, 'track', 'wait'), 0, -1)).toEqual([ids[5]]);
+    expect(ran).toHaveLength(5);
+    expect(ran).not.toContain('a-5');
+  });
+
+  it('does not start a job whose lock was lost while it waited for a slot', async () => {
+    const { log, lines } = capturingLogger('warn');
+    x = await harness({ SPOTTER_JOBS_LOCK_DURATION: '1s' }, { log, catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
+    const h = x;
+    const first = deferred();
+    const rest = deferred();
+    const ran: string[] = [];
+    const ids = await addOwned(h, 'track', 'a', 6);
+    const run = (item: { id: string }) => {
+      ran.push(item.id);
+      return (item.id === 'a-0' ? first.promise : rest.promise).then(() => null);
+    };
+    const c = consumeKinds(h, { track: run }, ['track']);
+    const active = queueKey(h.prefix, 'track', 'active');
+    await waitFor('6 jobs held, 5 running', async () => (await h.conn.llen(active)) === 6 && ran.length === 5);
+    // Another worker's stalled check would take the job: its lock is gone.
+    const last = ids[5] as string;
+    const worker = (c as unknown as { workers: Map<string, Worker> }).workers.get('track') as Worker;
+    const lost = new Promise<void>((resolve) => worker.on('lockRenewalFailed', (jobIds: string[]) => jobIds.includes(last) && resolve()));
+    await h.conn.del(`${queueKey(h.prefix, 'track', last)}:lock`);
+    await lost;
+    first.resolve();
+    await waitFor('its outcome refused for the lost lock', () =>
+      lines.some((l) => l.jobId === last && /lost the lock/.test(String(l.msg))),
+    );
+    rest.resolve();
+    expect(ran).not.toContain('a-5');
   });
 });

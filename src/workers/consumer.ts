@@ -141,9 +141,11 @@ export class Consumers {
     this.errorLogs.push(errors);
     // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
     // signal fires at once, and its run is not counted as completed.
+    const gate = this.gates.get(queue);
     worker.on('lockRenewalFailed', (ids: string[]) => {
       for (const id of ids) {
-        if (!this.running.has(id)) continue;
+        // A job fetched ahead and still waiting for a slot is marked too: it must not start.
+        if (!this.running.has(id) && !gate?.holds(id)) continue;
         this.lostLocks.add(id);
         this.running.get(id)?.abort(new LockLostError('lost its job lock; another worker may run it'));
       }

@@ -14,10 +14,11 @@ import { queueKey } from '../redis/keys.js';
 import { activeSpan } from '../telemetry/tracing.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
 import { enterGroup, releaseWhenReturned } from './group-entry.js';
-import { Hold } from './hold.js';
+import { Hold, LockLostError } from './hold.js';
 import { caller, JobContext, JobTimeoutError } from './job-context.js';
 import { occurrenceStarted, runOf } from './occurrence-started.js';
 import type { RunHandlerDeps } from './run-deps.js';
+import type { SlotGate } from './slot-gate.js';
 
 type Span = ReturnType<typeof activeSpan>;
 
@@ -165,24 +166,34 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
   if (!gate) return attempt;
   // Two parameters at most: BullMQ then creates no AbortController per job; ctx.signal makes its own lazily.
   return async (job: Job, token?: string) => {
-    const slot = gate.enter();
-    if (slot !== true && !(await slot)) return giveBack(deps, job);
-    const entered = performance.now();
+    const jobId = String(job.id);
+    const slot = gate.enter(jobId);
+    if (slot !== true) {
+      if (!(await slot)) return giveBack(deps, gate, jobId);
+      // It waited: its durations (metrics, log, history) count from its slot, not from its fetch.
+      // Only this copy changes; the board keeps BullMQ's fetch time.
+      job.processedOn = Date.now();
+    }
+    const sampled = gate.sample();
     try {
+      // Its lock lapsed while it waited (the consumer saw the renewal fail): another worker may have it.
+      if (deps.lostLocks?.delete(jobId)) throw new LockLostError('lost its job lock while it waited for a slot; another worker may run it');
       return await attempt(job, token);
     } finally {
-      gate.leave(String(job.id), performance.now() - entered);
+      gate.leave(jobId, sampled);
     }
   };
 }
 
 /**
  * A job fetched ahead that found no slot in time, or a worker closing: back to the front of the
- * queue for any worker, as BullMQ does with a job its processor says is rate limited. Its fetch is
- * not counted as a start of it (BullMQ counts the job's starts, and a dead letter shows them).
+ * queue, as BullMQ does with a job its processor says is rate limited, and the gate fetches no more
+ * ahead for now, so the job is left to a worker with a free slot. Its fetch is taken back from the
+ * job's starts (a dead letter shows them); a failure to do so only leaves the count one high.
  */
-async function giveBack(deps: RunHandlerDeps, job: Job): Promise<never> {
-  await deps.queues.conn.hincrby(queueKey(deps.queues.prefix, deps.kind.queue, String(job.id)), 'ats', -1);
+async function giveBack(deps: RunHandlerDeps, gate: SlotGate, jobId: string): Promise<never> {
+  gate.gaveBack();
+  await deps.queues.conn.hincrby(queueKey(deps.queues.prefix, deps.kind.queue, jobId), 'ats', -1).catch(() => undefined);
   throw new RateLimitError();
 }
 

@@ -11,9 +11,9 @@
  * `extra` starts at a fifth of the concurrency and then follows what the process sees: four times
  * the slots the round trip after each job would leave idle, `4 × concurrency × round trip ÷ time in
  * a slot`, at most a fifth of the concurrency, changed at most once a second. Jobs much longer than
- * the round trip get none. A job that waits for a slot
- * longer than MOST_WAIT_MS (the running jobs turned out long) is given back to the queue for
- * another worker.
+ * the round trip get none. A job that waits for a slot longer than MOST_WAIT_MS (the running jobs
+ * turned out long) is given back to the queue, and none is fetched ahead until completions say so
+ * again, so another worker takes it.
  */
 import type { KindConfig } from '../config/kind-config.js';
 
@@ -27,16 +27,21 @@ const ALPHA = 0.05;
  * trip of their own, and a value that moved with every job made ticks slower than none at all.
  */
 const CHANGE_EVERY_MS = 1000;
-/** Settle times kept for jobs whose outcome BullMQ has not reported yet, at most this many per slot. */
-const KEPT_PER_SLOT = 4;
+/** One job in this many is measured for the averages: measuring each cost more than it told. */
+const SAMPLE_EVERY = 8;
+/** Settle times kept for measured jobs whose outcome BullMQ has not reported yet. */
+const KEPT = 64;
 
 /**
  * Whether a kind's worker fetches ahead. Not under a cluster-wide cap or a rate limit, which count
  * what BullMQ holds (a job held ahead here would keep another worker's free slot idle), nor with an
- * owner cap, whose places are taken when BullMQ hands a job out.
+ * owner cap, whose places are taken when BullMQ hands a job out. Nor below a concurrency of 5,
+ * where a fifth is less than one job.
  */
 export function fetchesAhead(kind: KindConfig): boolean {
-  return kind.globalConcurrency === undefined && !kind.rateLimit && kind.fair?.ownerConcurrency === undefined;
+  return (
+    mostExtra(kind.concurrency) > 0 && kind.globalConcurrency === undefined && !kind.rateLimit && kind.fair?.ownerConcurrency === undefined
+  );
 }
 
 /** The most jobs fetched ahead for a concurrency. */
@@ -55,6 +60,7 @@ export function extraFor(concurrency: number, turnMs: number, slotMs: number): n
 }
 
 interface Waiter {
+  jobId: string;
   resolve: (slot: boolean) => void;
   since: number;
 }
@@ -67,6 +73,7 @@ export class SlotGate {
   private slotMs = 0;
   private turnMs = 0;
   private closed = false;
+  private counted = 0;
   /** The start counts as a change: the first second runs with the most, before any average settles. */
   private changedAt = performance.now();
   /** Jobs fetched ahead now; BullMQ's concurrency is `concurrency + extra`. */
@@ -82,14 +89,14 @@ export class SlotGate {
   }
 
   /** Resolves true with a slot taken, or false when none came within MOST_WAIT_MS (or the gate closed). */
-  enter(): true | Promise<boolean> {
+  enter(jobId: string): true | Promise<boolean> {
     if (this.free > 0 && this.waiters.length === 0) {
       this.free--;
       return true;
     }
     if (this.closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      this.waiters.push({ resolve, since: performance.now() });
+      this.waiters.push({ jobId, resolve, since: performance.now() });
       // One timer for all waiters, for the oldest: a timer per job cost more than the wait saved.
       if (!this.timer) this.armTimer();
     });
@@ -112,14 +119,28 @@ export class SlotGate {
     this.timer.unref();
   }
 
-  /** A slot given back after `slotMs` in it by the job `jobId`; its outcome is reported later (`reported`). */
-  leave(jobId: string, slotMs: number): void {
+  /** When a job measured for the averages took its slot (every SAMPLE_EVERY-th job), or 0. */
+  sample(): number {
+    this.counted = (this.counted + 1) % SAMPLE_EVERY;
+    return this.counted === 0 ? performance.now() : 0;
+  }
+
+  /** A slot given back by the job `jobId`; `sampled` is what `sample()` said as it took the slot. */
+  leave(jobId: string, sampled: number): void {
     const next = this.waiters.shift();
     if (next) next.resolve(true);
     else this.free++;
+    if (sampled === 0) return;
+    const now = performance.now();
+    const slotMs = now - sampled;
     this.slotMs = this.slotMs === 0 ? slotMs : this.slotMs + ALPHA * (slotMs - this.slotMs);
-    if (this.settledAt.size >= KEPT_PER_SLOT * (this.concurrency + this.extra)) this.settledAt.clear();
-    this.settledAt.set(jobId, performance.now());
+    // Jobs whose outcome is never reported (delayed by their exclusivity group, a lost lock) are
+    // forgotten oldest first.
+    for (const old of this.settledAt.keys()) {
+      if (this.settledAt.size < KEPT) break;
+      this.settledAt.delete(old);
+    }
+    this.settledAt.set(jobId, now);
   }
 
   /** BullMQ reported the job's outcome stored: the round trip after its handler is measured. */
@@ -138,9 +159,26 @@ export class SlotGate {
     }
   }
 
+  /**
+   * A job found no slot in time: the running ones are long. No more are fetched ahead at once
+   * (whatever the last change), so the job given back goes to a worker with a free slot; completions
+   * raise `extra` again if the round trip still matters.
+   */
+  gaveBack(): void {
+    this.changedAt = performance.now();
+    if (this.extra === 0) return;
+    this.extra = 0;
+    this.onExtra(0);
+  }
+
   /** Jobs waiting for a slot now. */
   waiting(): number {
     return this.waiters.length;
+  }
+
+  /** Whether the job is waiting for a slot here. */
+  holds(jobId: string): boolean {
+    return this.waiters.some((w) => w.jobId === jobId);
   }
 
   /** No more waits: the jobs waiting now, and any that come, are given back at once. */

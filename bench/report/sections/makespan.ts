@@ -15,7 +15,7 @@ export function makespanSection(red: RedisResult, r: BenchResult): string[] {
   return [
     `### Tick makespan (${n0(m.users)} users, ${m.handlerMs} ms handler, ${m.processes} worker processes × concurrency ${m.concurrency})`,
     '',
-    `From the tick's due time to its last job finished: how long until every user is synced. The ideal is users × handler time / slots = ${s1(m.idealMs)} s. A job's time in its slot runs from its worker fetching it to its result stored; above ${m.handlerMs} ms it is the worker's and Redis' latency around the handler.`,
+    `From the tick's due time to its last job finished: how long until every user is synced. The ideal is users × handler time / slots = ${s1(m.idealMs)} s. A job's time in its slot runs from its worker fetching it to its result stored; above ${m.handlerMs} ms it is the worker's and Redis' latency around the handler, and for spotter-jobs also the wait of a job its worker fetched ahead of a free slot (see [behaviour.md](behaviour.md): a worker holds up to a fifth of its concurrency more, so a slot that frees starts its next job without waiting for a Redis round trip; what runs stays within the concurrency).`,
     '',
     '| | makespan (s) | against the ideal | first job started (ms) | every job added (s) | ms per job in its slot | CPU per job, µs: workers / adding / Redis |',
     '|---|---|---|---|---|---|---|',
@@ -23,7 +23,7 @@ export function makespanSection(red: RedisResult, r: BenchResult): string[] {
     row('spotter-jobs, window off', m.noWindow),
     row('plain BullMQ, addBulk at the due time', m.bullmq),
     '',
-    `The ideal counts the handler only. Here Redis, the adding side and the ${m.processes} worker processes share ${r.machine.cores} cores: at the ideal pace, plain BullMQ's jobs would keep ${share(m.bullmq)} of them busy and spotter-jobs' ${share(m.window)} (CPU per job above × users ÷ the ideal time). The queueing that load brings is each job's time in its slot above ${m.handlerMs} ms, so neither side comes near 1.1× the ideal on this machine; spotter-jobs' tick takes ${(m.window.ms.median / m.bullmq.ms.median).toFixed(2)}× plain BullMQ's, the difference being mostly its workers' CPU per job.`,
+    `The ideal counts the handler only. Here Redis, the adding side and the ${m.processes} worker processes share ${r.machine.cores} cores: at the ideal pace, plain BullMQ's jobs would keep ${share(m.bullmq)} of them busy and spotter-jobs' ${share(m.window)} (CPU per job above × users ÷ the ideal time). The queueing that load brings is each job's time in its slot above ${m.handlerMs} ms, so neither side comes near 1.1× the ideal on this machine; spotter-jobs' tick takes ${(m.window.ms.median / m.bullmq.ms.median).toFixed(2)}× plain BullMQ's: its workers spend more CPU per job, and win it back by starting each slot's next job without a round trip.`,
     '',
   ];
 }
