@@ -121,6 +121,8 @@ export interface BenchResult {
       idealMs: number;
       window: MakespanSide;
       noWindow: MakespanSide;
+      /** The window on, workers not fetching jobs ahead of their slots; absent in runs before it was measured. */
+      noFetchAhead?: MakespanSide;
       bullmq: MakespanSide;
     };
     /** One tick drained by one worker process: Redis peak above idle (bytes) and time until all done (ms). */

@@ -41,18 +41,24 @@ interface Run extends JobTimes {
   redisUs: number;
 }
 
-type Variant = 'bullmq' | 'window' | 'noWindow';
-const variants: Variant[] = ['bullmq', 'window', 'noWindow'];
+type Variant = 'bullmq' | 'window' | 'noWindow' | 'noFetchAhead';
+const variants: Variant[] = ['bullmq', 'window', 'noWindow', 'noFetchAhead'];
+/** Each spotter-jobs variant: its window, and whether its workers fetch jobs ahead of their slots. */
+const spotterVariants: Record<Exclude<Variant, 'bullmq'>, [window: string, fetchAhead: boolean]> = {
+  window: ['auto', true],
+  noWindow: ['0', true],
+  noFetchAhead: ['auto', false],
+};
 
 export const makespan: Scenario = {
   name: 'makespan',
   async run({ conn, url, sizes, red, log }) {
     const n = sizes.makespanUsers;
-    const runs: Record<Variant, Run[]> = { bullmq: [], window: [], noWindow: [] };
+    const runs: Record<Variant, Run[]> = { bullmq: [], window: [], noWindow: [], noFetchAhead: [] };
     for (let i = 0; i < sizes.swingRounds; i++) {
       for (const v of variants) {
         await flush(conn);
-        const run = v === 'bullmq' ? await bullmqRun(conn, url, n) : await spotterRun(conn, url, n, v === 'window' ? 'auto' : '0');
+        const run = v === 'bullmq' ? await bullmqRun(conn, url, n) : await spotterRun(conn, url, n, ...spotterVariants[v]);
         runs[v].push(run);
         log(
           `makespan ${n} ${v}: ${run.lastMs.toFixed(0)} ms (first job started after ${run.firstMs.toFixed(0)} ms, all added after ${run.addedMs.toFixed(0)} ms, ${run.slotMs.toFixed(1)} ms per job in its slot; CPU per job: workers ${run.workersUs.toFixed(0)} µs, adding ${run.addingUs.toFixed(0)} µs, Redis ${run.redisUs.toFixed(0)} µs)`,
@@ -61,10 +67,18 @@ export const makespan: Scenario = {
     }
     const idealMs = (n * HANDLER_MS) / (PROCESSES * CONCURRENCY);
     const m = { users: n, handlerMs: HANDLER_MS, processes: PROCESSES, concurrency: CONCURRENCY, idealMs };
-    red.makespan = { ...m, window: side(runs.window), noWindow: side(runs.noWindow), bullmq: side(runs.bullmq) };
+    red.makespan = {
+      ...m,
+      window: side(runs.window),
+      noWindow: side(runs.noWindow),
+      noFetchAhead: side(runs.noFetchAhead),
+      bullmq: side(runs.bullmq),
+    };
     const x = (s: MakespanSide) => `${s.ms.median.toFixed(0)} ms (${(s.ms.median / idealMs).toFixed(2)}× ideal)`;
     const r = red.makespan;
-    log(`makespan ${n} users: ideal ${idealMs} ms; spotter window on ${x(r.window)}, off ${x(r.noWindow)}; bullmq ${x(r.bullmq)}`);
+    log(
+      `makespan ${n} users: ideal ${idealMs} ms; spotter window on ${x(r.window)}, off ${x(r.noWindow)}, not fetching ahead ${x(r.noFetchAhead as MakespanSide)}; bullmq ${x(r.bullmq)}`,
+    );
   },
 };
 
@@ -82,7 +96,7 @@ function side(runs: Run[]): MakespanSide {
 }
 
 /** spotter-jobs' two worker processes and its producer, started and ready. */
-async function startSpotter(url: string, p: string, n: number, window: string) {
+async function startSpotter(url: string, p: string, n: number, window: string, fetchAhead: boolean) {
   const common = {
     REDIS_URL: url,
     SPOTTER_JOBS_PREFIX: p,
@@ -91,6 +105,7 @@ async function startSpotter(url: string, p: string, n: number, window: string) {
     SPOTTER_JOBS_SYNC_CONCURRENCY: String(CONCURRENCY),
     SPOTTER_JOBS_COMPLETED_KEEP: '100000000',
     SPOTTER_JOBS_LOG_LEVEL: 'info',
+    SPOTTER_JOBS_FETCH_AHEAD: String(fetchAhead),
   };
   const ports = await Promise.all(Array.from({ length: PROCESSES + 1 }, () => freePort()));
   const workers = ports
@@ -115,9 +130,9 @@ async function startSpotter(url: string, p: string, n: number, window: string) {
 }
 
 /** spotter-jobs: a manual tick due LEAD_MS ahead, fanned out by the producer process. */
-async function spotterRun(conn: Redis, url: string, n: number, window: string): Promise<Run> {
+async function spotterRun(conn: Redis, url: string, n: number, window: string, fetchAhead: boolean): Promise<Run> {
   const p = prefix('mk');
-  const { workers, producer, stop } = await startSpotter(url, p, n, window);
+  const { workers, producer, stop } = await startSpotter(url, p, n, window, fetchAhead);
   const config = configFor(url, p);
   const queues = new Queues(conn, config, silentLog());
   const due = Date.now() + LEAD_MS;

@@ -36,6 +36,8 @@ export interface Config {
   lockDurationMs: number;
   stalledIntervalMs: number;
   maxStalledCount: number;
+  /** Workers hold jobs ahead of their free slots (docs/behaviour.md). */
+  fetchAhead: boolean;
   retention: { completedAgeMs: number; completedCount: number; failedAgeMs: number; intervalMs: number };
   shutdownTimeoutMs: number;
   /** HTTP mode: how long a request past its kind's timeout stays open, waiting for Spotter's answer. */

@@ -185,11 +185,15 @@ function fanoutOf(read: Read): Pick<Config, 'fanoutPage' | 'fanoutWindow' | 'fan
 function durationsOf(
   read: Read,
   retention: Config['retention'],
-): Pick<Config, 'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'retention' | 'shutdownTimeoutMs' | 'timeoutGraceMs'> {
+): Pick<
+  Config,
+  'lockDurationMs' | 'stalledIntervalMs' | 'maxStalledCount' | 'fetchAhead' | 'retention' | 'shutdownTimeoutMs' | 'timeoutGraceMs'
+> {
   return {
     lockDurationMs: read('SPOTTER_JOBS_LOCK_DURATION', duration({ min: 1000 })),
     stalledIntervalMs: read('SPOTTER_JOBS_STALLED_INTERVAL', duration({ min: 500 })),
     maxStalledCount: read('SPOTTER_JOBS_MAX_STALLED', int(0, 100)),
+    fetchAhead: read('SPOTTER_JOBS_FETCH_AHEAD', bool),
     retention,
     shutdownTimeoutMs: read('SPOTTER_JOBS_SHUTDOWN_TIMEOUT', duration({ min: 100 })),
     timeoutGraceMs: read('SPOTTER_JOBS_TIMEOUT_GRACE', duration()),

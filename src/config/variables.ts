@@ -117,6 +117,13 @@ export const VARIABLES: readonly Variable[] = [
     description: 'times a job may stall (its worker died) before it is dead-lettered',
     roles: W,
   },
+  {
+    name: 'SPOTTER_JOBS_FETCH_AHEAD',
+    default: 'true',
+    description:
+      "a worker holds up to a fifth of a kind's concurrency in jobs ahead of a free slot, so each slot starts its next job without a Redis round trip",
+    roles: W,
+  },
   { name: 'SPOTTER_JOBS_COMPLETED_RETENTION', default: '24h', description: 'keep completed jobs this long', roles: PW },
   { name: 'SPOTTER_JOBS_COMPLETED_KEEP', default: '10000', description: 'keep at most this many completed jobs per queue', roles: PW },
   {

@@ -90,11 +90,12 @@ export class Consumers {
     const slots = { busy: 0, concurrency: kind.concurrency };
     this.slotsByQueue.set(queue, slots);
     let worker: Worker | undefined;
-    const gate = fetchesAhead(kind)
-      ? new SlotGate(kind.concurrency, (extra) => {
-          if (worker) worker.concurrency = kind.concurrency + extra;
-        })
-      : undefined;
+    const gate =
+      config.fetchAhead && fetchesAhead(kind)
+        ? new SlotGate(kind.concurrency, (extra) => {
+            if (worker) worker.concurrency = kind.concurrency + extra;
+          })
+        : undefined;
     if (gate) this.gates.set(queue, gate);
     worker = new Worker(
       queue,

@@ -10,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError, PermanentError } from '../jobs/errors.js';
 import { type JobData, jobDataSchema, MAX_RESULT_BYTES, tickOf } from '../jobs/registry.js';
+import { scripted } from '../redis/commands.js';
 import { queueKey } from '../redis/keys.js';
 import { activeSpan } from '../telemetry/tracing.js';
 import { failAttempt, scopeOf } from './fail-attempt.js';
@@ -169,15 +170,20 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
     const jobId = String(job.id);
     const slot = gate.enter(jobId);
     if (slot !== true) {
-      if (!(await slot)) return giveBack(deps, gate, jobId);
+      const got = await slot;
+      // Its lock lapsed while it waited (the consumer saw the renewal fail): another worker may have it.
+      const lost = deps.lostLocks?.delete(jobId) === true;
+      if (!got) return giveBack(deps, gate, jobId);
+      if (lost) {
+        gate.leave(jobId, 0);
+        throw new LockLostError('lost its job lock while it waited for a slot; another worker may run it');
+      }
       // It waited: its durations (metrics, log, history) count from its slot, not from its fetch.
       // Only this copy changes; the board keeps BullMQ's fetch time.
       job.processedOn = Date.now();
     }
     const sampled = gate.sample();
     try {
-      // Its lock lapsed while it waited (the consumer saw the renewal fail): another worker may have it.
-      if (deps.lostLocks?.delete(jobId)) throw new LockLostError('lost its job lock while it waited for a slot; another worker may run it');
       return await attempt(job, token);
     } finally {
       gate.leave(jobId, sampled);
@@ -193,7 +199,10 @@ export function makeProcessor(deps: RunHandlerDeps): Processor {
  */
 async function giveBack(deps: RunHandlerDeps, gate: SlotGate, jobId: string): Promise<never> {
   gate.gaveBack();
-  await deps.queues.conn.hincrby(queueKey(deps.queues.prefix, deps.kind.queue, jobId), 'ats', -1).catch(() => undefined);
+  const key = queueKey(deps.queues.prefix, deps.kind.queue, jobId);
+  await scripted(deps.queues.conn)
+    .sjIncrIfExists(key, 'ats', '-1')
+    .catch(() => undefined);
   throw new RateLimitError();
 }
 

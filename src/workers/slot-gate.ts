@@ -181,7 +181,7 @@ export class SlotGate {
     return this.waiters.some((w) => w.jobId === jobId);
   }
 
-  /** No more waits: the jobs waiting now, and any that come, are given back at once. */
+  /** No more waits: the jobs waiting now, and any that come while no slot is free, are given back at once. */
   close(): void {
     this.closed = true;
     clearTimeout(this.timer);

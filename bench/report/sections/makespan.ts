@@ -21,9 +21,10 @@ export function makespanSection(red: RedisResult, r: BenchResult): string[] {
     '|---|---|---|---|---|---|---|',
     row('spotter-jobs, window on (default)', m.window),
     row('spotter-jobs, window off', m.noWindow),
+    ...(m.noFetchAhead ? [row('spotter-jobs, window on, not fetching ahead (SPOTTER_JOBS_FETCH_AHEAD=false)', m.noFetchAhead)] : []),
     row('plain BullMQ, addBulk at the due time', m.bullmq),
     '',
-    `The ideal counts the handler only. Here Redis, the adding side and the ${m.processes} worker processes share ${r.machine.cores} cores: at the ideal pace, plain BullMQ's jobs would keep ${share(m.bullmq)} of them busy and spotter-jobs' ${share(m.window)} (CPU per job above × users ÷ the ideal time). The queueing that load brings is each job's time in its slot above ${m.handlerMs} ms, so neither side comes near 1.1× the ideal on this machine; spotter-jobs' tick takes ${(m.window.ms.median / m.bullmq.ms.median).toFixed(2)}× plain BullMQ's: its workers spend more CPU per job, and win it back by starting each slot's next job without a round trip.`,
+    `The ideal counts the handler only. Here Redis, the adding side and the ${m.processes} worker processes share ${r.machine.cores} cores: at the ideal pace, plain BullMQ's jobs would keep ${share(m.bullmq)} of them busy and spotter-jobs' ${share(m.window)} (CPU per job above × users ÷ the ideal time). The queueing that load brings is each job's time in its slot above ${m.handlerMs} ms, so neither side comes near 1.1× the ideal on this machine; spotter-jobs' tick takes ${(m.window.ms.median / m.bullmq.ms.median).toFixed(2)}× plain BullMQ's${m.noFetchAhead ? `, and ${(m.noFetchAhead.ms.median / m.bullmq.ms.median).toFixed(2)}× with its workers not fetching ahead` : ''}.`,
     '',
   ];
 }
