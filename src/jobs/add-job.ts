@@ -18,6 +18,8 @@ export const MAX_ITEM_DATA_BYTES = 16 * 1024;
 /** Longest delay a timer can honour (2^31 - 1 ms, about 24.8 days). */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 const DAY_MS = 86_400_000;
+/** The limit in days as said: 24.855 rounded down, so a delay past it (24.9 at least) never reads as equal. */
+const MAX_DELAY_DAYS = (Math.floor((MAX_DELAY_MS / DAY_MS) * 10) / 10).toFixed(1);
 
 export interface AddJob {
   kind: KindConfig;
@@ -117,9 +119,8 @@ export async function addJob(queues: Queues, a: AddJob): Promise<string> {
   const { kind } = a;
   const data = jobData(kind, a.subject, a);
   if (a.delayMs !== undefined && Number.isFinite(a.delayMs) && a.delayMs > MAX_DELAY_MS) {
-    // The limit, 24.855 days, is said rounded down (24.8) and a delay past it rounded (24.9 at least).
     throw new InvalidJobError(
-      `cannot add a ${kind.name} job ${(a.delayMs / DAY_MS).toFixed(1)} days ahead: a job waits at most ${(Math.floor((MAX_DELAY_MS / DAY_MS) * 10) / 10).toFixed(1)} days (2^31 - 1 ms, the longest delay spotter-jobs accepts)`,
+      `cannot add a ${kind.name} job ${(a.delayMs / DAY_MS).toFixed(1)} days ahead: a job waits at most ${MAX_DELAY_DAYS} days (2^31 - 1 ms, the longest delay spotter-jobs accepts)`,
     );
   }
   if (a.delayMs !== undefined && (!Number.isFinite(a.delayMs) || a.delayMs < 0)) {

@@ -77,7 +77,7 @@ export class SlotGate {
   /** The start counts as a change: the first second runs with the most, before any average settles. */
   private changedAt = performance.now();
   /** Jobs fetched ahead now; BullMQ's concurrency is `concurrency + extra`. */
-  extra = 0;
+  extra: number;
 
   constructor(
     readonly concurrency: number,
@@ -148,10 +148,10 @@ export class SlotGate {
     const at = this.settledAt.get(jobId);
     if (at === undefined) return;
     this.settledAt.delete(jobId);
-    const turn = performance.now() - at;
+    const now = performance.now();
+    const turn = now - at;
     this.turnMs = this.turnMs === 0 ? turn : this.turnMs + ALPHA * (turn - this.turnMs);
     const extra = extraFor(this.concurrency, this.turnMs, this.slotMs);
-    const now = performance.now();
     if (extra !== this.extra && now - this.changedAt >= CHANGE_EVERY_MS) {
       this.changedAt = now;
       this.extra = extra;
