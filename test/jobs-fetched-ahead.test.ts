@@ -6,6 +6,7 @@
 import type { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { queueKey } from '../src/redis/keys.js';
+import { createRegistry, registerProcessMetrics } from '../src/web/metrics.js';
 import { extraFor, MOST_WAIT_MS, mostExtra, SlotGate } from '../src/workers/slot-gate.js';
 import { addOwned, itemCatalog } from './helpers/fair.js';
 import { consumeKinds, deferred } from './helpers/handlers.js';
@@ -48,6 +49,29 @@ describe('the slot gate', () => {
     const gate = new SlotGate(50, (extra) => told.push(extra));
     expect(gate.extra).toBe(10);
     gate.gaveBack();
+    expect(gate.extra).toBe(0);
+    expect(told).toEqual([0]);
+  });
+
+  it('measures slots by the jobs whose outcome was stored, not by jobs put back at once (an exclusivity delay)', () => {
+    let now = 100_000;
+    const told: number[] = [];
+    const gate = new SlotGate(
+      50,
+      (extra) => told.push(extra),
+      () => now,
+    );
+    // Jobs of 10 s, whose results take 20 ms to be stored: the round trip hardly matters.
+    const long = (id: string) => {
+      gate.leave(id, now - 10_000);
+      now += 20;
+      gate.reported(id);
+    };
+    for (let i = 0; i < 10; i++) long(`long-${i}`);
+    // Jobs delayed by their group leave their slot at once, and BullMQ reports no outcome for them.
+    for (let i = 0; i < 200; i++) gate.leave(`delayed-${i}`, now - 0.5);
+    now += 2_000;
+    long('long-last');
     expect(gate.extra).toBe(0);
     expect(told).toEqual([0]);
   });
@@ -100,7 +124,7 @@ describe('a worker fetching ahead', () => {
       return entries.flatMap(([, f]) => (f[1] === 'waiting' && f[5] === 'active' ? [f[3]] : []));
     };
     const ids = await addOwned(h, 'track', 'a', 6);
-    consumeKinds(h, { track: () => release.promise.then(() => null) }, ['track']);
+    const c = consumeKinds(h, { track: () => release.promise.then(() => null) }, ['track']);
     const last = ids[5] as string;
     await waitFor('the 6th job given back', async () => (await givenBack()).includes(last));
     release.resolve();
@@ -108,6 +132,18 @@ describe('a worker fetching ahead', () => {
     await waitFor('the 6th job done', async () => (await h.conn.hget(job, 'finishedOn')) !== null);
     expect(await h.conn.hget(job, 'ats')).toBe('1');
     expect(await h.conn.hget(job, 'atm')).toBe('1');
+    // An operator sees it: the worker's metrics count the job given back.
+    const registry = createRegistry();
+    registerProcessMetrics(
+      registry,
+      'worker',
+      async () => ({ ready: true }),
+      () => c.slots(),
+    );
+    const given = (await registry.getSingleMetric('spotter_jobs_worker_jobs_given_back_total')?.get())?.values;
+    expect(given).toEqual([{ labels: { queue: 'track' }, value: 1 }]);
+    const held = (await registry.getSingleMetric('spotter_jobs_worker_jobs_held_ahead')?.get())?.values;
+    expect(held).toEqual([{ labels: { queue: 'track' }, value: 0 }]);
   });
 
   it('gives the jobs still waiting for a slot back when it closes, and runs none of them', async () => {
@@ -123,6 +159,7 @@ describe('a worker fetching ahead', () => {
     const c = consumeKinds(h, { track: run }, ['track']);
     const active = queueKey(h.prefix, 'track', 'active');
     await waitFor('6 jobs held, 5 running', async () => (await h.conn.llen(active)) === 6 && ran.length === 5);
+    expect(c.slots()).toEqual([{ queue: 'track', busy: 5, concurrency: 5, heldAhead: 1, givenBack: 0 }]);
     // The running jobs end right after the close begins: a slot frees long before the wait's bound.
     const closed = c.close();
     release.resolve();

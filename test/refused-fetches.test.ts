@@ -8,7 +8,7 @@ import { ReplyError } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
 import { backOffWhenRefused, FIRST_BACKOFF_MS, isRefusal, MOST_BACKOFF_MS } from '../src/redis/refused-fetches.js';
-import { testHandlers } from './helpers/handlers.js';
+import { optionsFor, testHandlers } from './helpers/handlers.js';
 import type { Harness } from './helpers/harness.js';
 import { addUserJob, useHarnesses } from './helpers/in-process.js';
 import { privateRedis } from './helpers/redis.js';
@@ -79,6 +79,58 @@ describe('a worker that Redis refuses for memory', () => {
     await x.conn.config('SET', 'maxmemory', '0');
     // The longest wait, and time to run the job.
     await waitFor('the waiting job taken once Redis accepts writes', () => worker.ran(), { timeoutMs: MOST_BACKOFF_MS + 3000 });
+  });
+});
+
+describe("a worker's readiness while Redis refuses it", () => {
+  // Each worker starts before Redis refuses writes, so its first stalled check passes (a refused one
+  // leaves BullMQ waiting 5 s, past its close); the second job comes due once writes are refused, and
+  // Redis refuses the worker's writes around it.
+  it('names the refusal until the worker takes a job again', async () => {
+    const r = await privateRedis({ appendonly: false });
+    onCleanup(() => r.dispose());
+    const x = await h({ REDIS_URL: r.redis.url });
+    await addUserJob(x, 'u0');
+    const ran: string[] = [];
+    const c = consume(x, async (user) => {
+      ran.push(user);
+      return null;
+    });
+    await waitFor('the first job taken', () => ran.includes('u0'));
+    expect(c.refusal()).toBeUndefined();
+    await x.queues
+      .get('sync')
+      .add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: 't__u1', delay: 300 });
+    await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
+    await x.conn.config('SET', 'maxmemory', '1');
+    await waitFor('the refusal named', () => c.refusal() !== undefined, { intervalMs: 5 });
+    expect(c.refusal()).toMatch(/^sync: .*OOM/);
+    await x.conn.config('SET', 'maxmemory', '0');
+    await addUserJob(x, 'u2');
+    await waitFor('a new job taken once Redis accepts writes', () => ran.includes('u2'), { timeoutMs: MOST_BACKOFF_MS + 3000 });
+    expect(c.refusal()).toBeUndefined();
+  });
+
+  it("names the refusal of the producer's tick worker until it takes a tick again", async () => {
+    const r = await privateRedis({ appendonly: false });
+    onCleanup(() => r.dispose());
+    const x = await h({ REDIS_URL: r.redis.url });
+    const first = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_1' });
+    const ticks = new TickConsumer({ ...x, handlers: testHandlers([]) });
+    ticks.start();
+    onCleanup(() => ticks.close());
+    const ran = async (job: typeof first) => ['completed', 'failed'].includes(await job.getState());
+    await waitFor('the first tick run', () => ran(first));
+    expect(ticks.refusal()).toBeUndefined();
+    await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_2', delay: 300 });
+    await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
+    await x.conn.config('SET', 'maxmemory', '1');
+    await waitFor('the refusal named', () => ticks.refusal() !== undefined, { intervalMs: 5 });
+    expect(ticks.refusal()).toMatch(/OOM/);
+    await x.conn.config('SET', 'maxmemory', '0');
+    const again = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_3' });
+    await waitFor('a new tick run once Redis accepts writes', () => ran(again), { timeoutMs: MOST_BACKOFF_MS + 3000 });
+    expect(ticks.refusal()).toBeUndefined();
   });
 });
 

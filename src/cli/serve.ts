@@ -55,11 +55,15 @@ function readinessOf(
     if (parts.expectProducer) {
       const ok = parts.producer?.reconciled() ?? false;
       checks.schedules = ok ? 'reconciled' : 'not reconciled yet';
-      ready &&= ok;
+      const refused = parts.producer?.ticks.refusal();
+      if (refused !== undefined) checks.ticks = `Redis refuses the tick worker's fetches: ${refused}`;
+      ready &&= ok && refused === undefined;
     }
     if (parts.expectConsumers) {
-      const ok = (await parts.consumers?.consuming()) ?? false;
-      checks.consuming = ok ? 'ok' : 'not consuming';
+      // Up, but not working: Redis refuses the fetches (out of memory, a read-only replica).
+      const refused = parts.consumers?.refusal();
+      const ok = refused === undefined && ((await parts.consumers?.consuming()) ?? false);
+      checks.consuming = ok ? 'ok' : refused !== undefined ? `Redis refuses this worker's fetches: ${refused}` : 'not consuming';
       ready &&= ok;
       // Reported, not failing readiness: the slots are free again, but the operator should know.
       const overdue = parts.consumers?.overdue() ?? [];

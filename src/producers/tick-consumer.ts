@@ -12,7 +12,7 @@ import { addJob } from '../jobs/add-job.js';
 import type { Queues } from '../jobs/queues.js';
 import { globalJobId, kindByName, SCHEDULE_QUEUE, scheduledKinds, type TickJobData } from '../jobs/registry.js';
 import type { RedisClient } from '../redis/connection.js';
-import { backOffWhenRefused } from '../redis/refused-fetches.js';
+import { backOffWhenRefused, type RefusalHook } from '../redis/refused-fetches.js';
 import { catchUpVerdict } from '../schedules/catch-up.js';
 import { isPaused } from '../schedules/pause.js';
 import { describeListing, recordTick, type TickResult } from '../schedules/tick-record.js';
@@ -40,6 +40,7 @@ export function windowFor(config: Config, kind: KindConfig): number {
 export class TickConsumer {
   private worker: Worker | undefined;
   private errorLog: RepeatedErrors | undefined;
+  private refused: RefusalHook | undefined;
   private closing: Promise<void> | undefined;
   private readonly stopping = new AbortController();
 
@@ -69,6 +70,8 @@ export class TickConsumer {
     const errors = new RepeatedErrors(log, { queue: SCHEDULE_QUEUE }, 'tick worker error');
     this.errorLog = errors;
     const backOff = backOffWhenRefused(this.worker);
+    this.refused = backOff;
+    this.worker.on('active', () => backOff.accepted());
     this.worker.on('error', (err) => {
       backOff(err);
       errors.report(err.message);
@@ -219,6 +222,11 @@ export class TickConsumer {
         `next ${schedule} run in ${formatDuration(Math.max(0, s.next - Date.now()))}`,
       );
     }
+  }
+
+  /** Redis' answer while it refuses the tick worker's fetches (out of memory, read-only), else undefined. */
+  refusal(): string | undefined {
+    return this.refused?.refusal()?.slice(0, 300);
   }
 
   close(): Promise<void> {

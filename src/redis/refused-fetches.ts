@@ -28,6 +28,17 @@ export function isRefusal(err: unknown): boolean {
 /** The part of a BullMQ worker this sets: the time before which its fetch loop waits. */
 type Held = { limitUntil: number };
 
+/** A worker's error hook, and what it says of the refusals it heard. */
+export type RefusalHook = ((err: unknown) => boolean) & {
+  /**
+   * The last refusal's message while its run lasts: until the worker takes a job again, or twice the
+   * last wait passed without another refusal. Readiness reports it: the worker is up but not working.
+   */
+  refusal(): string | undefined;
+  /** The worker took a job: Redis accepts its fetches again. */
+  accepted(): void;
+};
+
 /**
  * Returns the worker's error hook: for a refusal, its fetches wait and it answers true; any other
  * error leaves the worker alone. The wait is 250 ms, then twice the last at each refusal of the run,
@@ -35,10 +46,11 @@ type Held = { limitUntil: number };
  * round, their outcomes refused too) holds the same wait; one more than twice the wait after it
  * starts a new run.
  */
-export function backOffWhenRefused(worker: Worker): (err: unknown) => boolean {
+export function backOffWhenRefused(worker: Worker): RefusalHook {
   let wait = 0;
   let last = 0;
-  return (err) => {
+  let message: string | undefined;
+  const hook = (err: unknown) => {
     if (!isRefusal(err)) return false;
     const now = Date.now();
     const fresh = wait === 0 || now - last > 2 * wait;
@@ -46,8 +58,15 @@ export function backOffWhenRefused(worker: Worker): (err: unknown) => boolean {
     if (fresh) wait = FIRST_BACKOFF_MS;
     else if (next) wait = Math.min(MOST_BACKOFF_MS, 2 * wait);
     if (fresh || next) last = now;
+    message = (err as Error).message;
     const held = worker as unknown as Held;
     held.limitUntil = Math.max(held.limitUntil, now + wait);
     return true;
   };
+  return Object.assign(hook, {
+    refusal: () => (message !== undefined && Date.now() - last <= 2 * wait ? message : undefined),
+    accepted: () => {
+      message = undefined;
+    },
+  });
 }

@@ -61,6 +61,31 @@ export function registerProcessMetrics(
       for (const s of slots()) this.set({ queue: s.queue }, s.concurrency);
     },
   });
+  registerFetchAheadMetrics(registry, slots);
+}
+
+/** Jobs a worker process fetched ahead of its slots (docs/behaviour.md): held now, and given back. */
+function registerFetchAheadMetrics(registry: Registry, slots: () => readonly SlotUse[]): void {
+  new Gauge({
+    name: 'spotter_jobs_worker_jobs_held_ahead',
+    help: 'Jobs this worker process fetched ahead and holds waiting for a free slot now, by queue',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      for (const s of slots()) this.set({ queue: s.queue }, s.heldAhead);
+    },
+  });
+  new Counter({
+    name: 'spotter_jobs_worker_jobs_given_back_total',
+    help: 'Jobs fetched ahead that found no slot in time (or met a closing worker) and went back to the queue, by queue',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      // The count lives in the worker; the counter is set to it at each scrape.
+      this.reset();
+      for (const s of slots()) this.inc({ queue: s.queue }, s.givenBack);
+    },
+  });
 }
 
 /** Ticks consumed by this producer process, by schedule and result (ok, failed, paused, skipped). */

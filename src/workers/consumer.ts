@@ -8,7 +8,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
 import { type Queues, retentionOptions } from '../jobs/queues.js';
 import type { RedisClient } from '../redis/connection.js';
-import { backOffWhenRefused } from '../redis/refused-fetches.js';
+import { backOffWhenRefused, type RefusalHook } from '../redis/refused-fetches.js';
 import { type DeadLetters, recordDeadLetters } from '../services/dead-letters/index.js';
 import { UserHistory } from '../services/user-history.js';
 import type { Logger } from '../telemetry/logger.js';
@@ -44,6 +44,7 @@ export class Consumers {
   private readonly lostLocks = new Set<string>();
   private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
   private readonly gates = new Map<string, SlotGate>();
+  private readonly refusals = new Map<string, RefusalHook>();
   private readonly exclusivity: Exclusivity;
   private readonly history: UserHistory;
   private readonly ticks: TickOutcomes;
@@ -139,6 +140,8 @@ export class Consumers {
     // waits longer after each (refused-fetches.ts), and the errors are logged without flooding.
     const errors = new RepeatedErrors(log, { queue }, 'worker error');
     const backOff = backOffWhenRefused(worker);
+    this.refusals.set(queue, backOff);
+    worker.on('active', () => backOff.accepted());
     this.errorLogs.push(errors);
     // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
     // signal fires at once, and its run is not counted as completed.
@@ -204,9 +207,21 @@ export class Consumers {
     return [...this.overdueJobs.values()];
   }
 
-  /** Each consumed queue's concurrency and the jobs running in it now. */
+  /** Each consumed queue's concurrency, the jobs running in it now, and those fetched ahead of a slot. */
   slots(): SlotUse[] {
-    return [...this.slotsByQueue].map(([queue, s]) => ({ queue, ...s }));
+    return [...this.slotsByQueue].map(([queue, s]) => {
+      const gate = this.gates.get(queue);
+      return { queue, ...s, heldAhead: gate?.waiting() ?? 0, givenBack: gate?.givenBack ?? 0 };
+    });
+  }
+
+  /** The first queue whose fetches Redis refuses now (out of memory, read-only), with Redis' answer. */
+  refusal(): string | undefined {
+    for (const [queue, hook] of this.refusals) {
+      const said = hook.refusal();
+      if (said !== undefined) return `${queue}: ${said}`.slice(0, 300);
+    }
+    return undefined;
   }
 
   /** Job ids running in this process right now. */

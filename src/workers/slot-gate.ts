@@ -69,23 +69,28 @@ export class SlotGate {
   private free: number;
   private readonly waiters: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private readonly settledAt = new Map<string, number>();
+  /** Measured jobs whose handlers ended, by job id: when, and how long they held their slot. */
+  private readonly settled = new Map<string, { at: number; slotMs: number }>();
   private slotMs = 0;
   private turnMs = 0;
   private closed = false;
   private counted = 0;
   /** The start counts as a change: the first second runs with the most, before any average settles. */
-  private changedAt = performance.now();
+  private changedAt: number;
   /** Jobs fetched ahead now; BullMQ's concurrency is `concurrency + extra`. */
   extra: number;
+  /** Jobs given back to the queue since the start (no slot in time, or the worker closing). */
+  givenBack = 0;
 
   constructor(
     readonly concurrency: number,
     /** Told each time `extra` changes after the start. */
     private readonly onExtra: (extra: number) => void,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.free = concurrency;
     this.extra = mostExtra(concurrency);
+    this.changedAt = now();
   }
 
   /** Resolves true with a slot taken, or false when none came within MOST_WAIT_MS (or the gate closed). */
@@ -96,7 +101,7 @@ export class SlotGate {
     }
     if (this.closed) return Promise.resolve(false);
     return new Promise<boolean>((resolve) => {
-      this.waiters.push({ jobId, resolve, since: performance.now() });
+      this.waiters.push({ jobId, resolve, since: this.now() });
       // One timer for all waiters, for the oldest: a timer per job cost more than the wait saved.
       if (!this.timer) this.armTimer();
     });
@@ -107,10 +112,10 @@ export class SlotGate {
     const head = this.waiters[0];
     this.timer = undefined;
     if (!head) return;
-    const due = head.since + MOST_WAIT_MS - performance.now();
+    const due = head.since + MOST_WAIT_MS - this.now();
     this.timer = setTimeout(
       () => {
-        const late = performance.now() - MOST_WAIT_MS;
+        const late = this.now() - MOST_WAIT_MS;
         while (this.waiters.length > 0 && (this.waiters[0] as Waiter).since <= late) this.waiters.shift()?.resolve(false);
         this.armTimer();
       },
@@ -122,7 +127,7 @@ export class SlotGate {
   /** When a job measured for the averages took its slot (every SAMPLE_EVERY-th job), or 0. */
   sample(): number {
     this.counted = (this.counted + 1) % SAMPLE_EVERY;
-    return this.counted === 0 ? performance.now() : 0;
+    return this.counted === 0 ? this.now() : 0;
   }
 
   /** A slot given back by the job `jobId`; `sampled` is what `sample()` said as it took the slot. */
@@ -131,25 +136,24 @@ export class SlotGate {
     if (next) next.resolve(true);
     else this.free++;
     if (sampled === 0) return;
-    const now = performance.now();
-    const slotMs = now - sampled;
-    this.slotMs = this.slotMs === 0 ? slotMs : this.slotMs + ALPHA * (slotMs - this.slotMs);
+    const now = this.now();
     // Jobs whose outcome is never reported (delayed by their exclusivity group, a lost lock) are
-    // forgotten oldest first.
-    for (const old of this.settledAt.keys()) {
-      if (this.settledAt.size < KEPT) break;
-      this.settledAt.delete(old);
+    // forgotten oldest first, and never measured: a job put back at once says nothing of the slots.
+    for (const old of this.settled.keys()) {
+      if (this.settled.size < KEPT) break;
+      this.settled.delete(old);
     }
-    this.settledAt.set(jobId, now);
+    this.settled.set(jobId, { at: now, slotMs: now - sampled });
   }
 
-  /** BullMQ reported the job's outcome stored: the round trip after its handler is measured. */
+  /** BullMQ reported the job's outcome stored: its time in the slot and the round trip after it are measured. */
   reported(jobId: string): void {
-    const at = this.settledAt.get(jobId);
-    if (at === undefined) return;
-    this.settledAt.delete(jobId);
-    const now = performance.now();
-    const turn = now - at;
+    const done = this.settled.get(jobId);
+    if (done === undefined) return;
+    this.settled.delete(jobId);
+    const now = this.now();
+    const turn = now - done.at;
+    this.slotMs = this.slotMs === 0 ? done.slotMs : this.slotMs + ALPHA * (done.slotMs - this.slotMs);
     this.turnMs = this.turnMs === 0 ? turn : this.turnMs + ALPHA * (turn - this.turnMs);
     const extra = extraFor(this.concurrency, this.turnMs, this.slotMs);
     if (extra !== this.extra && now - this.changedAt >= CHANGE_EVERY_MS) {
@@ -165,7 +169,8 @@ export class SlotGate {
    * raise `extra` again if the round trip still matters.
    */
   gaveBack(): void {
-    this.changedAt = performance.now();
+    this.givenBack++;
+    this.changedAt = this.now();
     if (this.extra === 0) return;
     this.extra = 0;
     this.onExtra(0);
