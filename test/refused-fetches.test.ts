@@ -98,13 +98,14 @@ describe("a worker's readiness while Redis refuses it", () => {
     });
     await waitFor('the first job taken', () => ran.includes('u0'));
     expect(c.refusal()).toBeUndefined();
-    await x.queues
+    const later = await x.queues
       .get('sync')
-      .add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: 't__u1', delay: 300 });
+      .add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: 't__u1', delay: 2000 });
     await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
     await x.conn.config('SET', 'maxmemory', '1');
+    expect(await later.getState()).toBe('delayed');
     await waitFor('the refusal named', () => c.refusal() !== undefined, { intervalMs: 5 });
-    expect(c.refusal()).toMatch(/^sync: .*OOM/);
+    expect(c.refusal()).toBe('sync: OOM');
     await x.conn.config('SET', 'maxmemory', '0');
     await addUserJob(x, 'u2');
     await waitFor('a new job taken once Redis accepts writes', () => ran.includes('u2'), { timeoutMs: MOST_BACKOFF_MS + 3000 });
@@ -122,11 +123,12 @@ describe("a worker's readiness while Redis refuses it", () => {
     const ran = async (job: typeof first) => ['completed', 'failed'].includes(await job.getState());
     await waitFor('the first tick run', () => ran(first));
     expect(ticks.refusal()).toBeUndefined();
-    await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_2', delay: 300 });
+    const later = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_2', delay: 2000 });
     await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
     await x.conn.config('SET', 'maxmemory', '1');
+    expect(await later.getState()).toBe('delayed');
     await waitFor('the refusal named', () => ticks.refusal() !== undefined, { intervalMs: 5 });
-    expect(ticks.refusal()).toMatch(/OOM/);
+    expect(ticks.refusal()).toBe('OOM');
     await x.conn.config('SET', 'maxmemory', '0');
     const again = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_3' });
     await waitFor('a new tick run once Redis accepts writes', () => ran(again), { timeoutMs: MOST_BACKOFF_MS + 3000 });
@@ -166,6 +168,25 @@ describe('the wait after a refusal', () => {
     vi.setSystemTime(Date.now() + 2 * MOST_BACKOFF_MS + 1);
     backOff(new ReplyError("READONLY You can't write against a read only replica."));
     expect(limitUntil()).toBe(FIRST_BACKOFF_MS);
+  });
+
+  it('names its last refusal by reply code until the worker takes a job, or twice the wait passed', async () => {
+    const x = await h();
+    vi.useFakeTimers({ toFake: ['Date'], now: 1_000_000 });
+    const worker = new Worker('never-started', null, { autorun: false, connection: x.conn, prefix: x.prefix });
+    onCleanup(() => worker.close(true));
+    const backOff = backOffWhenRefused(worker);
+    expect(backOff.refusal()).toBeUndefined();
+    backOff(new ReplyError("OOM command not allowed when used memory > 'maxmemory'."));
+    expect(backOff.refusal()).toBe('OOM');
+    backOff.accepted();
+    expect(backOff.refusal()).toBeUndefined();
+    backOff(new Error("Failed to add repeatable job for next iteration: READONLY You can't write against a read only replica."));
+    expect(backOff.refusal()).toBe('READONLY');
+    vi.setSystemTime(Date.now() + 2 * FIRST_BACKOFF_MS);
+    expect(backOff.refusal()).toBe('READONLY');
+    vi.setSystemTime(Date.now() + 1);
+    expect(backOff.refusal()).toBeUndefined();
   });
 
   it('counts what Redis answered, and a refusal BullMQ passes on, but not a lost connection or lock', () => {

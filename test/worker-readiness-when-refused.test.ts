@@ -1,6 +1,6 @@
 /**
  * A worker that Redis refuses (out of memory under noeviction) is up but does no work: its /readyz
- * says so, naming Redis' answer, and turns 200 again once Redis takes writes.
+ * says so, naming Redis' reply code, and turns 200 again once Redis takes writes.
  */
 import { Queue } from 'bullmq';
 import { describe, expect, it } from 'vitest';
@@ -26,14 +26,15 @@ describe("a worker's readiness while Redis refuses its fetches", () => {
     // Due in a moment: the worker's fetch that moves it to running is a write, which Redis refuses.
     const queue = new Queue('sync', { connection: s.conn, prefix: s.prefix });
     scene.onCleanup(() => queue.close());
-    await queue.add('user', { userId: 'u1', scheduledFor: Date.now(), tick: 't' }, { jobId: 't__u1', delay: 500 });
+    const job = await queue.add('user', { userId: 'u1', scheduledFor: Date.now(), tick: 't' }, { jobId: 't__u1', delay: 2000 });
     await s.conn.config('SET', 'maxmemory-policy', 'noeviction');
     await s.conn.config('SET', 'maxmemory', '1');
+    expect(await job.getState()).toBe('delayed');
     const refused = await waitFor('503 naming the refusal', async () => {
       const r = await readyz();
       return r.status === 503 ? r.body : undefined;
     });
-    expect(refused).toMatch(/refuses this worker's fetches: sync: .*OOM/);
+    expect(refused).toContain('Redis refuses this worker (sync: OOM)');
     await s.conn.config('SET', 'maxmemory', '0');
     await waitFor('ready again', async () => (await readyz()).status === 200, { timeoutMs: 15_000 });
     w.kill('SIGTERM');

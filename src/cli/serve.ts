@@ -55,15 +55,19 @@ function readinessOf(
     if (parts.expectProducer) {
       const ok = parts.producer?.reconciled() ?? false;
       checks.schedules = ok ? 'reconciled' : 'not reconciled yet';
+      // Said, not failing readiness: the board and the API, which an operator needs to free memory,
+      // answer on this process' port and must stay reachable through its Service.
       const refused = parts.producer?.ticks.refusal();
-      if (refused !== undefined) checks.ticks = `Redis refuses the tick worker's fetches: ${refused}`;
-      ready &&= ok && refused === undefined;
+      if (refused !== undefined) checks.ticks = `Redis refuses the tick worker (${refused})`;
+      ready &&= ok;
     }
     if (parts.expectConsumers) {
-      // Up, but not working: Redis refuses the fetches (out of memory, a read-only replica).
+      // Up, but not working: Redis refuses the worker (out of memory, a read-only replica). A worker
+      // process is then not ready; one that also serves the board (`all`) only says so.
       const refused = parts.consumers?.refusal();
-      const ok = refused === undefined && ((await parts.consumers?.consuming()) ?? false);
-      checks.consuming = ok ? 'ok' : refused !== undefined ? `Redis refuses this worker's fetches: ${refused}` : 'not consuming';
+      const consuming = (await parts.consumers?.consuming()) ?? false;
+      const ok = consuming && (refused === undefined || parts.expectProducer);
+      checks.consuming = !consuming ? 'not consuming' : refused !== undefined ? `Redis refuses this worker (${refused})` : 'ok';
       ready &&= ok;
       // Reported, not failing readiness: the slots are free again, but the operator should know.
       const overdue = parts.consumers?.overdue() ?? [];

@@ -224,9 +224,9 @@ export class TickConsumer {
     }
   }
 
-  /** Redis' answer while it refuses the tick worker's fetches (out of memory, read-only), else undefined. */
+  /** The reply code while Redis refuses the tick worker (out of memory, read-only), else undefined. */
   refusal(): string | undefined {
-    return this.refused?.refusal()?.slice(0, 300);
+    return this.refused?.refusal();
   }
 
   close(): Promise<void> {

@@ -25,13 +25,21 @@ export function isRefusal(err: unknown): boolean {
   return err instanceof Error && (err.name === 'ReplyError' || REFUSAL.test(err.message));
 }
 
+/**
+ * A refusal's reply code: the code inside an error of BullMQ's, or the first word of Redis' own
+ * answer. Only the code is shown on unauthenticated probes; the whole text goes to the log.
+ */
+function codeOf(err: Error): string {
+  return REFUSAL.exec(err.message)?.[2] ?? err.message.split(' ', 1)[0]?.slice(0, 40) ?? 'ERR';
+}
+
 /** The part of a BullMQ worker this sets: the time before which its fetch loop waits. */
 type Held = { limitUntil: number };
 
 /** A worker's error hook, and what it says of the refusals it heard. */
 export type RefusalHook = ((err: unknown) => boolean) & {
   /**
-   * The last refusal's message while its run lasts: until the worker takes a job again, or twice the
+   * The last refusal's reply code (`OOM`, `READONLY`, `NOPERM`…) while its run lasts: until the worker takes a job again, or twice the
    * last wait passed without another refusal. Readiness reports it: the worker is up but not working.
    */
   refusal(): string | undefined;
@@ -58,7 +66,7 @@ export function backOffWhenRefused(worker: Worker): RefusalHook {
     if (fresh) wait = FIRST_BACKOFF_MS;
     else if (next) wait = Math.min(MOST_BACKOFF_MS, 2 * wait);
     if (fresh || next) last = now;
-    message = (err as Error).message;
+    message = codeOf(err as Error);
     const held = worker as unknown as Held;
     held.limitUntil = Math.max(held.limitUntil, now + wait);
     return true;

@@ -215,11 +215,11 @@ export class Consumers {
     });
   }
 
-  /** The first queue whose fetches Redis refuses now (out of memory, read-only), with Redis' answer. */
+  /** The first queue whose worker Redis refuses now (out of memory, read-only), with its reply code. */
   refusal(): string | undefined {
     for (const [queue, hook] of this.refusals) {
-      const said = hook.refusal();
-      if (said !== undefined) return `${queue}: ${said}`.slice(0, 300);
+      const code = hook.refusal();
+      if (code !== undefined) return `${queue}: ${code}`;
     }
     return undefined;
   }

@@ -135,6 +135,9 @@ export class SlotGate {
     const next = this.waiters.shift();
     if (next) next.resolve(true);
     else this.free++;
+    // A job back from its group's delay, or rerun after a lost lock, comes under the same id: what its
+    // earlier run left here must not be taken for this run's outcome.
+    this.settled.delete(jobId);
     if (sampled === 0) return;
     const now = this.now();
     // Jobs whose outcome is never reported (delayed by their exclusivity group, a lost lock) are
