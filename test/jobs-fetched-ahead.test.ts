@@ -4,20 +4,17 @@
  * slot in time goes back to the queue without counting as a start.
  */
 import type { Worker } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { queueKey } from '../src/redis/keys.js';
 import { createRegistry, registerProcessMetrics } from '../src/web/metrics.js';
 import { extraFor, MOST_WAIT_MS, mostExtra, SlotGate } from '../src/workers/slot-gate.js';
 import { addOwned, itemCatalog } from './helpers/fair.js';
 import { consumeKinds, deferred } from './helpers/handlers.js';
-import { capturingLogger, type Harness, harness } from './helpers/harness.js';
+import { capturingLogger } from './helpers/harness.js';
+import { useHarnesses } from './helpers/in-process.js';
 import { waitFor } from './helpers/wait-for.js';
 
-let x: Harness | undefined;
-afterEach(async () => {
-  await x?.dispose();
-  x = undefined;
-});
+const { h: harnessOf } = useHarnesses();
 
 describe('the slot gate', () => {
   it('lets `concurrency` in, the next one as a slot is left, and gives up on a wait past the bound', async () => {
@@ -95,8 +92,7 @@ describe('the slot gate', () => {
 
 describe('a worker fetching ahead', () => {
   it('holds more jobs than its concurrency while running no more than it', async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 10, fair: false } }) });
-    const h = x;
+    const h = await harnessOf({}, { catalog: itemCatalog({ track: { concurrency: 10, fair: false } }) });
     const active = queueKey(h.prefix, 'track', 'active');
     let running = 0;
     let mostRunning = 0;
@@ -123,8 +119,7 @@ describe('a worker fetching ahead', () => {
   });
 
   it('gives a job back to the queue when no slot came in time, and does not count that as a start', async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
-    const h = x;
+    const h = await harnessOf({}, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
     const release = deferred();
     // BullMQ's event stream says when a job went from active back to waiting.
     const givenBack = async () => {
@@ -155,8 +150,7 @@ describe('a worker fetching ahead', () => {
   });
 
   it('gives the jobs still waiting for a slot back when it closes, and runs none of them', async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
-    const h = x;
+    const h = await harnessOf({}, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
     const release = deferred();
     const ran: string[] = [];
     const ids = await addOwned(h, 'track', 'a', 6);
@@ -179,8 +173,7 @@ describe('a worker fetching ahead', () => {
 
   it('does not start a job whose lock was lost while it waited for a slot, nor count a failure', async () => {
     const { log, lines } = capturingLogger('warn');
-    x = await harness({}, { log, catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
-    const h = x;
+    const h = await harnessOf({}, { log, catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
     const first = deferred();
     const rest = deferred();
     const ran: string[] = [];
@@ -210,8 +203,7 @@ describe('a worker fetching ahead', () => {
   });
 
   it('holds none ahead with SPOTTER_JOBS_FETCH_AHEAD=false', async () => {
-    x = await harness({ SPOTTER_JOBS_FETCH_AHEAD: 'false' }, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
-    const h = x;
+    const h = await harnessOf({ SPOTTER_JOBS_FETCH_AHEAD: 'false' }, { catalog: itemCatalog({ track: { concurrency: 5, fair: false } }) });
     const release = deferred();
     const ran: string[] = [];
     await addOwned(h, 'track', 'a', 6);

@@ -24,6 +24,13 @@ async function refusedFetches(conn: { info(section: string): Promise<string> }):
   return Number(/^cmdstat_rpoplpush:.*rejected_calls=(\d+)/m.exec(await conn.info('commandstats'))?.[1] ?? 0);
 }
 
+/** A harness on a private Redis of its own, whose memory limit the test may lower to 1 byte. */
+async function onPrivateRedis(): Promise<Harness> {
+  const r = await privateRedis({ appendonly: false });
+  onCleanup(() => r.dispose());
+  return h({ REDIS_URL: r.redis.url });
+}
+
 /** A worker of either kind over a harness, with one job waiting for it; `ran` once the job was taken. */
 type Subject = (x: Harness) => Promise<{ start(): void; ran(): Promise<boolean> }>;
 
@@ -57,9 +64,7 @@ describe('a worker that Redis refuses for memory', () => {
     ['a job worker', jobWorker],
     ["the producer's tick worker", tickWorker],
   ])('(%s) waits longer after each refused fetch, and takes its job once Redis accepts writes again', async (_name, subject) => {
-    const r = await privateRedis({ appendonly: false });
-    onCleanup(() => r.dispose());
-    const x = await h({ REDIS_URL: r.redis.url });
+    const x = await onPrivateRedis();
     // A job is waiting before Redis refuses writes, so the worker has something to fetch from its first try.
     const worker = await subject(x);
     // A limit of one byte: every write is refused, whatever the worker's own connections add.
@@ -87,9 +92,7 @@ describe("a worker's readiness while Redis refuses it", () => {
   // leaves BullMQ waiting 5 s, past its close); the second job comes due once writes are refused, and
   // Redis refuses the worker's writes around it.
   it('names the refusal until the worker takes a job again', async () => {
-    const r = await privateRedis({ appendonly: false });
-    onCleanup(() => r.dispose());
-    const x = await h({ REDIS_URL: r.redis.url });
+    const x = await onPrivateRedis();
     await addUserJob(x, 'u0');
     const ran: string[] = [];
     const c = consume(x, async (user) => {
@@ -113,9 +116,7 @@ describe("a worker's readiness while Redis refuses it", () => {
   });
 
   it("names the refusal of the producer's tick worker until it takes a tick again", async () => {
-    const r = await privateRedis({ appendonly: false });
-    onCleanup(() => r.dispose());
-    const x = await h({ REDIS_URL: r.redis.url });
+    const x = await onPrivateRedis();
     const first = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_1' });
     const ticks = new TickConsumer({ ...x, handlers: testHandlers([]) });
     ticks.start();

@@ -71,7 +71,6 @@ export class TickConsumer {
     this.errorLog = errors;
     const backOff = backOffWhenRefused(this.worker);
     this.refused = backOff;
-    this.worker.on('active', () => backOff.accepted());
     this.worker.on('error', (err) => {
       backOff(err);
       errors.report(err.message);

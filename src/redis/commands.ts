@@ -23,8 +23,7 @@ const COMMANDS = {
   sjTickReplayed: { file: 'tick-replayed', numberOfKeys: 1 },
   sjLockRelease: { file: 'lock-release', numberOfKeys: 1 },
   sjManualClock: { file: 'manual-clock', numberOfKeys: 1 },
-  sjMarkIfExists: { file: 'mark-if-exists', numberOfKeys: 1 },
-  sjIncrIfExists: { file: 'incr-if-exists', numberOfKeys: 1 },
+  sjFieldIfExists: { file: 'field-if-exists', numberOfKeys: 1 },
   sjFanoutClaim: { file: 'fanout-claim', numberOfKeys: 1 },
   sjFanoutReserve: { file: 'fanout-reserve', numberOfKeys: 1 },
   sjSchedUpsert: { file: 'sched-upsert', numberOfKeys: 1 },
@@ -55,8 +54,7 @@ export type Scripted = RedisClient & {
   sjTickReplayed(tickJobs: string): Promise<number>;
   sjLockRelease(lock: string, token: string): Promise<number>;
   sjManualClock(clock: string, kind: string, now: string): Promise<number>;
-  sjMarkIfExists(job: string, field: string, value: string): Promise<number>;
-  sjIncrIfExists(job: string, field: string, by: string): Promise<number | null>;
+  sjFieldIfExists(job: string, op: 'set' | 'incr', field: string, value: string): Promise<number | null>;
   sjFanoutClaim(schedule: string, tickId: string, dueAt: string): Promise<[number, string, string?, string?]>;
   sjFanoutReserve(schedule: string, tickId: string, position: string, length: string): Promise<number | string>;
   sjSchedUpsert(base: string, ...args: string[]): Promise<string[]>;

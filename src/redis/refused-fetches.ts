@@ -43,7 +43,7 @@ export type RefusalHook = ((err: unknown) => boolean) & {
    * last wait passed without another refusal. Readiness reports it: the worker is up but not working.
    */
   refusal(): string | undefined;
-  /** The worker took a job: Redis accepts its fetches again. */
+  /** The worker took a job (called on its 'active' event): Redis accepts its fetches again. */
   accepted(): void;
 };
 
@@ -52,7 +52,7 @@ export type RefusalHook = ((err: unknown) => boolean) & {
  * error leaves the worker alone. The wait is 250 ms, then twice the last at each refusal of the run,
  * at most 5 s. A refusal within half the wait of the last counted one (the other jobs of the same
  * round, their outcomes refused too) holds the same wait; one more than twice the wait after it
- * starts a new run.
+ * starts a new run. Each job the worker takes ends the run's refusal (`refusal()`).
  */
 export function backOffWhenRefused(worker: Worker): RefusalHook {
   let wait = 0;
@@ -71,10 +71,13 @@ export function backOffWhenRefused(worker: Worker): RefusalHook {
     held.limitUntil = Math.max(held.limitUntil, now + wait);
     return true;
   };
+  const accepted = () => {
+    message = undefined;
+  };
+  // A job taken: Redis accepts the worker's fetches again.
+  worker.on('active', accepted);
   return Object.assign(hook, {
     refusal: () => (message !== undefined && Date.now() - last <= 2 * wait ? message : undefined),
-    accepted: () => {
-      message = undefined;
-    },
+    accepted,
   });
 }

@@ -141,7 +141,6 @@ export class Consumers {
     const errors = new RepeatedErrors(log, { queue }, 'worker error');
     const backOff = backOffWhenRefused(worker);
     this.refusals.set(queue, backOff);
-    worker.on('active', () => backOff.accepted());
     this.errorLogs.push(errors);
     // A lock BullMQ could not renew (it lapsed, or another worker took the job over): the handler's
     // signal fires at once, and its run is not counted as completed.

@@ -201,7 +201,7 @@ async function giveBack(deps: RunHandlerDeps, gate: SlotGate, jobId: string): Pr
   gate.gaveBack();
   const key = queueKey(deps.queues.prefix, deps.kind.queue, jobId);
   await scripted(deps.queues.conn)
-    .sjIncrIfExists(key, 'ats', '-1')
+    .sjFieldIfExists(key, 'incr', 'ats', '-1')
     .catch(() => undefined);
   throw new RateLimitError();
 }

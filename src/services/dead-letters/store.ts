@@ -39,7 +39,7 @@ export class DeadLetters {
     if (existing && (existing.data as DeadLetterData).failedAt < entry.failedAt) await existing.updateData(entry);
     else if (!existing) await this.dlq.add(JOB_NAMES.deadLetter, entry, { jobId: id, removeOnComplete: true, removeOnFail: true });
     // Marks the source as recorded; only if it still exists, so no bare hash is left behind.
-    await scripted(this.queues.conn).sjMarkIfExists(key, DEAD_LETTERED_FIELD, String(Date.now()));
+    await scripted(this.queues.conn).sjFieldIfExists(key, 'set', DEAD_LETTERED_FIELD, String(Date.now()));
     return id;
   }
 
