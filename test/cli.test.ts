@@ -18,6 +18,8 @@ describe('the CLI, run as a user runs it', () => {
     [['--help'], 'Commands:'],
     [['producer', '--help'], 'SPOTTER_SYNC_INTERVAL'],
     [['worker', '--help'], 'SPOTTER_JOBS_SYNC_CONCURRENCY'],
+    // Every kind's own variables, fair admission's among them, not only the table's three kinds.
+    [['worker', '--help'], 'OWNER_CONCURRENCY'],
     [['all', '--help'], 'SPOTTER_PLAYLIST_SYNC_SYNC_INTERVAL'],
     [['status', '--help'], 'REDIS_URL'],
     [['trigger', '--help'], 'REDIS_URL'],

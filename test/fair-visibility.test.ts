@@ -63,6 +63,9 @@ describe('the backlog of a fair kind', () => {
     expect(set.code, set.stderr).toBe(0);
     expect(set.stdout).toMatch(/Set: owner bob has weight 3 in every fair kind[\s\S]*track\s+3/);
     expect(await h.conn.hget(ownerWeightsKey(h.prefix), 'bob')).toBe('3');
+    // An owner with no job waiting (a mistyped id, or set ahead of its jobs) keeps the weight, and is told so.
+    const ahead = await runCli(['owner', 'weight', 'bobb', '2'], env);
+    expect(ahead.stdout).toMatch(/^No job of bobb waits now; the weight is kept for its jobs until set back to 1$/m);
     const bad = await runCli(['owner', 'weight', 'bob', 'heavy'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/weight "heavy" is not a number/);
@@ -107,6 +110,9 @@ describe('the backlog of a fair kind', () => {
     expect(page).toMatch(
       /Waiting for admission \(fair kinds\)[\s\S]*<td>track<\/td><td class="n">2<\/td><td class="n">13<\/td><td class="n">0<\/td><td class="n">0<\/td><td>alice: 10/,
     );
+    // The user view says what `user <id>` says: bob's 3 jobs wait for admission.
+    const bob = await (await fetch(`${web.url}/?user=bob`)).text();
+    expect(bob).toMatch(/<h2>User bob<\/h2>[\s\S]*Waiting for admission \(fair kinds\)<\/h3>[\s\S]*<td>track<\/td><td class="n">3<\/td>/);
   });
 
   it('goes with its kind when forget removes a kind gone from the catalog', async () => {

@@ -5,6 +5,7 @@ import type { AnyHandler, HandlerContext } from '../src/handlers/types.js';
 import { PermanentError } from '../src/jobs/errors.js';
 import { kindByName, kindsOf } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
+import { userReport } from '../src/ops/user.js';
 import { itemCatalog } from './helpers/fair.js';
 import { consumeKinds, optionsFor } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -53,6 +54,20 @@ describe('owners', () => {
     });
     expect(dead?.owner).toBe('alice');
     expect((dead?.data as { owner?: string } | undefined)?.owner).toBe('alice');
+    // `user <id>` answers for the jobs a user owns: alice's download ran, her tag was dead-lettered.
+    const alice = await waitFor('alice owns a tag record', async () => {
+      const r = await userReport(h.queues, h.config, 'alice');
+      return r.kinds.some((k) => k.kind === 'tag') ? r : undefined;
+    });
+    const kind = (name: string) => alice.kinds.find((k) => k.kind === name);
+    expect(kind('download')?.lastRun).toMatchObject({ outcome: 'completed' });
+    expect(kind('tag')).toMatchObject({ lastRun: { outcome: 'dead_letter' }, deadLetter: { id: dead?.id } });
+    expect(alice.known).toBe(true);
+    const label = await userReport(h.queues, h.config, 'label');
+    expect(label.kinds.filter((k) => k.lastRun).map((k) => [k.kind, k.lastRun?.outcome])).toEqual([
+      ['download', 'completed'],
+      ['tag', 'completed'],
+    ]);
   });
 
   it('takes an owner from trigger for item and global kinds, and refuses one for a user kind', async () => {

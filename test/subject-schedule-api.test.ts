@@ -21,13 +21,16 @@ async function api() {
 }
 
 describe('/api/subject-schedules', () => {
-  it('creates, lists by user, pauses, resumes and removes', async () => {
-    const { call } = await api();
+  it('creates, lists by user (also on the status page), pauses, resumes and removes', async () => {
+    const { call, web } = await api();
     const made = await call('POST', '/subject-schedules', { kind: 'remind', user: 'ann', rule: 'every day at 08:00', tz: 'Europe/Berlin' });
     expect(made.status).toBe(201);
     expect(made.body).toMatchObject({ kind: 'remind', user: 'ann', rule: 'cron 0 8 * * *', state: 'active' });
     const id = made.body.id as string;
     expect((await call('GET', '/subject-schedules?user=ann')).body.schedules).toEqual([expect.objectContaining({ id })]);
+    // The status page's user view lists them, as `user <id>` does.
+    const page = await (await fetch(`${web.url}/?user=ann`)).text();
+    expect(page).toMatch(new RegExp(`<h3>Schedules</h3>[\\s\\S]*<code>${id}</code></td><td>remind</td>[\\s\\S]*cron 0 8 \\* \\* \\*`));
     expect((await call('POST', `/subject-schedules/${id}/pause`)).body).toMatchObject({ state: 'paused', next: null });
     expect((await call('POST', `/subject-schedules/${id}/resume`)).body).toMatchObject({ state: 'active' });
     expect((await call('DELETE', `/subject-schedules/${id}`)).body).toEqual({ id, removed: true });

@@ -139,6 +139,12 @@ describe('JSON API', () => {
     expect((await x.queues.get('writeback').getJob(u.jobId))?.data.userId).toBe('42');
     expect((await req('/api/schedules/nope/run', { method: 'POST', headers: h, body: '{}' })).status).toBe(404);
     expect((await req('/api/schedules/sync/run', { method: 'POST', headers: h, body: '{"userId":"<x>"}' })).status).toBe(400);
+    // An empty id gets the reason ctx.enqueue and the CLI give, not the schema library's words.
+    const empty = await req('/api/schedules/sync/run', { method: 'POST', headers: h, body: '{"userId":""}' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { error: string }).error).toMatch(
+      /userId "" may hold letters, digits and \. _ @ - only, 1 to 200 of them/,
+    );
     expect((await req('/api/schedules/sync/run', { method: 'POST', headers: h, body: '{"surprise":1}' })).status).toBe(400);
     expect((await req('/api/schedules/sync/run', { method: 'POST', headers: h, body: '{"at":"tomorrow"}' })).status).toBe(400);
   });

@@ -145,7 +145,7 @@ function kindOf(config: Config, name: string): KindConfig {
   return kind;
 }
 
-/** `user <id>`: the user's last run, current job, next tick and dead letter for each user kind. */
+/** `user <id>`: the user's last run, current job, next tick and dead letter for each user kind, and for each kind of jobs it owned. */
 export async function userCommand(config: Config, userId: string, opts: { json?: boolean }, out: Out): Promise<void> {
   const r = await withCatalog(config, (q, c) => userReport(q, c, userId)).catch((err: unknown) => {
     if (err instanceof InvalidJobError) throw new UsageError(err.message);
@@ -154,7 +154,7 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
   if (opts.json) return out(JSON.stringify(r, null, 2));
   if (!r.known) {
     // Next ticks would read as if the user existed: no job ever ran, waits or failed for this id.
-    out(`No record of user ${r.userId} exists: no job of any user kind ran, waits or was dead-lettered for this id`);
+    out(`No record of user ${r.userId} exists: no job ran, waits or was dead-lettered for this id, as its user or its owner`);
     return;
   }
   out(`User ${r.userId}`);

@@ -36,6 +36,9 @@ export async function ownerWeightCommand(
   );
   const rows = backlogTable(r.backlog);
   if (rows) out(`\nWaiting for admission\n${rows}`);
+  // No owner list to check an id against: a weight may be set ahead of an owner's first job. Said,
+  // so a mistyped id is noticed.
+  else if (n !== undefined && n !== 1) out(`No job of ${r.owner} waits now; the weight is kept for its jobs until set back to 1`);
 }
 
 /**
@@ -64,7 +67,7 @@ export function ownerCommands(p: Command, cfg: () => Promise<Config>, out: Out):
   owner
     .command('weight')
     .description("show an owner's weight in fair admission, or set it (default 1; 2 gets twice the starts of 1 while both have work)")
-    .argument('<id>', 'the owner (a user id)')
+    .argument('<id>', "the owner: a user id, or '*' for the jobs nobody owns")
     .argument('[weight]', 'the new weight, from 0.01 to 10000')
     .option('--json', 'print JSON')
     .addHelpText('after', variablesHelp(['cli']))

@@ -10,7 +10,7 @@ import { backlogOf, type KindOwnerBacklog } from './owners.js';
 
 export interface UserReport {
   userId: string;
-  /** False when no job of any kind ran, waits or was dead-lettered for this id: no record of the user exists. */
+  /** False when no job ran, waits or was dead-lettered for this id, as its user or owner: no record of the user exists. */
   known: boolean;
   kinds: KindHistory[];
   /** The user's own subject schedules, with their next runs. */

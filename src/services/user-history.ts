@@ -1,8 +1,9 @@
 /**
- * One user's history: a field per user in a kind's history hashes, written as each of their jobs
- * finishes (after BullMQ stored the outcome), so "what happened to me?" is answered without scanning
- * a queue. It holds the last run of each kind and the id of its latest dead letter; it lives one to
- * two retentions past the user's last job, so its memory is bounded by active users.
+ * One user's history: a field per user in a kind's history hashes (per owner, for a kind whose jobs
+ * are not per user), written as each of their jobs finishes (after BullMQ stored the outcome), so
+ * "what happened to me?" is answered without scanning a queue. It holds the last run of each kind
+ * and the id of its latest dead letter; it lives one to two retentions past the user's last job, so
+ * its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
 import type { Config } from '../config/config.js';
@@ -13,64 +14,12 @@ import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
 import { historyKey } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
+import { deadLetterOf, historyShard, type KindHistory, type LastRun, lastRunOf, OUTCOME_CODE } from './user-history-record.js';
 
-export interface LastRun {
-  jobId: string;
-  /** When it finished (epoch ms). */
-  at: number;
-  outcome: 'completed' | 'failed' | 'dead_letter';
-  attempts: number;
-  durationMs: number;
-  reason?: string;
-}
-
-export interface KindHistory {
-  kind: string;
-  queue: string;
-  lastRun: LastRun | null;
-  /** The user's job of this kind that has not finished: its id and state, or null. */
-  current: { jobId: string; state: string } | null;
-  /** The next tick that will include the user (scheduled user kinds). */
-  nextTick: number | null;
-  deadLetter: { id: string; failedReason: string; failedAt: number } | null;
-}
+export { HISTORY_SHARDS, historyShard, type KindHistory, type LastRun } from './user-history-record.js';
 
 /** How long finished jobs' history writes are gathered before they go to Redis in one call. */
 const FLUSH_MS = 50;
-/**
- * Users are spread over this many hashes per kind and period, so no single key grows past about
- * 1/16 of the users (a key that expires is freed in one piece).
- */
-export const HISTORY_SHARDS = 16;
-
-const OUTCOME_CODE: Record<LastRun['outcome'], string> = { completed: 'c', failed: 'f', dead_letter: 'd' };
-const OUTCOMES = Object.fromEntries(Object.entries(OUTCOME_CODE).map(([o, c]) => [c, o])) as Record<string, LastRun['outcome']>;
-
-/**
- * A kind's last run, from its one field: `<at base 36> <outcome> <attempts> <duration ms> <job id>`,
- * then the reason of a failure. Job ids have no spaces (subject ids allow none), reasons may.
- */
-function lastRunOf(v: string | null | undefined): LastRun | null {
-  if (!v) return null;
-  const parts = v.split(' ');
-  const [at36, code, attempts, durationMs, jobId] = parts;
-  const reason = parts.slice(5).join(' ');
-  return {
-    jobId: jobId ?? '',
-    at: Number.parseInt(at36 ?? '0', 36),
-    outcome: OUTCOMES[code ?? ''] ?? 'failed',
-    attempts: Number(attempts),
-    durationMs: Number(durationMs),
-    ...(reason ? { reason } : {}),
-  };
-}
-
-/** Which of a kind's history hashes holds the user (a stable 32-bit string hash). */
-export function historyShard(userId: string): number {
-  let h = 0;
-  for (let i = 0; i < userId.length; i++) h = (Math.imul(h, 31) + userId.charCodeAt(i)) | 0;
-  return (h >>> 0) % HISTORY_SHARDS;
-}
 
 /** What one flush writes into one hash: its field/value pairs and the older period's hash to drop them from. */
 interface PendingHash {
@@ -184,12 +133,14 @@ export class UserHistory {
   }
 
   /**
-   * Records a finished attempt of a user job. Writes are gathered for FLUSH_MS and sent together: a
-   * record per job costs a few microseconds, not a round trip (a worker killed within those
-   * milliseconds loses the history of its last jobs, never a job).
+   * Records a finished attempt of a user job, or of an item or global job under its owner (so
+   * `user <id>` answers for the downloads a user's sync started too). Writes are gathered for
+   * FLUSH_MS and sent together: a record per job costs a few microseconds, not a round trip (a
+   * worker killed within those milliseconds loses the history of its last jobs, never a job).
    */
   record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): void {
-    const userId = (job.data as { userId?: unknown })?.userId;
+    const data = job.data as { userId?: unknown; owner?: unknown } | undefined;
+    const userId = data?.userId ?? data?.owner;
     if (typeof userId !== 'string') return;
     const at = job.finishedOn ?? Date.now();
     const run = `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)} ${job.id}`;
@@ -253,10 +204,30 @@ export class UserHistory {
     return now ?? before;
   }
 
-  /** Everything about one user, in a few Redis calls per kind, whatever the number of users. */
+  /**
+   * Everything about one user, in a few Redis calls per kind, whatever the number of users: every
+   * user kind, then each other kind with a record of a job the user owned.
+   */
   async lookup(queues: Queues, userId: string): Promise<KindHistory[]> {
+    const all = kindsOf(this.config);
+    const [users, owned] = await Promise.all([
+      this.userKinds(queues, userId, all),
+      Promise.all(all.filter((k) => k.scope !== 'user').map((k) => this.ownedKind(queues, userId, k))),
+    ]);
+    return [...users, ...owned.filter((k): k is KindHistory => k !== null)];
+  }
+
+  /** A kind whose jobs are not per user: the owner's last run and dead letter of it, or null if none is kept. */
+  private async ownedKind(queues: Queues, owner: string, k: KindConfig): Promise<KindHistory | null> {
+    const [run, dlId] = await Promise.all([this.newest('runs', k.name, owner), this.newest('dead', k.name, owner)]);
+    if (run === null && dlId === null) return null;
+    const dl = dlId ? await queues.get(DEAD_LETTER_QUEUE).getJob(dlId) : undefined;
+    return { kind: k.name, queue: k.queue, lastRun: lastRunOf(run), current: null, nextTick: null, deadLetter: deadLetterOf(dl) };
+  }
+
+  private async userKinds(queues: Queues, userId: string, all: readonly KindConfig[]): Promise<KindHistory[]> {
     const schedulers = new Map((await queues.schedules().getJobSchedulers(0, -1)).map((s) => [s.key, s]));
-    const userKinds = kindsOf(this.config).filter((k) => k.scope === 'user');
+    const userKinds = all.filter((k) => k.scope === 'user');
     return Promise.all(
       userKinds.map(async (k): Promise<KindHistory> => {
         const q = queues.get(k.queue);
@@ -275,7 +246,7 @@ export class UserHistory {
           lastRun: lastRunOf(run),
           current: pending ? { jobId: String(pending.id), state: await pending.getState() } : null,
           nextTick: s?.next ?? null,
-          deadLetter: dl ? { id: String(dl.id), failedReason: String(dl.data.failedReason), failedAt: Number(dl.data.failedAt) } : null,
+          deadLetter: deadLetterOf(dl),
         };
       }),
     );

@@ -31,7 +31,7 @@ const ago = (ms: number) => {
 function userSection(asked: string, user: UserReport | Error) {
   if (user instanceof Error) return html`<h2>User ${asked}</h2><p class="bad">${user.message}</p>`;
   if (!user.known)
-    return html`<h2>User ${user.userId}</h2><p class="muted">No record of this user exists: no job of any user kind ran, waits or was dead-lettered for this id.</p>`;
+    return html`<h2>User ${user.userId}</h2><p class="muted">No record of this user exists: no job ran, waits or was dead-lettered for this id, as its user or its owner.</p>`;
   const rows = user.kinds.map(
     (k) => html`<tr><td><b>${k.kind}</b></td>
       <td>${k.lastRun ? html`${when(k.lastRun.at)} <span class="${k.lastRun.outcome === 'completed' ? 'ok' : 'bad'}">${k.lastRun.outcome}</span>, ${k.lastRun.attempts} attempt(s), ${formatDuration(k.lastRun.durationMs)}${k.lastRun.reason ? html`<br><code>${k.lastRun.reason}</code>` : ''}` : '–'}</td>
@@ -40,7 +40,32 @@ function userSection(asked: string, user: UserReport | Error) {
       <td>${k.deadLetter ? html`<code>${k.deadLetter.id}</code> ${k.deadLetter.failedReason.slice(0, 200)}<br><span class="muted">replay: spotter-jobs dlq replay ${k.deadLetter.id}</span>` : '–'}</td></tr>`,
   );
   return html`<h2>User ${user.userId}</h2>
-<table><thead><tr><th>kind</th><th>last run</th><th>now</th><th>next tick</th><th>dead letter</th></tr></thead><tbody>${rows}</tbody></table>`;
+<table><thead><tr><th>kind</th><th>last run</th><th>now</th><th>next tick</th><th>dead letter</th></tr></thead><tbody>${rows}</tbody></table>
+${userSchedules(user.schedules)}${userBacklog(user.backlog)}`;
+}
+
+/** The user's own subject schedules, as `user <id>` lists them. */
+function userSchedules(schedules: UserReport['schedules']) {
+  if (schedules.length === 0) return '';
+  const rows = schedules.map(
+    (v) =>
+      html`<tr><td><code>${v.id}</code></td><td>${v.kind}</td><td>${v.name || '–'}</td><td><code>${v.rule}</code></td><td>${v.tz}</td><td>${v.state}</td><td>${v.next ?? '–'}</td></tr>`,
+  );
+  return html`<h3>Schedules</h3>
+<table><thead><tr><th>id</th><th>kind</th><th>name</th><th>trigger</th><th>tz</th><th>state</th><th>next run</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+/** Per fair kind, the user's jobs still waiting for admission, now and due later. */
+function userBacklog(backlog: UserReport['backlog']) {
+  const rows = backlog
+    .filter((b) => b.waiting > 0 || b.later > 0 || b.laterAtLeast)
+    .map(
+      (b) =>
+        html`<tr><td>${b.kind}</td><td class="n">${b.waiting}</td><td>${b.oldestMs === null ? '–' : formatDuration(b.oldestMs)}</td><td class="n">${b.laterAtLeast ? 'at least ' : ''}${b.later}</td></tr>`,
+    );
+  if (rows.length === 0) return '';
+  return html`<h3>Waiting for admission (fair kinds)</h3>
+<table><thead><tr><th>kind</th><th>jobs</th><th>oldest waited</th><th>due later</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 /** A failure's reason with its own user (or item) id taken out, so different users' failures read as one. */
