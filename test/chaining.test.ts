@@ -92,7 +92,11 @@ describe('ctx.enqueue', () => {
       /bytes as JSON; at most 16384/,
     ],
     ['data that is not JSON', (ctx: HandlerContext) => ctx.enqueue('tag', { id: 'a', data: { n: 10n } }), /not JSON/],
-    ['a bad item id', (ctx: HandlerContext) => ctx.enqueue('tag', { id: 'a b', data: { n: 1 } }), /id "a b" may hold letters/],
+    [
+      'a bad item id',
+      (ctx: HandlerContext) => ctx.enqueue('tag', { id: 'a b', data: { n: 1 } }),
+      /"a b" is not an item id: it holds other than letters/,
+    ],
     ['a user for an item kind', (ctx: HandlerContext) => ctx.enqueue('tag', { userId: 'u1' }), /takes "id" and "data", not "userId"/],
   ])('refuses %s where it is added, and dead-letters the parent with that reason', async (_what, act, reason) => {
     x = await harness({}, { catalog });

@@ -73,10 +73,14 @@ describe('queues of kinds gone from the catalog', () => {
     const live = await runCli(['forget', 'download', '--yes'], env);
     expect(live.code).toBe(2);
     expect(live.stderr).toMatch(/download is a kind of the catalog/);
+    // Its users' history goes too: a kind added again under the name shows none of it.
+    const history = `${s.prefix}:spotter-jobs:history:*:enrichment:*`;
+    expect((await s.conn.keys(history)).length).toBeGreaterThan(0);
     const gone = await runCli(['forget', 'enrichment', '--yes'], env);
     expect(gone.code, gone.stderr).toBe(0);
     expect(gone.stdout).toMatch(/forgot enrichment: removed queue enrichment with 3 job\(s\) and 1 dead letter\(s\)/);
     expect(await s.conn.keys(`${s.prefix}:enrichment:*`)).toEqual([]);
+    expect(await s.conn.keys(history)).toEqual([]);
     expect(await s.conn.exists(`${s.prefix}:dead-letter:${list[0]?.id}`)).toBe(0);
     const clean = JSON.parse((await runCli(['status', '--json'], env)).stdout) as { orphans: Orphan[] };
     expect(clean.orphans).toEqual([]);

@@ -10,6 +10,7 @@ import { itemCatalog } from './helpers/fair.js';
 import { consumeKinds, optionsFor } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
+import { serveApp } from './helpers/web.js';
 
 let x: Harness | undefined;
 afterEach(async () => {
@@ -84,6 +85,20 @@ describe('owners', () => {
     await expect(trigger(h.queues, h.config, sync, { userId: 'u1', owner: 'bob' })).rejects.toThrow(
       /owned by their user; an owner \(--owner, owner in the API\) applies to item and global kinds only/,
     );
+    // Through the API, a too long item id or owner is refused with the reason the CLI gives.
+    const web = await serveApp(h);
+    for (const body of [{ item: { id: 'i'.repeat(201) } }, { item: { id: 'x2' }, owner: 'o'.repeat(201) }]) {
+      const r = await fetch(`${web.url}/api/schedules/download/run`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      const why = ((await r.json()) as { error: string }).error;
+      expect([r.status, why]).toEqual([
+        400,
+        expect.stringMatching(/\(201 characters\) is not an (item|owner) id: it is longer than 200 characters$/),
+      ]);
+    }
   });
 
   it("refuses a job's run time further ahead than a job can wait, saying the limit; a fan-out's tick has none", async () => {
@@ -114,6 +129,6 @@ describe('owners', () => {
     const bad = chainedWork({ enqueue: [{ kind: 'enrichment', userId: 'u1', owner: 'carol' }] });
     expect(() => checkChained(from, kinds, 0, bad)).toThrow(/enqueue\[0\]: .*owned by its user/);
     const badId = chainedWork({ enqueue: [{ kind: 'download', id: 'd1', owner: 'a b' }] });
-    expect(() => checkChained(from, kinds, 0, badId)).toThrow(/owner "a b" may hold letters/);
+    expect(() => checkChained(from, kinds, 0, badId)).toThrow(/"a b" is not an owner id: it holds other than letters/);
   });
 });

@@ -154,7 +154,9 @@ export async function userCommand(config: Config, userId: string, opts: { json?:
   if (opts.json) return out(JSON.stringify(r, null, 2));
   if (!r.known) {
     // Next ticks would read as if the user existed: no job ever ran, waits or failed for this id.
-    out(`No record of user ${r.userId} exists: no job ran, waits or was dead-lettered for this id, as its user or its owner`);
+    out(
+      `No record of user ${r.userId} exists: no job of a user kind ran, waits or was dead-lettered for this id, and no job it owned ran, was dead-lettered or waits for fair admission`,
+    );
     return;
   }
   out(`User ${r.userId}`);

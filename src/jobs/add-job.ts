@@ -10,7 +10,7 @@ import type { KindConfig } from '../config/kind-config.js';
 import { InvalidJobError } from './errors.js';
 import { fairOf } from './fair-admission.js';
 import { coalescing, jobOptions, type Queues } from './queues.js';
-import { JOB_NAMES, type JobData, type ParentRef, subjectId } from './registry.js';
+import { badSubjectId, JOB_NAMES, type JobData, type ParentRef } from './registry.js';
 import type { Subject } from './subject.js';
 
 /** An item's data, as JSON, is at most this large: it lives in Redis once per job. */
@@ -37,6 +37,8 @@ export interface AddJob {
   owner?: string;
 }
 
+const ID_NAMES = { userId: 'a user id', id: 'an item id', owner: 'an owner id' } as const;
+
 /** Checks `subject` against the kind's scope and schema; returns the job's data, or throws InvalidJobError. */
 export function jobData(
   kind: KindConfig,
@@ -60,10 +62,15 @@ export function jobData(
       `it would be ${rest.depth} deep in a chain of jobs adding jobs; ${kind.name} allows ${kind.maxChainDepth} (SPOTTER_JOBS_${kind.envStem}_MAX_CHAIN_DEPTH)`,
     );
   }
+  // The same words as the CLI's and the API's checks, whichever way the job comes.
   const checkId = (field: 'userId' | 'id' | 'owner') => {
-    const r = subjectId.safeParse(s[field]);
-    if (!r.success) refuse(`${field} ${JSON.stringify(s[field])?.slice(0, 80) ?? 'missing'} ${r.error.issues[0]?.message}`);
-    return r.data as string;
+    const v = s[field];
+    const problem =
+      typeof v === 'string'
+        ? badSubjectId(ID_NAMES[field], v)
+        : `${field} is ${v === undefined ? 'missing' : `no string: ${JSON.stringify(v)?.slice(0, 80)}`}`;
+    if (problem) refuse(problem);
+    return v as string;
   };
   const only = (allowed: string[]) => {
     // `owner` is checked on its own (owned() below), so the message names the subject's fields only.

@@ -1,7 +1,8 @@
 /**
  * `spotter-jobs forget <kind>`: removes what a kind left behind once it is gone from the catalog: its
  * queue with every job in it (BullMQ's obliterate), its dead letters, its tick records, its pause
- * flag and, for a fair kind, the jobs still waiting for admission. Refused for a kind still in the catalog, and while a worker still consumes the queue.
+ * flag, its users' history and, for a fair kind, the jobs still waiting for admission. Refused for a
+ * kind still in the catalog, and while a worker still consumes the queue.
  */
 
 import { BUILTIN_KINDS, KIND_NAME, RESERVED_QUEUES } from '../config/catalog.js';
@@ -13,6 +14,7 @@ import { fanoutScheduleKey, queueKey, tickKey } from '../redis/keys.js';
 import { forgetKnownQueue, knownQueues } from '../schedules/known-queues.js';
 import { resumeSchedule } from '../schedules/pause.js';
 import { DeadLetters } from '../services/dead-letters/index.js';
+import { dropHistory } from '../services/user-history.js';
 import { JOB_STATES } from './job-states.js';
 import { deadLettersBySource } from './orphans.js';
 
@@ -65,6 +67,8 @@ export async function forgetKind(queues: Queues, config: Config, name: string): 
     tickKey(queues.prefix, kind, 'history'),
     fanoutScheduleKey(queues.prefix, kind),
   );
+  // Its users' history: a kind added again under the name starts with none.
+  await dropHistory(queues.conn, queues.prefix, kind);
   await resumeSchedule(queues.conn, queues.prefix, kind);
   await forgetKnownQueue(queues.conn, queues.prefix, queue);
   return { kind, queue, jobs, deadLetters };

@@ -10,7 +10,10 @@ import { backlogOf, type KindOwnerBacklog } from './owners.js';
 
 export interface UserReport {
   userId: string;
-  /** False when no job ran, waits or was dead-lettered for this id, as its user or owner: no record of the user exists. */
+  /**
+   * False when nothing is known of this id: no job of a user kind ran, waits or was dead-lettered
+   * for it, and no job it owned ran, was dead-lettered or waits for fair admission.
+   */
   known: boolean;
   kinds: KindHistory[];
   /** The user's own subject schedules, with their next runs. */

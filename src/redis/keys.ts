@@ -18,13 +18,14 @@ export function queueKey(prefix: string, queue: string, suffix: string): string 
   return `${prefix}:${queue}:${suffix}`;
 }
 
-/** SCAN pattern of every queue's `meta` hash under a prefix (the prefix's glob characters escaped). */
+/** A prefix as the start of a SCAN pattern: its glob characters escaped. */
+function globSafe(prefix: string): string {
+  return prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
+}
+
+/** SCAN pattern of every queue's `meta` hash under a prefix. */
 export function queueMetaPattern(prefix: string): string {
-  return queueKey(
-    prefix.replace(/[*?[\]\\]/g, (c) => `\\${c}`),
-    '*',
-    'meta',
-  );
+  return queueKey(globSafe(prefix), '*', 'meta');
 }
 
 /** SCAN pattern of every key under a prefix, for counting them. */
@@ -88,6 +89,11 @@ export function fanoutScheduleKey(prefix: string, schedule: string): string {
  */
 export function historyKey(prefix: string, what: 'runs' | 'dead', kind: string, shard: number, period: number): string {
   return `${own(prefix)}:history:${what}:${kind}:${shard}:${period}`;
+}
+
+/** SCAN pattern of every history hash of a kind, of both types and every shard and period. */
+export function historyPattern(prefix: string, kind: string): string {
+  return `${own(globSafe(prefix))}:history:*:${kind}:*`;
 }
 
 /** The key a run holds for its user in an exclusivity group. */

@@ -6,13 +6,15 @@
  * its memory is bounded by active users.
  */
 import type { Job } from 'bullmq';
+import { Cluster } from 'ioredis';
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
+import { ownerOf } from '../jobs/owner.js';
 import type { Queues } from '../jobs/queues.js';
 import { DEAD_LETTER_QUEUE, deadLetterId, kindsOf } from '../jobs/registry.js';
 import { scripted } from '../redis/commands.js';
 import type { RedisClient } from '../redis/connection.js';
-import { historyKey } from '../redis/keys.js';
+import { historyKey, historyPattern } from '../redis/keys.js';
 import type { Logger } from '../telemetry/logger.js';
 import { deadLetterOf, historyShard, type KindHistory, type LastRun, lastRunOf, OUTCOME_CODE } from './user-history-record.js';
 
@@ -25,6 +27,8 @@ const FLUSH_MS = 50;
 interface PendingHash {
   key: string;
   pairs: string[];
+  /** Where each field's value is in `pairs`: an owner finishes many item jobs in one flush, and the last one is its record. */
+  at: Map<string, number>;
   previous: string;
   expireAt: number;
 }
@@ -123,13 +127,19 @@ export class UserHistory {
       h = {
         key: historyKey(prefix, what, kind, shard, period),
         pairs: [],
+        at: new Map(),
         previous: historyKey(prefix, what, kind, shard, period - 1),
         expireAt: (period + 2) * this.periodMs,
       };
       p.shards[shard] = h;
       this.pending.hashes.push(h);
     }
-    h.pairs.push(userId, value);
+    const i = h.at.get(userId);
+    if (i !== undefined) h.pairs[i] = value;
+    else {
+      h.at.set(userId, h.pairs.length + 1);
+      h.pairs.push(userId, value);
+    }
   }
 
   /**
@@ -139,9 +149,9 @@ export class UserHistory {
    * worker killed within those milliseconds loses the history of its last jobs, never a job).
    */
   record(kind: KindConfig, job: Job, outcome: LastRun['outcome']): void {
-    const data = job.data as { userId?: unknown; owner?: unknown } | undefined;
-    const userId = data?.userId ?? data?.owner;
-    if (typeof userId !== 'string') return;
+    const userId = ownerOf(job.data);
+    // Ids were checked when the job was added; one added around that (on the board) is not recorded.
+    if (userId === undefined || userId.length > 200) return;
     const at = job.finishedOn ?? Date.now();
     const run = `${at.toString(36)} ${OUTCOME_CODE[outcome]} ${job.attemptsMade} ${at - (job.processedOn ?? at)} ${job.id}`;
     this.add('runs', kind.name, userId, at, outcome === 'completed' ? run : `${run} ${(job.failedReason ?? '').slice(0, 500)}`);
@@ -251,4 +261,22 @@ export class UserHistory {
       }),
     );
   }
+}
+
+/**
+ * Deletes every history hash of a kind gone from the catalog (`forget`), found by pattern: the
+ * period length may have changed with the catalog. One pass over the keyspace, on every master.
+ */
+export async function dropHistory(conn: RedisClient, prefix: string, kind: string): Promise<number> {
+  const nodes = conn instanceof Cluster ? conn.nodes('master') : [conn];
+  let dropped = 0;
+  for (const node of nodes) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', historyPattern(prefix, kind), 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) dropped += await node.unlink(...keys);
+    } while (cursor !== '0');
+  }
+  return dropped;
 }

@@ -31,7 +31,7 @@ const ago = (ms: number) => {
 function userSection(asked: string, user: UserReport | Error) {
   if (user instanceof Error) return html`<h2>User ${asked}</h2><p class="bad">${user.message}</p>`;
   if (!user.known)
-    return html`<h2>User ${user.userId}</h2><p class="muted">No record of this user exists: no job ran, waits or was dead-lettered for this id, as its user or its owner.</p>`;
+    return html`<h2>User ${user.userId}</h2><p class="muted">No record of this user exists: no job of a user kind ran, waits or was dead-lettered for this id, and no job it owned ran, was dead-lettered or waits for fair admission.</p>`;
   const rows = user.kinds.map(
     (k) => html`<tr><td><b>${k.kind}</b></td>
       <td>${k.lastRun ? html`${when(k.lastRun.at)} <span class="${k.lastRun.outcome === 'completed' ? 'ok' : 'bad'}">${k.lastRun.outcome}</span>, ${k.lastRun.attempts} attempt(s), ${formatDuration(k.lastRun.durationMs)}${k.lastRun.reason ? html`<br><code>${k.lastRun.reason}</code>` : ''}` : '–'}</td>
