@@ -69,7 +69,7 @@ describe('subject schedules: refusals name what was wrong', () => {
     [{ kind: 'nope', user: 'a', rule: '1h' }, /unknown kind "nope"/],
     [{ kind: 'tidy', rule: '1h' }, /global kind/],
     [{ kind: 'remind', item: 'x', rule: '1h' }, /user kind: give its user/],
-    [{ kind: 'remind', user: 'a b', rule: '1h' }, /userId "a b"/],
+    [{ kind: 'remind', user: 'a b', rule: '1h' }, /"a b" is not a user id: it holds other than letters/],
     [{ kind: 'remind', user: 'a', rule: '0 9 * * 8' }, /8|day/i],
     [{ kind: 'remind', user: 'a', rule: '1h', tz: 'Mars/Base' }, /Mars\/Base/],
     [{ kind: 'remind', user: 'a', rule: 'at 2020-01-01T00:00:00Z' }, /no run after/],
