@@ -85,7 +85,9 @@ describe('shutdown', () => {
 
 describe('worker processes dying', () => {
   it('kill -9 a worker mid-job: another worker runs the job after the lock expires', async () => {
-    const s = scene({ FIXTURE_SLOW_MS: '3000', SPOTTER_JOBS_LOCK_DURATION: '2s', SPOTTER_JOBS_STALLED_INTERVAL: '1s' });
+    // A lock of 4 s renewed every 2 s: a lock of 2 s lapsed once under a loaded CI while A still ran
+    // the job, and the kill then made it a second stall, past the limit (a dead letter, not a rerun).
+    const s = scene({ FIXTURE_SLOW_MS: '3000', SPOTTER_JOBS_LOCK_DURATION: '4s', SPOTTER_JOBS_STALLED_INTERVAL: '1s' });
     const a = s.start(['worker']);
     await a.waitForLog((l) => l.msg === 'worker started', 'worker A started');
     const job = await s.trigger('slow4');
@@ -94,9 +96,20 @@ describe('worker processes dying', () => {
     await b.waitForLog((l) => l.msg === 'worker started', 'worker B started');
     a.kill('SIGKILL');
     await a.exited;
-    await waitFor('job completed by B', () => readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === job && e.pid === b.pid), {
-      timeoutMs: 20_000,
-    });
+    // On a timeout, say where the job is: its state fields, its runs, and what the workers warned.
+    let seen: unknown[] = [];
+    const where = () =>
+      `job completed by B; job ${JSON.stringify(seen)}, ledger ${JSON.stringify(readLedger(s.ledger).filter((e) => e.jobId === job))}, warnings ${JSON.stringify(
+        [...a.logs(), ...b.logs()].filter((l) => Number(l.level) >= 40).map((l) => l.msg),
+      )}`;
+    await waitFor(
+      where,
+      async () => {
+        seen = await s.conn.hmget(`${s.prefix}:sync:${job}`, 'processedOn', 'finishedOn', 'failedReason', 'stc', 'atm');
+        return readLedger(s.ledger).some((e) => e.event === 'end' && e.jobId === job && e.pid === b.pid);
+      },
+      { timeoutMs: 20_000 },
+    );
     const runs = readLedger(s.ledger).filter((e) => e.event === 'start' && e.jobId === job);
     expect(runs.map((r) => r.pid)).toEqual([a.pid, b.pid]);
   });
