@@ -6,6 +6,7 @@ import { PermanentError } from '../src/jobs/errors.js';
 import { kindByName, kindsOf } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { userReport } from '../src/ops/user.js';
+import { manualClockKey } from '../src/redis/keys.js';
 import { itemCatalog } from './helpers/fair.js';
 import { consumeKinds, optionsFor } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
@@ -85,7 +86,9 @@ describe('owners', () => {
     await expect(trigger(h.queues, h.config, sync, { userId: 'u1', owner: 'bob' })).rejects.toThrow(
       /owned by their user; an owner \(--owner, owner in the API\) applies to item and global kinds only/,
     );
-    // Through the API, a too long item id or owner is refused with the reason the CLI gives.
+    // Through the API, a too long item id or owner is refused with the reason the CLI gives, before
+    // any Redis call: the manual clock does not move for a run that will not be.
+    const clock = await h.conn.hget(manualClockKey(h.prefix), 'download');
     const web = await serveApp(h);
     for (const body of [{ item: { id: 'i'.repeat(201) } }, { item: { id: 'x2' }, owner: 'o'.repeat(201) }]) {
       const r = await fetch(`${web.url}/api/schedules/download/run`, {
@@ -99,6 +102,7 @@ describe('owners', () => {
         expect.stringMatching(/\(201 characters\) is not an (item|owner) id: it is longer than 200 characters$/),
       ]);
     }
+    expect(await h.conn.hget(manualClockKey(h.prefix), 'download')).toBe(clock);
   });
 
   it("refuses a job's run time further ahead than a job can wait, saying the limit; a fan-out's tick has none", async () => {

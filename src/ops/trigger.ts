@@ -5,7 +5,7 @@
 
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
-import { addJob } from '../jobs/add-job.js';
+import { addJob, jobData } from '../jobs/add-job.js';
 import { InvalidJobError } from '../jobs/errors.js';
 import type { Queues } from '../jobs/queues.js';
 import { tickJobOptions } from '../jobs/queues.js';
@@ -47,9 +47,36 @@ async function claimMillisecond(queues: Queues, kind: string, now: number): Prom
   return Number(await scripted(queues.conn).sjManualClock(manualClockKey(queues.prefix), kind, String(now)));
 }
 
+/** The scope's refusals: a user, an item or an owner given to a kind that takes none, or no item to an item kind. */
+function checkScope(kind: KindConfig, opts: TriggerOptions): void {
+  if (opts.userId !== undefined && kind.scope !== 'user')
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: a user (--user, userId in the API) applies to user kinds only`);
+  if (opts.item !== undefined && kind.scope !== 'item')
+    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: an item (--item, item in the API) applies to item kinds only`);
+  if (opts.owner !== undefined && kind.scope === 'user')
+    throw new InvalidJobError(
+      `${kind.name} is a user kind: its jobs are owned by their user; an owner (--owner, owner in the API) applies to item and global kinds only`,
+    );
+  if (kind.scope === 'item' && !opts.item)
+    throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID and --data JSON, item in the API)`);
+}
+
+/** The job's subject, or undefined for a manual tick (a user kind without a user). */
+function subjectOf(kind: KindConfig, opts: TriggerOptions): Subject | undefined {
+  const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
+  if (kind.scope === 'user') return opts.userId !== undefined ? { userId: opts.userId } : undefined;
+  if (kind.scope === 'item') return { ...opts.item, ...owned } as Subject;
+  return owned;
+}
+
 export async function trigger(queues: Queues, config: Config, kind: KindConfig, opts: TriggerOptions = {}): Promise<Triggered> {
+  checkScope(kind, opts);
+  const subject = subjectOf(kind, opts);
   const now = Date.now();
   const runAt = opts.at ? opts.at.getTime() : now;
+  // A bad id or item is refused before anything reaches Redis: no millisecond of the manual clock
+  // is taken for a run that will not be.
+  if (subject) jobData(kind, subject, { scheduledFor: runAt });
   const delay = Math.max(0, runAt - now);
   const tickId = manualTickId(kind.name, await claimMillisecond(queues, kind.name, now));
   const paused = kind.schedule ? await isPaused(queues.conn, queues.prefix, kind.name) : false;
@@ -62,34 +89,17 @@ export async function trigger(queues: Queues, config: Config, kind: KindConfig, 
     ...(what !== 'tick' && kind.fair ? { fair: true } : {}),
     ...(opts.owner !== undefined ? { owner: opts.owner } : {}),
   });
-  if (opts.userId !== undefined && kind.scope !== 'user')
-    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: a user (--user, userId in the API) applies to user kinds only`);
-  if (opts.item !== undefined && kind.scope !== 'item')
-    throw new InvalidJobError(`${kind.name} is a ${kind.scope} kind: an item (--item, item in the API) applies to item kinds only`);
-  if (opts.owner !== undefined && kind.scope === 'user')
-    throw new InvalidJobError(
-      `${kind.name} is a user kind: its jobs are owned by their user; an owner (--owner, owner in the API) applies to item and global kinds only`,
-    );
-  const owned = opts.owner !== undefined ? { owner: opts.owner } : {};
   // A job's delay has a limit, which addJob says (a tick's has none: BullMQ keeps it by time).
-  const direct = async (subject: Subject | undefined, jobId: string, coalesce = false) =>
+  const direct = (jobId: string, coalesce = false) =>
     addJob(queues, { kind, subject, jobId, scheduledFor: runAt, tick: tickId, delayMs: delay, coalesce });
-  switch (kind.scope) {
-    case 'user': {
-      if (opts.userId === undefined) break;
-      // Coalesced like a fan-out job, so one user's jobs of a kind never run at the same time.
-      const wanted = userJobId(tickId, opts.userId);
-      const id = await direct({ userId: opts.userId }, wanted, true);
-      return { ...done('user', kind.queue, id), coalesced: id !== wanted };
-    }
-    case 'global':
-      return done('global', kind.queue, await direct(owned, globalJobId(tickId)));
-    case 'item': {
-      if (!opts.item)
-        throw new InvalidJobError(`${kind.name} is an item kind: say which item (--item ID and --data JSON, item in the API)`);
-      return done('item', kind.queue, await direct({ ...opts.item, ...owned }, userJobId(tickId, opts.item.id)));
-    }
+  if (kind.scope === 'user' && opts.userId !== undefined) {
+    // Coalesced like a fan-out job, so one user's jobs of a kind never run at the same time.
+    const wanted = userJobId(tickId, opts.userId);
+    const id = await direct(wanted, true);
+    return { ...done('user', kind.queue, id), coalesced: id !== wanted };
   }
+  if (kind.scope === 'global') return done('global', kind.queue, await direct(globalJobId(tickId)));
+  if (kind.scope === 'item' && opts.item) return done('item', kind.queue, await direct(userJobId(tickId, opts.item.id)));
   const data: TickJobData = { schedule: kind.name, manual: true };
   const job = await queues.schedules().add(JOB_NAMES.tick, data, { ...tickJobOptions(config), jobId: tickId, delay });
   return done('tick', queues.schedules().name, String(job.id));
