@@ -3,7 +3,7 @@
  * again at once, thousands of times a second. A worker of this service waits longer after each
  * refusal instead, at most 5 s, and takes its jobs again once Redis accepts writes.
  */
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { ReplyError } from 'ioredis';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { TickConsumer } from '../src/producers/tick-consumer.js';
@@ -29,6 +29,19 @@ async function onPrivateRedis(): Promise<Harness> {
   const r = await privateRedis({ appendonly: false });
   onCleanup(() => r.dispose());
   return h({ REDIS_URL: r.redis.url });
+}
+
+/**
+ * Redis runs out of memory while `later`, a delayed job, comes due: its worker's fetch is refused.
+ * Returns what `refusal` said then; Redis takes writes again after.
+ */
+async function refusedWhileDue(x: Harness, later: Job, refusal: () => string | undefined): Promise<string | undefined> {
+  await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
+  await x.conn.config('SET', 'maxmemory', '1');
+  expect(await later.getState()).toBe('delayed');
+  const said = await waitFor('the refusal named', refusal, { intervalMs: 5 });
+  await x.conn.config('SET', 'maxmemory', '0');
+  return said;
 }
 
 /** A worker of either kind over a harness, with one job waiting for it; `ran` once the job was taken. */
@@ -104,12 +117,7 @@ describe("a worker's readiness while Redis refuses it", () => {
     const later = await x.queues
       .get('sync')
       .add('user', { userId: 'u1', scheduledFor: 1, tick: 't' }, { ...optionsFor(x.config, 'sync'), jobId: 't__u1', delay: 2000 });
-    await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
-    await x.conn.config('SET', 'maxmemory', '1');
-    expect(await later.getState()).toBe('delayed');
-    await waitFor('the refusal named', () => c.refusal() !== undefined, { intervalMs: 5 });
-    expect(c.refusal()).toBe('sync: OOM');
-    await x.conn.config('SET', 'maxmemory', '0');
+    expect(await refusedWhileDue(x, later, () => c.refusal())).toBe('sync: OOM');
     await addUserJob(x, 'u2');
     await waitFor('a new job taken once Redis accepts writes', () => ran.includes('u2'), { timeoutMs: MOST_BACKOFF_MS + 3000 });
     expect(c.refusal()).toBeUndefined();
@@ -125,12 +133,7 @@ describe("a worker's readiness while Redis refuses it", () => {
     await waitFor('the first tick run', () => ran(first));
     expect(ticks.refusal()).toBeUndefined();
     const later = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_2', delay: 2000 });
-    await x.conn.config('SET', 'maxmemory-policy', 'noeviction');
-    await x.conn.config('SET', 'maxmemory', '1');
-    expect(await later.getState()).toBe('delayed');
-    await waitFor('the refusal named', () => ticks.refusal() !== undefined, { intervalMs: 5 });
-    expect(ticks.refusal()).toBe('OOM');
-    await x.conn.config('SET', 'maxmemory', '0');
+    expect(await refusedWhileDue(x, later, () => ticks.refusal())).toBe('OOM');
     const again = await x.queues.schedules().add('tick', { schedule: 'sync' }, { jobId: 'manual_sync_3' });
     await waitFor('a new tick run once Redis accepts writes', () => ran(again), { timeoutMs: MOST_BACKOFF_MS + 3000 });
     expect(ticks.refusal()).toBeUndefined();
@@ -180,7 +183,8 @@ describe('the wait after a refusal', () => {
     expect(backOff.refusal()).toBeUndefined();
     backOff(new ReplyError("OOM command not allowed when used memory > 'maxmemory'."));
     expect(backOff.refusal()).toBe('OOM');
-    backOff.accepted();
+    // The worker takes a job (BullMQ's 'active' event).
+    worker.emit('active', {} as Job, 'waiting');
     expect(backOff.refusal()).toBeUndefined();
     backOff(new Error("Failed to add repeatable job for next iteration: READONLY You can't write against a read only replica."));
     expect(backOff.refusal()).toBe('READONLY');

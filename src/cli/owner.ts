@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { formatDuration } from '../config/duration.js';
 import { InvalidJobError } from '../jobs/errors.js';
-import { type KindOwnerBacklog, type OwnerReport, ownerReport, setWeight } from '../ops/owners.js';
+import { hasBacklog, type KindOwnerBacklog, type OwnerReport, ownerReport, setWeight } from '../ops/owners.js';
 import { variablesHelp } from './help.js';
 import { table } from './print.js';
 import { type Out, UsageError, withCatalog } from './session.js';
@@ -46,7 +46,7 @@ export async function ownerWeightCommand(
  * waiting now and those added with a delay not over yet; undefined when there are none.
  */
 export function backlogTable(backlog: readonly KindOwnerBacklog[]): string | undefined {
-  const rows = backlog.filter((b) => b.waiting > 0 || b.later > 0 || b.laterAtLeast);
+  const rows = backlog.filter(hasBacklog);
   if (rows.length === 0) return undefined;
   return table(
     rows.map((b) => ({

@@ -16,6 +16,11 @@ export interface OwnerReport {
   backlog: KindOwnerBacklog[];
 }
 
+/** Whether the owner has jobs of the kind waiting for admission, now or due later. */
+export function hasBacklog(b: KindOwnerBacklog): boolean {
+  return b.waiting > 0 || b.later > 0 || b.laterAtLeast;
+}
+
 /** The owner's jobs waiting for admission, per fair kind of the catalog. */
 export async function backlogOf(queues: Queues, config: Config, owner: string): Promise<KindOwnerBacklog[]> {
   const fair = kindsOf(config).filter((k) => k.fair);

@@ -6,7 +6,7 @@ import type { Queues } from '../jobs/queues.js';
 import { badSubjectId } from '../jobs/registry.js';
 import { type ScheduleView, SubjectSchedules } from '../schedules/subject/store.js';
 import { type KindHistory, UserHistory } from '../services/user-history.js';
-import { backlogOf, type KindOwnerBacklog } from './owners.js';
+import { backlogOf, hasBacklog, type KindOwnerBacklog } from './owners.js';
 
 export interface UserReport {
   userId: string;
@@ -30,7 +30,6 @@ export async function userReport(queues: Queues, config: Config, userId: string)
     backlogOf(queues, config, userId),
     new SubjectSchedules(queues.conn, config).ofSubject('user', userId),
   ]);
-  const known =
-    schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some((b) => b.waiting > 0 || b.later > 0);
+  const known = schedules.length > 0 || kinds.some((k) => k.lastRun || k.current || k.deadLetter) || backlog.some(hasBacklog);
   return { userId, known, kinds, backlog, schedules };
 }

@@ -39,12 +39,11 @@ type Held = { limitUntil: number };
 /** A worker's error hook, and what it says of the refusals it heard. */
 export type RefusalHook = ((err: unknown) => boolean) & {
   /**
-   * The last refusal's reply code (`OOM`, `READONLY`, `NOPERM`…) while its run lasts: until the worker takes a job again, or twice the
-   * last wait passed without another refusal. Readiness reports it: the worker is up but not working.
+   * The last refusal's reply code (`OOM`, `READONLY`, `NOPERM`…) while its run lasts: until the
+   * worker takes a job again, or twice the last wait passed without another refusal. Readiness
+   * reports it: the worker is up but not working.
    */
   refusal(): string | undefined;
-  /** The worker took a job (called on its 'active' event): Redis accepts its fetches again. */
-  accepted(): void;
 };
 
 /**
@@ -57,7 +56,7 @@ export type RefusalHook = ((err: unknown) => boolean) & {
 export function backOffWhenRefused(worker: Worker): RefusalHook {
   let wait = 0;
   let last = 0;
-  let message: string | undefined;
+  let code: string | undefined;
   const hook = (err: unknown) => {
     if (!isRefusal(err)) return false;
     const now = Date.now();
@@ -66,18 +65,14 @@ export function backOffWhenRefused(worker: Worker): RefusalHook {
     if (fresh) wait = FIRST_BACKOFF_MS;
     else if (next) wait = Math.min(MOST_BACKOFF_MS, 2 * wait);
     if (fresh || next) last = now;
-    message = codeOf(err as Error);
+    code = codeOf(err as Error);
     const held = worker as unknown as Held;
     held.limitUntil = Math.max(held.limitUntil, now + wait);
     return true;
   };
-  const accepted = () => {
-    message = undefined;
-  };
   // A job taken: Redis accepts the worker's fetches again.
-  worker.on('active', accepted);
-  return Object.assign(hook, {
-    refusal: () => (message !== undefined && Date.now() - last <= 2 * wait ? message : undefined),
-    accepted,
+  worker.on('active', () => {
+    code = undefined;
   });
+  return Object.assign(hook, { refusal: () => (code !== undefined && Date.now() - last <= 2 * wait ? code : undefined) });
 }

@@ -12,6 +12,7 @@ import { workQueues } from '../jobs/registry.js';
 import { JOB_STATES } from '../ops/job-states.js';
 import { describeRun, type RunOutcome, runSucceeded } from '../ops/last-run.js';
 import type { OrphanQueue } from '../ops/orphans.js';
+import { hasBacklog } from '../ops/owners.js';
 import { readStatus, type Status } from '../ops/status.js';
 import { type UserReport, userReport } from '../ops/user.js';
 import type { DeadLetter, DeadLetters } from '../services/dead-letters/index.js';
@@ -58,7 +59,7 @@ function userSchedules(schedules: UserReport['schedules']) {
 /** Per fair kind, the user's jobs still waiting for admission, now and due later. */
 function userBacklog(backlog: UserReport['backlog']) {
   const rows = backlog
-    .filter((b) => b.waiting > 0 || b.later > 0 || b.laterAtLeast)
+    .filter(hasBacklog)
     .map(
       (b) =>
         html`<tr><td>${b.kind}</td><td class="n">${b.waiting}</td><td>${b.oldestMs === null ? '–' : formatDuration(b.oldestMs)}</td><td class="n">${b.laterAtLeast ? 'at least ' : ''}${b.later}</td></tr>`,
