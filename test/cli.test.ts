@@ -4,7 +4,7 @@ import { PermanentError } from '../src/jobs/errors.js';
 import { Consumers } from '../src/workers/consumer.js';
 import { kinds, optionsFor, testHandlers } from './helpers/handlers.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
-import { testEnv } from './helpers/redis.js';
+import { newPrefix, testEnv } from './helpers/redis.js';
 import { CLI, runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 
@@ -65,6 +65,17 @@ describe('the CLI, run as a user runs it', () => {
     const code = await new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
+  });
+
+  it('writes no key for a command that only reads, so a mistyped prefix leaves nothing behind', async () => {
+    const x = await harness();
+    open.push(x);
+    const elsewhere = newPrefix();
+    for (const args of [['status'], ['user', 'bob'], ['dlq', 'list'], ['owner', 'weight', 'bob']]) {
+      const r = await runCli(args, testEnv(elsewhere));
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    }
+    expect(await x.conn.keys(`${elsewhere}*`)).toEqual([]);
   });
 
   it('fails fast with exit 1 and a clear message when Redis is down', async () => {

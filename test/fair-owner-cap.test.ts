@@ -38,4 +38,11 @@ describe('ownerConcurrency', () => {
       /SPOTTER_JOBS_TRACK_OWNER_CONCURRENCY="2" is invalid; expected unset: the owner cap applies to fair kinds/,
     );
   });
+
+  it('refuses a fair window on a kind that is not fair, as it refuses the cap', async () => {
+    const catalog = itemCatalog({ track: { concurrency: 8 } });
+    await expect(harness({ SPOTTER_JOBS_TRACK_FAIR: 'false', SPOTTER_JOBS_TRACK_FAIR_WINDOW: '20' }, { catalog })).rejects.toThrow(
+      /SPOTTER_JOBS_TRACK_FAIR_WINDOW="20" is invalid; expected unset: the fair window applies to fair kinds/,
+    );
+  });
 });

@@ -9,7 +9,7 @@ import { fairOf } from '../src/jobs/fair-admission.js';
 import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
-import { itemCatalog } from './helpers/fair.js';
+import { itemCatalog, mergedAtAdmission } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -62,23 +62,9 @@ describe('a fair user job merged at admission', () => {
     const h = x;
     const sync = kindByName(h.config, 'sync');
     if (!sync?.fair) throw new Error('sync is not fair');
-    const q = h.queues.get('sync');
-    await trigger(h.queues, h.config, sync, { userId: 'u0' });
-    await trigger(h.queues, h.config, sync, { userId: 'u9' });
-    await fairOf(h.queues).settle(sync);
-    // The window (2) is full: u1's manual job waits in the backlog.
-    const manual = await trigger(h.queues, h.config, sync, { userId: 'u1' });
-    // The tick's fan-out adds u1's job straight to the queue, as it does.
-    await q.add(
-      'user',
-      { userId: 'u1', scheduledFor: Date.now() },
-      { jobId: 'tick__u1', deduplication: { id: 'u1', keepLastIfActive: true } },
-    );
-    // Places open: u1's manual job is admitted, and BullMQ merges it into the tick's.
-    for (const j of await q.getWaiting()) if (j.id !== 'tick__u1') await j.remove();
-    await fairOf(h.queues).settle(sync);
+    const manual = await mergedAtAdmission(h, sync);
     const k = fairKeys(h.prefix, sync);
-    expect(await q.getJob(manual.jobId)).toBeUndefined();
+    expect(await h.queues.get('sync').getJob(manual)).toBeUndefined();
     expect(await h.conn.zcard(k.admitting)).toBe(0);
     expect(await h.conn.hlen(k.specs)).toBe(0);
   });

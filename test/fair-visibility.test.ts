@@ -9,7 +9,7 @@ import { forgetKind } from '../src/ops/forget.js';
 import { ownerWeightsKey } from '../src/redis/keys.js';
 import { addOwned, itemCatalog } from './helpers/fair.js';
 import { type Harness, harness, reconcileAsProducer } from './helpers/harness.js';
-import { testEnv } from './helpers/redis.js';
+import { newPrefix, testEnv } from './helpers/redis.js';
 import { runCli } from './helpers/spawn-cli.js';
 import { waitFor } from './helpers/wait-for.js';
 import { serveApp } from './helpers/web.js';
@@ -65,7 +65,15 @@ describe('the backlog of a fair kind', () => {
     expect(await h.conn.hget(ownerWeightsKey(h.prefix), 'bob')).toBe('3');
     // An owner with no job waiting (a mistyped id, or set ahead of its jobs) keeps the weight, and is told so.
     const ahead = await runCli(['owner', 'weight', 'bobb', '2'], env);
-    expect(ahead.stdout).toMatch(/^No job of bobb waits now; the weight is kept for its jobs until set back to 1$/m);
+    expect(ahead.stdout).toMatch(/^No job of bobb waits for admission now; the weight is kept for its jobs until set back to 1$/m);
+    const read = await runCli(['owner', 'weight', 'bobc'], env);
+    expect(read.stdout).toMatch(/^No job of bobc waits for admission now$/m);
+    // Under a prefix where no kind is fair (no producer recorded a catalog there), a weight would change nothing.
+    const elsewhere = await runCli(['owner', 'weight', 'bob', '2'], testEnv(newPrefix()));
+    expect(elsewhere.code).toBe(2);
+    expect(elsewhere.stderr).toMatch(
+      /no kind is fair under prefix "[^"]+" \(kinds: sync, enrichment, write-back\), so a weight would change nothing/,
+    );
     const bad = await runCli(['owner', 'weight', 'bob', 'heavy'], env);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/weight "heavy" is not a number/);

@@ -34,11 +34,13 @@ export async function ownerWeightCommand(
   out(
     `${n === undefined ? 'Owner' : 'Set: owner'} ${r.owner} has weight ${r.weight}${r.weight === 1 ? ' (the default)' : ''} in every fair kind`,
   );
+  if (r.backlog.length === 0) return out('No kind of this catalog is fair: the weight applies to none of them');
   const rows = backlogTable(r.backlog);
-  if (rows) out(`\nWaiting for admission\n${rows}`);
+  if (rows) return out(`\nWaiting for admission\n${rows}`);
   // No owner list to check an id against: a weight may be set ahead of an owner's first job. Said,
-  // so a mistyped id is noticed.
-  else if (n !== undefined && n !== 1) out(`No job of ${r.owner} waits now; the weight is kept for its jobs until set back to 1`);
+  // so a mistyped id is noticed. Jobs already in the queue or running are not counted.
+  const kept = n !== undefined && n !== 1 ? '; the weight is kept for its jobs until set back to 1' : '';
+  out(`No job of ${r.owner} waits for admission now${kept}`);
 }
 
 /**

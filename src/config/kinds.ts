@@ -57,12 +57,15 @@ function fairConfig(name: string, decl: BuiltinKind, concurrency: number, read: 
   const window = read('fairWindow', int(1, 1_000_000), undefined);
   const ownerConcurrency = read('ownerConcurrency', int(1, 100_000), undefined);
   if (fair) return { window: window ?? Math.max(8, 4 * concurrency), ownerConcurrency };
+  // Refused rather than ignored: a setting that would change nothing is most likely a mistake.
   if (ownerConcurrency !== undefined)
     throw new ConfigError(
       kindVariable(name, decl, 'ownerConcurrency'),
       String(ownerConcurrency),
       'unset: the owner cap applies to fair kinds',
     );
+  if (window !== undefined)
+    throw new ConfigError(kindVariable(name, decl, 'fairWindow'), String(window), 'unset: the fair window applies to fair kinds');
   return undefined;
 }
 

@@ -140,7 +140,9 @@ async function addInOne(
     // Queued on the transaction synchronously, as BullMQ's own bulk add does; settled by exec below.
     new Job(queue, name, s.d, admittedOptions(kind, id, s, draining), id).addJob(multi as never).catch(() => {});
   }
-  multi.sjFairAck(keys.specs, keys.admitting, keys.queuePrefix, ...jobs.map((j) => j.id));
+  const cap = String(kind.fair?.ownerConcurrency ?? 0);
+  const ackKeys = [keys.specs, keys.admitting, keys.held, keys.holds, keys.owners, keys.parked, keys.clock];
+  multi.sjFairAck(...ackKeys, keys.queuePrefix, cap, ...jobs.map((j) => j.id));
   const results = (await multi.exec()) ?? [];
   const errors = results.flatMap(([err]) => (err ? [err] : []));
   const refused: string[] = [];

@@ -165,7 +165,10 @@ export async function ownerBacklog(
 ): Promise<OwnerKindBacklog> {
   const k = fairKeys(prefix, kind);
   const [size, later] = await Promise.all([conn.zscore(k.sizes, owner), laterOf(conn, k.later, owner, steps)]);
-  const waiting = Number(size ?? 0);
+  let waiting = Number(size ?? 0);
   const [age] = waiting > 0 ? await oldest(conn, kind, prefix, [owner]) : [null];
+  // A refill may have admitted the owner's jobs between the two reads: a count whose oldest job is
+  // gone is read again, rather than shown as jobs waiting with no age.
+  if (waiting > 0 && age === null) waiting = Number((await conn.zscore(k.sizes, owner)) ?? 0);
   return { owner, waiting, oldestMs: age ?? null, ...later };
 }

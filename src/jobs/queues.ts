@@ -66,6 +66,11 @@ export class Queues {
     private readonly config: Config,
     readonly log: Logger,
     readonly repeatStrategy?: RepeatStrategy,
+    /**
+     * Whether a queue's handle writes its meta hash (BullMQ's version and event length) when made.
+     * The services do; a command does not, so a mistyped prefix leaves nothing behind a `status`.
+     */
+    private readonly writesMeta = true,
   ) {}
 
   /** Runs `fn` first when these handles close (what works through them: fair admission's refills). */
@@ -91,7 +96,13 @@ export class Queues {
     let q = this.map.get(name);
     if (!q) {
       const settings = name === SCHEDULE_QUEUE && this.repeatStrategy ? { settings: { repeatStrategy: this.repeatStrategy } } : {};
-      q = new Queue(name, { connection: this.conn, prefix: this.config.prefix, ...settings, ...telemetryOption() });
+      q = new Queue(name, {
+        connection: this.conn,
+        prefix: this.config.prefix,
+        skipMetasUpdate: !this.writesMeta,
+        ...settings,
+        ...telemetryOption(),
+      });
       q.on('error', (err) => this.log.error({ queue: name, err: err.message }, 'queue error'));
       this.map.set(name, q);
     }

@@ -1,5 +1,6 @@
 /** One owner's weight and backlog in fair admission, shared by `owner weight`, the API and `user <id>`. */
 import type { Config } from '../config/config.js';
+import { InvalidJobError } from '../jobs/errors.js';
 import { type OwnerKindBacklog, ownerBacklog } from '../jobs/fair-backlog.js';
 import { checkOwner, ownerWeight, setOwnerWeight } from '../jobs/fair-weights.js';
 import type { Queues } from '../jobs/queues.js';
@@ -35,7 +36,13 @@ export async function ownerReport(queues: Queues, config: Config, owner: string)
 
 /** Sets the owner's weight (the next refill of every fair kind uses it) and reports the owner. */
 export async function setWeight(queues: Queues, config: Config, owner: string, weight: number): Promise<OwnerReport> {
-  const fair = kindsOf(config).filter((k) => k.fair);
+  const all = kindsOf(config);
+  const fair = all.filter((k) => k.fair);
+  // Most likely the wrong prefix or Redis (no producer recorded this catalog), or no kind made fair.
+  if (fair.length === 0)
+    throw new InvalidJobError(
+      `no kind is fair under prefix "${config.prefix}" (kinds: ${all.map((k) => k.name).join(', ')}), so a weight would change nothing; item kinds are fair by default, another kind with SPOTTER_JOBS_<KIND>_FAIR=true`,
+    );
   await setOwnerWeight(queues.conn, queues.prefix, owner, weight, fair);
   return ownerReport(queues, config, owner);
 }

@@ -112,20 +112,31 @@ export class OwnerHolds {
 
   private hold(keys: FairKeys, members: string[]): void {
     scripted(this.queues.conn)
-      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), ...members)
-      .catch((err: Error) =>
-        this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
-      );
+      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), 'take', ...members)
+      .catch((err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not hold jobs; held on the next round'));
   }
 
+  /**
+   * Extends the holds of the jobs running here. One let go meanwhile is not taken back (the job was
+   * delayed by its exclusivity group and run by another worker, or removed): this worker forgets it.
+   */
   private renew(): void {
-    const byKind = new Map<string, { keys: FairKeys; members: string[] }>();
-    for (const h of this.held.values()) {
-      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: [] };
-      k.members.push(h.member);
+    const byKind = new Map<string, { keys: FairKeys; members: Map<string, string> }>();
+    for (const [key, h] of this.held) {
+      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: new Map<string, string>() };
+      k.members.set(h.member, key);
       byKind.set(h.kind.name, k);
     }
-    for (const { keys, members } of byKind.values()) this.hold(keys, members);
+    for (const { keys, members } of byKind.values()) {
+      scripted(this.queues.conn)
+        .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), 'renew', ...members.keys())
+        .then(
+          (gone) => {
+            for (const m of gone) this.held.delete(members.get(m) ?? '');
+          },
+          (err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
+        );
+    }
   }
 
   close(): void {

@@ -1,9 +1,11 @@
 /** In-process fair admission for tests: item kinds of a catalog, jobs added per owner, starts recorded. */
 import { builtinCatalog } from '../../src/config/catalog-source.js';
-import type { Declarations } from '../../src/config/kind-config.js';
+import type { Declarations, KindConfig } from '../../src/config/kind-config.js';
 import type { AnyHandler, HandlerContext } from '../../src/handlers/types.js';
 import { addJob } from '../../src/jobs/add-job.js';
+import { fairOf } from '../../src/jobs/fair-admission.js';
 import { kindByName, kindsOf } from '../../src/jobs/registry.js';
+import { trigger } from '../../src/ops/trigger.js';
 import type { Harness } from './harness.js';
 
 /** The built-in kinds and item kinds by name, each with its declaration's extra fields. */
@@ -79,3 +81,25 @@ export function startsAhead(starts: readonly Start[], from: number, small: strin
 
 /** The fair kinds of a harness's catalog, as the weight functions take them. */
 export const fairKinds = (h: Harness) => kindsOf(h.config).filter((k) => k.fair);
+
+/**
+ * A fair user kind's job BullMQ merges at admission: with the window (2) full of u0's and u9's jobs,
+ * u1's manual job waits in the backlog while the tick's fan-out adds u1's job straight to the queue;
+ * places open (the others' jobs removed), and the refill admits the manual job into the tick's.
+ * Returns the manual job's id.
+ */
+export async function mergedAtAdmission(h: Harness, sync: KindConfig): Promise<string> {
+  const q = h.queues.get('sync');
+  await trigger(h.queues, h.config, sync, { userId: 'u0' });
+  await trigger(h.queues, h.config, sync, { userId: 'u9' });
+  await fairOf(h.queues).settle(sync);
+  const manual = await trigger(h.queues, h.config, sync, { userId: 'u1' });
+  await q.add(
+    'user',
+    { userId: 'u1', scheduledFor: Date.now() },
+    { jobId: 'tick__u1', deduplication: { id: 'u1', keepLastIfActive: true } },
+  );
+  for (const j of await q.getWaiting()) if (j.id !== 'tick__u1') await j.remove();
+  await fairOf(h.queues).settle(sync);
+  return manual.jobId;
+}

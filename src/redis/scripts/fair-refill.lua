@@ -125,9 +125,11 @@ while room > 0 and handed < most do
         room = room - #entering / 2
         handed = handed + #entering / 2
       end
+      -- Counted only for holds new here: a job filed again under an id whose hold is still leased
+      -- (removed on the board, then added again) is the same place, not a second one.
       if #holding > 0 then
-        redis.call('zadd', held, unpack(holding))
-        redis.call('hincrby', holds, owner, #holding / 2)
+        local added = redis.call('zadd', held, unpack(holding))
+        if added > 0 then redis.call('hincrby', holds, owner, added) end
       end
       last = tag + (#ids - 1) / w
     end

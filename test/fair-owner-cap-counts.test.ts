@@ -1,0 +1,79 @@
+/**
+ * An owner's count of held places stays true: a job filed again under an id whose hold is still
+ * leased counts once, a worker's renewal never brings back a hold let go elsewhere, and a user job
+ * merged at admission gives its place back at once. Each of these once left an owner a place short
+ * of its cap for good (or for a lease).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { fairOf } from '../src/jobs/fair-admission.js';
+import { fairKeys, holdMember } from '../src/jobs/fair-keys.js';
+import { kindByName } from '../src/jobs/registry.js';
+import { scripted } from '../src/redis/commands.js';
+import { OwnerHolds } from '../src/workers/owner-holds.js';
+import { addOwned, itemCatalog, mergedAtAdmission } from './helpers/fair.js';
+import { type Harness, harness } from './helpers/harness.js';
+import { waitFor } from './helpers/wait-for.js';
+
+let x: Harness | undefined;
+afterEach(async () => {
+  await x?.dispose();
+  x = undefined;
+});
+
+describe("an owner's held places", () => {
+  it('count once for a job removed and filed again under the same id while its hold is leased', async () => {
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 2 } }) });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind) throw new Error('no track');
+    const k = fairKeys(h.prefix, kind);
+    await addOwned(h, 'track', 'alice', 1);
+    await fairOf(h.queues).settle(kind);
+    expect(await h.conn.hget(k.holds, 'alice')).toBe('1');
+    // Removed on the board while it waits; its hold stays until its lease runs out.
+    await (await h.queues.get('track').getJob('alice__0'))?.remove();
+    await addOwned(h, 'track', 'alice', 1);
+    await fairOf(h.queues).settle(kind);
+    expect(await h.queues.get('track').getJob('alice__0')).toBeDefined();
+    expect(await h.conn.hget(k.holds, 'alice')).toBe('1');
+  });
+
+  it("are not taken back by a worker's renewal once another let the hold go", async () => {
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind) throw new Error('no track');
+    const k = fairKeys(h.prefix, kind);
+    const member = holdMember('alice', 'alice__0');
+    const holds = new OwnerHolds(h.queues);
+    try {
+      // This worker starts the job, then it is delayed by its exclusivity group and runs elsewhere,
+      // whose end lets the hold go.
+      holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' });
+      await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, member)) !== null);
+      await scripted(h.conn).sjFairRelease(k.held, k.holds, k.owners, k.parked, k.clock, '1', member);
+      const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
+      (holds as unknown as { renew(): void }).renew();
+      await waitFor('the worker forgets the job', () => tracked.size === 0);
+      expect(await h.conn.zscore(k.held, member)).toBeNull();
+      expect(await h.conn.hget(k.holds, 'alice')).toBeNull();
+    } finally {
+      holds.close();
+    }
+  });
+
+  it('give back the place of a user job merged at admission', async () => {
+    const env = { SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_FAIR_WINDOW: '2', SPOTTER_JOBS_SYNC_OWNER_CONCURRENCY: '2' };
+    x = await harness(env, { catalog: itemCatalog({}) });
+    const h = x;
+    const sync = kindByName(h.config, 'sync');
+    if (!sync?.fair) throw new Error('sync is not fair');
+    const manual = await mergedAtAdmission(h, sync);
+    const k = fairKeys(h.prefix, sync);
+    expect(await h.queues.get('sync').getJob(manual)).toBeUndefined();
+    expect(await h.conn.zscore(k.held, holdMember('u1', manual))).toBeNull();
+    expect(await h.conn.hget(k.holds, 'u1')).toBeNull();
+    // Another user's place, admitted and not merged, is still held.
+    expect(await h.conn.hget(k.holds, 'u0')).toBe('1');
+  });
+});
