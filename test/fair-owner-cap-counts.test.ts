@@ -4,10 +4,12 @@
  * merged at admission gives its place back at once. Each of these once left an owner a place short
  * of its cap for good (or for a lease).
  */
+import { Worker } from 'bullmq';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fairOf } from '../src/jobs/fair-admission.js';
 import { fairKeys, holdMember } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
+import { trigger } from '../src/ops/trigger.js';
 import { scripted } from '../src/redis/commands.js';
 import { OwnerHolds } from '../src/workers/owner-holds.js';
 import { addOwned, itemCatalog, mergedAtAdmission } from './helpers/fair.js';
@@ -38,24 +40,34 @@ describe("an owner's held places", () => {
     expect(await h.conn.hget(k.holds, 'alice')).toBe('1');
   });
 
-  it("are not taken back by a worker's renewal once another let the hold go", async () => {
+  it("are not taken back by a worker's renewal once the job left it, and are taken again while it runs", async () => {
     x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
     const h = x;
     const kind = kindByName(h.config, 'track');
     if (!kind) throw new Error('no track');
     const k = fairKeys(h.prefix, kind);
-    const member = holdMember('alice', 'alice__0');
-    const holds = new OwnerHolds(h.queues);
+    const runningHere = new Set<string>();
+    const holds = new OwnerHolds(h.queues, (id) => runningHere.has(id));
+    const renew = () => (holds as unknown as { renew(): void }).renew();
+    const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
     try {
-      // This worker starts the job, then it is delayed by its exclusivity group and runs elsewhere,
-      // whose end lets the hold go.
+      // This worker started alice__0; delayed by its exclusivity group, it ran and ended on another
+      // worker, whose end let the hold go. This worker's next renewal must not take it again.
+      const left = holdMember('alice', 'alice__0');
       holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' });
-      await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, member)) !== null);
-      await scripted(h.conn).sjFairRelease(k.held, k.holds, k.owners, k.parked, k.clock, '1', member);
-      const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
-      (holds as unknown as { renew(): void }).renew();
-      await waitFor('the worker forgets the job', () => tracked.size === 0);
-      expect(await h.conn.zscore(k.held, member)).toBeNull();
+      await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, left)) !== null);
+      await scripted(h.conn).sjFairRelease(k.held, k.holds, k.owners, k.parked, k.clock, '1', left);
+      renew();
+      expect(tracked.size).toBe(0);
+      // bob__0 runs here; a refill without the cap dropped every hold: the renewal takes it again.
+      const runs = holdMember('bob', 'bob__0');
+      runningHere.add('bob__0');
+      holds.start(kind, 'bob__0', { id: 'bob-0', owner: 'bob' });
+      await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, runs)) !== null);
+      await h.conn.del(k.held, k.holds);
+      renew();
+      await waitFor('bob held again', async () => (await h.conn.hget(k.holds, 'bob')) === '1');
+      expect(await h.conn.zscore(k.held, left)).toBeNull();
       expect(await h.conn.hget(k.holds, 'alice')).toBeNull();
     } finally {
       holds.close();
@@ -75,5 +87,33 @@ describe("an owner's held places", () => {
     expect(await h.conn.hget(k.holds, 'u1')).toBeNull();
     // Another user's place, admitted and not merged, is still held.
     expect(await h.conn.hget(k.holds, 'u0')).toBe('1');
+  });
+
+  it("keep the place of a user job kept to run after the user's running job", async () => {
+    const env = { SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_OWNER_CONCURRENCY: '2' };
+    x = await harness(env, { catalog: itemCatalog({}) });
+    const h = x;
+    const sync = kindByName(h.config, 'sync');
+    if (!sync?.fair) throw new Error('sync is not fair');
+    const q = h.queues.get('sync');
+    await q.add(
+      'user',
+      { userId: 'u1', scheduledFor: Date.now() },
+      { jobId: 'tick__u1', deduplication: { id: 'u1', keepLastIfActive: true } },
+    );
+    // A worker takes the tick's job: it runs while u1's manual job is admitted.
+    const w = new Worker('sync', null, { connection: h.conn, prefix: h.prefix });
+    try {
+      expect((await w.getNextJob('test-token'))?.id).toBe('tick__u1');
+      const manual = await trigger(h.queues, h.config, sync, { userId: 'u1' });
+      await fairOf(h.queues).settle(sync);
+      const k = fairKeys(h.prefix, sync);
+      // BullMQ keeps it, under its own id, to run once the tick's job ends: its place stays held.
+      expect(await h.conn.hget(`${h.prefix}:sync:dn:u1`, 'jid')).toBe(manual.jobId);
+      expect(await h.conn.zscore(k.held, holdMember('u1', manual.jobId))).not.toBeNull();
+      expect(await h.conn.hget(k.holds, 'u1')).toBe('1');
+    } finally {
+      await w.close();
+    }
   });
 });

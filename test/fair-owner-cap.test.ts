@@ -1,5 +1,6 @@
 /** The per-owner cap of a fair kind (ownerConcurrency): across workers, no owner runs more than its cap. */
 import { afterEach, describe, expect, it } from 'vitest';
+import { kindByName } from '../src/jobs/registry.js';
 import { fairKey } from '../src/redis/keys.js';
 import { addOwned, itemCatalog, recorder } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
@@ -44,5 +45,15 @@ describe('ownerConcurrency', () => {
     await expect(harness({ SPOTTER_JOBS_TRACK_FAIR: 'false', SPOTTER_JOBS_TRACK_FAIR_WINDOW: '20' }, { catalog })).rejects.toThrow(
       /SPOTTER_JOBS_TRACK_FAIR_WINDOW="20" is invalid; expected unset: the fair window applies to fair kinds/,
     );
+  });
+
+  it('lets the environment turn fair admission off for a kind whose declaration sets a window and a cap', async () => {
+    const catalog = itemCatalog({ track: { concurrency: 8, fairWindow: 32, ownerConcurrency: 2 } });
+    const h = await harness({ SPOTTER_JOBS_TRACK_FAIR: 'false' }, { catalog });
+    try {
+      expect(kindByName(h.config, 'track')?.fair).toBeUndefined();
+    } finally {
+      await h.dispose();
+    }
   });
 });

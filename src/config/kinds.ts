@@ -51,20 +51,31 @@ function exclusiveGroup(group: string | undefined, name: string, decl: BuiltinKi
   return group;
 }
 
-/** Fair admission's settings: on by default for item kinds; the window and the owner cap only with it. */
-function fairConfig(name: string, decl: BuiltinKind, concurrency: number, read: Read): FairConfig | undefined {
+/**
+ * Fair admission's settings: on by default for item kinds; the window and the owner cap only with
+ * it. On a kind that is not fair either is refused rather than ignored (a setting that changes
+ * nothing is most likely a mistake), except one the declaration gives while the environment turns
+ * `fair` off: that is how an operator turns fair admission off for a kind.
+ */
+function fairConfig(
+  name: string,
+  decl: BuiltinKind,
+  concurrency: number,
+  read: Read,
+  fromEnv: (f: KindField) => boolean,
+): FairConfig | undefined {
   const fair = must(read('fair', bool, decl.scope === 'item' ? 'true' : 'false'));
   const window = read('fairWindow', int(1, 1_000_000), undefined);
   const ownerConcurrency = read('ownerConcurrency', int(1, 100_000), undefined);
   if (fair) return { window: window ?? Math.max(8, 4 * concurrency), ownerConcurrency };
-  // Refused rather than ignored: a setting that would change nothing is most likely a mistake.
-  if (ownerConcurrency !== undefined)
+  const mistaken = (f: KindField, v: number | undefined) => v !== undefined && (fromEnv(f) || !fromEnv('fair'));
+  if (mistaken('ownerConcurrency', ownerConcurrency))
     throw new ConfigError(
       kindVariable(name, decl, 'ownerConcurrency'),
       String(ownerConcurrency),
       'unset: the owner cap applies to fair kinds',
     );
-  if (window !== undefined)
+  if (mistaken('fairWindow', window))
     throw new ConfigError(kindVariable(name, decl, 'fairWindow'), String(window), 'unset: the fair window applies to fair kinds');
   return undefined;
 }
@@ -199,6 +210,6 @@ export function kindConfig(
     checkData: compileSchema(decl.schema, `${source ?? 'built-in catalog'}: kind "${name}" field "schema"`),
     schema: (decl.schema as { '~standard'?: unknown } | undefined)?.['~standard'] ? 'standard' : decl.schema,
     demoLatencyMs: decl.demoLatencyMs,
-    fair: fairConfig(name, decl, concurrency, read),
+    fair: fairConfig(name, decl, concurrency, read, (f) => env(kindVariable(name, decl, f)) !== undefined),
   };
 }

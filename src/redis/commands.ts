@@ -77,8 +77,7 @@ export type Scripted = RedisClient & {
   sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
   /** KEYS specs, admitting, held, holds, owners, parked, clock; then the queue's key prefix, the owner cap, the ids. */
   sjFairAck(...keysThenArgs: string[]): Promise<number>;
-  sjFairHold(held: string, holds: string, leaseMs: string, mode: 'take', ...members: string[]): Promise<number>;
-  sjFairHold(held: string, holds: string, leaseMs: string, mode: 'renew', ...members: string[]): Promise<string[]>;
+  sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
   sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
   sjHistoryWrite(numKeys: number, ...args: string[]): Promise<[number, number, string, number, string]>;

@@ -64,7 +64,7 @@ export class Consumers {
     );
     this.history = new UserHistory(deps.conn, deps.config, deps.log);
     this.ticks = new TickOutcomes(deps.conn, deps.config.prefix, deps.config.tz, deps.log);
-    this.fair = new FairWorker(deps.queues);
+    this.fair = new FairWorker(deps.queues, (jobId) => this.running.has(jobId));
   }
 
   start(): void {

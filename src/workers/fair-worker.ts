@@ -13,8 +13,12 @@ import { OwnerHolds } from './owner-holds.js';
 export class FairWorker {
   private readonly holds: OwnerHolds;
 
-  constructor(private readonly queues: Queues) {
-    this.holds = new OwnerHolds(queues);
+  /** `running`: whether a job runs in this process now (the consumer's running jobs). */
+  constructor(
+    private readonly queues: Queues,
+    running: (jobId: string) => boolean,
+  ) {
+    this.holds = new OwnerHolds(queues, running);
   }
 
   attach(worker: Worker, kind: KindConfig): void {
@@ -30,13 +34,13 @@ export class FairWorker {
       if (capped) this.holds.start(kind, String(job.id), job.data);
     });
     if (!capped) return;
-    worker.on('completed', (job) => this.holds.end(kind, String(job.id)));
+    worker.on('completed', (job) => this.holds.end(kind, String(job.id), job.data));
     // A failed attempt that is retried keeps its owner's place (the retry counts against the cap as
     // the same job); only the last one lets it go. The worker stops renewing it either way: the
     // retry may run elsewhere, and the lease keeps the hold while the job waits (fair-refill.lua).
     worker.on('failed', (job) => {
       if (!job) return;
-      if (job.finishedOn) this.holds.end(kind, String(job.id));
+      if (job.finishedOn) this.holds.end(kind, String(job.id), job.data);
       else this.holds.forget(kind, String(job.id));
     });
     // A lost lock: another worker may run the job and let its hold go; this one must not take it back.

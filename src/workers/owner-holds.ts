@@ -5,6 +5,8 @@
  * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
  * which takes the same hold over. Only capped kinds pay for this: the starts of one turn of the event
  * loop are held in one script call per kind, and the ends let go in one, as filing batches its adds.
+ * Only jobs running in this process are renewed: one sent back to wait (delayed by its exclusivity
+ * group) may run and end on another worker, and renewing it here would bring its hold back for good.
  */
 import type { KindConfig } from '../config/kind-config.js';
 import { fairOf, HOLD_LEASE_MS } from '../jobs/fair-admission.js';
@@ -21,6 +23,7 @@ interface Held {
   kind: KindConfig;
   keys: FairKeys;
   member: string;
+  jobId: string;
 }
 
 /** A kind's holds to take and to let go at the end of this turn. */
@@ -39,16 +42,16 @@ export class OwnerHolds {
   private readonly keysByKind = new Map<string, FairKeys>();
   private turn = new Map<string, Turn>();
 
-  constructor(private readonly queues: Queues) {}
+  constructor(
+    private readonly queues: Queues,
+    /** Whether the job runs in this process now (its handler called and not yet settled). */
+    private readonly running: (jobId: string) => boolean,
+  ) {}
 
   /** The job started: its owner's hold is taken (or renewed, when admission took it). */
   start(kind: KindConfig, jobId: string, data: unknown): void {
-    let keys = this.keysByKind.get(kind.name);
-    if (!keys) {
-      keys = fairKeys(this.queues.prefix, kind);
-      this.keysByKind.set(kind.name, keys);
-    }
-    const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId) };
+    const keys = this.keysOf(kind);
+    const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId), jobId };
     const key = `${kind.queue}\0${jobId}`;
     this.held.set(key, h);
     this.inTurn(kind, keys).take.push({ key, member: h.member });
@@ -56,13 +59,25 @@ export class OwnerHolds {
     this.timer.unref();
   }
 
-  /** The job ended (done, or failed for the last time): the hold goes, and the owner's next job may come in. */
-  end(kind: KindConfig, jobId: string): void {
+  /**
+   * The job ended (done, or failed for the last time): the hold goes, and the owner's next job may
+   * come in. Let go by the job's own owner, whether or not this worker still renews it (it stops
+   * renewing a job it does not see running); letting go of a hold that is not there changes nothing.
+   */
+  end(kind: KindConfig, jobId: string, data: unknown): void {
     const key = `${kind.queue}\0${jobId}`;
-    const h = this.held.get(key);
-    if (!h) return;
     this.held.delete(key);
-    this.inTurn(kind, h.keys).release.push({ jobId, member: h.member });
+    const keys = this.keysOf(kind);
+    this.inTurn(kind, keys).release.push({ jobId, member: holdMember(admissionOwner(data as JobData), jobId) });
+  }
+
+  private keysOf(kind: KindConfig): FairKeys {
+    let keys = this.keysByKind.get(kind.name);
+    if (!keys) {
+      keys = fairKeys(this.queues.prefix, kind);
+      this.keysByKind.set(kind.name, keys);
+    }
+    return keys;
   }
 
   /** This turn's batch of the kind, flushed once the turn ends. */
@@ -112,31 +127,29 @@ export class OwnerHolds {
 
   private hold(keys: FairKeys, members: string[]): void {
     scripted(this.queues.conn)
-      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), 'take', ...members)
-      .catch((err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not hold jobs; held on the next round'));
+      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), ...members)
+      .catch((err: Error) =>
+        this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
+      );
   }
 
   /**
-   * Extends the holds of the jobs running here. One let go meanwhile is not taken back (the job was
-   * delayed by its exclusivity group and run by another worker, or removed): this worker forgets it.
+   * Renews the holds of the jobs running here, and stops renewing the others: a job sent back to wait
+   * (its end, wherever it runs, lets the hold go; the refill keeps a waiting job's hold meanwhile). A
+   * running job's hold that is gone (a refill without the cap dropped the holds) is taken again.
    */
   private renew(): void {
-    const byKind = new Map<string, { keys: FairKeys; members: Map<string, string> }>();
+    const byKind = new Map<string, { keys: FairKeys; members: string[] }>();
     for (const [key, h] of this.held) {
-      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: new Map<string, string>() };
-      k.members.set(h.member, key);
+      if (!this.running(h.jobId)) {
+        this.held.delete(key);
+        continue;
+      }
+      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: [] };
+      k.members.push(h.member);
       byKind.set(h.kind.name, k);
     }
-    for (const { keys, members } of byKind.values()) {
-      scripted(this.queues.conn)
-        .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), 'renew', ...members.keys())
-        .then(
-          (gone) => {
-            for (const m of gone) this.held.delete(members.get(m) ?? '');
-          },
-          (err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
-        );
-    }
+    for (const { keys, members } of byKind.values()) this.hold(keys, members);
   }
 
   close(): void {
