@@ -33,6 +33,8 @@ async function parkedThen(after: Record<string, unknown>): Promise<{ h: Harness;
   x = h;
   const again = kindByName(h.config, 'track');
   if (!again) throw new Error('no track');
+  // A worker of the kind, restarted with the new cap: only such a process changes it.
+  fairOf(h.queues).serve(again);
   await fairOf(h.queues).settle(again);
   return { h, waiting: await h.queues.get('track').getWaitingCount(), parked: await h.conn.zcard(k.parked) };
 }
@@ -53,5 +55,29 @@ describe('an owner cap changed', () => {
     const { waiting, parked } = await parkedThen({ ownerConcurrency: 3 });
     expect(waiting).toBe(3);
     expect(parked).toBe(1);
+  });
+
+  it('not by a process that only adds jobs: one started without the cap keeps the workers’ cap and holds', async () => {
+    const prefix = newPrefix();
+    const workers = await harness({}, { prefix, catalog: itemCatalog({ track: { concurrency: 2, ownerConcurrency: 1 } }) });
+    const adder = await harness({}, { prefix, catalog: itemCatalog({ track: { concurrency: 2 } }) });
+    try {
+      const kind = kindByName(workers.config, 'track');
+      const plain = kindByName(adder.config, 'track');
+      if (!kind || !plain) throw new Error('no track');
+      fairOf(workers.queues).serve(kind);
+      await addOwned(workers, 'track', 'alice', 2);
+      await fairOf(workers.queues).settle(kind);
+      // An API server started without SPOTTER_JOBS_TRACK_OWNER_CONCURRENCY adds and refills.
+      await addOwned(adder, 'track', 'alice', 3, 2);
+      await fairOf(adder.queues).settle(plain);
+      const k = fairKeys(prefix, kind);
+      expect(await adder.queues.get('track').getWaitingCount()).toBe(1);
+      expect(await adder.conn.hget(k.holds, 'alice')).toBe('1');
+      expect(await adder.conn.zcard(k.parked)).toBe(1);
+    } finally {
+      await adder.dispose();
+      await workers.dispose();
+    }
   });
 });

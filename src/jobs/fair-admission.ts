@@ -177,7 +177,7 @@ export class FairAdmission {
     let moved = 0;
     for (let page = 0; page < MOST_DRAIN_PAGES && !this.closed; page++) {
       // No window and no cap: every job filed goes, the admission's crash safety kept.
-      const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', '+inf');
+      const { jobs } = await this.callRefill(k, String(Number.MAX_SAFE_INTEGER), '0', true, '+inf');
       if (jobs.length === 0) break;
       const admission = await addAdmitted(this.queues.get(kind.queue), kind, k, jobs, true);
       moved += jobs.length - admission.refused.length;
@@ -197,7 +197,18 @@ export class FairAdmission {
    * One call of the refill script: whether the window ran full, and the jobs it handed out. Jobs
    * filed for later join the backlogs once due by `horizon` (a time in ms, `now`, or `+inf`).
    */
-  private async callRefill(k: FairKeys, window: string, cap: string, horizon = 'now'): Promise<{ full: boolean; jobs: Admitted[] }> {
+  /**
+   * `setsCap`: whether this process's owner cap rules. Only a process that consumes the kind (or
+   * drains it) changes the cap; a process that only adds jobs (the API, the producer) refills by the
+   * cap the workers recorded, so one started without the variable does not drop the holds.
+   */
+  private async callRefill(
+    k: FairKeys,
+    window: string,
+    cap: string,
+    setsCap: boolean,
+    horizon = 'now',
+  ): Promise<{ full: boolean; jobs: Admitted[] }> {
     const [full, ...flat] = await scripted(this.queues.conn).sjFairRefill(
       ...refillKeys(k),
       window,
@@ -206,6 +217,7 @@ export class FairAdmission {
       cap,
       String(HOLD_LEASE_MS),
       horizon,
+      setsCap ? '1' : '0',
     );
     const jobs: Admitted[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });
@@ -238,7 +250,12 @@ export class FairAdmission {
     const fair = kind.fair;
     if (!fair) return { full: false, handedOut: 0 };
     const asked = Date.now();
-    const { full, jobs } = await this.callRefill(k, String(fair.window), String(fair.ownerConcurrency ?? 0));
+    const { full, jobs } = await this.callRefill(
+      k,
+      String(fair.window),
+      String(fair.ownerConcurrency ?? 0),
+      this.state(kind).timer !== undefined,
+    );
     if (jobs.length === 0) return { full, handedOut: 0 };
     // Too late to add safely: another process may admit these again any moment; leave them to it.
     if (Date.now() - asked > this.graceMs / 2) {

@@ -25,6 +25,8 @@
   ARGV[7] hold lease (ms)
   ARGV[8] jobs in `later` due by this time (ms) go to their owners' backlogs first, at most ARGV[5]:
   now for a refill; for a kind no longer fair, all of them (they are added to the queue delayed)
+  ARGV[9] '1' when ARGV[6] rules (a process consuming or draining the kind); '0' from a process that
+  only adds jobs: the cap recorded in KEYS[13] then rules when there is one
   Returns {full, id, spec, id, spec, …}: full is 1 when the window ran out of room while owners still
   had work.
 ]]
@@ -33,6 +35,7 @@ local specs, owners, parked, sizes, clock, admitting, held, holds = KEYS[1], KEY
 local finish = KEYS[14]
 local window, grace, most, cap, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local out = {0}
+if ARGV[9] == '0' then cap = tonumber(redis.call('get', KEYS[13]) or cap) end
 
 -- Whether a held job is over: not admitting, and gone from the queue or finished.
 local function over(member)
