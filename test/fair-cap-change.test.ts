@@ -80,4 +80,24 @@ describe('an owner cap changed', () => {
       await workers.dispose();
     }
   });
+
+  it('nor one started with a cap the workers run without', async () => {
+    const prefix = newPrefix();
+    const workers = await harness({}, { prefix, catalog: itemCatalog({ track: { concurrency: 2 } }) });
+    const adder = await harness({}, { prefix, catalog: itemCatalog({ track: { concurrency: 2, ownerConcurrency: 1 } }) });
+    try {
+      const kind = kindByName(workers.config, 'track');
+      const capped = kindByName(adder.config, 'track');
+      if (!kind || !capped) throw new Error('no track');
+      fairOf(workers.queues).serve(kind);
+      await fairOf(workers.queues).settle(kind);
+      await addOwned(adder, 'track', 'alice', 3);
+      await fairOf(adder.queues).settle(capped);
+      expect(await adder.queues.get('track').getWaitingCount()).toBe(3);
+      expect(await adder.conn.zcard(fairKeys(prefix, kind).parked)).toBe(0);
+    } finally {
+      await adder.dispose();
+      await workers.dispose();
+    }
+  });
 });

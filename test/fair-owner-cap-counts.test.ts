@@ -14,6 +14,7 @@ import { scripted } from '../src/redis/commands.js';
 import { OwnerHolds } from '../src/workers/owner-holds.js';
 import { addOwned, itemCatalog, mergedAtAdmission } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
+import { newPrefix } from './helpers/redis.js';
 import { waitFor } from './helpers/wait-for.js';
 
 let x: Harness | undefined;
@@ -89,6 +90,28 @@ describe("an owner's held places", () => {
     expect(await h.conn.hget(k.holds, 'u0')).toBe('1');
   });
 
+  it('give back the place of a user job merged at admission by a process started without the cap', async () => {
+    const prefix = newPrefix();
+    const fair = { SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_FAIR_WINDOW: '2' };
+    const workers = await harness({ ...fair, SPOTTER_JOBS_SYNC_OWNER_CONCURRENCY: '2' }, { prefix, catalog: itemCatalog({}) });
+    x = await harness(fair, { prefix, catalog: itemCatalog({}) });
+    const h = x;
+    try {
+      const capped = kindByName(workers.config, 'sync');
+      const sync = kindByName(h.config, 'sync');
+      if (!capped?.fair || !sync?.fair) throw new Error('sync is not fair');
+      // The workers' refill records their cap; the adder (an API server, say) refills by it.
+      await fairOf(workers.queues).settle(capped);
+      const manual = await mergedAtAdmission(h, sync);
+      const k = fairKeys(prefix, sync);
+      expect(await h.conn.hget(k.holds, 'u0')).toBe('1');
+      expect(await h.conn.zscore(k.held, holdMember('u1', manual))).toBeNull();
+      expect(await h.conn.hget(k.holds, 'u1')).toBeNull();
+    } finally {
+      await workers.dispose();
+    }
+  });
+
   it("keep the place of a user job kept to run after the user's running job", async () => {
     const env = { SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_OWNER_CONCURRENCY: '2' };
     x = await harness(env, { catalog: itemCatalog({}) });
@@ -111,6 +134,11 @@ describe("an owner's held places", () => {
       // BullMQ keeps it, under its own id, to run once the tick's job ends: its place stays held.
       expect(await h.conn.hget(`${h.prefix}:sync:dn:u1`, 'jid')).toBe(manual.jobId);
       expect(await h.conn.zscore(k.held, holdMember('u1', manual.jobId))).not.toBeNull();
+      expect(await h.conn.hget(k.holds, 'u1')).toBe('1');
+      // The tick's job runs past the hold's lease: the kept job's place is extended, not let go.
+      await h.conn.zadd(k.held, 1, holdMember('u1', manual.jobId));
+      await fairOf(h.queues).settle(sync);
+      expect(Number(await h.conn.zscore(k.held, holdMember('u1', manual.jobId)))).toBeGreaterThan(Date.now());
       expect(await h.conn.hget(k.holds, 'u1')).toBe('1');
     } finally {
       await w.close();

@@ -141,7 +141,7 @@ async function addInOne(
     new Job(queue, name, s.d, admittedOptions(kind, id, s, draining), id).addJob(multi as never).catch(() => {});
   }
   const cap = String(kind.fair?.ownerConcurrency ?? 0);
-  const ackKeys = [keys.specs, keys.admitting, keys.held, keys.holds, keys.owners, keys.parked, keys.clock];
+  const ackKeys = [keys.specs, keys.admitting, keys.held, keys.holds, keys.owners, keys.parked, keys.clock, keys.cap];
   multi.sjFairAck(...ackKeys, keys.queuePrefix, cap, ...jobs.map((j) => j.id));
   const results = (await multi.exec()) ?? [];
   const errors = results.flatMap(([err]) => (err ? [err] : []));

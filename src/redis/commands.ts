@@ -35,7 +35,7 @@ const COMMANDS = {
   sjSchedStart: { file: 'sched-start', numberOfKeys: 1 },
   sjFairAdd: { file: 'fair-add', numberOfKeys: 7 },
   sjFairRefill: { file: 'fair-refill', numberOfKeys: 15 },
-  sjFairAck: { file: 'fair-ack', numberOfKeys: 7 },
+  sjFairAck: { file: 'fair-ack', numberOfKeys: 8 },
   sjFairHold: { file: 'fair-hold', numberOfKeys: 2 },
   sjFairRelease: { file: 'fair-release', numberOfKeys: 5 },
   sjFairReweigh: { file: 'fair-reweigh', numberOfKeys: undefined },
@@ -75,7 +75,7 @@ export type Scripted = RedisClient & {
   sjSchedStart(base: string, id: string, at: string, version: string, jobTs: string, now: string, rememberMs: string): Promise<string>;
   sjFairAdd(...keysThenArgs: string[]): Promise<string[]>;
   sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
-  /** KEYS specs, admitting, held, holds, owners, parked, clock; then the queue's key prefix, the owner cap, the ids. */
+  /** KEYS specs, admitting, held, holds, owners, parked, clock, cap; then the queue's key prefix, the owner cap, the ids. */
   sjFairAck(...keysThenArgs: string[]): Promise<number>;
   sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;

@@ -13,7 +13,7 @@ import { OwnerHolds } from './owner-holds.js';
 export class FairWorker {
   private readonly holds: OwnerHolds;
 
-  /** `running`: whether a job runs in this process now (the consumer's running jobs). */
+  /** `running`: whether a job is inside this process's processor now (fetched, not yet settled nor sent back). */
   constructor(
     private readonly queues: Queues,
     running: (jobId: string) => boolean,

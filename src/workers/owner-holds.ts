@@ -44,7 +44,7 @@ export class OwnerHolds {
 
   constructor(
     private readonly queues: Queues,
-    /** Whether the job runs in this process now (its handler called and not yet settled). */
+    /** Whether the job is inside this process's processor now (fetched, not yet settled nor sent back). */
     private readonly running: (jobId: string) => boolean,
   ) {}
 

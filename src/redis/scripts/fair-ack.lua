@@ -7,14 +7,14 @@
   start takes over. One the queue refused stays, and is admitted again after the grace
   (fair-refill.lua).
   KEYS[1] specs   KEYS[2] admitting   KEYS[3] held   KEYS[4] holds   KEYS[5] owners   KEYS[6] parked
-  KEYS[7] clock (all fairKey)
+  KEYS[7] clock   KEYS[8] cap (all fairKey)
   ARGV[1] the queue's key prefix (queueKey with an empty suffix)
-  ARGV[2] owner cap, 0 for none
+  ARGV[2] this process's owner cap, 0 for none: the one the workers recorded (KEYS[8]) rules
   ARGV[3..] job ids
   Returns how many were acknowledged.
 ]]
 --- @include "fair-prelude"
-local cap = tonumber(ARGV[2])
+local cap = tonumber(redis.call('get', KEYS[8]) or ARGV[2])
 local done = {}
 -- A user job BullMQ merged into the user's job already in the queue (or kept for after the running
 -- one) was not added under its own id, but is done with all the same. Its user, or nil; and whether
@@ -34,7 +34,7 @@ for i = 3, #ARGV do
     local user, later = merged(id)
     if user then
       done[#done + 1] = id
-      if cap > 0 and not later then let_go(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], cap, user .. ' ' .. id) end
+      if not later then let_go(KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], cap, user .. ' ' .. id) end
     end
   end
 end

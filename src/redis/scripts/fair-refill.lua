@@ -35,13 +35,16 @@ local specs, owners, parked, sizes, clock, admitting, held, holds = KEYS[1], KEY
 local finish = KEYS[14]
 local window, grace, most, cap, lease = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local out = {0}
-if ARGV[9] == '0' then cap = tonumber(redis.call('get', KEYS[13]) or cap) end
+local recorded = redis.call('get', KEYS[13])
+if ARGV[9] == '0' and recorded then cap = tonumber(recorded) end
 
--- Whether a held job is over: not admitting, and gone from the queue or finished.
+-- Whether a held job is over: not admitting, not kept by BullMQ to run after its user's running
+-- job (no job hash yet), and gone from the queue or finished.
 local function over(member)
-  local _, id = split(member)
+  local owner, id = split(member)
   if redis.call('zscore', admitting, id) then return false end
-  return redis.call('exists', ARGV[2] .. id) == 0 or redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1
+  if redis.call('exists', ARGV[2] .. id) == 0 then return redis.call('hget', ARGV[2] .. 'dn:' .. owner, 'jid') ~= id end
+  return redis.call('hexists', ARGV[2] .. id, 'finishedOn') == 1
 end
 
 if cap > 0 then
@@ -76,14 +79,15 @@ end
 
 -- The cap changed (raised, lowered, or removed): every parked owner goes back among the owners with
 -- work, the loop below parks again those still at the cap; without a cap there are no holds. At most
--- 10,000 owners a refill; the cap is recorded once none is left parked.
-if tonumber(redis.call('get', KEYS[13]) or '0') ~= cap then
+-- 10,000 owners a refill; the cap is recorded (0 for none) once none is left parked. Changed by the
+-- kind's workers; a process that only adds jobs records its own only while none is recorded.
+if (ARGV[9] ~= '0' or not recorded) and tonumber(recorded or '0') ~= cap then
   local was = redis.call('zrange', parked, 0, 9999)
   for _, owner in ipairs(was) do unpark(owners, parked, clock, owner) end
   if cap == 0 then redis.call('del', held, holds) end
-  if redis.call('zcard', parked) == 0 then
-    if cap == 0 then redis.call('del', KEYS[13]) else redis.call('set', KEYS[13], cap) end
-  end
+  if redis.call('zcard', parked) == 0 then redis.call('set', KEYS[13], cap) end
+elseif ARGV[9] ~= '0' and not recorded then
+  redis.call('set', KEYS[13], cap)
 end
 
 local room = window - redis.call('llen', KEYS[10]) - redis.call('llen', KEYS[11]) - redis.call('zcard', KEYS[12]) - redis.call('zcard', admitting)
