@@ -75,6 +75,31 @@ describe("an owner's held places", () => {
     }
   });
 
+  it('are not taken back by a worker whose lock on the job another worker took over', async () => {
+    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind) throw new Error('no track');
+    const k = fairKeys(h.prefix, kind);
+    const member = holdMember('alice', 'alice__0');
+    // The job is still inside this worker's processor: its event loop was blocked past the lock.
+    const holds = new OwnerHolds(h.queues, () => true);
+    const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
+    try {
+      holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' }, 'this-worker');
+      await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, member)) !== null);
+      // Another worker took the job over, ran it and let the hold go; then this worker's renewal fires.
+      await h.conn.set(`${k.queuePrefix}alice__0:lock`, 'another-worker');
+      await scripted(h.conn).sjFairRelease(k.held, k.holds, k.owners, k.parked, k.clock, '1', member);
+      (holds as unknown as { renew(): void }).renew();
+      await waitFor('the worker forgets the job', () => tracked.size === 0);
+      expect(await h.conn.zscore(k.held, member)).toBeNull();
+      expect(await h.conn.hget(k.holds, 'alice')).toBeNull();
+    } finally {
+      holds.close();
+    }
+  });
+
   it('give back the place of a user job merged at admission', async () => {
     const env = { SPOTTER_JOBS_SYNC_FAIR: 'true', SPOTTER_JOBS_SYNC_FAIR_WINDOW: '2', SPOTTER_JOBS_SYNC_OWNER_CONCURRENCY: '2' };
     x = await harness(env, { catalog: itemCatalog({}) });

@@ -77,7 +77,8 @@ export type Scripted = RedisClient & {
   sjFairRefill(...keysThenArgs: string[]): Promise<[number, ...string[]]>;
   /** KEYS specs, admitting, held, holds, owners, parked, clock, cap; then the queue's key prefix, the owner cap, the ids. */
   sjFairAck(...keysThenArgs: string[]): Promise<number>;
-  sjFairHold(held: string, holds: string, leaseMs: string, ...members: string[]): Promise<number>;
+  sjFairHold(held: string, holds: string, leaseMs: string, take: '', ...members: string[]): Promise<number>;
+  sjFairHold(held: string, holds: string, leaseMs: string, queuePrefix: string, ...memberTokenPairs: string[]): Promise<string[]>;
   sjFairRelease(...keysThenArgs: string[]): Promise<number>;
   sjFairReweigh(numKeys: number, ...args: string[]): Promise<number>;
   sjHistoryWrite(numKeys: number, ...args: string[]): Promise<[number, number, string, number, string]>;

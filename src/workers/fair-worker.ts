@@ -31,7 +31,7 @@ export class FairWorker {
     const capped = kind.fair.ownerConcurrency !== undefined;
     worker.on('active', (job) => {
       admission.kick(kind, 'start');
-      if (capped) this.holds.start(kind, String(job.id), job.data);
+      if (capped) this.holds.start(kind, String(job.id), job.data, job.token);
     });
     if (!capped) return;
     worker.on('completed', (job) => this.holds.end(kind, String(job.id), job.data));

@@ -5,8 +5,9 @@
  * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
  * which takes the same hold over. Only capped kinds pay for this: the starts of one turn of the event
  * loop are held in one script call per kind, and the ends let go in one, as filing batches its adds.
- * Only jobs running in this process are renewed: one sent back to wait (delayed by its exclusivity
- * group) may run and end on another worker, and renewing it here would bring its hold back for good.
+ * Only jobs running in this process, under a lock still its own, are renewed: one sent back to wait
+ * (delayed by its exclusivity group) or taken over by another worker may end there, and renewing it
+ * here would bring its hold back.
  */
 import type { KindConfig } from '../config/kind-config.js';
 import { fairOf, HOLD_LEASE_MS } from '../jobs/fair-admission.js';
@@ -24,6 +25,8 @@ interface Held {
   keys: FairKeys;
   member: string;
   jobId: string;
+  /** The job's lock token in this worker: renewed only while the lock is still this worker's. */
+  token: string;
 }
 
 /** A kind's holds to take and to let go at the end of this turn. */
@@ -49,9 +52,9 @@ export class OwnerHolds {
   ) {}
 
   /** The job started: its owner's hold is taken (or renewed, when admission took it). */
-  start(kind: KindConfig, jobId: string, data: unknown): void {
+  start(kind: KindConfig, jobId: string, data: unknown, token = ''): void {
     const keys = this.keysOf(kind);
-    const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId), jobId };
+    const h: Held = { kind, keys, member: holdMember(admissionOwner(data as JobData), jobId), jobId, token };
     const key = `${kind.queue}\0${jobId}`;
     this.held.set(key, h);
     this.inTurn(kind, keys).take.push({ key, member: h.member });
@@ -127,10 +130,8 @@ export class OwnerHolds {
 
   private hold(keys: FairKeys, members: string[]): void {
     scripted(this.queues.conn)
-      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), ...members)
-      .catch((err: Error) =>
-        this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
-      );
+      .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), '', ...members)
+      .catch((err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not hold jobs; held on the next round'));
   }
 
   /**
@@ -139,17 +140,32 @@ export class OwnerHolds {
    * running job's hold that is gone (a refill without the cap dropped the holds) is taken again.
    */
   private renew(): void {
-    const byKind = new Map<string, { keys: FairKeys; members: string[] }>();
+    const byKind = new Map<string, { keys: FairKeys; args: string[]; of: Map<string, [string, Held]> }>();
     for (const [key, h] of this.held) {
       if (!this.running(h.jobId)) {
         this.held.delete(key);
         continue;
       }
-      const k = byKind.get(h.kind.name) ?? { keys: h.keys, members: [] };
-      k.members.push(h.member);
+      const k = byKind.get(h.kind.name) ?? { keys: h.keys, args: [], of: new Map<string, [string, Held]>() };
+      k.args.push(h.member, h.token);
+      k.of.set(h.member, [key, h]);
       byKind.set(h.kind.name, k);
     }
-    for (const { keys, members } of byKind.values()) this.hold(keys, members);
+    for (const { keys, args, of } of byKind.values()) {
+      scripted(this.queues.conn)
+        .sjFairHold(keys.held, keys.holds, String(HOLD_LEASE_MS), keys.queuePrefix, ...args)
+        .then(
+          // Its lock is another worker's now: forgotten (BullMQ reports the lost lock too), unless
+          // the job started here again meanwhile, under a record of its own.
+          (lost) => {
+            for (const m of lost) {
+              const [key, h] = of.get(m) ?? [];
+              if (key !== undefined && this.held.get(key) === h) this.held.delete(key);
+            }
+          },
+          (err: Error) => this.queues.log.warn({ err: err.message }, 'fair admission: could not renew holds; renewed on the next round'),
+        );
+    }
   }
 
   close(): void {
