@@ -47,23 +47,25 @@ describe("an owner's held places", () => {
     const kind = kindByName(h.config, 'track');
     if (!kind) throw new Error('no track');
     const k = fairKeys(h.prefix, kind);
-    const runningHere = new Set<string>();
-    const holds = new OwnerHolds(h.queues, (id) => runningHere.has(id));
+    const holds = new OwnerHolds(h.queues);
     const renew = () => (holds as unknown as { renew(): void }).renew();
     const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
+    const lock = (id: string) => `${k.queuePrefix}${id}:lock`;
     try {
-      // This worker started alice__0; delayed by its exclusivity group, it ran and ended on another
-      // worker, whose end let the hold go. This worker's next renewal must not take it again.
+      // This worker started alice__0; delayed by its exclusivity group (BullMQ gives the lock up), it
+      // ran and ended on another worker, whose end let the hold go. The renewal must not take it again.
       const left = holdMember('alice', 'alice__0');
-      holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' });
+      await h.conn.set(lock('alice__0'), 'this-worker');
+      holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' }, 'this-worker');
       await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, left)) !== null);
+      await h.conn.del(lock('alice__0'));
       await scripted(h.conn).sjFairRelease(k.held, k.holds, k.owners, k.parked, k.clock, '1', left);
       renew();
-      expect(tracked.size).toBe(0);
+      await waitFor('the worker forgets alice__0', () => tracked.size === 0);
       // bob__0 runs here; a refill without the cap dropped every hold: the renewal takes it again.
       const runs = holdMember('bob', 'bob__0');
-      runningHere.add('bob__0');
-      holds.start(kind, 'bob__0', { id: 'bob-0', owner: 'bob' });
+      await h.conn.set(lock('bob__0'), 'this-worker');
+      holds.start(kind, 'bob__0', { id: 'bob-0', owner: 'bob' }, 'this-worker');
       await waitFor('the hold taken', async () => (await h.conn.zscore(k.held, runs)) !== null);
       await h.conn.del(k.held, k.holds);
       renew();
@@ -82,8 +84,8 @@ describe("an owner's held places", () => {
     if (!kind) throw new Error('no track');
     const k = fairKeys(h.prefix, kind);
     const member = holdMember('alice', 'alice__0');
-    // The job is still inside this worker's processor: its event loop was blocked past the lock.
-    const holds = new OwnerHolds(h.queues, () => true);
+    // This worker's event loop was blocked past the job's lock.
+    const holds = new OwnerHolds(h.queues);
     const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
     try {
       holds.start(kind, 'alice__0', { id: 'alice-0', owner: 'alice' }, 'this-worker');

@@ -196,8 +196,6 @@ export class FairAdmission {
   /**
    * One call of the refill script: whether the window ran full, and the jobs it handed out. Jobs
    * filed for later join the backlogs once due by `horizon` (a time in ms, `now`, or `+inf`).
-   */
-  /**
    * `setsCap`: whether this process's owner cap rules. Only a process that consumes the kind (or
    * drains it) changes the cap; a process that only adds jobs (the API, the producer) refills by the
    * cap the workers recorded, so one started without the variable does not drop the holds.

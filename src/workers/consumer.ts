@@ -2,7 +2,7 @@
  * One BullMQ Worker per work queue, configured from the config: concurrency cap, rate limit, lock
  * and stalled settings, and the backoff that `decide()` chose. Final failures become dead letters.
  */
-import { type Job, type Processor, Worker } from 'bullmq';
+import { Worker } from 'bullmq';
 import type { Config } from '../config/config.js';
 import type { KindConfig } from '../config/kind-config.js';
 import type { Handlers } from '../handlers/types.js';
@@ -40,8 +40,6 @@ export class Consumers {
   private readonly workers = new Map<string, Worker>();
   private leaving = false;
   private readonly running = new Map<string, AbortController | undefined>();
-  /** Jobs of capped fair kinds inside their processor now. */
-  private readonly entered = new Set<string>();
   private readonly overdueJobs = new Map<string, Overdue>();
   private readonly lostLocks = new Set<string>();
   private readonly slotsByQueue = new Map<string, { busy: number; concurrency: number }>();
@@ -66,7 +64,7 @@ export class Consumers {
     );
     this.history = new UserHistory(deps.conn, deps.config, deps.log);
     this.ticks = new TickOutcomes(deps.conn, deps.config.prefix, deps.config.tz, deps.log);
-    this.fair = new FairWorker(deps.queues, (jobId) => this.entered.has(jobId));
+    this.fair = new FairWorker(deps.queues);
   }
 
   start(): void {
@@ -100,38 +98,38 @@ export class Consumers {
           })
         : undefined;
     if (gate) this.gates.set(queue, gate);
-    const processor = makeProcessor({
-      kind,
-      handler,
-      queues: this.deps.queues,
-      log,
-      leaving: () => this.leaving,
-      running: this.running,
-      overdue: this.overdueJobs,
-      exclusivity: this.exclusivity,
-      lostLocks: this.lostLocks,
-      observe: this.deps.observe,
-      observeScheduleLag: this.deps.observeScheduleLag,
-      slots,
-      gate,
-    });
-    // A capped fair kind's jobs are known from the processor's entry on, not from the handler's
-    // start: a job waiting for its exclusivity group or its occurrence check is one this worker
-    // holds a place for (owner-holds.ts renews only those).
-    worker = new Worker(queue, kind.fair?.ownerConcurrency === undefined ? processor : entered(processor, this.entered), {
-      connection: conn,
-      prefix: config.prefix,
-      concurrency: kind.concurrency + (gate?.extra ?? 0),
-      limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
-      ...retentionOptions(kind),
-      lockDuration: config.lockDurationMs,
-      stalledInterval: config.stalledIntervalMs,
-      maxStalledCount: config.maxStalledCount,
-      ...telemetryOption(),
-      settings: {
-        backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
+    worker = new Worker(
+      queue,
+      makeProcessor({
+        kind,
+        handler,
+        queues: this.deps.queues,
+        log,
+        leaving: () => this.leaving,
+        running: this.running,
+        overdue: this.overdueJobs,
+        exclusivity: this.exclusivity,
+        lostLocks: this.lostLocks,
+        observe: this.deps.observe,
+        observeScheduleLag: this.deps.observeScheduleLag,
+        slots,
+        gate,
+      }),
+      {
+        connection: conn,
+        prefix: config.prefix,
+        concurrency: kind.concurrency + (gate?.extra ?? 0),
+        limiter: kind.rateLimit ? { max: kind.rateLimit.max, duration: kind.rateLimit.durationMs } : undefined,
+        ...retentionOptions(kind),
+        lockDuration: config.lockDurationMs,
+        stalledInterval: config.stalledIntervalMs,
+        maxStalledCount: config.maxStalledCount,
+        ...telemetryOption(),
+        settings: {
+          backoffStrategy: (_attempts, _type, err) => (err as RetryDelay | undefined)?.retryDelayMs ?? kind.backoffMs,
+        },
       },
-    });
+    );
     return worker;
   }
 
@@ -272,17 +270,4 @@ export class Consumers {
     for (const e of this.errorLogs) e.close();
     return ids;
   }
-}
-
-/** The processor, with the jobs inside it now in `into`: two parameters, as BullMQ wants them. */
-function entered(processor: Processor, into: Set<string>): Processor {
-  return async (job: Job, token?: string) => {
-    const id = String(job.id);
-    into.add(id);
-    try {
-      return await processor(job, token);
-    } finally {
-      into.delete(id);
-    }
-  };
 }

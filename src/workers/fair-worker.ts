@@ -13,12 +13,8 @@ import { OwnerHolds } from './owner-holds.js';
 export class FairWorker {
   private readonly holds: OwnerHolds;
 
-  /** `running`: whether a job is inside this process's processor now (fetched, not yet settled nor sent back). */
-  constructor(
-    private readonly queues: Queues,
-    running: (jobId: string) => boolean,
-  ) {
-    this.holds = new OwnerHolds(queues, running);
+  constructor(private readonly queues: Queues) {
+    this.holds = new OwnerHolds(queues);
   }
 
   attach(worker: Worker, kind: KindConfig): void {

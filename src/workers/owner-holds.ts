@@ -5,9 +5,9 @@
  * killed under a job leaves it to lapse (HOLD_LEASE_MS) unless the job runs again elsewhere first,
  * which takes the same hold over. Only capped kinds pay for this: the starts of one turn of the event
  * loop are held in one script call per kind, and the ends let go in one, as filing batches its adds.
- * Only jobs running in this process, under a lock still its own, are renewed: one sent back to wait
- * (delayed by its exclusivity group) or taken over by another worker may end there, and renewing it
- * here would bring its hold back.
+ * A job is renewed only while its lock is still this worker's: one sent back to wait (delayed by its
+ * exclusivity group, which gives the lock up) or taken over by another worker may end there, and
+ * renewing it here would bring its hold back.
  */
 import type { KindConfig } from '../config/kind-config.js';
 import { fairOf, HOLD_LEASE_MS } from '../jobs/fair-admission.js';
@@ -45,11 +45,7 @@ export class OwnerHolds {
   private readonly keysByKind = new Map<string, FairKeys>();
   private turn = new Map<string, Turn>();
 
-  constructor(
-    private readonly queues: Queues,
-    /** Whether the job is inside this process's processor now (fetched, not yet settled nor sent back). */
-    private readonly running: (jobId: string) => boolean,
-  ) {}
+  constructor(private readonly queues: Queues) {}
 
   /** The job started: its owner's hold is taken (or renewed, when admission took it). */
   start(kind: KindConfig, jobId: string, data: unknown, token = ''): void {
@@ -65,7 +61,7 @@ export class OwnerHolds {
   /**
    * The job ended (done, or failed for the last time): the hold goes, and the owner's next job may
    * come in. Let go by the job's own owner, whether or not this worker still renews it (it stops
-   * renewing a job it does not see running); letting go of a hold that is not there changes nothing.
+   * renewing a job whose lock it lost); letting go of a hold that is not there changes nothing.
    */
   end(kind: KindConfig, jobId: string, data: unknown): void {
     const key = `${kind.queue}\0${jobId}`;
@@ -135,17 +131,14 @@ export class OwnerHolds {
   }
 
   /**
-   * Renews the holds of the jobs running here, and stops renewing the others: a job sent back to wait
-   * (its end, wherever it runs, lets the hold go; the refill keeps a waiting job's hold meanwhile). A
-   * running job's hold that is gone (a refill without the cap dropped the holds) is taken again.
+   * Renews the holds of the jobs this worker still has the lock of, and forgets the others: a job sent
+   * back to wait or taken over (its end, wherever it runs, lets the hold go; the refill keeps a waiting
+   * job's hold meanwhile). A held job's hold that is gone (a refill without the cap dropped the holds)
+   * is taken again.
    */
   private renew(): void {
     const byKind = new Map<string, { keys: FairKeys; args: string[]; of: Map<string, [string, Held]> }>();
     for (const [key, h] of this.held) {
-      if (!this.running(h.jobId)) {
-        this.held.delete(key);
-        continue;
-      }
       const k = byKind.get(h.kind.name) ?? { keys: h.keys, args: [], of: new Map<string, [string, Held]>() };
       k.args.push(h.member, h.token);
       k.of.set(h.member, [key, h]);

@@ -4,8 +4,9 @@
   died) counts again.
   Taking (a job just started, ARGV[2] empty): ARGV[3..] members.
   Renewing (ARGV[2] the queue's key prefix): ARGV[3..] pairs of member and the job's lock token. A
-  job whose lock is no longer the worker's is not held again: its event loop was blocked past the
-  lock, and another worker may have run the job and let its hold go already.
+  job whose lock is no longer the worker's is not held again: it was sent back to wait (delayed by
+  its exclusivity group, which gives the lock up) or taken over while the worker's event loop was
+  blocked, and another worker may have run it and let its hold go already.
   KEYS[1] held (fairKey)
   KEYS[2] holds (fairKey)
   ARGV[1] lease (ms)
