@@ -19,7 +19,7 @@ export async function withQueues<T>(config: Config, fn: (q: Queues) => Promise<T
   const { cluster } = await probe(targetOf(config));
   const conn = failFastConnection(targetOf(config, cluster), 'spotter-jobs:cli');
   conn.on('error', () => {});
-  const queues = new Queues(conn, config, createLogger({ level: 'silent' }), undefined, false);
+  const queues = new Queues(conn, config, createLogger({ level: 'silent' }), { writesMeta: false });
   try {
     return await fn(queues);
   } finally {

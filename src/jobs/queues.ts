@@ -53,25 +53,36 @@ export function tickJobOptions(config: Config): JobsOptions {
   };
 }
 
+export interface QueuesOptions {
+  /**
+   * How the schedules queue's schedulers find their next run when upserted (the producer's, from
+   * src/schedules/repeat-strategy.ts, which reads RRULE and function schedules); without it BullMQ's
+   * default, which reads only crons. The tick consumer's Worker takes the same.
+   */
+  repeatStrategy?: RepeatStrategy;
+  /** False for a command: its handles write no meta hash (default true, the services). */
+  writesMeta?: boolean;
+}
+
 export class Queues {
   private readonly map = new Map<string, Queue>();
   private readonly closers: Array<() => Promise<void>> = [];
+  readonly repeatStrategy?: RepeatStrategy;
   /**
-   * `repeatStrategy`: how the schedules queue's schedulers find their next run when upserted (the
-   * producer's, from src/schedules/repeat-strategy.ts, which reads RRULE and function schedules);
-   * without it BullMQ's default, which reads only crons. The tick consumer's Worker takes the same.
+   * Whether a queue's handle writes its meta hash (BullMQ's version and event length) when made.
+   * The services do; a command does not, so a mistyped prefix leaves nothing behind a `status`.
    */
+  private readonly writesMeta: boolean;
+
   constructor(
     readonly conn: RedisClient,
     private readonly config: Config,
     readonly log: Logger,
-    readonly repeatStrategy?: RepeatStrategy,
-    /**
-     * Whether a queue's handle writes its meta hash (BullMQ's version and event length) when made.
-     * The services do; a command does not, so a mistyped prefix leaves nothing behind a `status`.
-     */
-    private readonly writesMeta = true,
-  ) {}
+    opts: QueuesOptions = {},
+  ) {
+    this.repeatStrategy = opts.repeatStrategy;
+    this.writesMeta = opts.writesMeta ?? true;
+  }
 
   /** Runs `fn` first when these handles close (what works through them: fair admission's refills). */
   onClose(fn: () => Promise<void>): void {

@@ -46,7 +46,7 @@ export async function createRuntime(
     lastError = '';
   });
   // RRULE and function schedules need the strategy wherever a scheduler is upserted.
-  const queues = new Queues(conn, config, log, kindRepeatStrategy(config, log));
+  const queues = new Queues(conn, config, log, { repeatStrategy: kindRepeatStrategy(config, log) });
   const lifecycle = new Lifecycle(log, config.shutdownTimeoutMs);
   lifecycle.add({
     name: 'redis',
