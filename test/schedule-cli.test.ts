@@ -90,11 +90,17 @@ describe('spotter-jobs schedule', () => {
     expect(out.added).toBe(1500);
     expect(out.refused.map((x) => x.line)).toEqual([701, 702]);
     expect(out.refused[0]?.error).toMatch(/whenever/);
+    expect(out.refused[1]?.error).toMatch(/^not JSON: /);
     const page = (await cli(['schedule', 'list', '--kind', 'sync', '--limit', '10', '--json'], e)).json() as {
       schedules: unknown[];
       cursor?: string;
     };
     expect(page.schedules.length).toBeGreaterThan(0);
     expect(page.cursor).toBeDefined();
+    for (const bad of ['0', 'abc', '1001']) {
+      const r = await cli(['schedule', 'list', '--kind', 'sync', '--limit', bad], e);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`--limit takes a whole number from 1 to 1000, not "${bad}"`);
+    }
   });
 });

@@ -86,6 +86,39 @@ describe('materialising subject schedules', () => {
     expect(await producer().pass()).toMatchObject({ added: 0 });
   });
 
+  it('resumed inside the window, goes on after the run whose job was made: no run spends its count twice', async () => {
+    const base = Math.floor(Date.now() / 1000) * 1000;
+    const { x, s, clock, producer } = await setup(base);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: '1m', count: 3 });
+    clock.set(base + 30_000);
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    expect(await s.get(v.id)).toMatchObject({ countLeft: 2, next: new Date(base + 2 * MIN).toISOString() });
+    clock.set(base + 35_000);
+    await s.pause(v.id);
+    clock.set(base + 40_000);
+    // The run at 1 min has its job already; it runs (the schedule is active again when it starts).
+    expect(await s.resume(v.id)).toMatchObject({ state: 'active', countLeft: 2, next: new Date(base + 2 * MIN).toISOString() });
+    clock.set(base + 45_000);
+    expect(await producer().pass()).toMatchObject({ added: 0 });
+    expect(await s.get(v.id)).toMatchObject({ countLeft: 2 });
+    expect(await x.queues.get('remind').getJobCountByTypes('delayed', 'waiting')).toBe(1);
+  });
+
+  it('keeps its runs left when a handler adds the same counted schedule again after each run, and ends', async () => {
+    const base = Math.floor(Date.now() / 1000) * 1000;
+    const { s, clock, producer } = await setup(base);
+    const ask = { kind: 'remind', user: 'ann', rule: '1m', count: 2 };
+    const v = await s.add(ask);
+    clock.set(base + 30_000);
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    expect(await s.add(ask)).toMatchObject({ id: v.id, created: v.created, countLeft: 1, next: new Date(base + 2 * MIN).toISOString() });
+    clock.set(base + 90_000);
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    expect(await s.add(ask)).toMatchObject({ id: v.id, state: 'ended', countLeft: 0 });
+    // A different count is a new count.
+    expect(await s.add({ ...ask, count: 3 })).toMatchObject({ id: v.id, state: 'active', countLeft: 3 });
+  });
+
   it("follows the kind's catch-up for missed runs: skip drops them, the default runs one late", async () => {
     const base = Math.floor(Date.now() / 1000) * 1000;
     const { s, clock, producer } = await setup(base);
@@ -139,5 +172,22 @@ describe('a producer that died between taking a run and adding its job', () => {
     clock.set(base + 10 * p.graceMs);
     expect(await p.pass()).toMatchObject({ recovered: 0 });
     expect(ran).toEqual(['ann']);
+  });
+
+  it('does not add a run again once its schedule was replaced by a definition without it', async () => {
+    const base = Date.now();
+    const { x, s, clock, producer } = await setup(base);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 2000).toISOString()}` });
+    const at = Date.parse(v.next as string);
+    const [def] = await s.definitions([v.id]);
+    const args = [v.id, String(at), def?.text ?? '', '', '', '1', String(at)];
+    expect(await scripted(x.conn).sjSchedCommit(scheduleBaseKey(x.prefix), String(base), '64', ...args)).toEqual([1]);
+    // Its producer died before adding the job; the schedule is then replaced by one an hour later.
+    await s.add({ kind: 'remind', user: 'ann', rule: `at ${new Date(base + 3_600_000).toISOString()}` });
+    const p = producer();
+    clock.set(base + p.graceMs + 1);
+    expect(await p.pass()).toMatchObject({ recovered: 0 });
+    expect(await x.queues.get('remind').getJob(occurrenceJobId(v.id, at))).toBeUndefined();
+    expect(await x.conn.zcard(schedulePendingKey(x.prefix))).toBe(0);
   });
 });

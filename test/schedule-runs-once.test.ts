@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { Handlers } from '../src/handlers/types.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Materialiser } from '../src/producers/materialiser.js';
+import { UNPARK_PER_LOOK } from '../src/producers/materialiser-recovery.js';
 import { scheduleParkedKey, schedulePendingKey } from '../src/redis/keys.js';
 import { versionOf } from '../src/schedules/subject/codec.js';
 import { occurrenceJob, occurrenceJobId } from '../src/schedules/subject/occurrence-job.js';
@@ -82,6 +83,23 @@ describe('a run of a subject schedule', () => {
     expect(ran).toEqual([]);
   });
 
+  it('runs once when its schedule was replaced after its job was made by one that keeps the run', async () => {
+    const { x, s, producer, ran, consume } = await setup();
+    const rule = soon(1500);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule });
+    expect((await producer().pass()).added).toBe(1);
+    // The same run, now with an until: a new definition, whose producer takes the run again.
+    const again = await s.add({ kind: 'remind', user: 'ann', rule, until: new Date(Date.now() + 3_600_000).toISOString() });
+    expect(again).toMatchObject({ id: v.id, next: v.next });
+    expect((await producer().pass()).added).toBe(1);
+    consume();
+    await waitFor('the run', completed(x, 1));
+    const [job] = await x.queues.get('remind').getCompleted(0, 0);
+    expect(job?.returnvalue).toBeNull();
+    expect(ran).toEqual(['ann']);
+    expect(await x.conn.zcard(schedulePendingKey(x.prefix))).toBe(0);
+  });
+
   it('leaves pending when its job fails on its data, so it is never added again', async () => {
     const { x, s, consume } = await setup();
     const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h' });
@@ -107,6 +125,27 @@ describe('a producer that does not know a kind', () => {
     expect(await x.queues.get('remind').getJobCountByTypes('delayed', 'waiting')).toBe(0);
     await new Materialiser({ config: x.config, queues: x.queues, log: x.log }).pass();
     expect(await x.conn.zcard(scheduleParkedKey(x.prefix))).toBe(0);
+    expect((await x.queues.get('remind').getJob(occurrenceJobId(v.id, at)))?.data).toMatchObject({ scheduledFor: at });
+  });
+
+  it('does not let schedules of a kind no producer knows any more hide the parked ones behind them', async () => {
+    const { x, s } = await setup();
+    const t0 = Date.now();
+    const water = await s.addMany(
+      Array.from({ length: UNPARK_PER_LOOK + 1 }, (_, i) => ({ kind: 'water', item: `p${i}`, data: { litres: 1 }, rule: soon(20_000) })),
+    );
+    expect(water.filter((w) => 'error' in w).slice(0, 1)).toEqual([]);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: soon(30_000) });
+    const at = Date.parse(v.next as string);
+    // A producer of an older catalog sets all of them aside, the remind schedule last (latest due).
+    await new Materialiser({ config: loadConfig(testEnv(x.prefix), builtinCatalog()), queues: x.queues, log: x.log }).pass();
+    expect(await x.conn.zcard(scheduleParkedKey(x.prefix))).toBe(UNPARK_PER_LOOK + 2);
+    // This catalog knows remind, and water no more; its producer looks at the parked ones each minute.
+    let now = t0;
+    const current = loadConfig(testEnv(x.prefix), { ...builtinCatalog(), remind: catalog.remind as never });
+    const p = new Materialiser({ config: current, queues: x.queues, log: x.log }, () => now);
+    for (let minute = 0; minute < 3; minute++, now += 60_000) await p.pass();
+    expect(await x.conn.zscore(scheduleParkedKey(x.prefix), v.id)).toBeNull();
     expect((await x.queues.get('remind').getJob(occurrenceJobId(v.id, at)))?.data).toMatchObject({ scheduledFor: at });
   });
 

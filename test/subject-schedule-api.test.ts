@@ -51,6 +51,17 @@ describe('/api/subject-schedules', () => {
     expect((bulk.body.results as unknown[])[1]).toEqual({ error: expect.stringContaining('give its user') });
   });
 
+  it('takes a bulk page of the most schedules with the most data each, and until as epoch ms', async () => {
+    const { call } = await api();
+    const page = Array.from({ length: 1000 }, (_, i) => ({ kind: 'note', item: `n-${i}`, data: { text: 'x'.repeat(1000) }, rule: '1h' }));
+    expect(JSON.stringify(page).length).toBeGreaterThan(1_048_576);
+    const bulk = await call('POST', '/subject-schedules', page);
+    expect(bulk).toMatchObject({ status: 207, body: { added: 1000 } });
+    const until = Date.now() + 86_400_000;
+    const one = await call('POST', '/subject-schedules', { kind: 'remind', user: 'ann', rule: '1h', until: String(until) });
+    expect(one).toMatchObject({ status: 201, body: { until: new Date(until).toISOString() } });
+  });
+
   it('shows the schedules per kind on /metrics', async () => {
     const { web, call } = await api();
     await call('POST', '/subject-schedules', [

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeDef, encodeDef, type ScheduleDef } from '../src/schedules/subject/codec.js';
 import { MISSED_AFTER_MS, nextRuns, planOccurrence } from '../src/schedules/subject/occurrence.js';
-import type { Trigger } from '../src/schedules/triggers/index.js';
+import { parseTrigger, type Trigger } from '../src/schedules/triggers/index.js';
 
 /** Every minute from 0: a trigger written out here so the rules below are read against plain numbers. */
 const everyMinute: Trigger = { form: 'every', canonical: 'every 1m', next: (after) => (Math.floor(after / 60_000) + 1) * 60_000 };
@@ -86,8 +86,35 @@ describe('one run of a schedule', () => {
     });
   });
 
+  it('missed past until: the run that stands is the last one not after until, never a later one', () => {
+    const until = T0 + 3 * MIN + 30_000;
+    const p = planOccurrence({ ...def, until }, T0 + MIN, T0 + 60 * MIN, everyMinute, { policy: 'once' });
+    expect(p).toMatchObject({ run: true, runAt: T0 + 3 * MIN, next: undefined, def: { state: 'ended' } });
+  });
+
+  it('missed by far more runs than a walk takes: within D judges the true latest run', () => {
+    const everySecond: Trigger = { form: 'every', canonical: 'every 1s', next: (after) => (Math.floor(after / 1000) + 1) * 1000 };
+    // Four hours of one-second runs missed (14,400), taken half a second after the last of them.
+    const now = T0 + 4 * 60 * MIN + 500;
+    const p = planOccurrence(def, T0 + 1000, now, everySecond, { policy: 'within', ms: 10 * MIN });
+    expect(p).toMatchObject({ run: true, runAt: T0 + 4 * 60 * MIN, lateMs: 500, next: T0 + 4 * 60 * MIN + 1000 });
+  });
+
   it('lists the next runs within count and until', () => {
     expect(nextRuns({ ...def, countLeft: 2 }, everyMinute, T0, 3)).toEqual([T0 + MIN, T0 + 2 * MIN]);
     expect(nextRuns({ ...def, until: T0 + 2 * MIN }, everyMinute, T0, 3)).toEqual([T0 + MIN, T0 + 2 * MIN]);
+  });
+});
+
+describe("an RRULE's COUNT", () => {
+  // The creation second is the rule's DTSTART; a rule that names no time of day picks it.
+  const created = Date.parse('2027-01-04T10:00:00.500Z');
+  const start = Math.floor(created / 1000) * 1000;
+  const runs = (rule: string) => nextRuns(def, parseTrigger(rule, { tz: 'UTC', start }), created, 10).map((t) => new Date(t).toISOString());
+
+  it('counts the runs after creation, whether or not the rule picks the creation second', () => {
+    expect(runs('FREQ=DAILY;COUNT=3')).toEqual(['2027-01-05T10:00:00.000Z', '2027-01-06T10:00:00.000Z', '2027-01-07T10:00:00.000Z']);
+    expect(runs('FREQ=MINUTELY;COUNT=1')).toEqual(['2027-01-04T10:01:00.000Z']);
+    expect(runs('FREQ=DAILY;COUNT=2;BYHOUR=9;BYMINUTE=0;BYSECOND=0')).toEqual(['2027-01-05T09:00:00.000Z', '2027-01-06T09:00:00.000Z']);
   });
 });

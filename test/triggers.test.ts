@@ -143,13 +143,13 @@ describe('rrule', () => {
     expect(occurrences(t, START)).toEqual([START + 2000, START + 2000 + 86_400_000, START + 2000 + 2 * 86_400_000]);
   });
 
-  it('counts COUNT from the start, which counts when it matches', () => {
+  it('counts COUNT from the first run after the start: the start itself, made on the dot, is never a run', () => {
     const t = parseTrigger('FREQ=DAILY;COUNT=3;BYHOUR=9', ctx);
     expect(occurrences(t, START, 4)).toEqual([wall('2027-01-06T09:00'), wall('2027-01-07T09:00'), wall('2027-01-08T09:00'), undefined]);
     expect(t.next(wall('2027-01-07T12:00'))).toBe(wall('2027-01-08T09:00'));
-    // Made at 09:00 on the dot: that run is the first of the two.
+    // Made at 09:00 on the dot: RFC 5545 counts that DTSTART, but it is past once made, so two runs follow.
     const onTime = parseTrigger('FREQ=DAILY;COUNT=2;BYHOUR=9', { tz: BERLIN, start: wall('2027-01-05T09:00') });
-    expect(occurrences(onTime, wall('2027-01-05T09:00'))).toEqual([wall('2027-01-06T09:00'), undefined]);
+    expect(occurrences(onTime, wall('2027-01-05T09:00'), 3)).toEqual([wall('2027-01-06T09:00'), wall('2027-01-07T09:00'), undefined]);
   });
 
   it('stops after UNTIL, which counts, given in UTC, as a wall time or as a date', () => {

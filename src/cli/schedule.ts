@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Config } from '../config/config.js';
 import { ScheduleInputError } from '../schedules/subject/input.js';
-import { MAX_BULK, type ScheduleView, SubjectSchedules } from '../schedules/subject/store.js';
+import { MAX_BULK, MAX_PAGE, type ScheduleView, SubjectSchedules } from '../schedules/subject/store.js';
 import { variablesHelp } from './help.js';
 import { table } from './print.js';
 import { type Out, UsageError, withCatalog } from './session.js';
@@ -99,21 +99,22 @@ async function importFile(config: Config, file: string, o: { json?: boolean }, o
   let added = 0;
   await withStore(config, async (s) => {
     for (let i = 0; i < lines.length; i += MAX_BULK) {
-      const page = lines.slice(i, i + MAX_BULK);
-      const inputs = page.map((x) => {
+      const page: Array<{ n: number; input: unknown }> = [];
+      for (const x of lines.slice(i, i + MAX_BULK)) {
         try {
-          return JSON.parse(x.l) as unknown;
-        } catch {
-          return { __line: 'not JSON' };
+          page.push({ n: x.n, input: JSON.parse(x.l) as unknown });
+        } catch (err) {
+          refused.push({ line: x.n, error: `not JSON: ${(err as Error).message}` });
         }
-      });
-      const r = await s.addMany(inputs);
+      }
+      const r = page.length > 0 ? await s.addMany(page.map((x) => x.input)) : [];
       r.forEach((v, k) => {
         if ('error' in v) refused.push({ line: page[k]?.n ?? 0, error: v.error });
         else added++;
       });
     }
   });
+  refused.sort((a, b) => a.line - b.line);
   if (o.json) out(JSON.stringify({ added, refused }));
   else {
     out(`added or replaced ${added} schedule(s); refused ${refused.length}`);
@@ -130,6 +131,9 @@ async function list(
   out: Out,
 ): Promise<void> {
   const limit = o.limit === undefined ? undefined : Number(o.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= MAX_PAGE)) {
+    throw new UsageError(`--limit takes a whole number from 1 to ${MAX_PAGE}, not ${JSON.stringify(o.limit)}`);
+  }
   const page = await withStore(config, async (s) => {
     if (o.user !== undefined || o.item !== undefined)
       return {

@@ -16,9 +16,15 @@ import type { Logger } from '../telemetry/logger.js';
 
 /** Pending runs one pass looks at again, and parked schedules one look reads. */
 const RECOVER_PER_PASS = 500;
-const UNPARK_PER_LOOK = 200;
+export const UNPARK_PER_LOOK = 200;
 
 type Deps = { config: Config; queues: Queues; log: Logger; store: SubjectSchedules };
+
+/** A pending member: `<id>:<run ms>:<version>`, or `<id>:<run ms>` as an earlier version wrote it. */
+function pendingRun(member: string): { member: string; id: string; at: number; version?: string } {
+  const [id = '', at = '', version] = member.split(':');
+  return { member, id, at: Number(at), ...(version !== undefined ? { version } : {}) };
+}
 
 /** Adds again the jobs of runs still pending after the grace whose job is gone; how many. */
 export async function recoverPending(d: Deps, now: number, graceMs: number): Promise<number> {
@@ -27,14 +33,14 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
   const pendingKey = schedulePendingKey(prefix);
   const members = await conn.zrangebyscore(pendingKey, '-inf', now - graceMs, 'LIMIT', 0, RECOVER_PER_PASS);
   if (members.length === 0) return 0;
-  const parsed = members.map((m) => ({ member: m, id: m.slice(0, m.indexOf(':')), at: Number(m.slice(m.indexOf(':') + 1)) }));
+  const parsed = members.map(pendingRun);
   const defs = await d.store.definitions(parsed.map((p) => p.id));
   let recovered = 0;
   for (const [i, p] of parsed.entries()) {
     const r = defs[i];
     const kind = r ? d.config.kinds[r.def.kind] : undefined;
-    if (!r) {
-      // Removed before its run was added: nothing to run.
+    if (!r || (p.version !== undefined && p.version !== versionOf(r.text))) {
+      // Removed, or replaced, before its run was added: nothing to run (a job of it would be skipped).
       await conn.zrem(pendingKey, p.member);
       continue;
     }
@@ -45,7 +51,7 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
     }
     const jobId = occurrenceJobId(p.id, p.at);
     const keys = [scheduleBaseKey(prefix), queueKey(prefix, kind.queue, jobId), fairKeys(prefix, kind).specs] as const;
-    if ((await scripted(conn).sjSchedRecover(...keys, p.member, String(now), String(graceMs), jobId)) !== 1) continue;
+    if ((await scripted(conn).sjSchedRecover(...keys, p.member, String(now), String(graceMs), jobId, `${p.id}:${p.at}`)) !== 1) continue;
     await addOccurrences(d.queues, kind, [occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text))]);
     d.log.warn(
       { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
@@ -56,13 +62,25 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
   return recovered;
 }
 
-/** Puts back parked schedules whose kind and trigger this producer knows; how many. */
-export async function unpark(d: Deps): Promise<number> {
+/**
+ * Puts back parked schedules whose kind and trigger this producer knows, of the UNPARK_PER_LOOK from
+ * `from` on in the parked set. Returns how many, and where the next look starts: past the ones left
+ * here, or at the start again once the end was read, so schedules of a kind no producer knows any
+ * more never hide the ones behind them.
+ */
+export async function unpark(d: Deps, from = 0): Promise<{ n: number; next: number }> {
   const conn = d.queues.conn;
-  const ids = await conn.zrange(scheduleParkedKey(d.config.prefix), 0, UNPARK_PER_LOOK - 1);
-  if (ids.length === 0) return 0;
+  const ids = await conn.zrange(scheduleParkedKey(d.config.prefix), from, from + UNPARK_PER_LOOK - 1);
+  const back = ids.length === 0 ? [] : await known(d, ids);
+  const n = back.length === 0 ? 0 : await scripted(conn).sjSchedUnpark(scheduleBaseKey(d.config.prefix), ...back);
+  if (n > 0) d.log.info({ schedules: n }, 'subject schedules set aside for a kind or trigger unknown then are due again');
+  return { n, next: ids.length < UNPARK_PER_LOOK ? 0 : from + ids.length - n };
+}
+
+/** The ids among `ids` whose kind and trigger this producer knows. */
+async function known(d: Deps, ids: string[]): Promise<string[]> {
   const defs = await d.store.definitions(ids);
-  const back = ids.filter((_, i) => {
+  return ids.filter((_, i) => {
     const def = defs[i]?.def;
     if (!def || !d.config.kinds[def.kind]) return false;
     try {
@@ -72,8 +90,4 @@ export async function unpark(d: Deps): Promise<number> {
       return false;
     }
   });
-  if (back.length === 0) return 0;
-  const n = await scripted(conn).sjSchedUnpark(scheduleBaseKey(d.config.prefix), ...back);
-  if (n > 0) d.log.info({ schedules: n }, 'subject schedules set aside for a kind or trigger unknown then are due again');
-  return n;
 }

@@ -55,6 +55,8 @@ export class Materialiser {
   private loop: Promise<void> | undefined;
   private readonly store: SubjectSchedules;
   private unparkedAt = Number.NEGATIVE_INFINITY;
+  /** Where the next look at the parked schedules starts (materialiser-recovery.ts `unpark`). */
+  private unparkFrom = 0;
   readonly pollMs: number;
   readonly graceMs: number;
 
@@ -97,7 +99,7 @@ export class Materialiser {
     const recovered = await recoverPending(d, this.now(), this.graceMs);
     if (this.now() - this.unparkedAt >= UNPARK_EVERY_MS) {
       this.unparkedAt = this.now();
-      await unpark(d);
+      this.unparkFrom = (await unpark(d, this.unparkFrom)).next;
     }
     let added = 0;
     let skipped = 0;

@@ -7,7 +7,7 @@ import express, { type Response, Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../config/config.js';
 import type { Queues } from '../jobs/queues.js';
-import { ScheduleInputError } from '../schedules/subject/input.js';
+import { MAX_SCHEDULE_DATA_BYTES, ScheduleInputError } from '../schedules/subject/input.js';
 import { MAX_BULK, MAX_PAGE, SubjectSchedules } from '../schedules/subject/store.js';
 
 const listQuery = z.strictObject({
@@ -29,8 +29,9 @@ function refuse(res: Response, err: unknown): void {
 export function subjectScheduleRoutes(deps: { config: Config; queues: Queues }): Router {
   const r = Router();
   const store = new SubjectSchedules(deps.queues.conn, deps.config);
-  // A page of a bulk import is larger than any other request body.
-  r.use('/subject-schedules', express.json({ limit: '1mb' }));
+  // A page of a bulk import is larger than any other request body: MAX_BULK schedules, each with data
+  // up to its limit and a kilobyte for the rest of its fields.
+  r.use('/subject-schedules', express.json({ limit: MAX_BULK * (MAX_SCHEDULE_DATA_BYTES + 1024) }));
 
   r.post('/subject-schedules', async (req, res) => {
     try {

@@ -1,8 +1,9 @@
 --[[
   Takes runs of subject schedules: for each, only if the schedule is still due at the time the caller
   read and its definition unchanged, stores its next run (or none, or parks it) and new definition and
-  records the run as pending (added as a job, not started). Two producers reading the same run: one
-  takes it, the other gets 0, so each run becomes one job.
+  records the run as pending (added as a job, not started), under the version of the definition it
+  was taken from (`<id>:<run ms>:<version>`). Two producers reading the same run: one takes it, the
+  other gets 0, so each run becomes one job.
   KEYS[1] scheduleBaseKey
   ARGV[1] now (ms); ARGV[2] longest definition kept dense
   ARGV[3..] per run, 7 values: id, its due time as read (ms), definition as read, new definition
@@ -24,7 +25,7 @@ for i = 3, #ARGV, 7 do
       redis.call('zrem', dueKey(id), id)
       redis.call('zadd', base .. ':parked', at, id)
     else redis.call('zadd', dueKey(id), nextAt, id) end
-    if run == '1' then redis.call('zadd', base .. ':pending', ARGV[1], id .. ':' .. runAt) end
+    if run == '1' then redis.call('zadd', base .. ':pending', ARGV[1], id .. ':' .. runAt .. ':' .. version(def)) end
     touched[bucketOf(id)] = true
     out[#out + 1] = 1
   else

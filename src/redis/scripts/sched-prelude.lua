@@ -46,11 +46,13 @@ end
 local function kindOf(def) return string.match(def, '^([^|]*)|') end
 local function nameOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|([^|]*)|') end
 local function stateOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|(%a)') end
--- What the caller asked for: all but when the schedule was made and its state letter (a count asked
--- for is compared with the runs left: the same request after runs is a new count).
+-- What the caller asked for: all but when the schedule was made, its state letter and its runs left
+-- (the count asked for, kept after `/` once runs used some: the same request after runs is the same
+-- schedule; a definition of an earlier release has no `/`, and its runs left stand for it).
 local function asked(def)
-  local head, left, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|%a(%d*)|(.*)$')
-  return (head or def) .. '|' .. (left or '') .. '|' .. (tail or '')
+  local head, left, count, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|%a(%d*)/?(%d*)|(.*)$')
+  if count == nil or count == '' then count = left end
+  return (head or def) .. '|' .. (count or '') .. '|' .. (tail or '')
 end
 -- Which definition a run was made from: all but the state field (runs left and ended change as it
 -- runs; a replacement, even in place, changes the creation second). codec.ts' versionOf is the same.

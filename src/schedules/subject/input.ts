@@ -48,7 +48,8 @@ export const MAX_SCHEDULE_DATA_BYTES = 1024;
 
 /** An instant: epoch ms, or ISO 8601 (a wall time without offset is read in the schedule's zone). */
 function instant(v: string | number, what: string, tz: string): number {
-  const ms = typeof v === 'number' ? v : DateTime.fromISO(v, { zone: tz, setZone: true }).toMillis();
+  // Digits alone are epoch milliseconds, as a JSON number is (a command line has only strings).
+  const ms = typeof v === 'number' || /^\d+$/.test(v) ? Number(v) : DateTime.fromISO(v, { zone: tz, setZone: true }).toMillis();
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_INSTANT) {
     throw new ScheduleInputError(
       `${what} ${JSON.stringify(v)} is not an ISO 8601 time (or epoch milliseconds) within the years 1970 to 275759`,

@@ -24,18 +24,32 @@ export interface Plan {
   lateMs: number;
 }
 
-/** Runs one missed stretch is walked through at most to find its latest run (then that one stands). */
-const MAX_STEPS = 10_000;
+/** Runs of a missed stretch stepped through one by one before the search below takes over. */
+const WALK_STEPS = 16;
 
-/** The latest run at or before `now`, from the missed run at `at` on. */
-function latestRun(trigger: Trigger, at: number, now: number): number {
+/**
+ * The latest run at or before `last` (now, or the schedule's until), from the missed run at `at` on.
+ * A long stretch of short runs (a year of seconds) is searched, not walked: `next` grows with its
+ * argument, so the latest run is next(t) for the largest t whose next run is still within `last`.
+ */
+function latestRun(trigger: Trigger, at: number, last: number): number {
   let t = at;
-  for (let i = 0; i < MAX_STEPS; i++) {
+  for (let i = 0; i < WALK_STEPS; i++) {
     const n = trigger.next(t);
-    if (n === undefined || n > now) break;
+    if (n === undefined || n > last) return t;
     t = n;
   }
-  return t;
+  // next(lo) is within `last`, next(hi) is not (it is later than hi = last).
+  let lo = t;
+  let hi = last;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    const n = trigger.next(mid);
+    if (n !== undefined && n <= last) lo = mid;
+    else hi = mid;
+  }
+  const n = trigger.next(lo);
+  return n !== undefined && n <= last ? n : lo;
 }
 
 /**
@@ -61,7 +75,7 @@ function missedVerdict(policy: CatchUp, trigger: Trigger, at: number, runAt: num
  */
 export function planOccurrence(def: ScheduleDef, at: number, now: number, trigger: Trigger, catchUp: CatchUp): Plan {
   const missed = now - at > MISSED_AFTER_MS;
-  const runAt = missed ? latestRun(trigger, at, now) : at;
+  const runAt = missed ? latestRun(trigger, at, def.until === undefined ? now : Math.min(now, def.until)) : at;
   const skipped = missed ? missedVerdict(catchUp, trigger, at, runAt, now) : undefined;
   const run = skipped === undefined;
   let next = trigger.next(missed ? Math.max(now, at) : at);
@@ -70,7 +84,10 @@ export function planOccurrence(def: ScheduleDef, at: number, now: number, trigge
   if (countLeft !== undefined && countLeft <= 0) next = undefined;
   if (next !== undefined && def.until !== undefined && next > def.until) next = undefined;
   const after: ScheduleDef = { ...def, state: next === undefined ? 'ended' : def.state };
-  if (countLeft !== undefined) after.countLeft = Math.max(0, countLeft);
+  if (countLeft !== undefined) {
+    after.countLeft = Math.max(0, countLeft);
+    after.countAsked = def.countAsked ?? def.countLeft;
+  }
   return { run, ...(skipped ? { skipped } : {}), next, def: after, runAt, lateMs: Math.max(0, now - runAt) };
 }
 

@@ -20,9 +20,20 @@ import {
   scheduleSubjectKey,
 } from '../../redis/keys.js';
 import { parseTrigger } from '../triggers/index.js';
-import { bucketOf, decodeDef, encodeDef, SCHEDULE_ID, type ScheduleDef, sharedRef, subjectField, subjectShard } from './codec.js';
+import {
+  bucketOf,
+  decodeDef,
+  encodeDef,
+  SCHEDULE_ID,
+  type ScheduleDef,
+  sharedRef,
+  subjectField,
+  subjectShard,
+  versionOf,
+} from './codec.js';
 import { type Checked, checkInput, ScheduleInputError } from './input.js';
 import { nextRuns } from './occurrence.js';
+import { nextUntaken, takenRuns } from './taken-runs.js';
 
 /** A schedule as the CLI, the API and handlers see it: what a handler sees, and more. */
 export interface ScheduleView extends ScheduleSummary {
@@ -225,11 +236,14 @@ export class SubjectSchedules {
     return this.change(id, (def) => (def.state === 'active' ? { def: { ...def, state: 'paused' }, next: undefined } : undefined));
   }
 
-  /** Resumes from now: the runs missed while paused are not made up. */
-  resume(id: string): Promise<ScheduleView | undefined> {
+  /** Resumes from now (runs missed while paused are not made up), after the runs whose jobs were made (taken-runs.ts). */
+  async resume(id: string): Promise<ScheduleView | undefined> {
+    const now = this.now();
+    const [r] = await this.definitions([id]);
+    const taken = r ? await takenRuns(this.conn, this.config.prefix, id, r, now) : new Set<number>();
     return this.change(id, (def) => {
       if (def.state !== 'paused') return undefined;
-      const next = nextRuns(def, parseTrigger(def.rule, { tz: def.tz, start: def.start }), this.now(), 1)[0];
+      const next = nextUntaken(def, now, taken);
       return { def: { ...def, state: next === undefined ? 'ended' : 'active' }, next };
     });
   }

@@ -1,7 +1,7 @@
 /**
  * `rrule`: an RFC 5545 RRULE (see rrule-parts.ts for what is read) with the context's start as DTSTART
- * (its wall time in the zone, rounded up to the whole second), COUNT counted from there and UNTIL
- * honoured. Evaluated on floating wall time by the rrule package (rrule-floating.ts) and placed in the
+ * (its wall time in the zone, rounded up to the whole second), COUNT counted from the first run after
+ * it and UNTIL honoured. Evaluated on floating wall time by the rrule package (rrule-floating.ts) and placed in the
  * zone by wall-clock.ts, by the same daylight-saving rule as cron. A rule with no occurrence within
  * 400 years of its start is refused. Canonical: the parts in a fixed order (rrule-parts.ts), without
  * DTSTART, e.g. `FREQ=WEEKLY;INTERVAL=2;BYDAY=TU;BYHOUR=9;BYMINUTE=34;BYSECOND=0`.
@@ -53,7 +53,11 @@ function rruleTrigger(text: string, rule: ParsedRule, ctx: TriggerContext): Trig
     if (startFree(rule.parts)) rule.hopeless = message;
     throw new RuleError(text, message);
   }
-  const { count, until } = rule.parts;
+  const { until } = rule.parts;
+  // DTSTART is the creation second, already past when the first run is asked for, and RFC 5545 counts
+  // it as the first occurrence when the rule picks it: COUNT=3 would give two runs. COUNT counts the
+  // runs after creation instead, the ones a user sees.
+  const count = rule.parts.count === undefined ? undefined : rule.parts.count + (first === dtstart ? 1 : 0);
   const bounded: Floating = { ...endless, count, untilWall: until === undefined ? undefined : until + DAY };
   const nextWall = (cursor: number) => (cursor < first ? first : nextFloating(bounded, cursor));
   return {
