@@ -4,9 +4,10 @@
  * is added.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { admitGraceMs, fairOf } from '../src/jobs/fair-admission.js';
+import { fairOf } from '../src/jobs/fair-admission.js';
 import { MOST_ADDS_PER_TRANSACTION } from '../src/jobs/fair-admit.js';
 import { kindBacklog } from '../src/jobs/fair-backlog.js';
+import { admitGraceMs } from '../src/jobs/fair-grace.js';
 import { addKeys, fairKeys, refillKeys } from '../src/jobs/fair-keys.js';
 import { kindByName } from '../src/jobs/registry.js';
 import { scripted } from '../src/redis/commands.js';
@@ -61,6 +62,38 @@ describe('fair admission and crashes', () => {
     expect([...runs.values()].every((n) => n === 1)).toBe(true);
     expect(await h.conn.zcard(k.admitting)).toBe(0);
     expect(await h.conn.hlen(k.specs)).toBe(0);
+  });
+
+  it("does not let a dead admitter's jobs hold the window for every owner until the grace", async () => {
+    // The default lock: a 60 s grace, far longer than this test waits.
+    x = await harness({}, { catalog });
+    const h = x;
+    const kind = kindByName(h.config, 'track');
+    if (!kind?.fair) throw new Error('track is not fair');
+    const k = fairKeys(h.prefix, kind);
+    const c = scripted(h.conn);
+    for (let i = 0; i < 5; i++) {
+      const spec = JSON.stringify({ t: Date.now(), d: { id: `d${i}`, data: {}, scheduledFor: 1, owner: 'dead' } });
+      await c.sjFairAdd(...addKeys(k), `dead__${i}`, spec, 'dead', '0', '0');
+    }
+    // The dying admitter's refill takes the whole window (5) and never adds a job.
+    const [, ...handed] = await c.sjFairRefill(
+      ...refillKeys(k),
+      '5',
+      String(admitGraceMs(h.config.lockDurationMs)),
+      '1000',
+      '0',
+      '60000',
+      'now',
+      '1',
+    );
+    expect(handed.length).toBe(10);
+    const rec = recorder(5);
+    consumeKinds(h, { track: rec.run }, ['track']);
+    await addOwned(h, 'track', 'bob', 1);
+    await waitFor('bob ran', () => rec.ends.includes('bob-0'), { timeoutMs: 20_000 });
+    // Long before the grace: the dead admitter's jobs are still admitting, to be admitted again then.
+    expect(await h.conn.zcard(k.admitting)).toBe(5);
   });
 
   it('adds a refill larger than one transaction in several short ones, every job once and acknowledged', async () => {

@@ -21,6 +21,7 @@ describe('a command run where the handler module is not named', () => {
       SPOTTER_JOBS_SYNC_ENABLED: 'false',
       SPOTTER_METADATA_ENABLED: 'false',
       SPOTTER_JOBS_WRITEBACK_ENABLED: 'false',
+      SPOTTER_JOBS_TAG_FAIR: 'false',
     });
     const producer = s.start(['producer']);
     await producer.waitForLog((l) => l.msg === 'producer started', 'producer started');
@@ -49,5 +50,11 @@ describe('a command run where the handler module is not named', () => {
     expect(other.stderr).toMatch(
       /warning: this environment's catalog differs from the one the producers recorded in Redis at \S+ \(only in Redis: cleanup, tag; sync enabled true here, false in Redis.*\); using this environment's/,
     );
+
+    // The same catalog, but the services run tag without fair admission and this shell does not say so.
+    const { SPOTTER_JOBS_TAG_FAIR: _, ...unsaid } = s.env;
+    const fairHere = await runCli(['trigger', 'tag', '--item', 'x2', '--data', '{"from":"x"}'], unsaid);
+    expect(fairHere.code, fairHere.stderr).toBe(0);
+    expect(fairHere.stderr).toMatch(/tag fair on here, off in Redis/);
   });
 });

@@ -107,7 +107,7 @@ export const VARIABLES: readonly Variable[] = [
   {
     name: 'SPOTTER_JOBS_LOCK_DURATION',
     default: '30s',
-    description: "job lock; a dead worker's job runs again within this plus SPOTTER_JOBS_STALLED_INTERVAL",
+    description: "job lock; a dead worker's job runs again within this plus twice SPOTTER_JOBS_STALLED_INTERVAL",
     roles: PW,
   },
   { name: 'SPOTTER_JOBS_STALLED_INTERVAL', default: '30s', description: 'how often stalled jobs are looked for', roles: PW },

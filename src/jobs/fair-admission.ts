@@ -12,18 +12,12 @@ import { scripted } from '../redis/commands.js';
 import type { Logger } from '../telemetry/logger.js';
 import { type Admission, type Admitted, addAdmitted, type Spec } from './fair-admit.js';
 import { Filing } from './fair-filing.js';
+import { ADMIT_IN_FLIGHT_MS, admitGraceMs } from './fair-grace.js';
 import { type FairKeys, fairKeys, refillKeys } from './fair-keys.js';
 import { admissionOwner } from './owner.js';
 import type { Queues } from './queues.js';
 import type { JobData } from './registry.js';
 
-/**
- * An entry admitting for longer than this never reached the queue (its admitter died): it is admitted
- * again. Twice the job lock, so a dead admitter's jobs wait about as long as a dead worker's.
- */
-export function admitGraceMs(lockDurationMs: number): number {
-  return Math.max(1000, 2 * lockDurationMs);
-}
 /** Most jobs one refill hands out. */
 const MOST_PER_REFILL = 1000;
 /** Most pages of MOST_PER_REFILL jobs a worker of a kind no longer fair moves from its backlogs at start. */
@@ -216,6 +210,7 @@ export class FairAdmission {
       String(HOLD_LEASE_MS),
       horizon,
       setsCap ? '1' : '0',
+      String(Math.min(this.graceMs, ADMIT_IN_FLIGHT_MS)),
     );
     const jobs: Admitted[] = [];
     for (let i = 0; i + 1 < flat.length; i += 2) jobs.push({ id: String(flat[i]), spec: String(flat[i + 1]) });

@@ -87,6 +87,10 @@ const COMPARED: Array<[string, (k: RecordedKind) => unknown]> = [
   ['attempts', (k) => k.settings?.attempts],
   ['backoff ms', (k) => k.settings?.backoffMs],
   ['timeout ms', (k) => k.settings?.timeoutMs],
+  // A caller whose kind is fair where the services' is not files its jobs in backlogs no worker drains.
+  ['fair', (k) => (k.settings ? (k.settings.fair ? 'on' : 'off') : undefined)],
+  ['fair window', (k) => k.settings?.fair?.window],
+  ['owner cap', (k) => (k.settings?.fair ? (k.settings.fair.ownerConcurrency ?? 'none') : undefined)],
 ];
 
 /** What differs between the caller's catalog and the recorded one; empty when nothing does. */

@@ -122,7 +122,7 @@ function settleReturned(result: unknown, ctx: JobContext, hold: Hold | undefined
 function settleFailed(deps: RunHandlerDeps, job: Job, ctx: JobContext, started: number, err: unknown, pending: Promise<unknown>) {
   if (deps.leaving()) {
     // Past the shutdown deadline: neither complete nor fail it. Its lock lapses and another
-    // worker's stalled check runs it again (at-least-once, within lock + stalled interval),
+    // worker's stalled check runs it again (at-least-once, within lock + two stalled intervals),
     // which is why handlers get a stable jobId.
     return new Promise<never>(() => {});
   }

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadCatalog } from '../../src/config/catalog-source.js';
 import { loadConfig } from '../../src/config/load.js';
 import { addJob } from '../../src/jobs/add-job.js';
-import { admitGraceMs } from '../../src/jobs/fair-admission.js';
+import { admitGraceMs } from '../../src/jobs/fair-grace.js';
 import { type FairKeys, fairKeys } from '../../src/jobs/fair-keys.js';
 import { Queues } from '../../src/jobs/queues.js';
 import { queueKey } from '../../src/redis/keys.js';

@@ -27,6 +27,9 @@
   now for a refill; for a kind no longer fair, all of them (they are added to the queue delayed)
   ARGV[9] '1' when ARGV[6] rules (a process consuming or draining the kind); '0' from a process that
   only adds jobs: the cap recorded in KEYS[13] then rules when there is one
+  ARGV[10] how long an admitting entry takes room in the window (ms; the grace when not given): an
+  admitter acknowledges within milliseconds, so older entries are a dead or frozen one's, and holding
+  the window for them until the grace would stop the kind for every owner
   Returns {full, id, spec, id, spec, …}: full is 1 when the window ran out of room while owners still
   had work.
 ]]
@@ -90,7 +93,9 @@ elseif ARGV[9] ~= '0' and not recorded then
   redis.call('set', KEYS[13], cap)
 end
 
-local room = window - redis.call('llen', KEYS[10]) - redis.call('llen', KEYS[11]) - redis.call('zcard', KEYS[12]) - redis.call('zcard', admitting)
+local inflight = tonumber(ARGV[10] or '') or grace
+local room = window - redis.call('llen', KEYS[10]) - redis.call('llen', KEYS[11]) - redis.call('zcard', KEYS[12])
+  - redis.call('zcount', admitting, now - inflight, '+inf')
 local handed = (#out - 1) / 2
 local last
 -- An owner's run: the jobs it gets before the next owner's virtual time comes (one when they tie),
