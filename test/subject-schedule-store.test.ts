@@ -147,6 +147,12 @@ describe('subject schedules: until', () => {
     const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h', tz: 'Europe/Berlin', until: '2031-03-01T08:00' });
     expect(v.until).toBe('2031-03-01T07:00:00.000Z');
   });
+
+  it("reads a date alone as through the end of that day in the schedule's zone, as an RRULE's UNTIL", async () => {
+    const { s } = await store();
+    const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h', tz: 'Europe/Berlin', until: '2031-03-01' });
+    expect(v.until).toBe('2031-03-01T22:59:59.999Z');
+  });
 });
 
 describe('subject schedules: the dense layout', () => {
