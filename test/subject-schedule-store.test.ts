@@ -152,6 +152,11 @@ describe('subject schedules: until', () => {
     const { s } = await store();
     const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h', tz: 'Europe/Berlin', until: '2031-03-01' });
     expect(v.until).toBe('2031-03-01T22:59:59.999Z');
+    // Digits alone: an ISO year (or basic date) when short, epoch milliseconds from ten digits on.
+    const year = await s.add({ kind: 'remind', user: 'ann', name: 'y', rule: '1h', tz: 'Europe/Berlin', until: '2099' });
+    expect(year.until).toBe('2098-12-31T23:00:00.000Z');
+    const ms = await s.add({ kind: 'remind', user: 'ann', name: 'ms', rule: '1h', until: '4070908800000' });
+    expect(ms.until).toBe('2099-01-01T00:00:00.000Z');
   });
 });
 

@@ -14,17 +14,12 @@ import type { SubjectSchedules } from '../schedules/subject/store.js';
 import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
 
-/** Pending runs one pass looks at again, and parked schedules one look reads. */
+/** Pending runs one pass looks at again; parked schedules one look reads, and one page of them. */
 const RECOVER_PER_PASS = 500;
-export const UNPARK_PER_LOOK = 200;
+export const UNPARK_PER_LOOK = 2000;
+const UNPARK_PAGE = 200;
 
 type Deps = { config: Config; queues: Queues; log: Logger; store: SubjectSchedules };
-
-/** A pending member: `<id>:<run ms>:<version>`, or `<id>:<run ms>` as an earlier version wrote it. */
-function pendingRun(member: string): { member: string; id: string; at: number; version?: string } {
-  const [id = '', at = '', version] = member.split(':');
-  return { member, id, at: Number(at), ...(version !== undefined ? { version } : {}) };
-}
 
 /** Adds again the jobs of runs still pending after the grace whose job is gone; how many. */
 export async function recoverPending(d: Deps, now: number, graceMs: number): Promise<number> {
@@ -33,14 +28,14 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
   const pendingKey = schedulePendingKey(prefix);
   const members = await conn.zrangebyscore(pendingKey, '-inf', now - graceMs, 'LIMIT', 0, RECOVER_PER_PASS);
   if (members.length === 0) return 0;
-  const parsed = members.map(pendingRun);
+  const parsed = members.map((m) => ({ member: m, id: m.slice(0, m.indexOf(':')), at: Number(m.slice(m.indexOf(':') + 1)) }));
   const defs = await d.store.definitions(parsed.map((p) => p.id));
   let recovered = 0;
   for (const [i, p] of parsed.entries()) {
     const r = defs[i];
     const kind = r ? d.config.kinds[r.def.kind] : undefined;
-    if (!r || (p.version !== undefined && p.version !== versionOf(r.text))) {
-      // Removed, or replaced, before its run was added: nothing to run (a job of it would be skipped).
+    if (!r) {
+      // Removed before its run was added: nothing to run.
       await conn.zrem(pendingKey, p.member);
       continue;
     }
@@ -51,7 +46,7 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
     }
     const jobId = occurrenceJobId(p.id, p.at);
     const keys = [scheduleBaseKey(prefix), queueKey(prefix, kind.queue, jobId), fairKeys(prefix, kind).specs] as const;
-    if ((await scripted(conn).sjSchedRecover(...keys, p.member, String(now), String(graceMs), jobId, `${p.id}:${p.at}`)) !== 1) continue;
+    if ((await scripted(conn).sjSchedRecover(...keys, p.member, String(now), String(graceMs), jobId)) !== 1) continue;
     await addOccurrences(d.queues, kind, [occurrenceJob(kind, p.id, r.def, p.at, p.at - now, versionOf(r.text))]);
     d.log.warn(
       { schedule: p.id, kind: kind.name, at: new Date(p.at).toISOString() },
@@ -63,18 +58,28 @@ export async function recoverPending(d: Deps, now: number, graceMs: number): Pro
 }
 
 /**
- * Puts back parked schedules whose kind and trigger this producer knows, of the UNPARK_PER_LOOK from
- * `from` on in the parked set. Returns how many, and where the next look starts: past the ones left
- * here, or at the start again once the end was read, so schedules of a kind no producer knows any
- * more never hide the ones behind them.
+ * Puts back parked schedules whose kind and trigger this producer knows, at most UNPARK_PER_LOOK of
+ * the parked set from `from` on, in pages. Returns how many, and where the next look starts: past the
+ * ones left here, or at the start again once the end was read, so schedules of a kind no producer
+ * knows any more never hide the ones behind them for more than a few looks.
  */
 export async function unpark(d: Deps, from = 0): Promise<{ n: number; next: number }> {
   const conn = d.queues.conn;
-  const ids = await conn.zrange(scheduleParkedKey(d.config.prefix), from, from + UNPARK_PER_LOOK - 1);
-  const back = ids.length === 0 ? [] : await known(d, ids);
-  const n = back.length === 0 ? 0 : await scripted(conn).sjSchedUnpark(scheduleBaseKey(d.config.prefix), ...back);
+  let n = 0;
+  let at = from;
+  for (let read = 0; read < UNPARK_PER_LOOK; read += UNPARK_PAGE) {
+    const ids = await conn.zrange(scheduleParkedKey(d.config.prefix), at, at + UNPARK_PAGE - 1);
+    const back = ids.length === 0 ? [] : await known(d, ids);
+    const put = back.length === 0 ? 0 : await scripted(conn).sjSchedUnpark(scheduleBaseKey(d.config.prefix), ...back);
+    n += put;
+    if (ids.length < UNPARK_PAGE) {
+      at = 0;
+      break;
+    }
+    at += ids.length - put;
+  }
   if (n > 0) d.log.info({ schedules: n }, 'subject schedules set aside for a kind or trigger unknown then are due again');
-  return { n, next: ids.length < UNPARK_PER_LOOK ? 0 : from + ids.length - n };
+  return { n, next: at };
 }
 
 /** The ids among `ids` whose kind and trigger this producer knows. */

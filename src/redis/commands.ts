@@ -70,16 +70,7 @@ export type Scripted = RedisClient & {
   ): Promise<number>;
   sjSchedDue(base: string, horizon: string, buckets: string, perBucket: string): Promise<string[]>;
   sjSchedCommit(base: string, ...args: string[]): Promise<number[]>;
-  sjSchedRecover(
-    base: string,
-    job: string,
-    specs: string,
-    member: string,
-    now: string,
-    graceMs: string,
-    jobId: string,
-    run: string,
-  ): Promise<number>;
+  sjSchedRecover(base: string, job: string, specs: string, member: string, now: string, graceMs: string, jobId: string): Promise<number>;
   sjSchedUnpark(base: string, ...ids: string[]): Promise<number>;
   sjSchedStart(base: string, id: string, at: string, version: string, jobTs: string, now: string, rememberMs: string): Promise<string>;
   sjFairAdd(...keysThenArgs: string[]): Promise<string[]>;

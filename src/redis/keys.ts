@@ -145,6 +145,11 @@ export function scheduleBigKey(prefix: string, bucket: string): string {
   return `${scheduleBaseKey(prefix)}:big:${bucket}`;
 }
 
+/** A bucket's counts asked for, of counted schedules a run spent one of (written by the scripts: sched-prelude.lua). */
+export function scheduleAskedKey(prefix: string, bucket: string): string {
+  return `${scheduleBaseKey(prefix)}:asked:${bucket}`;
+}
+
 /** Schedules set aside, by the time they were due, because a producer did not know their kind or trigger (a sorted set). */
 export function scheduleParkedKey(prefix: string): string {
   return `${scheduleBaseKey(prefix)}:parked`;

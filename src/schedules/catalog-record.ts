@@ -90,7 +90,6 @@ const COMPARED: Array<[string, (k: RecordedKind) => unknown]> = [
   // A caller whose kind is fair where the services' is not files its jobs in backlogs no worker drains.
   ['fair', (k) => (k.settings ? (k.settings.fair ? 'on' : 'off') : undefined)],
   ['fair window', (k) => k.settings?.fair?.window],
-  ['owner cap', (k) => (k.settings?.fair ? (k.settings.fair.ownerConcurrency ?? 'none') : undefined)],
 ];
 
 /** What differs between the caller's catalog and the recorded one; empty when nothing does. */

@@ -30,8 +30,9 @@ export function subjectScheduleRoutes(deps: { config: Config; queues: Queues }):
   const r = Router();
   const store = new SubjectSchedules(deps.queues.conn, deps.config);
   // A page of a bulk import is larger than any other request body: MAX_BULK schedules, each with data
-  // up to its limit and a kilobyte for the rest of its fields.
-  r.use('/subject-schedules', express.json({ limit: MAX_BULK * (MAX_SCHEDULE_DATA_BYTES + 1024) }));
+  // up to its limit (counted as compact JSON; a client escaping every character as \uXXXX sends six
+  // bytes for one) and a kilobyte for the rest of its fields.
+  r.use('/subject-schedules', express.json({ limit: MAX_BULK * (6 * MAX_SCHEDULE_DATA_BYTES + 1024) }));
 
   r.post('/subject-schedules', async (req, res) => {
     try {

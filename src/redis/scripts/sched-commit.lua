@@ -1,9 +1,8 @@
 --[[
   Takes runs of subject schedules: for each, only if the schedule is still due at the time the caller
   read and its definition unchanged, stores its next run (or none, or parks it) and new definition and
-  records the run as pending (added as a job, not started), under the version of the definition it
-  was taken from (`<id>:<run ms>:<version>`). Two producers reading the same run: one takes it, the
-  other gets 0, so each run becomes one job.
+  records the run as pending (added as a job, not started). Two producers reading the same run: one
+  takes it, the other gets 0, so each run becomes one job.
   KEYS[1] scheduleBaseKey
   ARGV[1] now (ms); ARGV[2] longest definition kept dense
   ARGV[3..] per run, 7 values: id, its due time as read (ms), definition as read, new definition
@@ -19,13 +18,18 @@ for i = 3, #ARGV, 7 do
   local id, at, def, newDef, nextAt, run, runAt = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
   local score = redis.call('zscore', dueKey(id), id)
   if score and tonumber(score) == tonumber(at) and getDef(id) == def then
-    if newDef ~= '' then putDef(id, newDef, maxValue) end
+    if newDef ~= '' then
+      -- The first run that spends a count keeps the count asked for (sched-upsert.lua compares it).
+      local count = countOf(def)
+      if count ~= nil and count ~= '' and countOf(newDef) ~= count then redis.call('hsetnx', askedKey(id), id, count) end
+      putDef(id, newDef, maxValue)
+    end
     if nextAt == '' then redis.call('zrem', dueKey(id), id)
     elseif nextAt == 'park' then
       redis.call('zrem', dueKey(id), id)
       redis.call('zadd', base .. ':parked', at, id)
     else redis.call('zadd', dueKey(id), nextAt, id) end
-    if run == '1' then redis.call('zadd', base .. ':pending', ARGV[1], id .. ':' .. runAt .. ':' .. version(def)) end
+    if run == '1' then redis.call('zadd', base .. ':pending', ARGV[1], id .. ':' .. runAt) end
     touched[bucketOf(id)] = true
     out[#out + 1] = 1
   else

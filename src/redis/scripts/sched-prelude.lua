@@ -8,6 +8,8 @@
 local base = KEYS[1]
 local function bucketOf(id) return tostring(math.floor(tonumber(id, 36) / 128)) end
 local function defKey(id) return base .. ':def:' .. bucketOf(id) end
+-- The count asked for, kept once a run spent one of it (the definition keeps only the runs left).
+local function askedKey(id) return base .. ':asked:' .. bucketOf(id) end
 local function bigKey(id) return base .. ':big:' .. bucketOf(id) end
 local function dueKey(id) return base .. ':due:' .. bucketOf(id) end
 local function getDef(id)
@@ -27,6 +29,7 @@ local function delDef(id)
   redis.call('hdel', bigKey(id), id)
   redis.call('zrem', dueKey(id), id)
   redis.call('zrem', base .. ':parked', id)
+  redis.call('hdel', askedKey(id), id)
 end
 -- The bucket's entry in the index: its earliest next run, or none when it has no active schedule.
 local function fixBucket(b)
@@ -46,14 +49,16 @@ end
 local function kindOf(def) return string.match(def, '^([^|]*)|') end
 local function nameOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|([^|]*)|') end
 local function stateOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|(%a)') end
--- What the caller asked for: all but when the schedule was made, its state letter and its runs left
--- (the count asked for, kept after `/` once runs used some: the same request after runs is the same
--- schedule; a definition of an earlier release has no `/`, and its runs left stand for it).
-local function asked(def)
-  local head, left, count, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|%a(%d*)/?(%d*)|(.*)$')
-  if count == nil or count == '' then count = left end
-  return (head or def) .. '|' .. (count or '') .. '|' .. (tail or '')
+-- What the caller asked for: all but when the schedule was made and its state letter, with `count`
+-- (the count asked for, when kept: askedKey) for the runs left, so the same request after runs is
+-- the same schedule. Without one kept (no run spent any, or a run by an earlier release) the runs
+-- left stand for it.
+local function asked(def, count)
+  local head, left, tail = string.match(def, '^([^|]*|[^|]*|[^|]*|[^|]*|[^|]*)|[^|]*|%a(%d*)|(.*)$')
+  return (head or def) .. '|' .. (count or left or '') .. '|' .. (tail or '')
 end
+-- The runs left in a definition ('' without a count).
+local function countOf(def) return string.match(def, '^[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|[^|]*|%a(%d*)|') end
 -- Which definition a run was made from: all but the state field (runs left and ended change as it
 -- runs; a replacement, even in place, changes the creation second). codec.ts' versionOf is the same.
 local function version(def)

@@ -1,10 +1,8 @@
 --[[
   A job of a subject schedule's run starts: says whether its handler runs. Not when another job of
   the same run started before (a producer's add that came late, after the run's first job ran and was
-  removed), nor when the schedule was removed, is paused, or was replaced since the job was made,
-  unless the new definition took the same run since: its job could not be added (the id is the
-  run's), so this one stands for it. The run leaves pending, so the materialiser's recovery never
-  adds it again.
+  removed), nor when the schedule was removed, is paused, or was replaced since the job was made.
+  The run leaves pending, so the materialiser's recovery never adds it again.
   KEYS[1] scheduleBaseKey
   ARGV[1] id; ARGV[2] the run's time (ms); ARGV[3] the definition version in the job ('' if none)
   ARGV[4] the job's creation time (ms): one job of the run from another
@@ -13,19 +11,14 @@
 ]]
 --- @include "sched-prelude"
 local member = ARGV[1] .. ':' .. ARGV[2]
-local pending = base .. ':pending'
 local started = base .. ':started'
 local first = redis.call('zscore', started, member)
 if first and tonumber(first) ~= tonumber(ARGV[4]) then return 'duplicate' end
--- Its own take, and one recorded by an earlier version (no version in the member).
-redis.call('zrem', pending, member .. ':' .. ARGV[3], member)
+redis.call('zrem', base .. ':pending', member)
 redis.call('zadd', started, ARGV[4], member)
 redis.call('zremrangebyscore', started, '-inf', tonumber(ARGV[5]) - tonumber(ARGV[6]))
 local def = getDef(ARGV[1])
 if not def then return 'removed' end
 if stateOf(def) == 'p' then return 'paused' end
-if ARGV[3] ~= '' and version(def) ~= ARGV[3] then
-  if redis.call('zrem', pending, member .. ':' .. version(def)) == 1 then return 'run' end
-  return 'replaced'
-end
+if ARGV[3] ~= '' and version(def) ~= ARGV[3] then return 'replaced' end
 return 'run'

@@ -35,7 +35,7 @@ for i = 3, #ARGV, 7 do
   local cur = found and getDef(found)
   if not found and #ids >= limit and not ended then
     out[#out + 1] = '!full'
-  elseif cur and asked(cur) == asked(def) then
+  elseif cur and asked(cur, redis.call('hget', askedKey(found), found) or nil) == asked(def) then
     -- Asked again exactly as it stands: its runs keep their rhythm and its state (paused, runs left).
     out[#out + 1] = '=' .. found
   else
@@ -55,6 +55,8 @@ for i = 3, #ARGV, 7 do
       redis.call('hsetnx', base .. ':rules', digest, text)
     end
     putDef(found, def, maxValue)
+    -- A new definition: its count, if any, is all left.
+    redis.call('hdel', askedKey(found), found)
     setDue(found, at)
     out[#out + 1] = found
   end

@@ -5,7 +5,7 @@
  * is stored as its instant. Kind names, subject ids, schedule names and zones hold no `|`; item data
  * (JSON, which may) is the last field.
  *
- * kind | u or i | subject | name | @<ms36> or #<digest> | start (s, base 36) | state[count left[/count asked]] | until (ms36) | data
+ * kind | u or i | subject | name | @<ms36> or #<digest> | start (s, base 36) | state[count left] | until (ms36) | data
  */
 import { createHash } from 'node:crypto';
 
@@ -24,11 +24,6 @@ export interface ScheduleDef {
   state: ScheduleState;
   /** Runs left when the schedule was made with a count. */
   countLeft?: number;
-  /**
-   * The count asked for, once runs used some (absent while it is countLeft): the same request again
-   * is then the same schedule, not a new count.
-   */
-  countAsked?: number;
   /** No run after this instant (ms). */
   until?: number;
   /** An item schedule's data, as JSON text. */
@@ -76,7 +71,7 @@ export function encodeDef(d: ScheduleDef): { text: string; shared?: SharedRule }
     d.name,
     ref,
     Math.floor(d.start / 1000).toString(36),
-    `${STATE_CODE[d.state]}${d.countLeft ?? ''}${d.countAsked !== undefined && d.countAsked !== d.countLeft ? `/${d.countAsked}` : ''}`,
+    `${STATE_CODE[d.state]}${d.countLeft ?? ''}`,
     d.until === undefined ? '' : d.until.toString(36),
     d.data ?? '',
   ];
@@ -99,7 +94,7 @@ export function decodeDef(text: string, sharedText: string | undefined): Schedul
   }
   const st = CODE_STATE[state.charAt(0)];
   if (!st) return undefined;
-  const [left, asked] = state.slice(1).split('/');
+  const left = state.slice(1);
   const data = parts.slice(8).join('|');
   return {
     kind,
@@ -111,7 +106,6 @@ export function decodeDef(text: string, sharedText: string | undefined): Schedul
     start: Number.parseInt(start, 36) * 1000,
     state: st,
     ...(left ? { countLeft: Number(left) } : {}),
-    ...(asked ? { countAsked: Number(asked) } : {}),
     ...(until ? { until: Number.parseInt(until, 36) } : {}),
     ...(data ? { data } : {}),
   };

@@ -48,10 +48,11 @@ export const MAX_SCHEDULE_DATA_BYTES = 1024;
 
 /** An instant: epoch ms, or ISO 8601 (a wall time without offset is read in the schedule's zone, a date alone to its end). */
 function instant(v: string | number, what: string, tz: string): number {
-  // Digits alone are epoch milliseconds, as a JSON number is (a command line has only strings); a date
-  // alone is through the end of that day, as an RRULE's UNTIL given as a date.
+  // Ten digits or more alone are epoch milliseconds, as a JSON number is (a command line has only
+  // strings; shorter ones are ISO years and basic dates); a date alone is through the end of that
+  // day, as an RRULE's UNTIL given as a date.
   let ms: number;
-  if (typeof v === 'number' || /^\d+$/.test(v)) ms = Number(v);
+  if (typeof v === 'number' || /^\d{10,}$/.test(v)) ms = Number(v);
   else if (/^\d{4}-\d\d-\d\d$/.test(v)) ms = DateTime.fromISO(v, { zone: tz }).endOf('day').toMillis();
   else ms = DateTime.fromISO(v, { zone: tz, setZone: true }).toMillis();
   if (!Number.isFinite(ms) || ms < 0 || ms > MAX_INSTANT) {

@@ -84,10 +84,7 @@ export function planOccurrence(def: ScheduleDef, at: number, now: number, trigge
   if (countLeft !== undefined && countLeft <= 0) next = undefined;
   if (next !== undefined && def.until !== undefined && next > def.until) next = undefined;
   const after: ScheduleDef = { ...def, state: next === undefined ? 'ended' : def.state };
-  if (countLeft !== undefined) {
-    after.countLeft = Math.max(0, countLeft);
-    after.countAsked = def.countAsked ?? def.countLeft;
-  }
+  if (countLeft !== undefined) after.countLeft = Math.max(0, countLeft);
   return { run, ...(skipped ? { skipped } : {}), next, def: after, runAt, lateMs: Math.max(0, now - runAt) };
 }
 

@@ -240,7 +240,8 @@ export class SubjectSchedules {
   async resume(id: string): Promise<ScheduleView | undefined> {
     const now = this.now();
     const [r] = await this.definitions([id]);
-    const taken = r ? await takenRuns(this.conn, this.config.prefix, id, r, now) : new Set<number>();
+    const span = { now, horizon: now + this.config.subjectSchedules.windowMs };
+    const taken = r ? await takenRuns(this.conn, this.config.prefix, id, r.def, span) : new Set<number>();
     return this.change(id, (def) => {
       if (def.state !== 'paused') return undefined;
       const next = nextUntaken(def, now, taken);

@@ -6,32 +6,37 @@
 import type { RedisClient } from '../../redis/connection.js';
 import { schedulePendingKey } from '../../redis/keys.js';
 import { parseTrigger, type Trigger } from '../triggers/index.js';
-import { type ScheduleDef, versionOf } from './codec.js';
+import type { ScheduleDef } from './codec.js';
 
-/** Runs from now on looked up at most: more than a window holds of any schedule a user would pause. */
-export const TAKEN_LOOKED_AT = 64;
+/** Runs looked up at most: a window of one-second runs for almost three hours. */
+export const TAKEN_LOOKED_AT = 10_000;
+/** Runs asked about in one command. */
+const PAGE = 500;
 
 const triggerOf = (def: ScheduleDef): Trigger => parseTrigger(def.rule, { tz: def.tz, start: def.start });
 
-/**
- * The runs of schedule `id` after `now` (up to TAKEN_LOOKED_AT) pending now, taken from its stored
- * definition `text` (sched-commit.lua) or by an earlier release, which wrote no version.
- */
+/** The runs of schedule `id` after `now` and up to `horizon` (the execution window's end) pending now. */
 export async function takenRuns(
   conn: RedisClient,
   prefix: string,
   id: string,
-  stored: { text: string; def: ScheduleDef },
-  now: number,
+  def: ScheduleDef,
+  span: { now: number; horizon: number },
 ): Promise<Set<number>> {
-  const version = versionOf(stored.text);
-  const trigger = triggerOf(stored.def);
+  const trigger = triggerOf(def);
   const times: number[] = [];
-  for (let t = trigger.next(now); t !== undefined && times.length < TAKEN_LOOKED_AT; t = trigger.next(t)) times.push(t);
-  if (times.length === 0) return new Set();
-  const members = times.flatMap((t) => [`${id}:${t}:${version}`, `${id}:${t}`]);
-  const scores = await conn.zmscore(schedulePendingKey(prefix), ...members);
-  return new Set(times.filter((_, i) => scores[2 * i] !== null || scores[2 * i + 1] !== null));
+  for (let t = trigger.next(span.now); t !== undefined && t <= span.horizon && times.length < TAKEN_LOOKED_AT; t = trigger.next(t)) {
+    times.push(t);
+  }
+  const taken = new Set<number>();
+  for (let i = 0; i < times.length; i += PAGE) {
+    const page = times.slice(i, i + PAGE);
+    const scores = await conn.zmscore(schedulePendingKey(prefix), ...page.map((t) => `${id}:${t}`));
+    page.forEach((t, k) => {
+      if (scores[k] !== null) taken.add(t);
+    });
+  }
+  return taken;
 }
 
 /** The first run after `now` not among `taken`, within the definition's runs left and until. */
