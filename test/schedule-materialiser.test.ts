@@ -5,11 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Handlers } from '../src/handlers/types.js';
+import { fairKeys } from '../src/jobs/fair-keys.js';
 import { kindsOf } from '../src/jobs/registry.js';
 import { Materialiser } from '../src/producers/materialiser.js';
 import { scripted } from '../src/redis/commands.js';
 import { scheduleAskedKey, scheduleBaseKey, schedulePendingKey } from '../src/redis/keys.js';
-import { bucketOf } from '../src/schedules/subject/codec.js';
+import { bucketOf, versionOf } from '../src/schedules/subject/codec.js';
 import { occurrenceJobId } from '../src/schedules/subject/occurrence-job.js';
 import { SubjectSchedules } from '../src/schedules/subject/store.js';
 import { Consumers } from '../src/workers/consumer.js';
@@ -120,6 +121,22 @@ describe('materialising subject schedules', () => {
     // A different count is a new count.
     expect(await s.add({ ...ask, count: 3 })).toMatchObject({ id: v.id, state: 'active', countLeft: 3 });
     expect(await x.conn.hget(scheduleAskedKey(x.prefix, String(bucketOf(v.id))), v.id)).toBeNull();
+  });
+
+  it('adopts, on a replacement that keeps its run, the job of a fair kind still waiting for admission', async () => {
+    const base = Date.now();
+    const { x, s, producer } = await setup(base);
+    const rule = `at ${new Date(base + 30_000).toISOString()}`;
+    const v = await s.add({ kind: 'note', item: 'n1', data: { a: 1 }, rule });
+    const at = Date.parse(v.next as string);
+    expect(await producer().pass()).toMatchObject({ added: 1 });
+    const specs = fairKeys(x.prefix, x.config.kinds.note as never).specs;
+    const spec = async () => (await x.conn.hget(specs, occurrenceJobId(v.id, at))) ?? '';
+    expect(await spec()).toContain('"sv":"');
+    await s.add({ kind: 'note', item: 'n1', data: { a: 1 }, rule, until: new Date(base + 3_600_000).toISOString() });
+    const [now] = await s.definitions([v.id]);
+    expect(await spec()).toContain(`"sv":"${versionOf(now?.text ?? '')}"`);
+    expect(await s.get(v.id)).toMatchObject({ state: 'ended' });
   });
 
   it("follows the kind's catch-up for missed runs: skip drops them, the default runs one late", async () => {

@@ -83,6 +83,23 @@ describe('a run of a subject schedule', () => {
     expect(ran).toEqual([]);
   });
 
+  it('runs once when its schedule was replaced after its job was made by one that keeps the run', async () => {
+    const { x, s, producer, ran, consume } = await setup();
+    const rule = soon(1500);
+    const v = await s.add({ kind: 'remind', user: 'ann', rule });
+    expect((await producer().pass()).added).toBe(1);
+    // The same run, now with an until: a new definition, which adopts the job made for the run.
+    const until = new Date(Date.now() + 3_600_000).toISOString();
+    expect(await s.add({ kind: 'remind', user: 'ann', rule, until })).toMatchObject({ id: v.id, state: 'ended', next: null });
+    expect((await producer().pass()).added).toBe(0);
+    consume();
+    await waitFor('the run', completed(x, 1));
+    const [job] = await x.queues.get('remind').getCompleted(0, 0);
+    expect(job?.returnvalue).toBeNull();
+    expect(ran).toEqual(['ann']);
+    expect(await x.conn.zcard(schedulePendingKey(x.prefix))).toBe(0);
+  });
+
   it('leaves pending when its job fails on its data, so it is never added again', async () => {
     const { x, s, consume } = await setup();
     const v = await s.add({ kind: 'remind', user: 'ann', rule: '1h' });
