@@ -3,13 +3,12 @@
   A subject full of the kind's schedules makes room by deleting its oldest ended one.
   KEYS[1] scheduleBaseKey
   ARGV[1] most schedules one kind and subject may hold; ARGV[2] longest definition kept dense
-  ARGV[3..] per schedule, 11 values: subject shard, `<kind>:<subject>`, kind, name, definition,
-    next run (ms, or '' when not due), `<digest>|<trigger>|<zone>` to share (or ''), and for adopting
-    the job of that next run made from a definition it replaces (subject/adopt.ts): the kind's job
-    key prefix, its fair specs key (or ''), the run after (ms, or ''), and the definition after it
-  Returns per schedule: its id, `=<id>` when it stands exactly as asked already (left as it is),
-  `+<id>` when it adopted a run's job (stored as it stands after that run), or `!full` when the
-  subject holds the most already, none of them ended.
+  ARGV[3..] per schedule, 9 values: subject shard, `<kind>:<subject>`, kind, name, definition,
+    next run (ms, or '' when not due), `<digest>|<trigger>|<zone>` to share (or ''), and where the
+    kind's jobs are, to adopt the job of that next run made from a definition it replaces
+    (subject/adopt.ts): its job key prefix (or '') and its fair specs key (or '')
+  Returns per schedule: its id, `=<id>` when it stands exactly as asked already (left as it is), or
+  `!full` when the subject holds the most already, none of them ended.
 ]]
 --- @include "sched-prelude"
 local limit, maxValue = tonumber(ARGV[1]), tonumber(ARGV[2])
@@ -24,11 +23,12 @@ local function newId()
   return digits
 end
 -- A replacement keeps the run at `at`, whose job the replaced definition made and which has not
--- started: the job is the new definition's (its data says so), and the schedule goes on after it.
+-- started: the job becomes the new definition's (its data says so). The producer takes the run for
+-- the new definition as usual: its count spent once, and no second job (the id is the run's).
 local function adopt(id, old, def, at, jobPrefix, specs)
   local member = id .. ':' .. at
   if at == '' or not redis.call('zscore', base .. ':pending', member) or redis.call('zscore', base .. ':started', member) then
-    return false
+    return
   end
   local jobId = 'sched__' .. id .. '__' .. at
   local from, to = '"sv":"' .. version(old) .. '"', '"sv":"' .. version(def) .. '"'
@@ -36,11 +36,10 @@ local function adopt(id, old, def, at, jobPrefix, specs)
   if data then redis.call('hset', jobPrefix .. jobId, 'data', (string.gsub(data, from, to, 1))) end
   local spec = specs ~= '' and redis.call('hget', specs, jobId)
   if spec then redis.call('hset', specs, jobId, (string.gsub(spec, from, to, 1))) end
-  return true
 end
-for i = 3, #ARGV, 11 do
+for i = 3, #ARGV, 9 do
   local shard, field, kind, name, def, at, rule = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6]
-  local jobPrefix, specs, atAfter, defAfter = ARGV[i + 7], ARGV[i + 8], ARGV[i + 9], ARGV[i + 10]
+  local jobPrefix, specs = ARGV[i + 7], ARGV[i + 8]
   local subjectKey = base .. ':subject:' .. shard
   local ids, found, ended = {}, nil, nil
   for id in string.gmatch(redis.call('hget', subjectKey, field) or '', '[^,]+') do
@@ -73,17 +72,12 @@ for i = 3, #ARGV, 11 do
       local digest, text = string.match(rule, '^([^|]*)|(.*)$')
       redis.call('hsetnx', base .. ':rules', digest, text)
     end
-    -- A new definition: its count, if any, is all left, unless the run adopted spent one of it.
-    redis.call('hdel', askedKey(found), found)
-    local mark = ''
-    if cur and jobPrefix ~= '' and adopt(found, cur, def, at, jobPrefix, specs) then
-      local count = countOf(def)
-      if count ~= nil and count ~= '' and countOf(defAfter) ~= count then redis.call('hset', askedKey(found), found, count) end
-      def, at, mark = defAfter, atAfter, '+'
-    end
+    if cur and jobPrefix ~= '' then adopt(found, cur, def, at, jobPrefix, specs) end
     putDef(found, def, maxValue)
+    -- A new definition: its count, if any, is all left.
+    redis.call('hdel', askedKey(found), found)
     setDue(found, at)
-    out[#out + 1] = mark .. found
+    out[#out + 1] = found
   end
 end
 return out

@@ -20,7 +20,7 @@ import {
   scheduleSubjectKey,
 } from '../../redis/keys.js';
 import { parseTrigger } from '../triggers/index.js';
-import { adoptionArgs } from './adopt.js';
+import { adoptionKeys } from './adopt.js';
 import {
   bucketOf,
   decodeDef,
@@ -99,7 +99,7 @@ export class SubjectSchedules {
         text,
         String(c.first),
         shared ? `${shared.digest}|${shared.text}` : '',
-        ...adoptionArgs(this.config, c),
+        ...adoptionKeys(this.config, c.def.kind),
       );
     }
     const ids = args.length
@@ -110,8 +110,8 @@ export class SubjectSchedules {
           ...args,
         )
       : [];
-    // Read back only those stored otherwise than asked: left as they stood (`=`), or past an adopted run (`+`).
-    const kept = ids.filter((id) => /^[=+]/.test(id)).map((id) => id.slice(1));
+    const kept = ids.filter((id) => id.startsWith('=')).map((id) => id.slice(1));
+    // Only schedules left as they stood are read back: a bulk of new ones costs no second round trip.
     const found = kept.length > 0 ? await this.definitions(kept) : [];
     const stored = new Map(found.flatMap((r) => (r ? [[r.id, r] as const] : [])));
     let k = 0;
@@ -123,12 +123,12 @@ export class SubjectSchedules {
           error: `${c.def.scope} ${c.def.subject} holds ${this.config.subjectSchedules.perSubject} ${c.def.kind} schedules already (SPOTTER_JOBS_SCHEDULES_PER_SUBJECT)`,
         };
       }
-      // As stored: its own next run, runs left and state, not the ones asked for afresh.
-      const same = /^[=+]/.test(id) ? stored.get(id.slice(1)) : undefined;
+      // Left as it stood: its own next run, runs left and state, not the ones asked for afresh.
+      const same = id.startsWith('=') ? stored.get(id.slice(1)) : undefined;
       const def = same?.def ?? c.def;
       const next = same ? same.next : c.first;
       const runs = def.state === 'active' && next !== undefined && opts.runs ? nextRuns(def, c.trigger, next - 1, opts.runs) : [];
-      return { ...viewOf(id.replace(/^[=+]/, ''), def, next), runs: runs.map((t) => new Date(t).toISOString()) };
+      return { ...viewOf(id.replace(/^=/, ''), def, next), runs: runs.map((t) => new Date(t).toISOString()) };
     });
   }
 
