@@ -65,7 +65,11 @@ describe('owners', () => {
     expect(kind('download')?.lastRun).toMatchObject({ outcome: 'completed' });
     expect(kind('tag')).toMatchObject({ lastRun: { outcome: 'dead_letter' }, deadLetter: { id: dead?.id } });
     expect(alice.known).toBe(true);
-    const label = await userReport(h.queues, h.config, 'label');
+    // Each worker writes its history in batches: label's tag may land in a later one than alice's.
+    const label = await waitFor('label owns a tag record', async () => {
+      const r = await userReport(h.queues, h.config, 'label');
+      return r.kinds.some((k) => k.kind === 'tag' && k.lastRun) ? r : undefined;
+    });
     expect(label.kinds.filter((k) => k.lastRun).map((k) => [k.kind, k.lastRun?.outcome])).toEqual([
       ['download', 'completed'],
       ['tag', 'completed'],
