@@ -12,7 +12,7 @@ import { kindByName } from '../src/jobs/registry.js';
 import { trigger } from '../src/ops/trigger.js';
 import { scripted } from '../src/redis/commands.js';
 import { OwnerHolds } from '../src/workers/owner-holds.js';
-import { addOwned, itemCatalog, mergedAtAdmission } from './helpers/fair.js';
+import { addOwned, cappedTrack, itemCatalog, mergedAtAdmission } from './helpers/fair.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { newPrefix } from './helpers/redis.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -25,11 +25,8 @@ afterEach(async () => {
 
 describe("an owner's held places", () => {
   it('count once for a job removed and filed again under the same id while its hold is leased', async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 2 } }) });
-    const h = x;
-    const kind = kindByName(h.config, 'track');
-    if (!kind) throw new Error('no track');
-    const k = fairKeys(h.prefix, kind);
+    const { h, kind, k } = await cappedTrack(2);
+    x = h;
     await addOwned(h, 'track', 'alice', 1);
     await fairOf(h.queues).settle(kind);
     expect(await h.conn.hget(k.holds, 'alice')).toBe('1');
@@ -42,11 +39,8 @@ describe("an owner's held places", () => {
   });
 
   it("are not taken back by a worker's renewal once the job left it, and are taken again while it runs", async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
-    const h = x;
-    const kind = kindByName(h.config, 'track');
-    if (!kind) throw new Error('no track');
-    const k = fairKeys(h.prefix, kind);
+    const { h, kind, k } = await cappedTrack(1);
+    x = h;
     const holds = new OwnerHolds(h.queues);
     const renew = () => (holds as unknown as { renew(): void }).renew();
     const tracked = (holds as unknown as { held: Map<string, unknown> }).held;
@@ -78,11 +72,8 @@ describe("an owner's held places", () => {
   });
 
   it('are not taken back by a worker whose lock on the job another worker took over', async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
-    const h = x;
-    const kind = kindByName(h.config, 'track');
-    if (!kind) throw new Error('no track');
-    const k = fairKeys(h.prefix, kind);
+    const { h, kind, k } = await cappedTrack(1);
+    x = h;
     const member = holdMember('alice', 'alice__0');
     // This worker's event loop was blocked past the job's lock.
     const holds = new OwnerHolds(h.queues);

@@ -6,9 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext } from '../src/handlers/types.js';
 import { fairOf } from '../src/jobs/fair-admission.js';
-import { fairKeys, holdMember } from '../src/jobs/fair-keys.js';
-import { kindByName } from '../src/jobs/registry.js';
-import { addOwned, itemCatalog } from './helpers/fair.js';
+import { holdMember } from '../src/jobs/fair-keys.js';
+import { addOwned, cappedTrack, itemCatalog } from './helpers/fair.js';
 import { consumeKinds } from './helpers/handlers.js';
 import { type Harness, harness } from './helpers/harness.js';
 import { waitFor } from './helpers/wait-for.js';
@@ -21,11 +20,8 @@ afterEach(async () => {
 
 describe('the owner cap over time', () => {
   it("keeps an admitted job's place when its lease lapses while it waits", async () => {
-    x = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency: 1 } }) });
-    const h = x;
-    const kind = kindByName(h.config, 'track');
-    if (!kind) throw new Error('no track');
-    const k = fairKeys(h.prefix, kind);
+    const { h, kind, k } = await cappedTrack(1);
+    x = h;
     await addOwned(h, 'track', 'alice', 3);
     await fairOf(h.queues).settle(kind);
     expect(await h.queues.get('track').getWaitingCount()).toBe(1);

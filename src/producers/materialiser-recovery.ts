@@ -9,9 +9,9 @@ import type { Queues } from '../jobs/queues.js';
 import { scripted } from '../redis/commands.js';
 import { queueKey, scheduleBaseKey, scheduleParkedKey, schedulePendingKey } from '../redis/keys.js';
 import { versionOf } from '../schedules/subject/codec.js';
+import { triggerOf } from '../schedules/subject/occurrence.js';
 import { addOccurrences, occurrenceJob, occurrenceJobId } from '../schedules/subject/occurrence-job.js';
 import type { SubjectSchedules } from '../schedules/subject/store.js';
-import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
 
 /** Pending runs one pass looks at again; parked schedules one look reads, and one page of them. */
@@ -89,7 +89,7 @@ async function known(d: Deps, ids: string[]): Promise<string[]> {
     const def = defs[i]?.def;
     if (!def || !d.config.kinds[def.kind]) return false;
     try {
-      parseTrigger(def.rule, { tz: def.tz, start: def.start });
+      triggerOf(def);
       return true;
     } catch {
       return false;

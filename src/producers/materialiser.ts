@@ -18,10 +18,9 @@ import { scripted } from '../redis/commands.js';
 import { denseValueLimit } from '../redis/dense-limit.js';
 import { scheduleBaseKey } from '../redis/keys.js';
 import { decodeDef, encodeDef, type ScheduleDef, versionOf } from '../schedules/subject/codec.js';
-import { planOccurrence } from '../schedules/subject/occurrence.js';
+import { planOccurrence, triggerOf } from '../schedules/subject/occurrence.js';
 import { addOccurrences, occurrenceJob } from '../schedules/subject/occurrence-job.js';
 import { SubjectSchedules } from '../schedules/subject/store.js';
-import { parseTrigger } from '../schedules/triggers/index.js';
 import type { Logger } from '../telemetry/logger.js';
 import { sleep } from './listing-limits.js';
 import { recoverPending, unpark } from './materialiser-recovery.js';
@@ -157,7 +156,7 @@ export class Materialiser {
     }
     let p: ReturnType<typeof planOccurrence>;
     try {
-      p = planOccurrence(def, d.at, now, parseTrigger(def.rule, { tz: def.tz, start: def.start }), kind.catchUp);
+      p = planOccurrence(def, d.at, now, triggerOf(def), kind.catchUp);
     } catch (err) {
       this.deps.log.warn(
         { schedule: d.id, kind: def.kind, err: (err as Error).message },

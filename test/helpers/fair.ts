@@ -4,9 +4,10 @@ import type { Declarations, KindConfig } from '../../src/config/kind-config.js';
 import type { AnyHandler, HandlerContext } from '../../src/handlers/types.js';
 import { addJob } from '../../src/jobs/add-job.js';
 import { fairOf } from '../../src/jobs/fair-admission.js';
+import { fairKeys } from '../../src/jobs/fair-keys.js';
 import { kindByName, kindsOf } from '../../src/jobs/registry.js';
 import { trigger } from '../../src/ops/trigger.js';
-import type { Harness } from './harness.js';
+import { type Harness, harness } from './harness.js';
 
 /** The built-in kinds and item kinds by name, each with its declaration's extra fields. */
 export function itemCatalog(kinds: Record<string, Record<string, unknown>>): Declarations {
@@ -102,4 +103,12 @@ export async function mergedAtAdmission(h: Harness, sync: KindConfig): Promise<s
   for (const j of await q.getWaiting()) if (j.id !== 'tick__u1') await j.remove();
   await fairOf(h.queues).settle(sync);
   return manual.jobId;
+}
+
+/** A harness with one fair item kind, `track`, at concurrency 1 under an owner cap; its fair keys. */
+export async function cappedTrack(ownerConcurrency: number) {
+  const h = await harness({}, { catalog: itemCatalog({ track: { concurrency: 1, ownerConcurrency } }) });
+  const kind = kindByName(h.config, 'track');
+  if (!kind) throw new Error('no track');
+  return { h, kind, k: fairKeys(h.prefix, kind) };
 }

@@ -5,8 +5,13 @@
  */
 import { formatDuration } from '../../config/duration.js';
 import type { CatchUp } from '../../config/kind-config.js';
-import type { Trigger } from '../triggers/index.js';
+import { parseTrigger, type Trigger } from '../triggers/index.js';
 import type { ScheduleDef } from './codec.js';
+
+/** A definition's trigger, anchored at the second it was made. Throws RuleError for one this version cannot read. */
+export function triggerOf(def: ScheduleDef): Trigger {
+  return parseTrigger(def.rule, { tz: def.tz, start: def.start });
+}
 
 /** An occurrence taken this long after its time was missed (producers down, Redis away), not merely late. */
 export const MISSED_AFTER_MS = 5_000;
@@ -39,7 +44,7 @@ function latestRun(trigger: Trigger, at: number, last: number): number {
     if (n === undefined || n > last) return t;
     t = n;
   }
-  // next(lo) is within `last`, next(hi) is not (it is later than hi = last).
+  // next(hi) is past `last` (hi = last); next(lo) may be too, and then lo itself is the latest run.
   let lo = t;
   let hi = last;
   while (hi - lo > 1) {

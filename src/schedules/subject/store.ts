@@ -19,19 +19,8 @@ import {
   scheduleSeqKey,
   scheduleSubjectKey,
 } from '../../redis/keys.js';
-import { parseTrigger } from '../triggers/index.js';
 import { adoptionKeys } from './adopt.js';
-import {
-  bucketOf,
-  decodeDef,
-  encodeDef,
-  SCHEDULE_ID,
-  type ScheduleDef,
-  sharedRef,
-  subjectField,
-  subjectShard,
-  versionOf,
-} from './codec.js';
+import { bucketOf, decodeDef, encodeDef, SCHEDULE_ID, type ScheduleDef, sharedRef, subjectField, subjectShard } from './codec.js';
 import { type Checked, checkInput, ScheduleInputError } from './input.js';
 import { nextRuns } from './occurrence.js';
 import { nextUntaken, takenRuns } from './taken-runs.js';

@@ -5,15 +5,13 @@
  */
 import type { RedisClient } from '../../redis/connection.js';
 import { schedulePendingKey } from '../../redis/keys.js';
-import { parseTrigger, type Trigger } from '../triggers/index.js';
 import type { ScheduleDef } from './codec.js';
+import { triggerOf } from './occurrence.js';
 
 /** Runs looked up at most: a window of one-second runs for almost three hours. */
 export const TAKEN_LOOKED_AT = 10_000;
 /** Runs asked about in one command. */
 const PAGE = 500;
-
-const triggerOf = (def: ScheduleDef): Trigger => parseTrigger(def.rule, { tz: def.tz, start: def.start });
 
 /** The runs of schedule `id` after `now` and up to `horizon` (the execution window's end) pending now. */
 export async function takenRuns(
